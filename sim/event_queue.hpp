@@ -1,0 +1,104 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace s2sim {
+
+/// One pending event as the queue sees it: when, in which order among equal
+/// times, and which slot of the simulation's event pool holds its handler.
+struct QueueEntry {
+    Time time;
+    std::uint64_t seq = 0;         ///< insertion sequence: ties run in scheduling order
+    std::uint32_t slot = 0;        ///< index into the event pool
+    std::uint32_t generation = 0;  ///< stale (cancelled) when it differs from the slot's
+};
+
+/// True when `a` must run before `b`: earlier time, then earlier insertion.
+[[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+}
+
+/// The pending-event set. Implementations differ in speed only, never in order:
+/// (time, seq) keys are unique, so every implementation pops the same sequence.
+class EventQueue {
+public:
+    virtual ~EventQueue() = default;
+    virtual void push(const QueueEntry& entry) = 0;
+    /// Removes and returns the earliest entry. Precondition: not empty.
+    virtual QueueEntry pop() = 0;
+    [[nodiscard]] virtual const QueueEntry& top() const = 0;
+    [[nodiscard]] virtual bool empty() const = 0;
+    [[nodiscard]] virtual std::size_t size() const = 0;
+    virtual void reserve(std::size_t n) = 0;
+};
+
+/// An implicit d-ary min-heap on a vector: no allocation once the vector has
+/// grown to the largest number of pending events.
+template <unsigned Arity>
+class DaryHeap final : public EventQueue {
+    static_assert(Arity >= 2);
+
+public:
+    void push(const QueueEntry& entry) override {
+        std::size_t i = heap_.size();
+        heap_.push_back(entry);
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / Arity;
+            if (!runs_before(entry, heap_[parent])) break;
+            heap_[i] = heap_[parent];
+            i = parent;
+        }
+        heap_[i] = entry;
+    }
+
+    QueueEntry pop() override {
+        const QueueEntry first = heap_.front();
+        const QueueEntry last = heap_.back();
+        heap_.pop_back();
+        const std::size_t n = heap_.size();
+        if (n > 0) {
+            std::size_t i = 0;
+            for (;;) {
+                const std::size_t child0 = i * Arity + 1;
+                if (child0 >= n) break;
+                std::size_t best = child0;
+                const std::size_t end = child0 + Arity < n ? child0 + Arity : n;
+                for (std::size_t c = child0 + 1; c < end; ++c) {
+                    if (runs_before(heap_[c], heap_[best])) best = c;
+                }
+                if (!runs_before(heap_[best], last)) break;
+                heap_[i] = heap_[best];
+                i = best;
+            }
+            heap_[i] = last;
+        }
+        return first;
+    }
+
+    [[nodiscard]] const QueueEntry& top() const override { return heap_.front(); }
+    [[nodiscard]] bool empty() const override { return heap_.empty(); }
+    [[nodiscard]] std::size_t size() const override { return heap_.size(); }
+    void reserve(std::size_t n) override { heap_.reserve(n); }
+
+private:
+    std::vector<QueueEntry> heap_;
+};
+
+using BinaryHeap = DaryHeap<2>;
+using QuaternaryHeap = DaryHeap<4>;
+
+/// The pending-event set implementations a Simulation can use.
+enum class QueueKind { binary_heap, quaternary_heap };
+
+/// Makes the queue of the given kind.
+[[nodiscard]] std::unique_ptr<EventQueue> make_event_queue(QueueKind kind);
+
+/// The TOML / command-line name of a queue kind.
+[[nodiscard]] std::string_view name(QueueKind kind);
+
+}  // namespace s2sim

@@ -1,0 +1,86 @@
+#pragma once
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace s2sim {
+
+/// A move-only `void()` callable stored inline, never on the heap.
+/// Written by hand because std::function allocates for captures larger than
+/// two pointers and std::move_only_function is C++23; the event loop must not
+/// allocate per event. A capture that does not fit fails to compile.
+template <std::size_t Capacity>
+class InlineFunction {
+public:
+    InlineFunction() = default;
+
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction>>>
+    InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+        emplace(std::forward<F>(f));
+    }
+
+    /// Replaces the callable with `f`, constructed in place.
+    template <class F>
+    void emplace(F&& f) {
+        reset();
+        using Fn = std::decay_t<F>;
+        static_assert(sizeof(Fn) <= Capacity, "capture too large for an inline event: capture less or an index");
+        static_assert(alignof(Fn) <= alignof(std::max_align_t), "over-aligned capture");
+        static_assert(std::is_nothrow_move_constructible_v<Fn>, "capture must be nothrow movable");
+        ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
+        ops_ = &ops_for<Fn>;
+    }
+
+    InlineFunction(InlineFunction&& other) noexcept { take(std::move(other)); }
+    InlineFunction& operator=(InlineFunction&& other) noexcept {
+        if (this != &other) {
+            reset();
+            take(std::move(other));
+        }
+        return *this;
+    }
+    InlineFunction(const InlineFunction&) = delete;
+    InlineFunction& operator=(const InlineFunction&) = delete;
+    ~InlineFunction() { reset(); }
+
+    void operator()() { ops_->invoke(storage_); }
+    explicit operator bool() const { return ops_ != nullptr; }
+
+    void reset() {
+        if (ops_ != nullptr) {
+            if (ops_->destroy != nullptr) ops_->destroy(storage_);
+            ops_ = nullptr;
+        }
+    }
+
+private:
+    struct Ops {
+        void (*invoke)(void*);
+        void (*move_to)(void* from, void* to);
+        void (*destroy)(void*);
+    };
+    template <class Fn>
+    static constexpr Ops ops_for{
+        [](void* p) { (*static_cast<Fn*>(p))(); },
+        [](void* from, void* to) {
+            ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
+            static_cast<Fn*>(from)->~Fn();
+        },
+        // Trivially destructible captures (the usual [this, index]) need no call at all.
+        std::is_trivially_destructible_v<Fn> ? nullptr : +[](void* p) { static_cast<Fn*>(p)->~Fn(); },
+    };
+
+    void take(InlineFunction&& other) {
+        if (other.ops_ != nullptr) {
+            other.ops_->move_to(other.storage_, storage_);
+            ops_ = other.ops_;
+            other.ops_ = nullptr;
+        }
+    }
+
+    alignas(std::max_align_t) unsigned char storage_[Capacity];
+    const Ops* ops_ = nullptr;
+};
+
+}  // namespace s2sim

@@ -1,0 +1,118 @@
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "sim/event_queue.hpp"
+#include "sim/inline_function.hpp"
+#include "sim/time.hpp"
+
+namespace s2sim {
+
+/// Handle of a scheduled event, used to cancel it. A default handle is never pending.
+struct EventId {
+    std::uint32_t slot = UINT32_MAX;
+    std::uint32_t generation = 0;
+    [[nodiscard]] bool valid() const { return slot != UINT32_MAX; }
+};
+
+/// The event loop: a clock, a pending-event set and a pool of handlers.
+/// Events run in (time, scheduling order); cancelled events never run.
+/// Handlers live in fixed-size inline storage inside a pool that only grows
+/// to the largest number of pending events, so scheduling does not allocate.
+class Simulation {
+public:
+    /// Bytes a handler's captures may take.
+    static constexpr std::size_t handler_capacity = 48;
+    using Handler = InlineFunction<handler_capacity>;
+
+    explicit Simulation(QueueKind kind = QueueKind::quaternary_heap);
+    Simulation(const Simulation&) = delete;
+    Simulation& operator=(const Simulation&) = delete;
+    ~Simulation();
+
+    /// The current simulated time.
+    [[nodiscard]] Time now() const { return now_; }
+
+    /// Runs `handler` at absolute time `at` (not before now()).
+    template <class F>
+    EventId schedule_at(Time at, F&& handler) {
+        const std::uint32_t index = allocate_slot();
+        slot(index).handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        return enqueue(at < now_ ? now_ : at, index);
+    }
+    /// Runs `handler` after `delay` (a negative delay means now).
+    template <class F>
+    EventId schedule_in(Time delay, F&& handler) {
+        return schedule_at(now_ + delay, std::forward<F>(handler));
+    }
+
+    /// Cancels a pending event; returns false when it already ran or was cancelled.
+    bool cancel(EventId id);
+    /// True while the event has neither run nor been cancelled.
+    [[nodiscard]] bool pending(EventId id) const;
+
+    /// Runs events until none is left or stop() is called.
+    void run();
+    /// Runs every event with time <= `end`, then sets the clock to `end`
+    /// (unless stop() was called first).
+    void run_until(Time end);
+    /// Makes run() / run_until() return after the current event.
+    void stop() { stopped_ = true; }
+    [[nodiscard]] bool stopped() const { return stopped_; }
+
+    /// Events executed so far (cancelled ones are not counted).
+    [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
+    /// Events scheduled and neither run nor cancelled.
+    [[nodiscard]] std::size_t pending_count() const { return live_; }
+    /// Pre-sizes the pool and the queue for `n` pending events.
+    void reserve(std::size_t n);
+
+private:
+    static constexpr std::size_t chunk_bits = 12;
+    static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
+    struct Slot {
+        Handler handler;
+        std::uint32_t generation = 0;
+        std::uint32_t next_free = UINT32_MAX;
+    };
+    // Chunks keep slot addresses stable while a running handler schedules more events.
+    using Chunk = std::array<Slot, chunk_size>;
+
+    EventId enqueue(Time at, std::uint32_t index);
+    /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
+    template <class F>
+    decltype(auto) with_queue(F&& f) {
+        return kind_ == QueueKind::binary_heap ? f(binary_) : f(quaternary_);
+    }
+    template <class F>
+    decltype(auto) with_queue(F&& f) const {
+        return kind_ == QueueKind::binary_heap ? f(binary_) : f(quaternary_);
+    }
+    Slot& slot(std::uint32_t index) { return (*chunks_[index >> chunk_bits])[index & (chunk_size - 1)]; }
+    [[nodiscard]] const Slot& slot(std::uint32_t index) const {
+        return (*chunks_[index >> chunk_bits])[index & (chunk_size - 1)];
+    }
+    std::uint32_t allocate_slot();
+    void release_slot(std::uint32_t index);
+    /// Pops and runs the next live event if its time is <= `end`; false when none.
+    template <class Queue>
+    bool step(Queue& queue, Time end);
+
+    QueueKind kind_;
+    BinaryHeap binary_;
+    QuaternaryHeap quaternary_;
+    std::vector<std::unique_ptr<Chunk>> chunks_;
+    std::uint32_t free_head_ = UINT32_MAX;
+    std::uint32_t slots_used_ = 0;
+    Time now_;
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t processed_ = 0;
+    std::size_t live_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace s2sim
