@@ -1,0 +1,77 @@
+#include "sim/stats/log_histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "sim/error.hpp"
+
+namespace s2sim::stats {
+
+void LogHistogram::reject(double value) {
+    throw Error(fmt::format("histogram: cannot record {} (expected a finite value >= 0)", value));
+}
+
+void LogHistogram::allocate() { counts_.assign(bucket_count(), 0); }
+
+double LogHistogram::min() const { return count_ == 0 ? std::nan("") : min_; }
+double LogHistogram::max() const { return count_ == 0 ? std::nan("") : max_; }
+double LogHistogram::mean() const {
+    return count_ == 0 ? std::nan("") : sum_ / static_cast<double>(count_);
+}
+
+std::uint64_t sample_rank(double q, std::uint64_t n) {
+    const double x = q * static_cast<double>(n);
+    const auto k = static_cast<std::uint64_t>(std::ceil(x - x * 1e-12));
+    return std::clamp<std::uint64_t>(k, 1, n);
+}
+
+double LogHistogram::quantile(double q) const {
+    if (!(q >= 0.0 && q <= 1.0)) {
+        throw Error(fmt::format("histogram: quantile {} is outside [0, 1]", q));
+    }
+    if (count_ == 0) return std::nan("");
+    const std::uint64_t rank = sample_rank(q, count_);
+    // The extreme ranks are known exactly, whatever their buckets.
+    if (rank == 1) return min_;
+    if (rank == count_) return max_;
+    std::uint64_t seen = underflow_;
+    if (seen >= rank) return min_;
+    constexpr std::size_t subs = std::size_t{1} << sub_bits;
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+        seen += counts_[i];
+        if (seen >= rank) {
+            const int exponent = static_cast<int>(i >> sub_bits) + min_exponent;
+            const double sub = static_cast<double>(i & (subs - 1));
+            const double lower = std::ldexp(1.0 + sub / subs, exponent);
+            const double upper = std::ldexp(1.0 + (sub + 1.0) / subs, exponent);
+            return std::clamp(0.5 * (lower + upper), min_, max_);
+        }
+    }
+    return max_;  // in the overflow bucket
+}
+
+void LogHistogram::merge(const LogHistogram& other) {
+    if (other.count_ == 0) return;
+    if (!other.counts_.empty()) {
+        if (counts_.empty()) allocate();
+        for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    }
+    underflow_ += other.underflow_;
+    overflow_ += other.overflow_;
+    count_ += other.count_;
+    sum_ += other.sum_;
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+}
+
+void LogHistogram::reset() {
+    std::fill(counts_.begin(), counts_.end(), 0);
+    underflow_ = overflow_ = count_ = 0;
+    sum_ = 0.0;
+    min_ = std::numeric_limits<double>::infinity();
+    max_ = -std::numeric_limits<double>::infinity();
+}
+
+}  // namespace s2sim::stats

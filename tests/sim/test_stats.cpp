@@ -1,0 +1,264 @@
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "sim/distribution.hpp"
+#include "sim/error.hpp"
+#include "sim/random.hpp"
+#include "sim/stats/confidence.hpp"
+#include "sim/stats/log_histogram.hpp"
+#include "sim/stats/time_weighted.hpp"
+#include "sim/stats/welford.hpp"
+
+using s2sim::RandomStream;
+using s2sim::Time;
+using s2sim::stats::LogHistogram;
+using s2sim::stats::TimeWeighted;
+using s2sim::stats::Welford;
+
+namespace {
+
+std::vector<double> sample(const std::string& text, int n, double scale = 1.0) {
+    const auto d = s2sim::parse_distribution(text);
+    RandomStream rng(99, text);
+    std::vector<double> xs(n);
+    for (double& x : xs) x = scale * d->sample(rng);
+    return xs;
+}
+
+/// The exact sample quantile of sorted values: the smallest value with at least ceil(q n)
+/// values <= it.
+double exact_quantile(const std::vector<double>& sorted, double q) {
+    const auto n = static_cast<double>(sorted.size());
+    const auto k = static_cast<std::size_t>(std::max(1.0, std::ceil(q * n - 1e-9)));
+    return sorted[std::min(k, sorted.size()) - 1];
+}
+
+const std::vector<double> quantiles{0.0,  0.001, 0.01, 0.1,   0.25,   0.5,
+                                    0.75, 0.9,   0.99, 0.999, 0.9999, 1.0};
+
+void check_quantiles(const std::vector<double>& xs) {
+    LogHistogram h;
+    for (const double x : xs) h.record(x);
+    std::vector<double> sorted = xs;
+    std::sort(sorted.begin(), sorted.end());
+    for (const double q : quantiles) {
+        INFO("q = " << q);
+        const double exact = exact_quantile(sorted, q);
+        const double got = h.quantile(q);
+        CHECK(std::abs(got - exact) <= 0.01 * exact);
+        // The layout promises more than the 1% contract: half a sub-bucket.
+        CHECK(std::abs(got - exact) <= LogHistogram::max_relative_error * exact * (1 + 1e-12));
+    }
+    CHECK(h.quantile(0.0) == sorted.front());
+    CHECK(h.quantile(1.0) == sorted.back());
+}
+
+}  // namespace
+
+TEST_CASE("log histogram: quantiles within 1% of the exact sample quantiles", "[sim][stats]") {
+    SECTION("exponential") { check_quantiles(sample("exp(2ms)", 100'000)); }
+    SECTION("lognormal") { check_quantiles(sample("lognormal(2ms, 4ms)", 100'000)); }
+    SECTION("pareto") { check_quantiles(sample("pareto(1.2, 1ms)", 100'000)); }
+    SECTION("tiny values around 1e-7 s") { check_quantiles(sample("exp(100ns)", 100'000)); }
+    SECTION("large values around 1e4 s") { check_quantiles(sample("lognormal(1e4s, 5e3s)", 100'000)); }
+}
+
+TEST_CASE("log histogram: count, min, max and mean are exact", "[sim][stats]") {
+    LogHistogram h;
+    CHECK(h.count() == 0);
+    CHECK(std::isnan(h.mean()));
+    CHECK(std::isnan(h.min()));
+    CHECK(std::isnan(h.max()));
+    CHECK(std::isnan(h.quantile(0.5)));
+    for (const double x : {1.0, 2.0, 3.0, 4.0}) h.record(x);
+    CHECK(h.count() == 4);
+    CHECK(h.min() == 1.0);
+    CHECK(h.max() == 4.0);
+    CHECK(h.mean() == 2.5);
+    CHECK(h.sum() == 10.0);
+    // 2 opens the bucket [2, 2 + 2/128): its midpoint is reported.
+    CHECK(h.quantile(0.5) == 2.0 + 1.0 / 128);
+    CHECK(h.quantile(0.75) == 3.0 + 1.0 / 128);
+    CHECK(h.quantile(0.0) == 1.0);
+    CHECK(h.quantile(1.0) == 4.0);  // clamped to max
+}
+
+TEST_CASE("log histogram: zero, underflow and overflow", "[sim][stats]") {
+    LogHistogram h;
+    for (int i = 0; i < 10; ++i) h.record(0.0);
+    h.record(1.0);
+    h.record(1e9);  // beyond 2^24 s: overflow bucket
+    CHECK(h.quantile(0.5) == 0.0);
+    CHECK(h.min() == 0.0);
+    CHECK(h.quantile(11.0 / 12) == Approx(1.0).epsilon(LogHistogram::max_relative_error));
+    CHECK(h.quantile(1.0) == 1e9);
+    CHECK(h.max() == 1e9);
+}
+
+TEST_CASE("log histogram: bad input", "[sim][stats][errors]") {
+    LogHistogram h;
+    CHECK_THROWS_WITH(h.record(-1.0), "histogram: cannot record -1 (expected a finite value >= 0)");
+    CHECK_THROWS_AS(h.record(std::nan("")), s2sim::Error);
+    CHECK_THROWS_AS(h.record(INFINITY), s2sim::Error);
+    CHECK(h.count() == 0);
+    CHECK_THROWS_WITH(h.quantile(1.5), "histogram: quantile 1.5 is outside [0, 1]");
+}
+
+TEST_CASE("log histogram: merge equals recording everything into one", "[sim][stats]") {
+    const auto a = sample("exp(2ms)", 50'000);
+    const auto b = sample("lognormal(20ms, 40ms)", 30'000);
+    LogHistogram ha, hb, all;
+    for (const double x : a) ha.record(x), all.record(x);
+    for (const double x : b) hb.record(x), all.record(x);
+    LogHistogram empty;
+    ha.merge(empty);
+    ha.merge(hb);
+    CHECK(ha.count() == all.count());
+    CHECK(ha.min() == all.min());
+    CHECK(ha.max() == all.max());
+    CHECK(ha.mean() == Approx(all.mean()).epsilon(1e-12));
+    for (const double q : quantiles) CHECK(ha.quantile(q) == all.quantile(q));
+    // Merging into an empty histogram copies.
+    empty.merge(all);
+    for (const double q : quantiles) CHECK(empty.quantile(q) == all.quantile(q));
+}
+
+TEST_CASE("log histogram: memory does not grow with the samples", "[sim][stats]") {
+    static_assert(sizeof(LogHistogram) <= 128);
+    STATIC_REQUIRE(LogHistogram::bucket_count() == 64 * 128);
+    LogHistogram h;
+    CHECK(h.allocated_buckets() == 0);
+    h.record(1e-3);
+    CHECK(h.allocated_buckets() == LogHistogram::bucket_count());
+    RandomStream rng(1, "memory");
+    for (int i = 0; i < 1'000'000; ++i) h.record(rng.uniform01() * 1e3);
+    CHECK(h.allocated_buckets() == LogHistogram::bucket_count());
+    h.reset();
+    CHECK(h.count() == 0);
+    CHECK(std::isnan(h.quantile(0.5)));
+    h.record(5.0);
+    CHECK(h.quantile(0.5) == 5.0);  // clamped to [min, max]: old counts are gone
+}
+
+TEST_CASE("welford: agrees with the two-pass formulas", "[sim][stats]") {
+    // A large offset makes the naive sum-of-squares formula lose every digit.
+    auto xs = sample("lognormal(2ms, 4ms)", 10'000);
+    for (double& x : xs) x += 1e6;
+    Welford w;
+    for (const double x : xs) w.add(x);
+    double sum = 0.0;
+    for (const double x : xs) sum += x;
+    const double mean = sum / xs.size();
+    double ss = 0.0;
+    for (const double x : xs) ss += (x - mean) * (x - mean);
+    CHECK(w.count() == xs.size());
+    CHECK(w.mean() == Approx(mean).epsilon(1e-14));
+    CHECK(w.variance() == Approx(ss / (xs.size() - 1)).epsilon(1e-6));
+    CHECK(w.stddev() == Approx(std::sqrt(ss / (xs.size() - 1))).epsilon(1e-6));
+    CHECK(w.min() == *std::min_element(xs.begin(), xs.end()));
+    CHECK(w.max() == *std::max_element(xs.begin(), xs.end()));
+}
+
+TEST_CASE("welford: small counts", "[sim][stats]") {
+    Welford w;
+    CHECK(std::isnan(w.mean()));
+    CHECK(std::isnan(w.variance()));
+    CHECK(std::isnan(w.min()));
+    w.add(3.0);
+    CHECK(w.mean() == 3.0);
+    CHECK(std::isnan(w.variance()));
+    w.add(5.0);
+    CHECK(w.mean() == 4.0);
+    CHECK(w.variance() == 2.0);
+    w.reset();
+    CHECK(w.count() == 0);
+}
+
+TEST_CASE("welford: merge equals adding everything to one", "[sim][stats]") {
+    const auto xs = sample("exp(2ms)", 10'001);
+    Welford all, a, b;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        all.add(xs[i]);
+        (i < 3000 ? a : b).add(xs[i]);
+    }
+    Welford merged = a;
+    merged.merge(b);
+    CHECK(merged.count() == all.count());
+    CHECK(merged.mean() == Approx(all.mean()).epsilon(1e-12));
+    CHECK(merged.variance() == Approx(all.variance()).epsilon(1e-12));
+    CHECK(merged.min() == all.min());
+    CHECK(merged.max() == all.max());
+    Welford empty;
+    empty.merge(a);
+    CHECK(empty.mean() == a.mean());
+    a.merge(Welford{});
+    CHECK(a.count() == 3000);
+}
+
+TEST_CASE("time weighted: average of a hand-computed signal", "[sim][stats]") {
+    auto at = [](double s) { return Time::from_seconds(s); };
+    TimeWeighted tw(at(0.0), 0.0);
+    tw.update(at(1.0), 2.0);
+    tw.update(at(3.0), 1.0);
+    tw.update(at(4.0), 0.0);
+    // 0 on [0,1), 2 on [1,3), 1 on [3,4), 0 on [4,5): area 5 over 5 s.
+    CHECK(tw.mean(at(5.0)) == Approx(1.0).epsilon(1e-15));
+    CHECK(tw.integral(at(5.0)) == Approx(5.0).epsilon(1e-15));
+    CHECK(tw.max() == 2.0);
+    CHECK(tw.min() == 0.0);
+    CHECK(tw.mean(at(4.0)) == Approx(1.25).epsilon(1e-15));
+
+    // End of warm-up at 4 s: history is dropped, the current value (3) kept.
+    tw.update(at(4.0), 3.0);
+    tw.reset(at(4.0));
+    CHECK(tw.max() == 3.0);
+    CHECK(tw.value() == 3.0);
+    CHECK(tw.mean(at(4.0)) == 3.0);  // an empty span reports the current value
+    tw.update(at(6.0), 1.0);
+    // 3 on [4,6), 1 on [6,8): 8 over 4 s.
+    CHECK(tw.mean(at(8.0)) == Approx(2.0).epsilon(1e-15));
+    CHECK(tw.min() == 1.0);
+
+    CHECK_THROWS_AS(tw.update(at(5.0), 0.0), s2sim::Error);
+    CHECK_THROWS_AS((void)tw.mean(at(5.0)), s2sim::Error);
+}
+
+TEST_CASE("time weighted: nanosecond steps over a long run stay exact", "[sim][stats]") {
+    // One busy core for 1 ns out of every 1000 ns, for a simulated hour in 1 ms strides:
+    // utilisation 1e-3.
+    TimeWeighted tw;
+    for (std::int64_t t = 0; t < 3'600'000'000'000; t += 1'000'000) {
+        tw.update(Time::from_ns(t), 1.0);
+        tw.update(Time::from_ns(t + 1000), 0.0);
+    }
+    CHECK(tw.mean(Time::from_ns(3'600'000'000'000)) == Approx(1e-3).epsilon(1e-12));
+}
+
+TEST_CASE("confidence: student t quantiles match the tables", "[sim][stats][theory]") {
+    using s2sim::stats::student_t_quantile;
+    CHECK(student_t_quantile(0.975, 4) == Approx(2.7764451).epsilon(1e-7));
+    CHECK(student_t_quantile(0.975, 1) == Approx(12.7062047).epsilon(1e-7));
+    CHECK(student_t_quantile(0.995, 10) == Approx(3.1692726).epsilon(1e-7));
+    CHECK(student_t_quantile(0.5, 7) == Approx(0.0).margin(1e-12));
+    CHECK_THROWS_AS(student_t_quantile(1.0, 4), s2sim::Error);
+    CHECK_THROWS_AS(student_t_quantile(0.5, 0), s2sim::Error);
+}
+
+TEST_CASE("confidence: ci95 half-width of replications", "[sim][stats][theory]") {
+    using s2sim::stats::ci95_half_width;
+    const std::vector<double> five{1, 2, 3, 4, 5};
+    // s = sqrt(2.5), t_{0.975,4} = 2.7764451: 2.7764451 * sqrt(2.5) / sqrt(5).
+    CHECK(ci95_half_width(five) == Approx(2.7764451 * std::sqrt(2.5 / 5)).epsilon(1e-7));
+    const std::vector<double> same{2, 2, 2};
+    CHECK(ci95_half_width(same) == 0.0);
+    const std::vector<double> one{1};
+    CHECK(std::isnan(ci95_half_width(one)));
+    CHECK(std::isnan(ci95_half_width({})));
+    CHECK(s2sim::stats::ci_half_width(five, 0.99) ==
+          Approx(4.6040949 * std::sqrt(2.5 / 5)).epsilon(1e-7));
+}
