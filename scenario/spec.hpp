@@ -109,7 +109,7 @@ struct BalancerSpec {
     std::string policy = "round_robin";  ///< round_robin, random, least_connections, ...
     int choices = 2;                     ///< power_of_two: servers sampled per pick
     std::vector<double> weights;         ///< weighted_*: one per ServiceSpec::servers entry (default 1)
-    int vnodes = 100;                    ///< consistent_hash: ring points per server
+    int vnodes = 160;                    ///< consistent_hash: ring points per server (Ketama)
     int table_size = 65537;              ///< maglev: lookup table size (a prime)
     double decay = 10;                   ///< peak_ewma: seconds of the moving average
     double spill_at = 0.8;               ///< locality: utilisation above which to leave the site

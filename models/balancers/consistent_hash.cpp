@@ -1,0 +1,49 @@
+#include "models/balancers/consistent_hash.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "models/balancers/common.hpp"
+
+namespace s2sim::models {
+namespace {
+// Salts keep ring positions and key positions independent of the hashes
+// other policies use (maglev), so the two never correlate by accident.
+constexpr std::uint64_t kRingSalt = 0x6b65746f6d615f72ULL;
+constexpr std::uint64_t kKeySalt = 0x636f6e73686b6579ULL;
+constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+}  // namespace
+
+ConsistentHash::ConsistentHash(std::size_t backend_count, unsigned vnodes) : count_(backend_count) {
+    std::vector<std::pair<std::uint64_t, ServerIndex>> ring;
+    ring.reserve(backend_count * vnodes);
+    for (std::size_t i = 0; i < backend_count; ++i) {
+        // Replica r of backend i is draw r of a splitmix64 stream seeded by the
+        // backend: independent, well-spread points, the same on every platform.
+        const std::uint64_t seed = balancing::mix64(static_cast<std::uint64_t>(i) ^ kRingSalt);
+        for (unsigned r = 0; r < vnodes; ++r) {
+            ring.emplace_back(balancing::mix64(seed + kGolden * r), static_cast<ServerIndex>(i));
+        }
+    }
+    std::sort(ring.begin(), ring.end());  // ties (64-bit collisions) go to the lower index
+    points_.reserve(ring.size());
+    owners_.reserve(ring.size());
+    for (const auto& [point, owner] : ring) {
+        points_.push_back(point);
+        owners_.push_back(owner);
+    }
+}
+
+ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerView> servers) {
+    if (balancing::count_healthy(servers) == 0) return static_cast<ServerIndex>(count_);
+    const std::uint64_t h = balancing::mix64(ctx.key ^ kKeySalt);
+    const std::size_t size = points_.size();
+    auto j = static_cast<std::size_t>(std::lower_bound(points_.begin(), points_.end(), h) - points_.begin());
+    for (std::size_t step = 0; step < size; ++step, ++j) {
+        if (j == size) j = 0;
+        if (servers[owners_[j]].healthy) return owners_[j];
+    }
+    return static_cast<ServerIndex>(count_);  // unreachable: some backend is healthy
+}
+
+}  // namespace s2sim::models

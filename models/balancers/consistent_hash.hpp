@@ -1,0 +1,31 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "models/balancer.hpp"
+
+namespace s2sim::models {
+
+/// Consistent hashing on a ring, Ketama style (libketama, Envoy's `RING_HASH`):
+/// each backend owns `vnodes` points placed by a 64-bit hash of (backend index,
+/// replica number); a request's key is hashed onto the same ring and goes to
+/// the owner of the first point clockwise (the first point >= the key's hash,
+/// wrapping). An unhealthy backend's points are skipped by walking on clockwise,
+/// which is exactly the ring rebuilt without it: only its keys move, each to
+/// the next healthy owner. Knows nothing of load.
+class ConsistentHash final : public Balancer {
+public:
+    /// TOML name.
+    static constexpr std::string_view policy = "consistent_hash";
+    /// A ring of `vnodes` >= 1 points for each of `backend_count` >= 1 backends.
+    ConsistentHash(std::size_t backend_count, unsigned vnodes);
+    [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+
+private:
+    std::size_t count_;
+    std::vector<std::uint64_t> points_;  // sorted ring positions
+    std::vector<ServerIndex> owners_;    // owners_[j] owns points_[j]
+};
+
+}  // namespace s2sim::models

@@ -1,0 +1,94 @@
+#include "models/balancers/maglev.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "models/balancers/common.hpp"
+
+namespace s2sim::models {
+namespace {
+constexpr std::uint64_t kOffsetSalt = 0x6d61676c65766f66ULL;
+constexpr std::uint64_t kSkipSalt = 0x6d61676c6576736bULL;
+constexpr std::uint64_t kKeySalt = 0x6d61676c65766b79ULL;
+// Health sets seen recently; a few cover a backend flapping or a rolling
+// restart, and bound the memory (4 bytes x M each).
+constexpr std::size_t kCachedTables = 4;
+}  // namespace
+
+Maglev::Maglev(std::size_t backend_count, std::uint32_t table_size)
+    : count_(backend_count), size_(table_size) {
+    offset_.reserve(backend_count);
+    skip_.reserve(backend_count);
+    for (std::size_t i = 0; i < backend_count; ++i) {
+        const auto id = static_cast<std::uint64_t>(i);
+        // As in the paper: offset = h1(b) mod M, skip = h2(b) mod (M - 1) + 1.
+        // M prime makes every skip coprime with M, so each permutation visits all slots.
+        offset_.push_back(static_cast<std::uint32_t>(balancing::mix64(id ^ kOffsetSalt) % size_));
+        skip_.push_back(static_cast<std::uint32_t>(balancing::mix64(id ^ kSkipSalt) % (size_ - 1) + 1));
+    }
+}
+
+void Maglev::build(Table& table) const {
+    // The population loop of the paper (Pseudocode 1), over the healthy backends.
+    const std::uint32_t m = size_;
+    constexpr ServerIndex kEmpty = ~ServerIndex{0};
+    table.entries.assign(m, kEmpty);
+    std::vector<ServerIndex> live;
+    std::vector<std::uint32_t> slot;  // next candidate slot of each live backend's permutation
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (!table.health[i]) continue;
+        live.push_back(static_cast<ServerIndex>(i));
+        slot.push_back(offset_[i]);
+    }
+    if (live.empty()) {
+        table.entries.clear();
+        return;
+    }
+    std::uint32_t filled = 0;
+    while (true) {
+        for (std::size_t k = 0; k < live.size(); ++k) {
+            const std::uint32_t skip = skip_[live[k]];
+            std::uint32_t c = slot[k];
+            while (table.entries[c] != kEmpty) {
+                c += skip;
+                if (c >= m) c -= m;
+            }
+            table.entries[c] = live[k];
+            c += skip;
+            if (c >= m) c -= m;
+            slot[k] = c;
+            if (++filled == m) return;
+        }
+    }
+}
+
+std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) {
+    auto matches = [&](const Table& t) {
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (t.health[i] != servers[i].healthy) return false;
+        }
+        return true;
+    };
+    for (std::size_t k = 0; k < cache_.size(); ++k) {
+        if (!matches(cache_[k])) continue;
+        // Move it to the front, keeping the others in recency order.
+        std::rotate(cache_.begin(), cache_.begin() + static_cast<std::ptrdiff_t>(k),
+                    cache_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+        return cache_[0].entries;
+    }
+    Table fresh;
+    fresh.health.resize(count_);
+    for (std::size_t i = 0; i < count_; ++i) fresh.health[i] = servers[i].healthy;
+    build(fresh);
+    if (cache_.size() == kCachedTables) cache_.pop_back();
+    cache_.insert(cache_.begin(), std::move(fresh));
+    return cache_[0].entries;
+}
+
+ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
+    const auto entries = table(servers);
+    if (entries.empty()) return static_cast<ServerIndex>(count_);
+    return entries[balancing::mix64(ctx.key ^ kKeySalt) % size_];
+}
+
+}  // namespace s2sim::models

@@ -1,0 +1,47 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/balancer.hpp"
+
+namespace s2sim::models {
+
+/// Maglev hashing (Eisenbud et al., "Maglev: A Fast and Reliable Software
+/// Network Load Balancer", NSDI 2016, section 3.4; Envoy's `MAGLEV`): a lookup
+/// table of prime size M in which each healthy backend, in turn, claims the
+/// next free slot of its own permutation (offset + j * skip) mod M, with offset
+/// and skip from two hashes of the backend's index. A request goes to
+/// table[hash(key) mod M]. Every backend gets floor(M/n) or ceil(M/n) slots,
+/// and when a backend goes down the table is rebuilt from the healthy ones,
+/// which moves its keys plus a small extra share of the others'. Tables are
+/// cached per health set, so a flapping backend costs no rebuilds.
+class Maglev final : public Balancer {
+public:
+    /// TOML name.
+    static constexpr std::string_view policy = "maglev";
+    /// For `backend_count` >= 1 backends and a prime `table_size` >= backend_count.
+    Maglev(std::size_t backend_count, std::uint32_t table_size);
+    [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+
+    /// The lookup table for the health set of `servers` (M entries, each a
+    /// backend index), built if not cached. Valid until the next call. Empty
+    /// when no backend is healthy. For tests and reports.
+    [[nodiscard]] std::span<const ServerIndex> table(std::span<const ServerView> servers);
+
+private:
+    struct Table {
+        std::vector<bool> health;          // the health set it was built for
+        std::vector<ServerIndex> entries;  // M backend indices
+    };
+    void build(Table& table) const;
+
+    std::size_t count_;
+    std::uint32_t size_;
+    std::vector<std::uint32_t> offset_;  // per backend, in [0, M)
+    std::vector<std::uint32_t> skip_;    // per backend, in [1, M)
+    std::vector<Table> cache_;           // most recently used first
+};
+
+}  // namespace s2sim::models

@@ -1,0 +1,30 @@
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "models/balancer.hpp"
+
+namespace s2sim::models {
+
+/// Power of d choices (Mitzenmacher 2001; Envoy's `LEAST_REQUEST` with equal
+/// weights): samples `choices` distinct healthy backends uniformly and sends
+/// the request to the one with the fewest requests in flight from this caller
+/// (`ServerView::in_flight`); ties go to the first sampled. When `choices` is
+/// at least the healthy count it becomes a full least-in-flight scan with
+/// random tie order. Envoy samples with replacement; sampling without
+/// replacement (as Finagle's P2C does) differs by O(d/n) and never wastes a choice.
+class PowerOfTwo final : public Balancer {
+public:
+    /// TOML name.
+    static constexpr std::string_view policy = "power_of_two";
+    /// For `backend_count` >= 1 backends, sampling `choices` >= 1 of them.
+    PowerOfTwo(std::size_t backend_count, unsigned choices);
+    [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+
+private:
+    std::size_t count_;
+    unsigned choices_;
+    std::vector<ServerIndex> pool_;  // scratch: healthy indices, reused across picks
+};
+
+}  // namespace s2sim::models

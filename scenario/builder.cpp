@@ -1,0 +1,216 @@
+#include "scenario/builder.hpp"
+
+#include <map>
+#include <string>
+
+#include "sim/error.hpp"
+
+namespace s2sim::scenario {
+namespace {
+
+/// Features the loader accepts (they are in the contract) but this version of the
+/// simulator cannot run yet. Refusing them beats answering a different question.
+[[noreturn]] void unsupported(const SourcePos& pos, const std::string& what) {
+    throw ConfigError(pos, what + " is not supported by this version of s2sim yet");
+}
+
+models::Discipline to_model(Discipline d) {
+    switch (d) {
+        case Discipline::fcfs: return models::Discipline::fcfs;
+        case Discipline::ps: return models::Discipline::ps;
+        case Discipline::priority: return models::Discipline::priority;
+    }
+    return models::Discipline::fcfs;
+}
+
+/// Dense ids for site labels; servers and clients without a site share id 0.
+class SiteIds {
+public:
+    std::uint32_t id(const std::optional<std::string>& site) {
+        if (!site) return 0;
+        return ids_.try_emplace(*site, static_cast<std::uint32_t>(ids_.size() + 1)).first->second;
+    }
+
+private:
+    std::map<std::string, std::uint32_t> ids_;
+};
+
+models::CallModel to_model(const CallSpec& call) {
+    if (call.timeout) unsupported(call.pos, "'timeout' on a call");
+    if (call.retries > 0) unsupported(call.pos, "'retries' on a call");
+    if (call.backoff) unsupported(call.backoff->pos, "'backoff' on a call");
+    return models::CallModel{static_cast<std::uint32_t>(call.service), static_cast<std::uint32_t>(call.op),
+                             call.probability, call.required};
+}
+
+/// The node ids of the topology: servers first, then switches, then clients.
+struct NodeIds {
+    std::size_t switches_at = 0;
+    std::size_t clients_at = 0;
+    [[nodiscard]] models::NodeId of(const Spec&, NodeRef ref) const {
+        switch (ref.kind) {
+            case NodeKind::server: return static_cast<models::NodeId>(ref.index);
+            case NodeKind::switch_: return static_cast<models::NodeId>(switches_at + ref.index);
+            case NodeKind::client: return static_cast<models::NodeId>(clients_at + ref.index);
+        }
+        return 0;
+    }
+};
+
+std::unique_ptr<models::Topology> build_topology(const Spec& spec, NodeIds& ids) {
+    if (spec.links.empty()) return nullptr;
+    auto topology = std::make_unique<models::Topology>();
+    for (const ServerSpec& s : spec.servers) topology->add_node(s.name, models::NodeKind::server, s.site.value_or(""));
+    ids.switches_at = spec.servers.size();
+    for (const SwitchSpec& s : spec.switches) topology->add_node(s.name, models::NodeKind::switch_, s.site.value_or(""));
+    ids.clients_at = ids.switches_at + spec.switches.size();
+    for (const ClientSpec& c : spec.clients) topology->add_node(c.name, models::NodeKind::client, c.site.value_or(""));
+    for (const LinkSpec& l : spec.links) {
+        try {
+            const double latency = models::propagation_latency(l.distance, spec.network.propagation_speed, l.latency);
+            topology->add_link(ids.of(spec, l.a), ids.of(spec, l.b), l.bandwidth_ab, l.bandwidth_ba, latency);
+        } catch (const ConfigError&) {
+            throw;
+        } catch (const Error& e) {
+            throw ConfigError(l.pos, e.what());
+        }
+    }
+    return topology;
+}
+
+void check_route(models::Topology& topology, models::NodeId from, models::NodeId to, const SourcePos& pos) {
+    if (!topology.has_route(from, to)) {
+        throw ConfigError(pos, "no route from '" + topology.node_name(from) + "' to '" + topology.node_name(to) +
+                                   "': add a [[link]] path between them");
+    }
+}
+
+}  // namespace
+
+models::SystemModel build(const Spec& spec, std::uint64_t seed) {
+    models::SystemModel model;
+    model.name = spec.run.name;
+    model.seed = seed;
+    model.warmup_s = spec.run.warmup;
+    model.duration_s = spec.run.duration;
+    model.max_in_flight = static_cast<std::uint64_t>(spec.run.max_in_flight);
+    if (spec.run.warmup_auto) unsupported(spec.run.pos, "warmup = \"auto\"");
+    if (spec.run.replications > 1) unsupported(spec.run.pos, "replications > 1");
+    if (!spec.events.empty()) unsupported(spec.events.front().pos, "[[event]]");
+    if (!spec.failures.empty()) unsupported(spec.failures.front().pos, "[[failure]]");
+
+    NodeIds ids;
+    model.topology = build_topology(spec, ids);
+    SiteIds sites;
+
+    for (std::size_t i = 0; i < spec.servers.size(); ++i) {
+        const ServerSpec& s = spec.servers[i];
+        models::HostModel host;
+        host.server.name = s.name;
+        host.server.cores = static_cast<unsigned>(s.cores);
+        host.server.speed = s.speed;
+        host.server.discipline = to_model(s.discipline);
+        if (s.queue) host.server.queue_limit = static_cast<std::size_t>(*s.queue);
+        if (s.threads) host.threads = static_cast<std::uint32_t>(*s.threads);
+        host.site = sites.id(s.site);
+        if (model.topology) host.node = static_cast<models::NodeId>(i);
+        model.hosts.push_back(std::move(host));
+    }
+
+    for (const ServiceSpec& s : spec.services) {
+        models::ServiceModel service;
+        service.name = s.name;
+        for (const int server : s.servers) service.servers.push_back(static_cast<std::uint32_t>(server));
+        if (s.retry_budget) unsupported(s.pos, "'retry_budget' on a service");
+        const BalancerSpec& b = s.balancer;
+        service.balancer.policy = b.policy;
+        service.balancer.choices = static_cast<unsigned>(b.choices);
+        service.balancer.weights = b.weights;
+        service.balancer.vnodes = static_cast<unsigned>(b.vnodes);
+        service.balancer.decay_s = b.decay;
+        service.balancer.spill_at = b.spill_at;
+        service.balancer.maglev_table_size = static_cast<std::uint32_t>(b.table_size);
+        for (const int server : s.servers) service.balancer.sites.push_back(model.hosts[server].site);
+        try {
+            (void)models::make_balancer(service.balancer, service.servers.size());
+        } catch (const ConfigError&) {
+            throw;
+        } catch (const Error& e) {
+            throw ConfigError(b.pos, "service '" + s.name + "': " + e.what());
+        }
+        for (const OpSpec& o : s.ops) {
+            if (o.replicate) unsupported(o.replicate->pos, "'replicate' on an op");
+            models::OpModel op;
+            op.name = o.name;
+            op.work = o.work.dist;
+            if (o.work_after) op.work_after = o.work_after->dist;
+            op.request_bytes = o.request.dist;
+            op.response_bytes = o.response.dist;
+            for (const CallStep& step : o.calls) {
+                std::vector<models::CallModel> group;
+                for (const CallSpec& c : step.calls) group.push_back(to_model(c));
+                op.steps.push_back(std::move(group));
+            }
+            for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c));
+            op.priority = o.priority.value_or(0);
+            service.ops.push_back(std::move(op));
+        }
+        model.services.push_back(std::move(service));
+    }
+
+    for (const WorkloadSpec& w : spec.workloads) {
+        models::WorkloadModel workload;
+        workload.name = w.name;
+        workload.service = static_cast<std::uint32_t>(w.to);
+        if (const auto* p = std::get_if<PoissonArrival>(&w.arrival.process)) {
+            workload.arrival = models::PoissonArrivals{p->rate};
+        } else if (const auto* c = std::get_if<ConstantArrival>(&w.arrival.process)) {
+            workload.arrival = models::ConstantArrivals{c->rate};
+        } else {
+            unsupported(w.arrival.pos, "arrival '" + w.arrival.text + "'");
+        }
+        for (const MixEntry& m : w.mix) {
+            workload.ops.push_back(static_cast<std::uint32_t>(m.op));
+            workload.weights.push_back(m.weight);
+        }
+        if (w.keys) workload.keys = models::KeyModel{static_cast<std::uint64_t>(w.keys->count), w.keys->skew};
+        if (w.from) {
+            if (!model.topology) {
+                throw ConfigError(w.from_pos, "workload '" + w.name + "' comes from client '" +
+                                                  spec.clients[*w.from].name +
+                                                  "', but the scenario has no [[link]]: no route to the servers");
+            }
+            workload.from = ids.of(spec, NodeRef{NodeKind::client, *w.from});
+            workload.from_site = sites.id(spec.clients[*w.from].site);
+            for (const int server : spec.services[w.to].servers) {
+                check_route(*model.topology, *workload.from, static_cast<models::NodeId>(server), w.from_pos);
+            }
+        }
+        model.workloads.push_back(std::move(workload));
+    }
+
+    // Every server of a calling service must reach every server of the callee.
+    if (model.topology) {
+        for (const ServiceSpec& s : spec.services) {
+            for (const OpSpec& o : s.ops) {
+                auto check_call = [&](const CallSpec& c) {
+                    for (const int from : s.servers) {
+                        for (const int to : spec.services[c.service].servers) {
+                            check_route(*model.topology, static_cast<models::NodeId>(from),
+                                        static_cast<models::NodeId>(to), c.target_pos);
+                        }
+                    }
+                };
+                for (const CallStep& step : o.calls) {
+                    for (const CallSpec& c : step.calls) check_call(c);
+                }
+                for (const CallSpec& c : o.async_calls) check_call(c);
+            }
+        }
+    }
+    return model;
+}
+
+void validate(const Spec& spec) { (void)build(spec, spec.run.seed); }
+
+}  // namespace s2sim::scenario

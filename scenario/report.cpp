@@ -1,0 +1,167 @@
+#include "scenario/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/error.hpp"
+
+namespace s2sim::scenario {
+namespace {
+
+constexpr std::pair<const char*, double> percentiles[] = {
+    {"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+
+nlohmann::json latency_json(const stats::LogHistogram& h) {
+    nlohmann::json j;
+    if (h.count() == 0) {
+        j["mean"] = nullptr;
+        for (const auto& [name, q] : percentiles) j[name] = nullptr;
+        j["max"] = nullptr;
+        return j;
+    }
+    j["mean"] = h.mean();
+    for (const auto& [name, q] : percentiles) j[name] = h.quantile(q);
+    j["max"] = h.max();
+    return j;
+}
+
+std::string ms(const stats::LogHistogram& h, double q) {
+    if (h.count() == 0) return "-";
+    return fmt::format("{:.3f}", 1e3 * (q < 0 ? h.mean() : h.quantile(q)));
+}
+
+std::string csv_latency(const stats::LogHistogram& h) {
+    if (h.count() == 0) return ",,,,,,";
+    std::string out = fmt::format("{:.9g}", h.mean());
+    for (const auto& [name, q] : percentiles) out += fmt::format(",{:.9g}", h.quantile(q));
+    return out + fmt::format(",{:.9g}", h.max());
+}
+
+/// CSV quoting for names (they may hold commas in principle).
+std::string quoted(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+nlohmann::json to_json(const models::RunResults& r) {
+    nlohmann::json j;
+    j["s2sim"] = version;
+    j["scenario"] = r.scenario;
+    j["seed"] = r.seed;
+    j["replications"] = 1;
+    j["simulated_s"] = r.simulated_s;
+    j["wall_s"] = r.wall_s;
+    j["events"] = r.events;
+    if (!r.stopped_early.empty()) j["partial"] = r.stopped_early;
+    j["requests"] = nlohmann::json::object();
+    for (const auto& q : r.requests) {
+        j["requests"][q.name] = {
+            {"count", q.count},
+            {"throughput_per_s", r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0},
+            {"errors", q.errors},
+            {"timeouts", q.timeouts},
+            {"rejected", q.rejected},
+            {"latency_s", latency_json(q.latency)}};
+    }
+    j["ops"] = nlohmann::json::object();
+    for (const auto& o : r.ops) {
+        j["ops"][o.name] = {{"count", o.count}, {"errors", o.errors}, {"latency_s", latency_json(o.latency)}};
+    }
+    j["servers"] = nlohmann::json::object();
+    for (const auto& s : r.servers) {
+        j["servers"][s.name] = {{"utilization", s.utilization}, {"mean_queue", s.mean_queue},
+                                {"max_queue", s.max_queue},     {"completed", s.completed},
+                                {"rejected", s.rejected}};
+    }
+    j["links"] = nlohmann::json::object();
+    for (const auto& l : r.links) j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
+    return j;
+}
+
+std::string format_table(const models::RunResults& r) {
+    std::string out;
+    out += fmt::format("scenario '{}'  seed {}  {:.6g} s simulated in {:.2f} s wall  ({:.3g} events)\n",
+                       r.scenario, r.seed, r.simulated_s, r.wall_s, static_cast<double>(r.events));
+    if (!r.stopped_early.empty()) out += fmt::format("PARTIAL RESULTS: the run stopped early: {}\n", r.stopped_early);
+    out += fmt::format("\n{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "request", "count", "per s",
+                       "errors", "mean ms", "p50 ms", "p99 ms", "max ms");
+    for (const auto& q : r.requests) {
+        out += fmt::format("{:<28} {:>9} {:>9.1f} {:>7} {:>9} {:>9} {:>9} {:>9}\n", q.name, q.count,
+                           r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0, q.errors,
+                           ms(q.latency, -1), ms(q.latency, 0.5), ms(q.latency, 0.99),
+                           q.latency.count() ? fmt::format("{:.3f}", 1e3 * q.latency.max()) : "-");
+        if (q.count == 0) out += "    (no request of this class completed: no latency to report)\n";
+    }
+    out += fmt::format("\n{:<28} {:>7} {:>11} {:>10} {:>10} {:>9}\n", "server", "util", "mean queue", "max queue",
+                       "completed", "rejected");
+    for (const auto& s : r.servers) {
+        out += fmt::format("{:<28} {:>6.1f}% {:>11.2f} {:>10.0f} {:>10} {:>9}\n", s.name, 100 * s.utilization,
+                           s.mean_queue, s.max_queue, s.completed, s.rejected);
+    }
+    if (!r.links.empty()) {
+        std::vector<const models::LinkResult*> busiest;
+        for (const auto& l : r.links) busiest.push_back(&l);
+        std::sort(busiest.begin(), busiest.end(), [](const auto* a, const auto* b) {
+            return a->utilization != b->utilization ? a->utilization > b->utilization : a->name < b->name;
+        });
+        const std::size_t shown = std::min<std::size_t>(busiest.size(), 8);
+        out += fmt::format("\n{:<36} {:>7} {:>12}   (the {} busiest of {} link directions)\n", "link", "util",
+                           "MB", shown, busiest.size());
+        for (std::size_t i = 0; i < shown; ++i) {
+            out += fmt::format("{:<36} {:>6.2f}% {:>12.2f}\n", busiest[i]->name, 100 * busiest[i]->utilization,
+                               busiest[i]->bytes / 1e6);
+        }
+    }
+    return out;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string temporary = path + ".partial";
+    {
+        std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+        if (!file) throw Error("cannot write '" + path + "'");
+        file << text;
+        if (!file.flush()) throw Error("cannot write '" + path + "'");
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) throw Error("cannot write '" + path + "': " + ec.message());
+}
+
+void write_csv(const models::RunResults& r, const std::string& folder) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
+    const std::string latency_header = "mean_s,p50_s,p90_s,p95_s,p99_s,p999_s,max_s";
+    std::string requests = "request,count,throughput_per_s,errors,timeouts,rejected," + latency_header + "\n";
+    for (const auto& q : r.requests) {
+        requests += fmt::format("{},{},{:.9g},{},{},{},{}\n", quoted(q.name), q.count,
+                                r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0, q.errors,
+                                q.timeouts, q.rejected, csv_latency(q.latency));
+    }
+    std::string ops = "op,count,errors," + latency_header + "\n";
+    for (const auto& o : r.ops) ops += fmt::format("{},{},{},{}\n", quoted(o.name), o.count, o.errors, csv_latency(o.latency));
+    std::string servers = "server,utilization,mean_queue,max_queue,completed,rejected\n";
+    for (const auto& s : r.servers) {
+        servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", quoted(s.name), s.utilization, s.mean_queue,
+                               s.max_queue, s.completed, s.rejected);
+    }
+    std::string links = "link,utilization,bytes\n";
+    for (const auto& l : r.links) links += fmt::format("{},{:.9g},{:.9g}\n", quoted(l.name), l.utilization, l.bytes);
+    const std::filesystem::path dir(folder);
+    write_file_atomically((dir / "requests.csv").string(), requests);
+    write_file_atomically((dir / "ops.csv").string(), ops);
+    write_file_atomically((dir / "servers.csv").string(), servers);
+    write_file_atomically((dir / "links.csv").string(), links);
+}
+
+}  // namespace s2sim::scenario

@@ -1,0 +1,28 @@
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/results.hpp"
+
+namespace s2sim::scenario {
+
+/// The version written into every result.
+inline constexpr const char* version = "0.1.0";
+
+/// The results JSON of SCENARIO.md. Latency figures of a class with no completed
+/// request are null, never a made-up 0.
+[[nodiscard]] nlohmann::json to_json(const models::RunResults& results);
+
+/// A readable summary for the terminal: requests, servers, busiest links.
+[[nodiscard]] std::string format_table(const models::RunResults& results);
+
+/// Writes requests.csv, ops.csv, servers.csv and links.csv into `folder` (created
+/// if missing). Each file is written to a temporary name and renamed, so no file
+/// is ever left half-written. Throws s2sim::Error when the folder cannot be written.
+void write_csv(const models::RunResults& results, const std::string& folder);
+
+/// Writes `text` to `path` through a temporary file and a rename.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace s2sim::scenario
