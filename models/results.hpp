@@ -1,0 +1,58 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/stats/log_histogram.hpp"
+
+namespace s2sim::models {
+
+/// What one request class (`workload/op`) measured: counts and end-to-end latency.
+struct RequestResult {
+    std::string name;  ///< "workload/op"
+    std::uint64_t count = 0;     ///< completed requests, failed or not
+    std::uint64_t errors = 0;    ///< failed for any reason (rejections and timeouts included)
+    std::uint64_t timeouts = 0;  ///< failed because a call timed out
+    std::uint64_t rejected = 0;  ///< failed because a full queue turned a call away
+    stats::LogHistogram latency;  ///< seconds, from leaving the client to the response back
+};
+
+/// What one operation (`service.op`) measured at the servers that ran it.
+struct OpResult {
+    std::string name;  ///< "service.op"
+    std::uint64_t count = 0;
+    std::uint64_t errors = 0;
+    stats::LogHistogram latency;  ///< seconds, from reaching the server to sending the response
+};
+
+struct ServerResult {
+    std::string name;
+    double utilization = 0;  ///< mean busy fraction of the cores
+    double mean_queue = 0;   ///< mean jobs waiting for a core
+    double max_queue = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t rejected = 0;
+};
+
+struct LinkResult {
+    std::string name;  ///< "a->b", one per direction
+    double utilization = 0;
+    double bytes = 0;
+};
+
+/// Everything one run (one replication) measured.
+struct RunResults {
+    std::string scenario;
+    std::uint64_t seed = 0;
+    double simulated_s = 0;  ///< measured simulated time (after warm-up)
+    double wall_s = 0;
+    std::uint64_t events = 0;
+    /// Empty when the run finished; otherwise why it stopped early (results are partial).
+    std::string stopped_early;
+    std::vector<RequestResult> requests;
+    std::vector<OpResult> ops;
+    std::vector<ServerResult> servers;
+    std::vector<LinkResult> links;
+};
+
+}  // namespace s2sim::models

@@ -1,0 +1,237 @@
+#include "models/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models {
+namespace {
+
+// Heap orders: std heaps are max-heaps, so "less" means "runs later".
+bool runs_later(const auto& a, const auto& b) {
+    if (a.priority_class != b.priority_class) return a.priority_class > b.priority_class;
+    return a.seq > b.seq;
+}
+bool finishes_later(const auto& a, const auto& b) {
+    if (a.finish_v != b.finish_v) return a.finish_v > b.finish_v;
+    return a.seq > b.seq;
+}
+
+}  // namespace
+
+Discipline parse_discipline(std::string_view text) {
+    if (text == "fcfs") return Discipline::fcfs;
+    if (text == "ps") return Discipline::ps;
+    if (text == "priority") return Discipline::priority;
+    throw Error("unknown discipline '" + std::string(text) + "' (expected: fcfs, ps, priority)");
+}
+
+Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
+    : sim_(sim), config_(std::move(config)), listener_(listener), last_update_(sim.now()) {
+    if (config_.cores == 0) throw Error("server '" + config_.name + "': cores must be at least 1");
+    if (!(config_.speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
+    if (config_.discipline != Discipline::ps) {
+        cores_.resize(config_.cores);
+        for (std::uint32_t c = config_.cores; c-- > 0;) idle_cores_.push_back(c);
+    }
+    busy_cores_.reset(sim.now());
+    queue_.reset(sim.now());
+}
+
+std::size_t Server::jobs() const {
+    if (config_.discipline == Discipline::ps) return ps_jobs_.size();
+    return (config_.cores - idle_cores_.size()) + fifo_.size() + by_class_.size();
+}
+
+std::size_t Server::waiting() const {
+    if (config_.discipline == Discipline::ps) {
+        return ps_jobs_.size() > config_.cores ? ps_jobs_.size() - config_.cores : 0;
+    }
+    return fifo_.size() + by_class_.size();
+}
+
+void Server::record_state() {
+    const Time now = sim_.now();
+    const double busy = config_.discipline == Discipline::ps
+                            ? static_cast<double>(std::min<std::size_t>(ps_jobs_.size(), config_.cores))
+                            : static_cast<double>(config_.cores - idle_cores_.size());
+    busy_cores_.update(now, busy);
+    queue_.update(now, static_cast<double>(waiting()));
+}
+
+bool Server::submit(double work_s, std::uint64_t token, int priority_class) {
+    if (!up_) {
+        ++rejected_;
+        return false;
+    }
+    if (config_.discipline == Discipline::ps) {
+        if (config_.queue_limit && waiting() >= *config_.queue_limit &&
+            ps_jobs_.size() >= config_.cores) {
+            ++rejected_;
+            return false;
+        }
+        ps_advance();
+        ps_jobs_.push_back(PsJob{virtual_time_ + work_s, next_seq_++, token});
+        std::push_heap(ps_jobs_.begin(), ps_jobs_.end(), finishes_later<PsJob, PsJob>);
+        ps_reschedule();
+        record_state();
+        return true;
+    }
+    if (!idle_cores_.empty()) {
+        start_fcfs(work_s, token);
+        record_state();
+        return true;
+    }
+    if (config_.queue_limit && waiting() >= *config_.queue_limit) {
+        ++rejected_;
+        return false;
+    }
+    const Waiting job{work_s, token, priority_class, next_seq_++};
+    if (config_.discipline == Discipline::priority) {
+        by_class_.push_back(job);
+        std::push_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
+    } else {
+        fifo_.push_back(job);
+    }
+    record_state();
+    return true;
+}
+
+void Server::start_fcfs(double work_s, std::uint64_t token) {
+    const std::uint32_t core = idle_cores_.back();
+    idle_cores_.pop_back();
+    const EventId done = sim_.schedule_in(Time::from_seconds(work_s / config_.speed),
+                                          [this, core] { finish_fcfs(core); });
+    cores_[core] = Running{token, sim_.now(), work_s, done};
+}
+
+bool Server::pop_waiting(Waiting& out) {
+    if (config_.discipline == Discipline::priority) {
+        if (by_class_.empty()) return false;
+        std::pop_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
+        out = by_class_.back();
+        by_class_.pop_back();
+        return true;
+    }
+    if (fifo_.empty()) return false;
+    out = fifo_.front();
+    fifo_.pop_front();
+    return true;
+}
+
+void Server::finish_fcfs(std::uint32_t core) {
+    const std::uint64_t token = cores_[core]->token;
+    cores_[core].reset();
+    idle_cores_.push_back(core);
+    ++completed_;
+    if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
+    record_state();
+    // Last: the listener may submit to this server again.
+    listener_.job_finished(*this, token);
+}
+
+double Server::ps_rate() const {
+    const auto n = static_cast<double>(ps_jobs_.size());
+    const auto c = static_cast<double>(config_.cores);
+    return n <= c ? config_.speed : config_.speed * c / n;
+}
+
+void Server::ps_advance() {
+    const Time now = sim_.now();
+    if (!ps_jobs_.empty()) virtual_time_ += ps_rate() * (now - last_update_).seconds();
+    last_update_ = now;
+}
+
+void Server::ps_reschedule() {
+    sim_.cancel(ps_event_);
+    ps_event_ = EventId{};
+    if (ps_jobs_.empty()) return;
+    const double remaining = std::max(0.0, ps_jobs_.front().finish_v - virtual_time_);
+    ps_event_ = sim_.schedule_in(Time::from_seconds(remaining / ps_rate()), [this] { ps_complete(); });
+}
+
+void Server::ps_complete() {
+    ps_event_ = EventId{};
+    ps_advance();
+    // Completion times are rounded to the nanosecond, so allow that much virtual slack.
+    const double slack = 1e-9 * config_.speed;
+    while (!ps_jobs_.empty() && ps_jobs_.front().finish_v <= virtual_time_ + slack) {
+        std::pop_heap(ps_jobs_.begin(), ps_jobs_.end(), finishes_later<PsJob, PsJob>);
+        const std::uint64_t token = ps_jobs_.back().token;
+        ps_jobs_.pop_back();
+        ++completed_;
+        record_state();
+        listener_.job_finished(*this, token);
+    }
+    ps_reschedule();
+}
+
+void Server::fail() {
+    if (!up_) return;
+    up_ = false;
+    std::vector<std::uint64_t> dropped;
+    for (auto& running : cores_) {
+        if (running) {
+            sim_.cancel(running->done);
+            dropped.push_back(running->token);
+            running.reset();
+        }
+    }
+    idle_cores_.clear();
+    for (std::uint32_t c = static_cast<std::uint32_t>(cores_.size()); c-- > 0;) idle_cores_.push_back(c);
+    for (const auto& w : fifo_) dropped.push_back(w.token);
+    for (const auto& w : by_class_) dropped.push_back(w.token);
+    for (const auto& j : ps_jobs_) dropped.push_back(j.token);
+    fifo_.clear();
+    by_class_.clear();
+    ps_jobs_.clear();
+    sim_.cancel(ps_event_);
+    ps_event_ = EventId{};
+    record_state();
+    for (const std::uint64_t token : dropped) listener_.job_dropped(*this, token);
+}
+
+void Server::recover() {
+    up_ = true;
+    last_update_ = sim_.now();
+}
+
+void Server::set_speed(double speed) {
+    if (!(speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
+    if (config_.discipline == Discipline::ps) {
+        ps_advance();
+        config_.speed = speed;
+        ps_reschedule();
+        return;
+    }
+    const Time now = sim_.now();
+    const double old_speed = config_.speed;
+    config_.speed = speed;
+    for (std::uint32_t core = 0; core < cores_.size(); ++core) {
+        auto& running = cores_[core];
+        if (!running) continue;
+        // Work left, in core-seconds, at the old speed; the rest runs at the new one.
+        running->work_s = std::max(0.0, running->work_s - (now - running->started).seconds() * old_speed);
+        running->started = now;
+        sim_.cancel(running->done);
+        running->done = sim_.schedule_in(Time::from_seconds(running->work_s / speed),
+                                         [this, core] { finish_fcfs(core); });
+    }
+}
+
+void Server::reset_stats(Time now) {
+    busy_cores_.reset(now);
+    queue_.reset(now);
+    completed_ = 0;
+    rejected_ = 0;
+}
+
+double Server::utilization(Time now) const {
+    return busy_cores_.mean(now) / static_cast<double>(config_.cores);
+}
+double Server::mean_queue(Time now) const { return queue_.mean(now); }
+double Server::max_queue() const { return queue_.max(); }
+
+}  // namespace s2sim::models

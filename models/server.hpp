@@ -1,0 +1,136 @@
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.hpp"
+#include "sim/stats/time_weighted.hpp"
+#include "sim/time.hpp"
+
+namespace s2sim::models {
+
+/// How a server shares its cores among the jobs it holds.
+enum class Discipline {
+    fcfs,      ///< one queue, first come first served, c cores
+    ps,        ///< processor sharing: n jobs share c cores, each at min(1, c/n) of a core
+    priority,  ///< non-preemptive priority: lower class first, FCFS within a class
+};
+
+/// What a server is: cores, speed and discipline, as the scenario gives them.
+struct ServerConfig {
+    std::string name;
+    unsigned cores = 1;
+    double speed = 1.0;  ///< work (core-seconds) is divided by speed
+    Discipline discipline = Discipline::fcfs;
+    std::optional<std::size_t> queue_limit;  ///< waiting jobs beyond the cores; nullopt = unbounded
+};
+
+class Server;
+
+/// Told when a job leaves a server. `token` is the submitter's own identifier.
+class JobListener {
+public:
+    virtual ~JobListener() = default;
+    /// The job's work is done.
+    virtual void job_finished(Server& server, std::uint64_t token) = 0;
+    /// The job was lost because the server failed.
+    virtual void job_dropped(Server& server, std::uint64_t token) = 0;
+};
+
+/// A server: c cores of a given speed and a discipline, fed with jobs of work
+/// (core-seconds). Utilisation and queue length are tracked as time-weighted
+/// averages; `queue` counts jobs present but not being served, i.e. max(0, n - c)
+/// under PS.
+class Server {
+public:
+    /// `sim` and `listener` are borrowed and must outlive the server.
+    Server(Simulation& sim, ServerConfig config, JobListener& listener);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Offers a job of `work_s` core-seconds. Returns false when the queue is
+    /// full (the job is rejected and counted) or the server is down.
+    bool submit(double work_s, std::uint64_t token, int priority_class = 0);
+
+    /// Takes the server down: every job it holds is dropped (JobListener::job_dropped).
+    void fail();
+    /// Brings a failed server back, empty.
+    void recover();
+    [[nodiscard]] bool up() const { return up_; }
+    /// Changes the speed (a `slow` event); jobs in service keep their remaining work.
+    void set_speed(double speed);
+
+    [[nodiscard]] const ServerConfig& config() const { return config_; }
+    [[nodiscard]] const std::string& name() const { return config_.name; }
+    /// Jobs held: waiting plus in service.
+    [[nodiscard]] std::size_t jobs() const;
+    /// Jobs held but not being served.
+    [[nodiscard]] std::size_t waiting() const;
+
+    /// Restarts the statistics at `now` (end of warm-up), keeping the state.
+    void reset_stats(Time now);
+    /// Mean busy fraction of the cores since the last reset.
+    [[nodiscard]] double utilization(Time now) const;
+    [[nodiscard]] double mean_queue(Time now) const;
+    [[nodiscard]] double max_queue() const;
+    [[nodiscard]] std::uint64_t completed() const { return completed_; }
+    [[nodiscard]] std::uint64_t rejected() const { return rejected_; }
+
+private:
+    struct Waiting {
+        double work_s;
+        std::uint64_t token;
+        int priority_class;
+        std::uint64_t seq;
+    };
+    struct Running {
+        std::uint64_t token;
+        Time started;
+        double work_s;
+        EventId done;
+    };
+    struct PsJob {
+        double finish_v;  ///< virtual time at which its work is done
+        std::uint64_t seq;
+        std::uint64_t token;
+    };
+
+    void start_fcfs(double work_s, std::uint64_t token);
+    void finish_fcfs(std::uint32_t core);
+    bool pop_waiting(Waiting& out);
+    void ps_advance();
+    void ps_reschedule();
+    void ps_complete();
+    [[nodiscard]] double ps_rate() const;
+    void record_state();
+
+    Simulation& sim_;
+    ServerConfig config_;
+    JobListener& listener_;
+    bool up_ = true;
+
+    // FCFS and priority: per-core running job; waiting jobs in arrival order or by class.
+    std::vector<std::optional<Running>> cores_;
+    std::vector<std::uint32_t> idle_cores_;
+    std::deque<Waiting> fifo_;
+    std::vector<Waiting> by_class_;  ///< a heap on (class, seq) for the priority discipline
+    std::uint64_t next_seq_ = 0;
+
+    // PS: virtual time advances at the per-job rate; jobs finish in order of finish_v.
+    std::vector<PsJob> ps_jobs_;  ///< a heap on (finish_v, seq)
+    double virtual_time_ = 0.0;
+    Time last_update_;
+    EventId ps_event_;
+
+    stats::TimeWeighted busy_cores_;
+    stats::TimeWeighted queue_;
+    std::uint64_t completed_ = 0;
+    std::uint64_t rejected_ = 0;
+};
+
+/// Parses "fcfs", "ps" or "priority"; throws s2sim::Error listing the choices.
+[[nodiscard]] Discipline parse_discipline(std::string_view text);
+
+}  // namespace s2sim::models

@@ -1,0 +1,398 @@
+#include "models/system.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models {
+namespace {
+
+std::vector<double> cumulative(const std::vector<double>& weights) {
+    std::vector<double> out;
+    double sum = 0;
+    for (const double w : weights) out.push_back(sum += w);
+    for (double& c : out) c /= sum;
+    return out;
+}
+
+/// Index drawn from a cumulative distribution.
+std::uint32_t draw(const std::vector<double>& cdf, double u) {
+    const auto it = std::lower_bound(cdf.begin(), cdf.end(), u);
+    return static_cast<std::uint32_t>(std::min<std::size_t>(it - cdf.begin(), cdf.size() - 1));
+}
+
+}  // namespace
+
+System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), sim_(queue) {
+    if (model_.topology) network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
+    hosts_.reserve(model_.hosts.size());
+    for (const HostModel& h : model_.hosts) {
+        Host host;
+        host.server = std::make_unique<Server>(sim_, h.server, *this);
+        host.node = h.node;
+        host.threads = h.threads;
+        host.site = h.site;
+        hosts_.push_back(std::move(host));
+    }
+    for (const ServiceModel& s : model_.services) {
+        Service service{&s, nullptr, {}, RandomStream(model_.seed, "service/" + s.name + "/balancer"), {}, 0};
+        BalancerOptions options = s.balancer;
+        if (options.sites.empty()) {
+            for (const std::uint32_t h : s.servers) options.sites.push_back(hosts_[h].site);
+        }
+        service.balancer = make_balancer(options, s.servers.size());
+        service.views.resize(s.servers.size());
+        for (std::uint32_t i = 0; i < s.servers.size(); ++i) {
+            hosts_[s.servers[i]].memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+        }
+        service.first_op_stat = static_cast<std::uint32_t>(op_stats_.size());
+        for (const OpModel& op : s.ops) {
+            service.op_rng.emplace_back(model_.seed, "op/" + s.name + "." + op.name);
+            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}});
+        }
+        services_.push_back(std::move(service));
+    }
+    for (const WorkloadModel& w : model_.workloads) {
+        Workload workload{&w, RandomStream(model_.seed, "workload/" + w.name), cumulative(w.weights), {},
+                          static_cast<std::uint32_t>(request_stats_.size()), 0};
+        std::visit([&](const auto& a) { workload.interval_s = 1.0 / a.rate; }, w.arrival);
+        if (w.keys) {
+            std::vector<double> weights(w.keys->count);
+            for (std::uint64_t k = 0; k < w.keys->count; ++k) {
+                weights[k] = std::pow(static_cast<double>(k + 1), -w.keys->skew);
+            }
+            workload.key_cdf = cumulative(weights);
+        }
+        for (const std::uint32_t op : w.ops) {
+            request_stats_.push_back(
+                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}});
+        }
+        workloads_.push_back(std::move(workload));
+    }
+}
+
+System::~System() = default;
+
+std::uint32_t System::new_call() {
+    ++live_calls_;
+    if (free_calls_ != none) {
+        const std::uint32_t id = free_calls_;
+        free_calls_ = calls_[id].next_free;
+        calls_[id] = Call{};
+        return id;
+    }
+    calls_.emplace_back();
+    return static_cast<std::uint32_t>(calls_.size() - 1);
+}
+
+void System::free_call(std::uint32_t id) {
+    --live_calls_;
+    calls_[id].next_free = free_calls_;
+    free_calls_ = id;
+}
+
+void System::schedule_arrival(std::uint32_t w) {
+    Workload& workload = workloads_[w];
+    double gap = workload.interval_s;
+    if (std::holds_alternative<PoissonArrivals>(workload.model->arrival)) {
+        gap = -std::log(workload.rng.uniform01()) * workload.interval_s;
+    }
+    const Time at = sim_.now() + Time::from_seconds(gap);
+    if (at <= end_) sim_.schedule_at(at, [this, w] { arrive_from_workload(w); });
+}
+
+void System::arrive_from_workload(std::uint32_t w) {
+    schedule_arrival(w);
+    if (live_calls_ >= model_.max_in_flight) {
+        stopped_because_ = "more than " + std::to_string(model_.max_in_flight) +
+                           " calls in flight: the system is saturated";
+        sim_.stop();
+        return;
+    }
+    Workload& workload = workloads_[w];
+    const std::uint32_t id = new_call();
+    Call& call = calls_[id];
+    call.workload = w;
+    call.mix = draw(workload.cumulative_mix, workload.rng.uniform01());
+    call.service = workload.model->service;
+    call.op = workload.model->ops[call.mix];
+    call.key = workload.key_cdf.empty() ? workload.rng.next_u64()
+                                        : draw(workload.key_cdf, workload.rng.uniform01());
+    send_call(id, workload.model->from, workload.model->from_site);
+}
+
+void System::send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint32_t site) {
+    Call& call = calls_[id];
+    Service& service = services_[call.service];
+    const ServiceModel& sm = *service.model;
+    call.sent = sim_.now();
+    const PickContext ctx{call.key, site, sim_.now(), service.rng};
+    const ServerIndex backend = service.balancer->pick(ctx, service.views);
+    if (backend >= sm.servers.size()) {
+        // No healthy backend: the call fails where it stands.
+        call.failure = Failure::failed;
+        call.host = none;
+        sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
+        return;
+    }
+    call.backend = backend;
+    call.host = sm.servers[backend];
+    ++service.views[backend].in_flight;
+    service.balancer->on_sent(backend, sim_.now());
+    const OpModel& op = sm.ops[call.op];
+    const double bytes = op.request_bytes ? op.request_bytes->sample(service.op_rng[call.op]) : 0.0;
+    deliver(origin, hosts_[call.host].node, bytes, id, true);
+}
+
+void System::refresh_views(const Host& host) {
+    const Server& server = *host.server;
+    const auto present = static_cast<std::uint32_t>(host.active + (host.pending.size() - host.pending_head));
+    const double busy = static_cast<double>(std::min<std::size_t>(server.jobs(), server.config().cores)) /
+                        static_cast<double>(server.config().cores);
+    for (const auto& [service, index] : host.memberships) {
+        ServerView& view = services_[service].views[index];
+        view.queue_length = present;
+        view.utilization = busy;
+        view.healthy = server.up();
+    }
+}
+
+void System::deliver(std::optional<NodeId> from, std::optional<NodeId> to, double bytes, std::uint32_t id,
+                     bool request) {
+    if (network_ && from && to) {
+        network_->send(*from, *to, bytes, [this, id, request](bool ok) {
+            if (!ok) calls_[id].failure = Failure::failed;
+            if (request && ok) {
+                on_request_delivered(id);
+            } else if (request) {
+                respond(id);
+            } else {
+                on_response_delivered(id);
+            }
+        });
+        return;
+    }
+    // No network between these two: the message arrives at once (pure queueing
+    // models). Handled in place rather than as an event: the recursion is at most
+    // as deep as the call graph.
+    if (request) {
+        on_request_delivered(id);
+    } else {
+        on_response_delivered(id);
+    }
+}
+
+void System::on_request_delivered(std::uint32_t id) {
+    Call& call = calls_[id];
+    call.arrived = sim_.now();
+    Host& host = hosts_[call.host];
+    if (host.threads && host.active >= *host.threads) {
+        host.pending.push_back(id);
+        refresh_views(host);
+        return;
+    }
+    admit(id);
+}
+
+void System::admit(std::uint32_t id) {
+    Call& call = calls_[id];
+    Host& host = hosts_[call.host];
+    ++host.active;
+    call.holds_thread = true;
+    refresh_views(host);
+    const OpModel& op = services_[call.service].model->ops[call.op];
+    if (!op.work) {
+        start_calls(id);
+        return;
+    }
+    Service& service = services_[call.service];
+    const double work = op.work->sample(service.op_rng[call.op]);
+    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority)) {
+        call.failure = host.server->up() ? Failure::rejected : Failure::failed;
+        respond(id);
+    }
+}
+
+void System::job_finished(Server&, std::uint64_t token) {
+    const auto id = static_cast<std::uint32_t>(token >> 1);
+    if ((token & 1) == 0) {
+        start_calls(id);
+    } else {
+        respond(id);
+    }
+}
+
+void System::job_dropped(Server&, std::uint64_t token) {
+    const auto id = static_cast<std::uint32_t>(token >> 1);
+    calls_[id].failure = Failure::failed;
+    respond(id);
+}
+
+void System::start_calls(std::uint32_t id) {
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
+    calls_[id].step = 0;
+    next_step(id);
+}
+
+void System::next_step(std::uint32_t id) {
+    const Service& service = services_[calls_[id].service];
+    const OpModel& op = service.model->ops[calls_[id].op];
+    while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
+        for (const CallModel& c : op.steps[calls_[id].step]) launch_child(id, c, false);
+        if (calls_[id].outstanding > 0) return;  // resumes when the last one returns
+        ++calls_[id].step;
+    }
+    if (op.work_after && calls_[id].failure == Failure::none) {
+        Host& host = hosts_[calls_[id].host];
+        const double work = op.work_after->sample(services_[calls_[id].service].op_rng[calls_[id].op]);
+        if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) return;
+        calls_[id].failure = host.server->up() ? Failure::rejected : Failure::failed;
+    }
+    respond(id);
+}
+
+void System::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
+    Service& caller_service = services_[calls_[parent].service];
+    if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
+    const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    Call& call = calls_[child];
+    call.parent = async ? none : parent;
+    call.service = c.service;
+    call.op = c.op;
+    call.key = calls_[parent].key;
+    call.required = c.required;
+    if (!async) ++calls_[parent].outstanding;
+    const Host& host = hosts_[calls_[parent].host];
+    send_call(child, host.node, host.site);
+}
+
+void System::release_thread(Host& host) {
+    --host.active;
+    refresh_views(host);
+    if (host.pending_head < host.pending.size()) {
+        const std::uint32_t next = host.pending[host.pending_head++];
+        if (host.pending_head == host.pending.size()) {
+            host.pending.clear();
+            host.pending_head = 0;
+        }
+        admit(next);
+    }
+}
+
+std::optional<NodeId> System::origin_of(const Call& call) const {
+    if (call.workload != none) return workloads_[call.workload].model->from;
+    if (call.parent != none) return hosts_[calls_[call.parent].host].node;
+    return std::nullopt;
+}
+
+void System::respond(std::uint32_t id) {
+    Call& call = calls_[id];
+    Host& host = hosts_[call.host];
+    if (measuring_ && call.arrived >= measure_from_) {
+        OpResult& s = op_stats_[services_[call.service].first_op_stat + call.op];
+        ++s.count;
+        if (call.failure != Failure::none) ++s.errors;
+        s.latency.record((sim_.now() - call.arrived).seconds());
+    }
+    if (call.holds_thread) {
+        call.holds_thread = false;
+        release_thread(host);
+    }
+    // Async calls answer too: nobody waits, but the response still loads the network.
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const double bytes = calls_[id].failure == Failure::none && op.response_bytes
+                             ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
+                             : 0.0;
+    deliver(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id, false);
+}
+
+void System::on_response_delivered(std::uint32_t id) {
+    const Call call = calls_[id];
+    if (call.host != none) {
+        Service& service = services_[call.service];
+        --service.views[call.backend].in_flight;
+        service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+    }
+    free_call(id);
+    if (call.workload != none) {
+        if (measuring_ && call.sent >= measure_from_) {
+            RequestResult& s = request_stats_[workloads_[call.workload].first_request_stat + call.mix];
+            ++s.count;
+            if (call.failure != Failure::none) ++s.errors;
+            if (call.failure == Failure::rejected) ++s.rejected;
+            s.latency.record((sim_.now() - call.sent).seconds());
+        }
+        return;
+    }
+    if (call.parent == none) return;  // async
+    Call& parent = calls_[call.parent];
+    if (call.failure != Failure::none && call.required && parent.failure == Failure::none) {
+        parent.failure = call.failure;
+    }
+    if (--parent.outstanding == 0) {
+        ++parent.step;
+        next_step(call.parent);
+    }
+}
+
+void System::start_measuring() {
+    measuring_ = true;
+    measure_from_ = sim_.now();
+    for (Host& h : hosts_) h.server->reset_stats(sim_.now());
+    if (network_) network_->reset_stats();
+}
+
+RunResults System::run(const Progress& progress) {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const Time warmup = Time::from_seconds(model_.warmup_s);
+    end_ = warmup + Time::from_seconds(model_.duration_s);
+    for (std::uint32_t w = 0; w < workloads_.size(); ++w) schedule_arrival(w);
+    if (model_.warmup_s > 0) {
+        sim_.schedule_at(warmup, [this] { start_measuring(); });
+    } else {
+        start_measuring();
+    }
+    // In slices, so the caller can show progress or stop: the slicing adds no events.
+    constexpr int slices = 100;
+    for (int i = 1; i <= slices && !sim_.stopped(); ++i) {
+        sim_.run_until(Time::from_ns(end_.ns() / slices * i + (i == slices ? end_.ns() % slices : 0)));
+        if (progress && !sim_.stopped() && !progress(static_cast<double>(i) / slices)) {
+            stopped_because_ = "interrupted";
+            break;
+        }
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return collect(wall);
+}
+
+RunResults System::collect(double wall_s) {
+    RunResults r;
+    r.scenario = model_.name;
+    r.seed = model_.seed;
+    r.simulated_s = (sim_.now() - measure_from_).seconds();
+    r.wall_s = wall_s;
+    r.events = sim_.events_processed();
+    r.stopped_early = stopped_because_;
+    r.requests = request_stats_;
+    r.ops = op_stats_;
+    const Time now = sim_.now();
+    for (const Host& h : hosts_) {
+        const Server& s = *h.server;
+        r.servers.push_back(ServerResult{s.name(), s.utilization(now), s.mean_queue(now), s.max_queue(),
+                                        s.completed(), s.rejected()});
+    }
+    if (network_) {
+        const Topology& topology = *model_.topology;
+        for (DirectedLinkId d = 0; d < topology.directed_link_count(); ++d) {
+            const LinkStats stats = network_->link_stats(d);
+            r.links.push_back(LinkResult{topology.directed_link_name(d), stats.utilization, stats.bytes});
+        }
+    }
+    return r;
+}
+
+}  // namespace s2sim::models

@@ -1,0 +1,208 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "models/balancer.hpp"
+#include "models/network/flow_network.hpp"
+#include "models/network/topology.hpp"
+#include "models/results.hpp"
+#include "models/server.hpp"
+#include "sim/distribution.hpp"
+#include "sim/random.hpp"
+#include "sim/simulation.hpp"
+
+namespace s2sim::models {
+
+inline constexpr std::uint32_t none = UINT32_MAX;
+
+/// One call an op makes to another service's op.
+struct CallModel {
+    std::uint32_t service = 0;  ///< index into SystemModel::services
+    std::uint32_t op = 0;       ///< index into that service's ops
+    double probability = 1.0;   ///< the call is made with this probability (cache misses)
+    bool required = true;       ///< a failed required call fails the caller's op
+};
+
+/// An operation a service offers: work on a core, then calls, then optional work after.
+struct OpModel {
+    std::string name;
+    DistributionPtr work;        ///< core-seconds; null = none
+    DistributionPtr work_after;  ///< core-seconds after the calls return; null = none
+    DistributionPtr request_bytes;   ///< what the caller sends; null = 0 bytes
+    DistributionPtr response_bytes;  ///< what is sent back; null = 0 bytes
+    /// Steps run in order; the calls of one step run in parallel, joined when all return.
+    std::vector<std::vector<CallModel>> steps;
+    std::vector<CallModel> async_calls;  ///< fired after the work, not waited for
+    int priority = 0;                    ///< class for the priority discipline (lower first)
+};
+
+/// A pool of servers behind a balancer.
+struct ServiceModel {
+    std::string name;
+    std::vector<std::uint32_t> servers;  ///< indices into SystemModel::hosts
+    BalancerOptions balancer;
+    std::vector<OpModel> ops;
+};
+
+/// A server and where it sits.
+struct HostModel {
+    ServerConfig server;
+    std::optional<NodeId> node;            ///< its vertex in the topology, if there is a network
+    std::optional<std::uint32_t> threads;  ///< ops held at once (running or waiting on calls)
+    std::uint32_t site = 0;                ///< site id (locality)
+};
+
+struct PoissonArrivals {
+    double rate = 0;  ///< per second
+};
+struct ConstantArrivals {
+    double rate = 0;  ///< per second
+};
+using ArrivalModel = std::variant<PoissonArrivals, ConstantArrivals>;
+
+/// Zipf-distributed request keys: key k in [0, count) with P(k) proportional to 1/(k+1)^skew.
+struct KeyModel {
+    std::uint64_t count = 1;
+    double skew = 0;
+};
+
+/// A source of requests into an entry service.
+struct WorkloadModel {
+    std::string name;
+    std::optional<NodeId> from;  ///< client node; nullopt = requests appear at the entry servers
+    std::uint32_t from_site = 0;
+    std::uint32_t service = 0;
+    std::vector<std::uint32_t> ops;  ///< ops of the entry service in the mix
+    std::vector<double> weights;     ///< one per op, positive
+    ArrivalModel arrival;
+    std::optional<KeyModel> keys;  ///< nullopt = uniform 64-bit keys
+};
+
+/// Everything a run needs, with every reference resolved to an index.
+struct SystemModel {
+    std::string name;
+    std::vector<HostModel> hosts;
+    std::vector<ServiceModel> services;
+    std::vector<WorkloadModel> workloads;
+    std::unique_ptr<Topology> topology;  ///< null = no network: messages arrive at once
+    double warmup_s = 0;
+    double duration_s = 1;
+    std::uint64_t seed = 1;
+    std::uint64_t max_in_flight = 1'000'000;  ///< calls alive at once before the run is cut short
+};
+
+/// The runnable model: servers, services, balancers, workloads and the network
+/// on one Simulation. Built from a SystemModel, run once.
+class System final : public JobListener {
+public:
+    explicit System(SystemModel model, QueueKind queue = QueueKind::quaternary_heap);
+    ~System() override;
+    System(const System&) = delete;
+    System& operator=(const System&) = delete;
+
+    /// Called with the fraction of simulated time done (0..1), a hundred times a run.
+    /// Returning false stops the run early; the results are then marked partial.
+    using Progress = std::function<bool(double fraction)>;
+
+    /// Runs warm-up then the measured duration, and returns what was measured.
+    RunResults run(const Progress& progress = {});
+
+    void job_finished(Server& server, std::uint64_t token) override;
+    void job_dropped(Server& server, std::uint64_t token) override;
+
+    [[nodiscard]] Simulation& simulation() { return sim_; }
+
+private:
+    enum class Failure : std::uint8_t { none, rejected, failed };
+    /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
+    struct Call {
+        std::uint32_t parent = none;    ///< calling Call, or none for roots and async calls
+        std::uint32_t workload = none;  ///< set on roots
+        std::uint32_t mix = 0;          ///< roots: index into the workload's ops
+        std::uint32_t service = 0;
+        std::uint32_t op = 0;
+        std::uint32_t backend = 0;  ///< index into the service's servers
+        std::uint32_t host = 0;     ///< index into hosts_
+        std::uint32_t next_free = none;
+        Time sent;     ///< when the caller sent it
+        Time arrived;  ///< when it reached the server
+        std::uint64_t key = 0;
+        std::uint16_t step = 0;
+        std::uint16_t outstanding = 0;
+        Failure failure = Failure::none;
+        bool required = true;
+        bool holds_thread = false;
+    };
+    struct Host {
+        std::unique_ptr<Server> server;
+        std::optional<NodeId> node;
+        std::optional<std::uint32_t> threads;
+        std::uint32_t site = 0;
+        std::uint32_t active = 0;               ///< ops holding a thread
+        std::vector<std::uint32_t> pending;     ///< calls waiting for a thread (FIFO ring)
+        std::size_t pending_head = 0;
+        /// (service, backend index) of every service this host serves, whose views to refresh.
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> memberships;
+    };
+    struct Service {
+        const ServiceModel* model = nullptr;
+        std::unique_ptr<Balancer> balancer;
+        std::vector<ServerView> views;
+        RandomStream rng;
+        std::vector<RandomStream> op_rng;  ///< per op: work and call probabilities
+        std::uint32_t first_op_stat = 0;
+    };
+    struct Workload {
+        const WorkloadModel* model = nullptr;
+        RandomStream rng;
+        std::vector<double> cumulative_mix;
+        std::vector<double> key_cdf;
+        std::uint32_t first_request_stat = 0;
+        double interval_s = 0;  ///< mean gap between arrivals
+    };
+
+    std::uint32_t new_call();
+    void free_call(std::uint32_t id);
+    void schedule_arrival(std::uint32_t workload);
+    void arrive_from_workload(std::uint32_t workload);
+    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
+    void send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint32_t site);
+    void deliver(std::optional<NodeId> from, std::optional<NodeId> to, double bytes, std::uint32_t id,
+                 bool request);
+    void on_request_delivered(std::uint32_t id);
+    void admit(std::uint32_t id);
+    void start_calls(std::uint32_t id);
+    void next_step(std::uint32_t id);
+    void launch_child(std::uint32_t parent, const CallModel& call, bool async);
+    void respond(std::uint32_t id);
+    void on_response_delivered(std::uint32_t id);
+    void release_thread(Host& host);
+    /// Updates what balancers see of host `h` after ops arrived, left or the server changed.
+    void refresh_views(const Host& host);
+    std::optional<NodeId> origin_of(const Call& call) const;
+    void start_measuring();
+    RunResults collect(double wall_s);
+
+    SystemModel model_;
+    Simulation sim_;
+    std::unique_ptr<FlowNetwork> network_;
+    std::vector<Host> hosts_;
+    std::vector<Service> services_;
+    std::vector<Workload> workloads_;
+    std::vector<Call> calls_;
+    std::uint32_t free_calls_ = none;
+    std::uint64_t live_calls_ = 0;
+    std::vector<RequestResult> request_stats_;
+    std::vector<OpResult> op_stats_;
+    Time measure_from_;
+    Time end_;
+    bool measuring_ = false;
+    std::string stopped_because_;
+};
+
+}  // namespace s2sim::models
