@@ -1,0 +1,470 @@
+#include "models/network/flow_network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models {
+
+namespace {
+
+constexpr std::uint32_t none = UINT32_MAX;
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+// Beyond this many seconds a completion is treated as "never" so that the
+// conversion to nanoseconds cannot overflow (about 30 years).
+constexpr double max_finish_s = 1e9;
+
+double seconds_between(Time from, Time to) { return static_cast<double>((to - from).ns()) * 1e-9; }
+
+// Min-heap order for progressive filling: smallest share first, then lowest
+// link id, so equal shares are processed in a reproducible order.
+struct ShareAfter {
+    template <class E>
+    bool operator()(const E& x, const E& y) const {
+        return x.share > y.share || (x.share == y.share && x.link > y.link);
+    }
+};
+
+}  // namespace
+
+FlowNetwork::FlowNetwork(Simulation& simulation, Topology& topology)
+    : sim_(simulation), topology_(topology), stats_start_(simulation.now()) {
+    sync_links();
+}
+
+FlowNetwork::~FlowNetwork() {
+    if (completion_event_.valid()) sim_.cancel(completion_event_);
+    for (auto& f : flows_) {
+        if (f.phase == Phase::latency) sim_.cancel(f.latency_event);
+    }
+}
+
+void FlowNetwork::sync_links() {
+    const std::size_t n = topology_.directed_link_count();
+    if (links_.size() >= n) return;
+    const std::size_t old = links_.size();
+    links_.resize(n);
+    for (std::size_t i = old; i < n; ++i) links_[i].last = sim_.now();
+}
+
+std::uint32_t FlowNetwork::allocate_flow() {
+    if (!free_.empty()) {
+        const std::uint32_t f = free_.back();
+        free_.pop_back();
+        return f;
+    }
+    flows_.emplace_back();
+    return static_cast<std::uint32_t>(flows_.size() - 1);
+}
+
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done) {
+    if (from >= topology_.node_count() || to >= topology_.node_count()) {
+        throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
+                                to, topology_.node_count()));
+    }
+    if (!(bytes >= 0.0) || std::isinf(bytes)) {
+        throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
+                                bytes, topology_.node_name(from), topology_.node_name(to)));
+    }
+    sync_links();
+    const bool routable = topology_.has_route(from, to);
+    const std::uint32_t f = allocate_flow();
+    Flow& flow = flows_[f];
+    flow.callback = std::move(on_done);
+    flow.links.clear();
+    flow.bytes = bytes;
+    flow.remaining = bytes;
+    flow.rate = 0.0;
+    flow.finish = Time::max();
+    flow.seq = next_seq_++;
+    flow.phase = Phase::latency;
+    flow.no_route = !routable;
+    Time delay;
+    if (routable) {
+        const Route& r = topology_.route(from, to);
+        flow.links.assign(r.links.begin(), r.links.end());
+        delay = r.latency;
+    }
+    flow.slots.resize(flow.links.size());
+    flow.latency_event = sim_.schedule_in(delay, [this, f] { on_latency_done(f); });
+    ++in_flight_;
+    return FlowId{f, flow.generation};
+}
+
+void FlowNetwork::on_latency_done(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    flow.latency_event = EventId{};
+    if (flow.no_route) {
+        finish(f, false);
+        notify();
+        return;
+    }
+    // Nothing to move (empty message, or a node to itself): delivered now.
+    if (flow.remaining <= 0.0 || flow.links.empty()) {
+        finish(f, true);
+        notify();
+        return;
+    }
+    const Time now = sim_.now();
+    flow.phase = Phase::bandwidth;
+    flow.last_update = now;
+    seeds_.clear();
+    for (std::size_t i = 0; i < flow.links.size(); ++i) {
+        auto& list = links_[flow.links[i]].flows;
+        flow.slots[i] = static_cast<std::uint32_t>(list.size());
+        list.push_back(f);
+        seeds_.push_back(flow.links[i]);
+    }
+    heap_push(f);
+    reallocate();
+    schedule_completion();
+}
+
+void FlowNetwork::leave_links(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    for (std::size_t i = 0; i < flow.links.size(); ++i) {
+        auto& list = links_[flow.links[i]].flows;
+        const std::uint32_t slot = flow.slots[i];
+        const std::uint32_t moved = list.back();
+        list[slot] = moved;
+        list.pop_back();
+        if (moved != f) {
+            Flow& other = flows_[moved];
+            for (std::size_t k = 0; k < other.links.size(); ++k) {
+                if (other.links[k] == flow.links[i]) {
+                    other.slots[k] = slot;
+                    break;
+                }
+            }
+        }
+        seeds_.push_back(flow.links[i]);
+    }
+    heap_remove(f);
+}
+
+void FlowNetwork::on_completion() {
+    completion_event_ = EventId{};
+    const Time now = sim_.now();
+    seeds_.clear();
+    while (!completion_heap_.empty() && flows_[completion_heap_.front()].finish <= now) {
+        const std::uint32_t f = completion_heap_.front();
+        // The link rate sums still include this message, so its last bytes are
+        // counted when reallocate() settles the links.
+        leave_links(f);
+        flows_[f].remaining = 0.0;
+        finish(f, true);
+    }
+    reallocate();
+    schedule_completion();
+    notify();
+}
+
+void FlowNetwork::settle(LinkState& l, Time now) {
+    if (now > l.last) {
+        l.bytes += l.rate_sum * seconds_between(l.last, now);
+        l.last = now;
+    }
+}
+
+// Progressive filling over the connected component of the links in seeds_:
+// all messages sharing a link with a seed link, transitively, and their links.
+void FlowNetwork::reallocate() {
+    if (seeds_.empty()) return;
+    ++reallocations_;
+    const Time now = sim_.now();
+    ++epoch_;
+    if (epoch_ == 0) {  // wrapped: clear the marks so none looks current
+        for (auto& f : flows_) f.mark = 0;
+        for (auto& l : links_) l.mark = 0;
+        epoch_ = 1;
+    }
+    comp_links_.clear();
+    comp_flows_.clear();
+    for (DirectedLinkId d : seeds_) {
+        if (links_[d].mark != epoch_) {
+            links_[d].mark = epoch_;
+            comp_links_.push_back(d);
+        }
+    }
+    for (std::size_t i = 0; i < comp_links_.size(); ++i) {
+        for (std::uint32_t f : links_[comp_links_[i]].flows) {
+            Flow& flow = flows_[f];
+            if (flow.mark == epoch_) continue;
+            flow.mark = epoch_;
+            comp_flows_.push_back(f);
+            for (DirectedLinkId d : flow.links) {
+                if (links_[d].mark != epoch_) {
+                    links_[d].mark = epoch_;
+                    comp_links_.push_back(d);
+                }
+            }
+        }
+    }
+
+    // Move every message forward at its old rate up to now, and account the
+    // links' bytes at their old rate sums, before any rate changes.
+    for (std::uint32_t f : comp_flows_) {
+        Flow& flow = flows_[f];
+        flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
+        flow.last_update = now;
+        flow.rate = -1.0;  // not yet allocated
+    }
+    shares_.clear();
+    for (DirectedLinkId d : comp_links_) {
+        LinkState& l = links_[d];
+        settle(l, now);
+        l.rate_sum = 0.0;
+        l.cap_left = topology_.capacity(d);
+        l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
+        if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
+    }
+    std::make_heap(shares_.begin(), shares_.end(), ShareAfter{});
+
+    // Water-filling: the link with the smallest fair share fixes the rate of
+    // every unallocated message crossing it; those messages then use up that
+    // share on their other links. A link's share cap_left / unfrozen never
+    // decreases meanwhile (removing s <= share from cap_left and one message
+    // from unfrozen leaves (C - s) / (n - 1) >= C / n), so each link keeps a
+    // single heap entry whose key is a lower bound: when popped with a stale
+    // key it is pushed back with its current share instead of being processed.
+    while (!shares_.empty()) {
+        std::pop_heap(shares_.begin(), shares_.end(), ShareAfter{});
+        const ShareEntry top = shares_.back();
+        shares_.pop_back();
+        LinkState& bottleneck = links_[top.link];
+        if (bottleneck.unfrozen == 0) continue;
+        const double share = bottleneck.cap_left / bottleneck.unfrozen;
+        if (share > top.share) {
+            shares_.push_back(ShareEntry{share, top.link});
+            std::push_heap(shares_.begin(), shares_.end(), ShareAfter{});
+            continue;
+        }
+        for (std::uint32_t f : bottleneck.flows) {
+            Flow& flow = flows_[f];
+            if (flow.rate >= 0.0) continue;
+            flow.rate = share;
+            for (DirectedLinkId d : flow.links) {
+                LinkState& l = links_[d];
+                l.rate_sum += share;
+                --l.unfrozen;
+                if (d != top.link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
+            }
+        }
+        bottleneck.cap_left = 0.0;
+    }
+
+    for (std::uint32_t f : comp_flows_) {
+        Flow& flow = flows_[f];
+        const double left_s = flow.rate > 0.0 ? flow.remaining / flow.rate : infinity;
+        flow.finish = left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+        heap_update(f);
+    }
+    seeds_.clear();
+}
+
+void FlowNetwork::schedule_completion() {
+    if (completion_heap_.empty()) {
+        if (completion_event_.valid()) sim_.cancel(completion_event_);
+        completion_event_ = EventId{};
+        return;
+    }
+    const Time next = flows_[completion_heap_.front()].finish;
+    if (completion_event_.valid()) {
+        if (completion_time_ == next) return;
+        sim_.cancel(completion_event_);
+    }
+    completion_event_ = EventId{};
+    if (next == Time::max()) return;
+    completion_time_ = next;
+    completion_event_ = sim_.schedule_at(next, [this] { on_completion(); });
+}
+
+void FlowNetwork::finish(std::uint32_t f, bool ok) {
+    Flow& flow = flows_[f];
+    flow.phase = Phase::done;
+    flow.rate = 0.0;
+    --in_flight_;
+    if (ok) {
+        ++delivered_;
+    } else {
+        ++failed_;
+    }
+    to_notify_.emplace_back(f, ok);
+}
+
+// Runs the callbacks of finished messages once the network state is
+// consistent; callbacks may send or fail links (re-entrantly), which appends
+// to the list that the outermost call keeps draining.
+void FlowNetwork::notify() {
+    if (notifying_) return;
+    notifying_ = true;
+    struct Guard {
+        FlowNetwork* self;
+        ~Guard() {
+            self->to_notify_.clear();
+            self->notifying_ = false;
+        }
+    } guard{this};
+    for (std::size_t i = 0; i < to_notify_.size(); ++i) {
+        const auto [f, ok] = to_notify_[i];
+        FlowCallback callback = std::move(flows_[f].callback);
+        Flow& flow = flows_[f];
+        flow.phase = Phase::free;
+        ++flow.generation;
+        free_.push_back(f);
+        if (callback) callback(ok);
+    }
+}
+
+void FlowNetwork::fail_link(LinkId link) {
+    topology_.set_link_up(link, false);
+    const DirectedLinkId forward = Topology::directed_link(link, Direction::a_to_b);
+    const DirectedLinkId backward = Topology::directed_link(link, Direction::b_to_a);
+    const std::size_t first = to_notify_.size();
+    seeds_.clear();
+    for (std::uint32_t f = 0; f < flows_.size(); ++f) {
+        Flow& flow = flows_[f];
+        if (flow.phase != Phase::latency && flow.phase != Phase::bandwidth) continue;
+        const bool crosses = std::any_of(flow.links.begin(), flow.links.end(),
+                                         [&](DirectedLinkId d) { return d == forward || d == backward; });
+        if (!crosses) continue;
+        if (flow.phase == Phase::latency) {
+            sim_.cancel(flow.latency_event);
+            flow.latency_event = EventId{};
+        } else {
+            leave_links(f);
+        }
+        finish(f, false);
+    }
+    std::sort(to_notify_.begin() + static_cast<std::ptrdiff_t>(first), to_notify_.end(),
+              [this](const auto& x, const auto& y) { return flows_[x.first].seq < flows_[y.first].seq; });
+    reallocate();
+    schedule_completion();
+    notify();
+}
+
+void FlowNetwork::restore_link(LinkId link) { topology_.set_link_up(link, true); }
+
+const FlowNetwork::Flow& FlowNetwork::checked(FlowId id) const {
+    if (!in_flight(id)) {
+        throw Error(fmt::format("network: message {}.{} is no longer in flight", id.index, id.generation));
+    }
+    return flows_[id.index];
+}
+
+bool FlowNetwork::in_flight(FlowId id) const {
+    if (id.index >= flows_.size()) return false;
+    const Flow& f = flows_[id.index];
+    return f.generation == id.generation && (f.phase == Phase::latency || f.phase == Phase::bandwidth);
+}
+
+double FlowNetwork::rate(FlowId id) const {
+    const Flow& f = checked(id);
+    return f.phase == Phase::bandwidth ? f.rate : 0.0;
+}
+
+double FlowNetwork::remaining_bytes(FlowId id) const {
+    const Flow& f = checked(id);
+    if (f.phase != Phase::bandwidth) return f.remaining;
+    return std::max(0.0, f.remaining - f.rate * seconds_between(f.last_update, sim_.now()));
+}
+
+double FlowNetwork::link_rate(DirectedLinkId d) const { return d < links_.size() ? links_[d].rate_sum : 0.0; }
+
+std::size_t FlowNetwork::link_flow_count(DirectedLinkId d) const {
+    return d < links_.size() ? links_[d].flows.size() : 0;
+}
+
+LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
+    if (d >= topology_.directed_link_count()) {
+        throw Error(fmt::format("network: unknown directed link {} (the topology has {})", d,
+                                topology_.directed_link_count()));
+    }
+    LinkStats s;
+    if (d >= links_.size()) return s;
+    const LinkState& l = links_[d];
+    const Time now = sim_.now();
+    s.bytes = l.bytes + (now > l.last ? l.rate_sum * seconds_between(l.last, now) : 0.0);
+    const double span = seconds_between(stats_start_, now);
+    const double capacity = topology_.capacity(d);
+    if (span > 0.0 && !std::isinf(capacity)) s.utilization = std::min(1.0, s.bytes / (capacity * span));
+    return s;
+}
+
+void FlowNetwork::reset_stats() {
+    const Time now = sim_.now();
+    sync_links();
+    for (auto& l : links_) {
+        settle(l, now);
+        l.bytes = 0.0;
+        l.last = now;
+    }
+    stats_start_ = now;
+}
+
+// ---- completion heap --------------------------------------------------------
+
+bool FlowNetwork::heap_less(std::uint32_t a, std::uint32_t b) const {
+    const Flow& x = flows_[a];
+    const Flow& y = flows_[b];
+    return x.finish < y.finish || (x.finish == y.finish && x.seq < y.seq);
+}
+
+void FlowNetwork::heap_push(std::uint32_t f) {
+    flows_[f].heap_pos = static_cast<std::uint32_t>(completion_heap_.size());
+    completion_heap_.push_back(f);
+    heap_sift_up(completion_heap_.size() - 1);
+}
+
+void FlowNetwork::heap_remove(std::uint32_t f) {
+    const std::size_t i = flows_[f].heap_pos;
+    flows_[f].heap_pos = none;
+    const std::uint32_t last = completion_heap_.back();
+    completion_heap_.pop_back();
+    if (last == f) return;
+    completion_heap_[i] = last;
+    flows_[last].heap_pos = static_cast<std::uint32_t>(i);
+    heap_sift_up(i);
+    heap_sift_down(flows_[last].heap_pos);
+}
+
+void FlowNetwork::heap_update(std::uint32_t f) {
+    heap_sift_up(flows_[f].heap_pos);
+    heap_sift_down(flows_[f].heap_pos);
+}
+
+void FlowNetwork::heap_sift_up(std::size_t i) {
+    const std::uint32_t f = completion_heap_[i];
+    while (i > 0) {
+        const std::size_t parent = (i - 1) / 2;
+        if (!heap_less(f, completion_heap_[parent])) break;
+        completion_heap_[i] = completion_heap_[parent];
+        flows_[completion_heap_[i]].heap_pos = static_cast<std::uint32_t>(i);
+        i = parent;
+    }
+    completion_heap_[i] = f;
+    flows_[f].heap_pos = static_cast<std::uint32_t>(i);
+}
+
+void FlowNetwork::heap_sift_down(std::size_t i) {
+    const std::size_t n = completion_heap_.size();
+    const std::uint32_t f = completion_heap_[i];
+    while (true) {
+        std::size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && heap_less(completion_heap_[child + 1], completion_heap_[child])) ++child;
+        if (!heap_less(completion_heap_[child], f)) break;
+        completion_heap_[i] = completion_heap_[child];
+        flows_[completion_heap_[i]].heap_pos = static_cast<std::uint32_t>(i);
+        i = child;
+    }
+    completion_heap_[i] = f;
+    flows_[f].heap_pos = static_cast<std::uint32_t>(i);
+}
+
+}  // namespace s2sim::models

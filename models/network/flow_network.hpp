@@ -1,0 +1,193 @@
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "models/network/inline_callback.hpp"
+#include "models/network/topology.hpp"
+#include "sim/simulation.hpp"
+#include "sim/time.hpp"
+
+namespace s2sim::models {
+
+/// Handle of a message in flight, returned by FlowNetwork::send(). It goes
+/// stale once the message is delivered or has failed (its slot is reused).
+struct FlowId {
+    std::uint32_t index = UINT32_MAX;
+    std::uint32_t generation = 0;
+    [[nodiscard]] bool valid() const { return index != UINT32_MAX; }
+};
+
+/// What a message's sender is told at the end: `ok` is true when it was
+/// delivered, false when it failed (no route, or a link on its path failed).
+/// Captures must fit in 48 bytes (capture an index or a pointer, not a string).
+using FlowCallback = InlineCallback<48, bool>;
+
+/// Statistics of one direction of a link since the last reset_stats().
+struct LinkStats {
+    double bytes = 0.0;        ///< bytes carried (fluid: partly sent messages count their part)
+    double utilization = 0.0;  ///< time average of allocated rate / capacity, in [0, 1]
+};
+
+/// The flow-level network model of SimGrid (correction factors set to 1).
+/// A message of S bytes from `a` to `b` follows Topology::route(a, b): it
+/// first waits the route's latency, using no bandwidth, then its bytes flow at
+/// a rate set by max-min fairness (equal weights, progressive filling) among
+/// all messages in their bandwidth phase, over every directed link they cross.
+/// Rates are recomputed when a message starts or ends its bandwidth phase,
+/// only over the messages that share links with it, transitively. A message
+/// alone on its path thus takes exactly latency + S / bottleneck bandwidth.
+///
+/// Times are whole nanoseconds: a completion is scheduled at
+/// now + remaining / rate, rounded to the nearest nanosecond, and a message is
+/// done when that instant comes, so textbook cases give exact times without
+/// floating-point drift. Messages that finish at the same instant are
+/// reported in the order they were sent. Message slots are pooled: after
+/// warm-up, sending does not allocate.
+///
+/// Borrows the Simulation and the Topology: both must outlive this object, and
+/// this object must outlive the run (pending events point at it).
+class FlowNetwork {
+public:
+    /// `simulation` and `topology` are borrowed. Links may be added to the
+    /// topology later; nodes and links are never removed.
+    FlowNetwork(Simulation& simulation, Topology& topology);
+    FlowNetwork(const FlowNetwork&) = delete;
+    FlowNetwork& operator=(const FlowNetwork&) = delete;
+    ~FlowNetwork();
+
+    /// Sends `bytes` (>= 0, finite) from `from` to `to`; `on_done(bool ok)` runs
+    /// when the last byte arrives (ok = true) or the message fails (ok = false).
+    /// A zero-byte message takes exactly the route latency; a message from a
+    /// node to itself is delivered at the current time (in a new event). When
+    /// there is no route, `on_done(false)` runs at the current time (in a new
+    /// event): link failures are not programming errors. `on_done` is never
+    /// called from inside send(). Throws s2sim::Error on unknown nodes or bad
+    /// sizes.
+    template <class F>
+    FlowId send(NodeId from, NodeId to, double bytes, F&& on_done) {
+        return send_impl(from, to, bytes, FlowCallback(std::forward<F>(on_done)));
+    }
+    /// Sends a message nobody waits for.
+    FlowId send(NodeId from, NodeId to, double bytes) { return send_impl(from, to, bytes, FlowCallback{}); }
+
+    /// Takes a link down in the topology (routes avoid it from now on) and fails
+    /// every message in flight whose route crosses it in either direction, in
+    /// latency or bandwidth phase: their `on_done(false)` runs now, in send order.
+    void fail_link(LinkId link);
+    /// Brings a link back into routing. Messages already in flight keep their routes.
+    void restore_link(LinkId link);
+
+    // ---- one message ---------------------------------------------------------
+
+    /// True while the message is in flight (neither delivered nor failed).
+    [[nodiscard]] bool in_flight(FlowId id) const;
+    /// Current rate in bytes per second: 0 during the latency phase. Throws s2sim::Error on a stale id.
+    [[nodiscard]] double rate(FlowId id) const;
+    /// Bytes still to move, as of now. Throws s2sim::Error on a stale id.
+    [[nodiscard]] double remaining_bytes(FlowId id) const;
+
+    // ---- totals --------------------------------------------------------------
+
+    /// Messages sent and neither delivered nor failed yet.
+    [[nodiscard]] std::size_t flows_in_flight() const { return in_flight_; }
+    /// Messages moving bytes now (past their latency phase).
+    [[nodiscard]] std::size_t flows_in_bandwidth_phase() const { return completion_heap_.size(); }
+    /// Messages delivered since construction.
+    [[nodiscard]] std::uint64_t delivered() const { return delivered_; }
+    /// Messages failed since construction.
+    [[nodiscard]] std::uint64_t failed() const { return failed_; }
+    /// Number of rate recomputations so far (for benchmarks).
+    [[nodiscard]] std::uint64_t reallocations() const { return reallocations_; }
+
+    // ---- per directed link -----------------------------------------------------
+
+    /// Sum of the rates allocated on a directed link now, bytes per second.
+    [[nodiscard]] double link_rate(DirectedLinkId d) const;
+    /// Number of messages in bandwidth phase crossing a directed link now.
+    [[nodiscard]] std::size_t link_flow_count(DirectedLinkId d) const;
+    /// Bytes carried and mean utilisation of a directed link since the last
+    /// reset_stats() (or construction), up to now.
+    [[nodiscard]] LinkStats link_stats(DirectedLinkId d) const;
+    /// Restarts the statistics of every link at the current time (end of warm-up).
+    void reset_stats();
+
+private:
+    enum class Phase : std::uint8_t { free, latency, bandwidth, done };
+    struct Flow {
+        FlowCallback callback;
+        std::vector<DirectedLinkId> links;  // keeps its capacity when the slot is reused
+        std::vector<std::uint32_t> slots;   // position in each link's flow list
+        double bytes = 0.0;
+        double remaining = 0.0;
+        double rate = 0.0;  // bytes per second; < 0 while being allocated
+        Time last_update;
+        Time finish = Time::max();
+        EventId latency_event;
+        std::uint64_t seq = 0;
+        std::uint32_t generation = 0;
+        std::uint32_t heap_pos = UINT32_MAX;
+        std::uint32_t mark = 0;
+        Phase phase = Phase::free;
+        bool no_route = false;
+    };
+    struct LinkState {
+        std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it
+        double rate_sum = 0.0;
+        double bytes = 0.0;  // carried since stats_start_, up to `last`
+        Time last;
+        // scratch for progressive filling
+        double cap_left = 0.0;
+        std::uint32_t unfrozen = 0;
+        std::uint32_t mark = 0;
+    };
+    struct ShareEntry {
+        double share;
+        DirectedLinkId link;
+    };
+
+    FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done);
+    std::uint32_t allocate_flow();
+    const Flow& checked(FlowId id) const;
+    void sync_links();
+    void on_latency_done(std::uint32_t f);
+    void on_completion();
+    void leave_links(std::uint32_t f);
+    void reallocate();
+    void schedule_completion();
+    void finish(std::uint32_t f, bool ok);
+    void notify();
+    void settle(LinkState& l, Time now);
+    // Indexed min-heap of messages in bandwidth phase by (finish, seq).
+    [[nodiscard]] bool heap_less(std::uint32_t a, std::uint32_t b) const;
+    void heap_push(std::uint32_t f);
+    void heap_remove(std::uint32_t f);
+    void heap_update(std::uint32_t f);
+    void heap_sift_up(std::size_t i);
+    void heap_sift_down(std::size_t i);
+
+    Simulation& sim_;
+    Topology& topology_;
+    std::vector<Flow> flows_;
+    std::vector<std::uint32_t> free_;
+    std::vector<LinkState> links_;
+    std::vector<std::uint32_t> completion_heap_;
+    EventId completion_event_;
+    Time completion_time_;
+    Time stats_start_;
+    std::uint64_t next_seq_ = 0;
+    std::uint32_t epoch_ = 0;
+    std::size_t in_flight_ = 0;
+    std::uint64_t delivered_ = 0;
+    std::uint64_t failed_ = 0;
+    std::uint64_t reallocations_ = 0;
+    // scratch, kept to avoid allocating per event
+    std::vector<DirectedLinkId> seeds_;
+    std::vector<DirectedLinkId> comp_links_;
+    std::vector<std::uint32_t> comp_flows_;
+    std::vector<ShareEntry> shares_;
+    std::vector<std::pair<std::uint32_t, bool>> to_notify_;
+    bool notifying_ = false;
+};
+
+}  // namespace s2sim::models

@@ -1,0 +1,351 @@
+#include "models/network/topology.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+#include <unordered_map>
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+#include <fmt/format.h>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models {
+
+namespace {
+
+constexpr std::uint32_t none = UINT32_MAX;
+constexpr std::int64_t infinite_ns = std::numeric_limits<std::int64_t>::max();
+
+// Dijkstra's distance label. Ordering (latency, hops, predecessor node,
+// predecessor link) makes the tie-break part of the distance itself: among
+// candidates of equal latency and hops, the relaxation from the lowest-id
+// predecessor wins. Every candidate predecessor has a strictly smaller
+// (latency, hops) than the node it leads to, so all of them are settled and
+// tried before that node is, and the result does not depend on queue order.
+struct Label {
+    std::int64_t ns = infinite_ns;
+    std::uint32_t hops = 0;
+    std::uint32_t pred_node = none;
+    std::uint32_t pred_link = none;  // directed link into this node
+};
+
+// What an edge contributes to a path: its latency, and its source node and
+// directed link for the tie-break. Stored as the graph's edge bundle.
+struct EdgeProps {
+    std::int64_t ns = 0;
+    std::uint32_t from = none;
+    DirectedLinkId dlink = none;
+};
+
+struct LabelLess {
+    bool operator()(const Label& x, const Label& y) const {
+        if (x.ns != y.ns) return x.ns < y.ns;
+        if (x.hops != y.hops) return x.hops < y.hops;
+        if (x.pred_node != y.pred_node) return x.pred_node < y.pred_node;
+        return x.pred_link < y.pred_link;
+    }
+};
+
+struct LabelCombine {
+    Label operator()(const Label& d, const EdgeProps& w) const {
+        if (d.ns == infinite_ns) return Label{};
+        return Label{d.ns + w.ns, d.hops + 1, w.from, w.dlink};
+    }
+};
+
+// A compressed sparse row graph keeps each node's out-edges and their
+// properties contiguous: Dijkstra on 10,000 nodes ran about 10 times faster
+// than on an adjacency_list, whose edge properties are separate allocations.
+// It is immutable, so it is rebuilt (in about a millisecond for 20,000 links)
+// on the first route query after links were added or went up or down; links
+// that are down are left out of it, which keeps Dijkstra's inner loop on
+// contiguous memory.
+using Graph = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeProps>;
+
+struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Bandwidth in bits per second with a decimal prefix: "10 Gbps", "1.5 Mbps".
+std::string human_bandwidth(double bytes_per_s) {
+    if (std::isinf(bytes_per_s)) return "inf";
+    double bits = bytes_per_s * 8.0;
+    static constexpr const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
+    std::size_t i = 0;
+    while (bits >= 1000.0 && i + 1 < std::size(prefixes)) {
+        bits /= 1000.0;
+        ++i;
+    }
+    return fmt::format("{:.4g} {}bps", bits, prefixes[i]);
+}
+
+// Time with the largest unit that keeps the number >= 1: "5 us", "1.2 ms".
+std::string human_time(double s) {
+    if (s == 0.0) return "0 s";
+    if (s >= 1.0) return fmt::format("{:.4g} s", s);
+    if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
+    if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
+    return fmt::format("{:.4g} ns", s * 1e9);
+}
+
+// Quotes a DOT identifier.
+std::string dot_quote(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '\n') {
+            out += "\\n";  // DOT's line break
+            continue;
+        }
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+}  // namespace
+
+struct Topology::Impl {
+    Graph graph;
+    bool graph_stale = true;  // links were added since the graph was built
+    std::unordered_map<std::string, NodeId, NameHash, std::equal_to<>> by_name;
+    // Per source: the directed link into each node on its shortest-path tree
+    // (`none` for the source and unreachable nodes). Empty = not computed yet.
+    std::vector<std::vector<DirectedLinkId>> trees;
+    std::size_t cached = 0;
+    // Routes handed out, keyed by (from << 32 | to). Node-based, so references stay valid.
+    std::unordered_map<std::uint64_t, Route> routes;
+    std::vector<Label> labels;  // scratch for Dijkstra
+};
+
+std::string_view to_string(NodeKind kind) {
+    switch (kind) {
+        case NodeKind::server: return "server";
+        case NodeKind::switch_: return "switch";
+        case NodeKind::client: return "client";
+    }
+    return "unknown";
+}
+
+double propagation_latency(double distance_m, double speed_m_per_s, double fixed_s) {
+    if (!(distance_m >= 0.0) || std::isinf(distance_m)) {
+        throw Error(fmt::format("invalid distance {} m (expected a finite value >= 0)", distance_m));
+    }
+    if (!(speed_m_per_s > 0.0)) {
+        throw Error(fmt::format("invalid propagation speed {} m/s (expected a value > 0)", speed_m_per_s));
+    }
+    if (!(fixed_s >= 0.0) || std::isinf(fixed_s)) {
+        throw Error(fmt::format("invalid latency {} s (expected a finite value >= 0)", fixed_s));
+    }
+    return distance_m / speed_m_per_s + fixed_s;
+}
+
+Topology::Topology() : impl_(std::make_unique<Impl>()) {}
+Topology::Topology(Topology&&) noexcept = default;
+Topology& Topology::operator=(Topology&&) noexcept = default;
+Topology::~Topology() = default;
+
+void Topology::check_node(NodeId n) const {
+    if (n >= nodes_.size()) {
+        throw Error(fmt::format("unknown node id {} (the topology has {} nodes)", n, nodes_.size()));
+    }
+}
+
+void Topology::invalidate_routes() {
+    if (impl_->cached == 0 && impl_->routes.empty()) return;
+    for (auto& tree : impl_->trees) {
+        tree.clear();
+        tree.shrink_to_fit();
+    }
+    impl_->cached = 0;
+    impl_->routes.clear();
+}
+
+NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
+    if (name.empty()) throw Error("empty node name");
+    if (impl_->by_name.count(name) != 0) throw Error(fmt::format("duplicate node name '{}'", name));
+    const auto id = static_cast<NodeId>(nodes_.size());
+    impl_->by_name.emplace(name, id);
+    nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
+    impl_->graph_stale = true;
+    impl_->trees.emplace_back();
+    invalidate_routes();
+    return id;
+}
+
+LinkId Topology::add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double bandwidth_b_to_a, double latency_s) {
+    check_node(a);
+    check_node(b);
+    if (a == b) throw Error(fmt::format("link from node '{}' to itself", nodes_[a].name));
+    for (double bw : {bandwidth_a_to_b, bandwidth_b_to_a}) {
+        if (!(bw > 0.0)) {
+            throw Error(fmt::format("link '{}--{}': invalid bandwidth {} B/s (expected a value > 0)",
+                                    nodes_[a].name, nodes_[b].name, bw));
+        }
+    }
+    if (!(latency_s >= 0.0) || std::isinf(latency_s)) {
+        throw Error(fmt::format("link '{}--{}': invalid latency {} s (expected a finite value >= 0)",
+                                nodes_[a].name, nodes_[b].name, latency_s));
+    }
+    const auto id = static_cast<LinkId>(links_.size());
+    links_.push_back(LinkData{a, b, {bandwidth_a_to_b, bandwidth_b_to_a}, latency_s,
+                              Time::from_seconds(latency_s), true});
+    nodes_[a].links.push_back(id);
+    nodes_[b].links.push_back(id);
+    impl_->graph_stale = true;
+    invalidate_routes();
+    return id;
+}
+
+std::optional<NodeId> Topology::find_node(std::string_view name) const {
+    const auto it = impl_->by_name.find(name);
+    if (it == impl_->by_name.end()) return std::nullopt;
+    return it->second;
+}
+
+NodeId Topology::node(std::string_view name) const {
+    if (auto n = find_node(name)) return *n;
+    throw Error(fmt::format("unknown node '{}'", name));
+}
+
+std::optional<LinkId> Topology::find_link(NodeId a, NodeId b) const {
+    check_node(a);
+    check_node(b);
+    for (LinkId l : nodes_[a].links) {  // ascending: links are appended in id order
+        const auto& d = links_[l];
+        if ((d.a == a && d.b == b) || (d.a == b && d.b == a)) return l;
+    }
+    return std::nullopt;
+}
+
+std::string Topology::link_name(LinkId link) const {
+    const auto& l = links_.at(link);
+    return nodes_[l.a].name + "--" + nodes_[l.b].name;
+}
+
+std::string Topology::directed_link_name(DirectedLinkId d) const {
+    return nodes_[source(d)].name + "->" + nodes_[target(d)].name;
+}
+
+void Topology::set_link_up(LinkId link, bool up) {
+    auto& l = links_.at(link);
+    if (l.up == up) return;
+    l.up = up;
+    impl_->graph_stale = true;
+    invalidate_routes();
+}
+
+std::size_t Topology::cached_sources() const { return impl_->cached; }
+
+namespace {
+
+// Runs Dijkstra from `from` and returns, per node, the directed link into it.
+std::vector<DirectedLinkId> shortest_path_tree(const Graph& g, NodeId from, std::vector<Label>& labels) {
+    const std::size_t n = boost::num_vertices(g);
+    labels.assign(n, Label{});
+    Label zero;
+    zero.ns = 0;
+    labels[from] = zero;
+    auto distance = boost::make_iterator_property_map(labels.begin(), boost::get(boost::vertex_index, g));
+    boost::dijkstra_shortest_paths(g, from,
+                                   boost::weight_map(boost::get(boost::edge_bundle, g))
+                                       .distance_map(distance)
+                                       .distance_compare(LabelLess{})
+                                       .distance_combine(LabelCombine{})
+                                       .distance_inf(Label{})
+                                       .distance_zero(zero));
+    std::vector<DirectedLinkId> tree(n, none);
+    for (std::size_t v = 0; v < n; ++v) tree[v] = labels[v].pred_link;
+    tree[from] = none;
+    return tree;
+}
+
+}  // namespace
+
+const std::vector<DirectedLinkId>& Topology::tree_from(NodeId from) {
+    auto& tree = impl_->trees[from];
+    if (tree.empty()) {
+        if (impl_->graph_stale) {
+            std::vector<std::pair<std::size_t, std::size_t>> edges;
+            std::vector<EdgeProps> props;
+            edges.reserve(2 * links_.size());
+            props.reserve(2 * links_.size());
+            for (LinkId id = 0; id < links_.size(); ++id) {
+                const LinkData& l = links_[id];
+                if (!l.up) continue;
+                edges.emplace_back(l.a, l.b);
+                props.push_back(EdgeProps{l.latency.ns(), l.a, directed_link(id, Direction::a_to_b)});
+                edges.emplace_back(l.b, l.a);
+                props.push_back(EdgeProps{l.latency.ns(), l.b, directed_link(id, Direction::b_to_a)});
+            }
+            impl_->graph = Graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), props.begin(),
+                                 nodes_.size());
+            impl_->graph_stale = false;
+        }
+        tree = shortest_path_tree(impl_->graph, from, impl_->labels);
+        ++impl_->cached;
+    }
+    return tree;
+}
+
+const Route& Topology::route(NodeId from, NodeId to) {
+    check_node(from);
+    check_node(to);
+    const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32U) | to;
+    if (auto it = impl_->routes.find(key); it != impl_->routes.end()) return it->second;
+
+    Route r;
+    if (from != to) {
+        const auto& tree = tree_from(from);
+        if (tree[to] == none) {
+            throw Error(fmt::format("no route from '{}' to '{}'", nodes_[from].name, nodes_[to].name));
+        }
+        for (NodeId v = to; v != from;) {
+            const DirectedLinkId d = tree[v];
+            r.links.push_back(d);
+            v = source(d);
+        }
+        std::reverse(r.links.begin(), r.links.end());
+        for (DirectedLinkId d : r.links) {
+            r.latency += links_[link_of(d)].latency;
+            r.bottleneck_bytes_per_s = std::min(r.bottleneck_bytes_per_s, capacity(d));
+        }
+        r.latency_s = r.latency.seconds();
+    }
+    return impl_->routes.emplace(key, std::move(r)).first->second;
+}
+
+bool Topology::has_route(NodeId from, NodeId to) {
+    check_node(from);
+    check_node(to);
+    return from == to || tree_from(from)[to] != none;
+}
+
+std::string Topology::to_dot() const {
+    std::string out = "graph topology {\n";
+    for (const auto& n : nodes_) {
+        const char* shape = n.kind == NodeKind::server ? "box" : n.kind == NodeKind::switch_ ? "diamond" : "ellipse";
+        std::string label = n.name;
+        if (!n.site.empty()) label += "\n" + n.site;
+        out += fmt::format("  {} [shape={}, label={}];\n", dot_quote(n.name), shape, dot_quote(label));
+    }
+    for (const auto& l : links_) {
+        std::string label;
+        if (l.capacity[0] == l.capacity[1]) {
+            label = human_bandwidth(l.capacity[0]);
+        } else {
+            label = fmt::format("{} / {}", human_bandwidth(l.capacity[0]), human_bandwidth(l.capacity[1]));
+        }
+        label += ", " + human_time(l.latency_s);
+        out += fmt::format("  {} -- {} [label={}{}];\n", dot_quote(nodes_[l.a].name), dot_quote(nodes_[l.b].name),
+                           dot_quote(label), l.up ? "" : ", style=dashed");
+    }
+    out += "}\n";
+    return out;
+}
+
+}  // namespace s2sim::models

@@ -1,0 +1,198 @@
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace s2sim::models {
+
+/// Index of a node, dense from 0 in the order nodes were added.
+using NodeId = std::uint32_t;
+/// Index of a full-duplex link, dense from 0 in the order links were added.
+using LinkId = std::uint32_t;
+/// One direction of a link: `2 * link + direction` (see Direction), dense from 0.
+/// Each direction has its own capacity and its own statistics.
+using DirectedLinkId = std::uint32_t;
+
+/// What a node is. Only shapes reports and DOT output; every kind forwards traffic.
+enum class NodeKind : std::uint8_t { server, switch_, client };
+
+/// Lowercase name of a kind as the scenario file spells it: "server", "switch", "client".
+[[nodiscard]] std::string_view to_string(NodeKind kind);
+
+/// Direction of a link relative to the order of its endpoints in add_link(a, b, ...).
+enum class Direction : std::uint8_t { a_to_b = 0, b_to_a = 1 };
+
+/// The link a directed link belongs to.
+[[nodiscard]] constexpr LinkId link_of(DirectedLinkId d) { return d >> 1U; }
+/// The direction of a directed link.
+[[nodiscard]] constexpr Direction direction_of(DirectedLinkId d) { return static_cast<Direction>(d & 1U); }
+
+/// Propagation latency in seconds: `distance_m / speed_m_per_s + fixed_s`.
+/// Throws s2sim::Error on a negative distance or latency or a non-positive speed.
+[[nodiscard]] double propagation_latency(double distance_m, double speed_m_per_s, double fixed_s);
+
+/// A path through the topology, as returned by Topology::route().
+struct Route {
+    /// Directed links from source to destination, in order; empty for a node to itself.
+    std::vector<DirectedLinkId> links;
+    /// Sum of the links' latencies, each rounded to a whole nanosecond, so that
+    /// equal paths compare equal exactly and a flow's latency phase is exact.
+    Time latency;
+    /// `latency` in seconds.
+    double latency_s = 0.0;
+    /// Smallest capacity along the path, bytes per second; +infinity when `links` is empty.
+    double bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
+};
+
+/// A network of named nodes joined by full-duplex links, with shortest-path
+/// routing by latency. A small facade over Boost.Graph, which stays out of this
+/// header so that includers build fast.
+///
+/// Routing rule (deterministic): the route from `a` to `b` is a path of least
+/// total latency (nanosecond sums, exact); among those, one with the fewest
+/// hops; among those, the path whose nodes read from `b` back to `a` have the
+/// lexicographically smallest ids (each node's predecessor is the lowest-id
+/// candidate), and between parallel links the lowest link id. A link that is
+/// down (set_link_up) is never used. Routes are computed per source with
+/// Dijkstra on first use and cached until the topology changes.
+class Topology {
+public:
+    Topology();
+    Topology(Topology&&) noexcept;
+    Topology& operator=(Topology&&) noexcept;
+    Topology(const Topology&) = delete;
+    Topology& operator=(const Topology&) = delete;
+    ~Topology();
+
+    // ---- building ------------------------------------------------------------
+
+    /// Adds a node and returns its id. `name` must be unique and non-empty;
+    /// `site` is a free label ("eu-west") for locality-aware policies, may be empty.
+    /// Throws s2sim::Error on a duplicate or empty name.
+    NodeId add_node(std::string name, NodeKind kind, std::string site = {});
+
+    /// Adds a full-duplex link between distinct nodes `a` and `b`.
+    /// Bandwidths are bytes per second per direction (> 0, may be +infinity);
+    /// `latency_s` is the one-way latency in seconds (>= 0), the same both ways,
+    /// rounded to a whole nanosecond for routing and timing.
+    /// Parallel links are allowed. Throws s2sim::Error on bad ids or values.
+    LinkId add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double bandwidth_b_to_a, double latency_s);
+
+    /// Adds a link with the same bandwidth (bytes per second) both ways.
+    LinkId add_link(NodeId a, NodeId b, double bandwidth, double latency_s) {
+        return add_link(a, b, bandwidth, bandwidth, latency_s);
+    }
+
+    // ---- nodes ---------------------------------------------------------------
+
+    [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+    /// The node called `name`, if any.
+    [[nodiscard]] std::optional<NodeId> find_node(std::string_view name) const;
+    /// The node called `name`; throws s2sim::Error "unknown node 'x'" if none.
+    [[nodiscard]] NodeId node(std::string_view name) const;
+    [[nodiscard]] const std::string& node_name(NodeId n) const { return nodes_.at(n).name; }
+    [[nodiscard]] NodeKind node_kind(NodeId n) const { return nodes_.at(n).kind; }
+    /// The node's site label; empty when none was given.
+    [[nodiscard]] const std::string& node_site(NodeId n) const { return nodes_.at(n).site; }
+    void set_node_site(NodeId n, std::string site) { nodes_.at(n).site = std::move(site); }
+    /// Links touching node `n`, in the order they were added.
+    [[nodiscard]] const std::vector<LinkId>& node_links(NodeId n) const { return nodes_.at(n).links; }
+
+    // ---- links ---------------------------------------------------------------
+
+    [[nodiscard]] std::size_t link_count() const { return links_.size(); }
+    /// Number of directed links: 2 * link_count(); DirectedLinkIds are below it.
+    [[nodiscard]] std::size_t directed_link_count() const { return 2 * links_.size(); }
+    /// One direction of a link.
+    [[nodiscard]] static constexpr DirectedLinkId directed_link(LinkId link, Direction dir) {
+        return 2 * link + static_cast<std::uint32_t>(dir);
+    }
+    /// The endpoints (a, b) as given to add_link.
+    [[nodiscard]] std::pair<NodeId, NodeId> endpoints(LinkId link) const {
+        const auto& l = links_.at(link);
+        return {l.a, l.b};
+    }
+    /// The node a directed link leaves from.
+    [[nodiscard]] NodeId source(DirectedLinkId d) const {
+        const auto& l = links_.at(link_of(d));
+        return direction_of(d) == Direction::a_to_b ? l.a : l.b;
+    }
+    /// The node a directed link arrives at.
+    [[nodiscard]] NodeId target(DirectedLinkId d) const {
+        const auto& l = links_.at(link_of(d));
+        return direction_of(d) == Direction::a_to_b ? l.b : l.a;
+    }
+    /// Capacity of one direction, bytes per second.
+    [[nodiscard]] double capacity(DirectedLinkId d) const { return links_[link_of(d)].capacity[d & 1U]; }
+    /// One-way latency of a link, seconds (as given to add_link).
+    [[nodiscard]] double latency(LinkId link) const { return links_.at(link).latency_s; }
+    /// One-way latency of a link rounded to whole nanoseconds, as routes use it.
+    [[nodiscard]] Time latency_time(LinkId link) const { return links_.at(link).latency; }
+    /// The lowest-id link between `a` and `b` (either order), if any.
+    [[nodiscard]] std::optional<LinkId> find_link(NodeId a, NodeId b) const;
+    /// "a--b", the name scenario events use for a link.
+    [[nodiscard]] std::string link_name(LinkId link) const;
+    /// "web-1->tor-eu", the name results use for one direction.
+    [[nodiscard]] std::string directed_link_name(DirectedLinkId d) const;
+
+    /// Takes a link out of (false) or back into (true) routing. Clears the route
+    /// cache, so references returned by route() become invalid.
+    void set_link_up(LinkId link, bool up);
+    [[nodiscard]] bool link_up(LinkId link) const { return links_.at(link).up; }
+
+    // ---- routing -------------------------------------------------------------
+
+    /// The route from `from` to `to` (see the class comment for the rule).
+    /// The reference stays valid until the topology changes (add_node, add_link,
+    /// set_link_up). A node to itself is an empty route with zero latency.
+    /// Throws s2sim::Error "no route from 'a' to 'b'" when none exists.
+    [[nodiscard]] const Route& route(NodeId from, NodeId to);
+    /// True when route(from, to) would succeed.
+    [[nodiscard]] bool has_route(NodeId from, NodeId to);
+    /// Number of sources whose shortest-path tree is cached (for tests and benchmarks).
+    [[nodiscard]] std::size_t cached_sources() const;
+
+    // ---- output --------------------------------------------------------------
+
+    /// Graphviz DOT text: servers are boxes, switches diamonds, clients ellipses;
+    /// each link is one undirected edge labelled with its bandwidth (bits per
+    /// second in human units; "a->b / b->a" when the directions differ, where
+    /// the edge is written "a -- b") and latency.
+    /// Links that are down are dashed.
+    [[nodiscard]] std::string to_dot() const;
+
+private:
+    struct NodeData {
+        std::string name;
+        NodeKind kind;
+        std::string site;
+        std::vector<LinkId> links;
+    };
+    struct LinkData {
+        NodeId a;
+        NodeId b;
+        double capacity[2];
+        double latency_s;
+        Time latency;
+        bool up = true;
+    };
+    struct Impl;  // Boost.Graph, name index and route cache
+
+    void check_node(NodeId n) const;
+    /// Per node, the directed link into it on the shortest-path tree from `from`.
+    const std::vector<DirectedLinkId>& tree_from(NodeId from);
+    void invalidate_routes();
+
+    std::vector<NodeData> nodes_;
+    std::vector<LinkData> links_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace s2sim::models

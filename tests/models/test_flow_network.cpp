@@ -1,0 +1,392 @@
+#include "models/network/flow_network.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <pcg_random.hpp>
+
+#include "sim/error.hpp"
+#include "sim/simulation.hpp"
+
+using s2sim::Simulation;
+using s2sim::Time;
+using namespace s2sim::models;
+
+namespace {
+
+constexpr double gbps = 1e9 / 8.0;    // 1.25e8 bytes per second
+constexpr double mbps = 1e6 / 8.0;    // 1.25e5 bytes per second
+
+Time at(double s) { return Time::from_seconds(s); }
+
+// Records when (and whether) each message ended. Callbacks capture a pointer
+// and an index, well within the 48-byte budget.
+struct Log {
+    std::vector<Time> when;
+    std::vector<int> ok;  // -1 pending, 0 failed, 1 delivered
+    std::vector<std::size_t> order;
+
+    std::size_t expect() {
+        when.push_back(Time::max());
+        ok.push_back(-1);
+        return when.size() - 1;
+    }
+};
+
+struct Record {
+    Log* log;
+    std::size_t i;
+    Simulation* sim;
+    void operator()(bool delivered) const {
+        log->when[i] = sim->now();
+        log->ok[i] = delivered ? 1 : 0;
+        log->order.push_back(i);
+    }
+};
+
+// Sends at absolute time `t` (through an event, as a model would).
+void send_at(Simulation& sim, FlowNetwork& net, Log& log, double t, NodeId from, NodeId to, double bytes) {
+    const std::size_t i = log.expect();
+    sim.schedule_at(at(t), [&sim, &net, &log, i, from, to, bytes] {
+        net.send(from, to, bytes, Record{&log, i, &sim});
+    });
+}
+
+struct OneLink {
+    Topology topo;
+    NodeId a = topo.add_node("a", NodeKind::server);
+    NodeId b = topo.add_node("b", NodeKind::server);
+    LinkId link = topo.add_link(a, b, 1 * gbps, 10e-3);
+};
+
+}  // namespace
+
+TEST_CASE("flow network: a lone flow takes latency plus size over bandwidth", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    send_at(sim, net, log, 0.0, n.a, n.b, 1e6);
+    sim.run();
+    // 10 ms latency + 1e6 B / 1.25e8 B/s = 0.010 + 0.008 = 0.018 s.
+    CHECK(log.when[0] == at(0.018));
+    CHECK(log.ok[0] == 1);
+    CHECK(net.delivered() == 1);
+    CHECK(net.flows_in_flight() == 0);
+}
+
+TEST_CASE("flow network: two flows started together share the link equally", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    send_at(sim, net, log, 0.0, n.a, n.b, 1e6);
+    send_at(sim, net, log, 0.0, n.a, n.b, 1e6);
+    sim.run_until(at(0.015));
+    CHECK(net.link_rate(Topology::directed_link(n.link, Direction::a_to_b)) == 1 * gbps);
+    CHECK(net.link_flow_count(Topology::directed_link(n.link, Direction::a_to_b)) == 2);
+    sim.run();
+    // Each gets 6.25e7 B/s: 0.010 + 1e6 / 6.25e7 = 0.010 + 0.016 = 0.026 s.
+    CHECK(log.when[0] == at(0.026));
+    CHECK(log.when[1] == at(0.026));
+    CHECK(log.order == std::vector<std::size_t>{0, 1});  // same instant: send order
+}
+
+TEST_CASE("flow network: a flow joining mid-transfer slows the first one", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    send_at(sim, net, log, 0.000, n.a, n.b, 1e6);
+    send_at(sim, net, log, 0.004, n.a, n.b, 1e6);
+    sim.run();
+    // Flow 0 moves alone from 0.010 to 0.014: 1.25e8 * 0.004 = 5e5 B, 5e5 left.
+    // From 0.014 both get 6.25e7 B/s: flow 0 ends at 0.014 + 5e5 / 6.25e7 = 0.022.
+    // Flow 1 has moved 6.25e7 * 0.008 = 5e5 B by then; alone again it needs
+    // 5e5 / 1.25e8 = 0.004 s more: 0.026.
+    CHECK(log.when[0] == at(0.022));
+    CHECK(log.when[1] == at(0.026));
+}
+
+TEST_CASE("flow network: a zero-byte message takes exactly the path latency", "[models][network]") {
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId s = topo.add_node("s", NodeKind::switch_);
+    const NodeId b = topo.add_node("b", NodeKind::server);
+    topo.add_link(a, s, gbps, 3e-6);
+    topo.add_link(s, b, 10 * mbps, 250e-6);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.5, a, b, 0.0);
+    sim.run();
+    CHECK(log.when[0] == at(0.5) + Time::from_ns(253'000));
+    CHECK(log.ok[0] == 1);
+}
+
+TEST_CASE("flow network: a message to oneself arrives at once", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    send_at(sim, net, log, 0.25, n.a, n.a, 1e9);
+    sim.run();
+    CHECK(log.when[0] == at(0.25));
+    CHECK(log.ok[0] == 1);
+}
+
+TEST_CASE("flow network: max-min fairness on a line of three links", "[models][network]") {
+    // a-b-c-d, each link 100 Mbps = 1.25e7 B/s, no latency. The long flow a->d
+    // shares a-b with f1 (a->b) and c-d with f2 (c->d): progressive filling
+    // gives every flow 1.25e7 / 2 = 6.25e6 B/s (50 Mbps); b-c is half used.
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::switch_);
+    const NodeId c = topo.add_node("c", NodeKind::switch_);
+    const NodeId d = topo.add_node("d", NodeKind::server);
+    topo.add_link(a, b, 100 * mbps, 0.0);
+    const LinkId bc = topo.add_link(b, c, 100 * mbps, 0.0);
+    topo.add_link(c, d, 100 * mbps, 0.0);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    const FlowId along = net.send(a, d, 1.25e6, Record{&log, log.expect(), &sim});
+    const FlowId f1 = net.send(a, b, 6.25e5, Record{&log, log.expect(), &sim});
+    const FlowId f2 = net.send(c, d, 1.25e6, Record{&log, log.expect(), &sim});
+    sim.run_until(at(0.05));
+    CHECK(net.rate(along) == 6.25e6);
+    CHECK(net.rate(f1) == 6.25e6);
+    CHECK(net.rate(f2) == 6.25e6);
+    CHECK(net.link_rate(Topology::directed_link(bc, Direction::a_to_b)) == 6.25e6);
+    CHECK(net.remaining_bytes(along) == Approx(1.25e6 - 6.25e6 * 0.05));
+    sim.run();
+    // f1: 6.25e5 / 6.25e6 = 0.1 s. Then the long flow is still held to
+    // 6.25e6 by c-d (shared with f2): both finish at 1.25e6 / 6.25e6 = 0.2 s.
+    CHECK(log.when[1] == at(0.1));
+    CHECK(log.when[0] == at(0.2));
+    CHECK(log.when[2] == at(0.2));
+}
+
+TEST_CASE("flow network: the flow that is not bottlenecked takes the leftover", "[models][network]") {
+    // x-y 10 Mbps (1.25e6 B/s), y-z 100 Mbps (1.25e7 B/s). f1 x->z is held to
+    // 1.25e6 by x-y; f2 y->z gets 1.25e7 - 1.25e6 = 1.125e7 B/s (90 Mbps).
+    Topology topo;
+    const NodeId x = topo.add_node("x", NodeKind::server);
+    const NodeId y = topo.add_node("y", NodeKind::switch_);
+    const NodeId z = topo.add_node("z", NodeKind::server);
+    topo.add_link(x, y, 10 * mbps, 0.0);
+    topo.add_link(y, z, 100 * mbps, 0.0);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    const FlowId f1 = net.send(x, z, 1.25e6, Record{&log, log.expect(), &sim});
+    const FlowId f2 = net.send(y, z, 2.25e7, Record{&log, log.expect(), &sim});
+    sim.run_until(at(0.5));
+    CHECK(net.rate(f1) == 1.25e6);
+    CHECK(net.rate(f2) == 1.125e7);
+    sim.run();
+    // f1: 1.25e6 / 1.25e6 = 1 s. f2 moved 1.125e7 by then; the other 1.125e7
+    // go at the full 1.25e7 B/s: 0.9 s more, 1.9 s.
+    CHECK(log.when[0] == at(1.0));
+    CHECK(log.when[1] == at(1.9));
+}
+
+TEST_CASE("flow network: opposite directions of a link do not share", "[models][network]") {
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::server);
+    topo.add_link(a, b, 1 * gbps, 0.1 * gbps, 10e-3);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.0, a, b, 1e6);
+    send_at(sim, net, log, 0.0, b, a, 1e6);
+    sim.run();
+    // a->b alone at 1.25e8: 0.018 s. b->a alone at 1.25e7: 0.010 + 0.08 = 0.09 s.
+    CHECK(log.when[0] == at(0.018));
+    CHECK(log.when[1] == at(0.09));
+}
+
+TEST_CASE("flow network: link statistics count bytes and utilisation per direction", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    send_at(sim, net, log, 0.0, n.a, n.b, 1e6);
+    const DirectedLinkId ab = Topology::directed_link(n.link, Direction::a_to_b);
+    const DirectedLinkId ba = Topology::directed_link(n.link, Direction::b_to_a);
+    sim.run_until(at(0.014));
+    // Half-way through: 1.25e8 * 0.004 = 5e5 bytes.
+    CHECK(net.link_stats(ab).bytes == Approx(5e5).epsilon(1e-12));
+    sim.run_until(at(0.1));
+    // 1e6 bytes over 0.1 s of a 1.25e8 B/s link: 1e6 / 1.25e7 = 0.08.
+    CHECK(net.link_stats(ab).bytes == Approx(1e6).epsilon(1e-12));
+    CHECK(net.link_stats(ab).utilization == Approx(0.08).epsilon(1e-12));
+    CHECK(net.link_stats(ba).bytes == 0.0);
+    CHECK(net.link_stats(ba).utilization == 0.0);
+
+    net.reset_stats();
+    send_at(sim, net, log, 0.1, n.a, n.b, 1e6);  // bandwidth phase 0.110 .. 0.118
+    sim.run_until(at(0.114));
+    // Since the reset (0.014 s): 5e5 bytes; utilisation 5e5 / (1.25e8 * 0.014).
+    CHECK(net.link_stats(ab).bytes == Approx(5e5).epsilon(1e-12));
+    CHECK(net.link_stats(ab).utilization == Approx(5e5 / (1.25e8 * 0.014)).epsilon(1e-12));
+}
+
+TEST_CASE("flow network: a failed link fails the messages crossing it", "[models][network]") {
+    // a-b (L1) and b-c (L2), each 1 Gbps with 10 ms latency.
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::switch_);
+    const NodeId c = topo.add_node("c", NodeKind::server);
+    topo.add_link(a, b, gbps, 10e-3);
+    const LinkId l2 = topo.add_link(b, c, gbps, 10e-3);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.000, a, c, 1e6);  // 0: bandwidth phase from 0.020, crosses L2
+    send_at(sim, net, log, 0.000, a, b, 2e6);  // 1: bandwidth phase from 0.010
+    send_at(sim, net, log, 0.015, a, c, 1e6);  // 2: still in latency phase at 0.022
+    sim.schedule_at(at(0.022), [&net, l2] { net.fail_link(l2); });
+    send_at(sim, net, log, 0.030, a, c, 1e6);  // 3: no route any more
+    sim.run();
+    CHECK(log.ok == std::vector<int>{0, 1, 0, 0});
+    CHECK(log.when[0] == at(0.022));
+    CHECK(log.when[2] == at(0.022));
+    CHECK(log.when[3] == at(0.030));
+    // Message 1 moves alone 0.010..0.020: 1.25e6 B, 7.5e5 left. Shares a-b with
+    // message 0 until 0.022: 1.25e5 B more, 6.25e5 left; then alone again:
+    // 6.25e5 / 1.25e8 = 0.005 s, ending at 0.027 (0.032 without the failure).
+    CHECK(log.when[1] == at(0.027));
+    CHECK(net.failed() == 3);
+    CHECK(net.delivered() == 1);
+    CHECK(log.order == std::vector<std::size_t>{0, 2, 1, 3});
+
+    net.restore_link(l2);
+    send_at(sim, net, log, 0.1, a, c, 0.0);
+    sim.run();
+    CHECK(log.ok[4] == 1);
+    CHECK(log.when[4] == at(0.12));
+}
+
+TEST_CASE("flow network: callbacks may send again and flow slots are reused", "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    int round_trips = 0;
+    struct PingPong {
+        FlowNetwork* net;
+        int* count;
+        NodeId from;
+        NodeId to;
+        void operator()(bool ok) const {
+            if (!ok || ++*count == 10) return;
+            net->send(to, from, 1.25e6, PingPong{net, count, to, from});
+        }
+    };
+    const FlowId first = net.send(n.a, n.b, 1.25e6, PingPong{&net, &round_trips, n.a, n.b});
+    sim.run();
+    // Each leg: 10 ms + 1.25e6 / 1.25e8 = 20 ms; ten legs, one after another.
+    CHECK(round_trips == 10);
+    CHECK(sim.now() == at(0.2));
+    CHECK_FALSE(net.in_flight(first));
+    CHECK_THROWS_AS(net.rate(first), s2sim::Error);
+}
+
+TEST_CASE("flow network: bad sizes and nodes are errors", "[models][network][errors]") {
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    CHECK_THROWS_WITH(net.send(n.a, n.b, -1.0), Catch::Matchers::Contains("invalid message size -1 bytes from 'a' to 'b'"));
+    CHECK_THROWS_AS(net.send(n.a, 9, 1.0), s2sim::Error);
+    CHECK(net.flows_in_flight() == 0);
+}
+
+TEST_CASE("flow network: random traffic stays max-min fair and conserves bytes", "[models][network]") {
+    // Two racks of four servers under one spine; 300 messages with random
+    // ends, sizes and start times (fixed seed). At sampled instants every
+    // message in its bandwidth phase must have a bottleneck: a saturated link
+    // on its path where no other message gets more (the definition of a
+    // max-min fair allocation), and no link may carry more than its capacity.
+    // At the end each directed link must have carried exactly the bytes of
+    // the messages routed over it.
+    Topology topo;
+    std::vector<NodeId> servers;
+    for (int i = 0; i < 8; ++i) servers.push_back(topo.add_node("s" + std::to_string(i), NodeKind::server));
+    const NodeId tor0 = topo.add_node("tor0", NodeKind::switch_);
+    const NodeId tor1 = topo.add_node("tor1", NodeKind::switch_);
+    const NodeId spine = topo.add_node("spine", NodeKind::switch_);
+    for (int i = 0; i < 8; ++i) topo.add_link(servers[i], i < 4 ? tor0 : tor1, (1 + i % 3) * gbps, 2e-6);
+    topo.add_link(tor0, spine, 2 * gbps, 0.5 * gbps, 5e-6);
+    topo.add_link(tor1, spine, 3 * gbps, 5e-6);
+
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    pcg64 rng(12345);
+    struct Sent {
+        NodeId from, to;
+        double bytes;
+        FlowId id;
+    };
+    std::vector<Sent> sent;
+    sent.reserve(300);
+    for (int k = 0; k < 300; ++k) {
+        const NodeId from = servers[rng(8)];
+        const NodeId to = servers[rng(8)];
+        const double bytes = static_cast<double>(rng(2'000'000));
+        const Time when = Time::from_ns(static_cast<std::int64_t>(rng(50'000'000)));
+        sim.schedule_at(when, [&net, &sent, from, to, bytes] {
+            sent.push_back(Sent{from, to, bytes, net.send(from, to, bytes)});
+        });
+    }
+    int checked = 0;
+    for (int k = 1; k <= 200; ++k) {
+        sim.schedule_at(Time::from_ns(k * 250'000 + 7), [&] {
+            std::vector<double> sum(topo.directed_link_count(), 0.0);
+            std::vector<double> top(topo.directed_link_count(), 0.0);
+            for (const auto& s : sent) {
+                if (!net.in_flight(s.id) || net.rate(s.id) == 0.0) continue;
+                for (DirectedLinkId d : topo.route(s.from, s.to).links) {
+                    sum[d] += net.rate(s.id);
+                    top[d] = std::max(top[d], net.rate(s.id));
+                }
+            }
+            for (std::size_t d = 0; d < sum.size(); ++d) {
+                REQUIRE(sum[d] <= topo.capacity(d) * (1 + 1e-9));
+                REQUIRE(sum[d] == Approx(net.link_rate(d)).epsilon(1e-9).margin(1e-3));
+            }
+            for (const auto& s : sent) {
+                if (!net.in_flight(s.id) || net.rate(s.id) == 0.0) continue;
+                const double r = net.rate(s.id);
+                bool bottleneck = false;
+                for (DirectedLinkId d : topo.route(s.from, s.to).links) {
+                    if (sum[d] >= topo.capacity(d) * (1 - 1e-9) && r >= top[d] * (1 - 1e-9)) bottleneck = true;
+                }
+                REQUIRE(bottleneck);
+                ++checked;
+            }
+        });
+    }
+    sim.run();
+    CHECK(checked > 500);  // the samples did see many messages in flight
+    CHECK(net.delivered() == 300);
+    CHECK(net.flows_in_flight() == 0);
+    // Completions are rounded to the nearest nanosecond, so each message may
+    // be counted up to rate * 0.5 ns too much or too little on its links:
+    // |error| <= messages(d) * capacity(d) * 0.5e-9 bytes.
+    std::vector<double> expected(topo.directed_link_count(), 0.0);
+    std::vector<int> crossing(topo.directed_link_count(), 0);
+    for (const auto& s : sent) {
+        for (DirectedLinkId d : topo.route(s.from, s.to).links) {
+            expected[d] += s.bytes;
+            ++crossing[d];
+        }
+    }
+    for (std::size_t d = 0; d < expected.size(); ++d) {
+        const double bound = crossing[d] * topo.capacity(d) * 0.5e-9 + 1e-6;
+        CHECK(std::abs(net.link_stats(d).bytes - expected[d]) <= bound);
+    }
+}
