@@ -6,17 +6,18 @@
 
 namespace s2sim {
 
-/// A move-only `void()` callable stored inline, never on the heap.
+/// A move-only `void(Args...)` callable stored inline, never on the heap.
 /// Written by hand because std::function allocates for captures larger than
-/// two pointers and std::move_only_function is C++23; the event loop must not
-/// allocate per event. A capture that does not fit fails to compile.
-template <std::size_t Capacity>
-class InlineFunction {
+/// two pointers and std::move_only_function is C++23; the event loop and the
+/// network must not allocate per event or per message. A capture that does not
+/// fit in `Capacity` bytes fails to compile.
+template <std::size_t Capacity, class... Args>
+class InlineCallable {
 public:
-    InlineFunction() = default;
+    InlineCallable() = default;
 
-    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction>>>
-    InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineCallable>>>
+    InlineCallable(F&& f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
         emplace(std::forward<F>(f));
     }
 
@@ -25,26 +26,28 @@ public:
     void emplace(F&& f) {
         reset();
         using Fn = std::decay_t<F>;
-        static_assert(sizeof(Fn) <= Capacity, "capture too large for an inline event: capture less or an index");
+        static_assert(std::is_invocable_v<Fn&, Args...>, "callable has the wrong signature");
+        static_assert(sizeof(Fn) <= Capacity, "capture too large for an inline callable: capture less or an index");
         static_assert(alignof(Fn) <= alignof(std::max_align_t), "over-aligned capture");
         static_assert(std::is_nothrow_move_constructible_v<Fn>, "capture must be nothrow movable");
         ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
         ops_ = &ops_for<Fn>;
     }
 
-    InlineFunction(InlineFunction&& other) noexcept { take(std::move(other)); }
-    InlineFunction& operator=(InlineFunction&& other) noexcept {
+    InlineCallable(InlineCallable&& other) noexcept { take(std::move(other)); }
+    InlineCallable& operator=(InlineCallable&& other) noexcept {
         if (this != &other) {
             reset();
             take(std::move(other));
         }
         return *this;
     }
-    InlineFunction(const InlineFunction&) = delete;
-    InlineFunction& operator=(const InlineFunction&) = delete;
-    ~InlineFunction() { reset(); }
+    InlineCallable(const InlineCallable&) = delete;
+    InlineCallable& operator=(const InlineCallable&) = delete;
+    ~InlineCallable() { reset(); }
 
-    void operator()() { ops_->invoke(storage_); }
+    /// Calls the stored callable. Precondition: not empty.
+    void operator()(Args... args) { ops_->invoke(storage_, std::forward<Args>(args)...); }
     explicit operator bool() const { return ops_ != nullptr; }
 
     void reset() {
@@ -56,13 +59,13 @@ public:
 
 private:
     struct Ops {
-        void (*invoke)(void*);
+        void (*invoke)(void*, Args&&...);
         void (*move_to)(void* from, void* to);
         void (*destroy)(void*);
     };
     template <class Fn>
     static constexpr Ops ops_for{
-        [](void* p) { (*static_cast<Fn*>(p))(); },
+        [](void* p, Args&&... args) { (*static_cast<Fn*>(p))(std::forward<Args>(args)...); },
         [](void* from, void* to) {
             ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
             static_cast<Fn*>(from)->~Fn();
@@ -71,7 +74,7 @@ private:
         std::is_trivially_destructible_v<Fn> ? nullptr : +[](void* p) { static_cast<Fn*>(p)->~Fn(); },
     };
 
-    void take(InlineFunction&& other) {
+    void take(InlineCallable&& other) {
         if (other.ops_ != nullptr) {
             other.ops_->move_to(other.storage_, storage_);
             ops_ = other.ops_;
@@ -82,5 +85,9 @@ private:
     alignas(std::max_align_t) unsigned char storage_[Capacity];
     const Ops* ops_ = nullptr;
 };
+
+/// A `void()` InlineCallable: an event handler.
+template <std::size_t Capacity>
+using InlineFunction = InlineCallable<Capacity>;
 
 }  // namespace s2sim

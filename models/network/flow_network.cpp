@@ -113,21 +113,84 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time now = sim_.now();
     flow.phase = Phase::bandwidth;
     flow.last_update = now;
+    const double alone_rate = rate_if_nobody_moves(f);
     seeds_.clear();
     for (std::size_t i = 0; i < flow.links.size(); ++i) {
         auto& list = links_[flow.links[i]].flows;
         flow.slots[i] = static_cast<std::uint32_t>(list.size());
         list.push_back(f);
-        seeds_.push_back(flow.links[i]);
+        if (alone_rate > 0.0) {
+            LinkState& l = links_[flow.links[i]];
+            settle(l, now);
+            l.rate_sum += alone_rate;
+        } else {
+            seeds_.push_back(flow.links[i]);
+        }
     }
-    heap_push(f);
-    reallocate();
+    if (alone_rate > 0.0) {
+        ++fast_updates_;
+        flow.rate = alone_rate;
+        const double left_s = flow.remaining / alone_rate;
+        flow.finish = left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+        heap_push(f);
+    } else {
+        heap_push(f);
+        reallocate();
+    }
     schedule_completion();
 }
 
-void FlowNetwork::leave_links(std::uint32_t f) {
+// Exact shortcut of progressive filling for a message entering its bandwidth
+// phase. Let r be the least spare capacity along its path. If r > 0 and every
+// message already on a link whose spare capacity is r has a rate <= r, then the
+// old allocation plus the new message at rate r is max-min fair: the new message
+// is bottlenecked where its path fills up (no one there gets more), and no link
+// that bottlenecks another message is on its path (those have no spare
+// capacity). Returns r, or 0 when the full computation is needed.
+double FlowNetwork::rate_if_nobody_moves(std::uint32_t f) const {
+    const Flow& flow = flows_[f];
+    double r = infinity;
+    for (DirectedLinkId d : flow.links) {
+        const double capacity = topology_.capacity(d);
+        const double spare = capacity - links_[d].rate_sum;
+        if (std::isinf(capacity) || spare <= saturation_tolerance * capacity) return 0.0;
+        r = std::min(r, spare);
+    }
+    for (DirectedLinkId d : flow.links) {
+        const LinkState& l = links_[d];
+        if (topology_.capacity(d) - l.rate_sum > r * (1 + saturation_tolerance)) continue;
+        for (std::uint32_t g : l.flows) {
+            if (flows_[g].rate > r * (1 + saturation_tolerance)) return 0.0;
+        }
+    }
+    return r;
+}
+
+// Exact shortcut for a message leaving: when no other message on its links is
+// bottlenecked there (the link has spare capacity, or every other message on it
+// is slower than this one, so bottlenecked elsewhere), nobody's rate changes.
+bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
+    const Flow& flow = flows_[f];
+    for (DirectedLinkId d : flow.links) {
+        const LinkState& l = links_[d];
+        const double capacity = topology_.capacity(d);
+        if (std::isinf(capacity) || capacity - l.rate_sum > saturation_tolerance * capacity) continue;
+        for (std::uint32_t g : l.flows) {
+            if (g != f && flows_[g].rate >= flow.rate * (1 - saturation_tolerance)) return false;
+        }
+    }
+    return true;
+}
+
+void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
     Flow& flow = flows_[f];
+    const Time now = sim_.now();
     for (std::size_t i = 0; i < flow.links.size(); ++i) {
+        if (others_keep_their_rates) {
+            LinkState& l = links_[flow.links[i]];
+            settle(l, now);  // count this message's last bytes at the old rate sum
+            l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
+        }
         auto& list = links_[flow.links[i]].flows;
         const std::uint32_t slot = flow.slots[i];
         const std::uint32_t moved = list.back();
@@ -142,7 +205,7 @@ void FlowNetwork::leave_links(std::uint32_t f) {
                 }
             }
         }
-        seeds_.push_back(flow.links[i]);
+        if (!others_keep_their_rates) seeds_.push_back(flow.links[i]);
     }
     heap_remove(f);
 }
@@ -153,9 +216,13 @@ void FlowNetwork::on_completion() {
     seeds_.clear();
     while (!completion_heap_.empty() && flows_[completion_heap_.front()].finish <= now) {
         const std::uint32_t f = completion_heap_.front();
-        // The link rate sums still include this message, so its last bytes are
-        // counted when reallocate() settles the links.
-        leave_links(f);
+        // Once one departure needs the full computation, the rates of the rest
+        // are stale until it runs: they all take the full path.
+        const bool alone = seeds_.empty() && can_leave_alone(f);
+        if (alone) ++fast_updates_;
+        // Otherwise the link rate sums still include this message, so its last
+        // bytes are counted when reallocate() settles the links.
+        leave_links(f, alone);
         flows_[f].remaining = 0.0;
         finish(f, true);
     }
@@ -275,7 +342,11 @@ void FlowNetwork::schedule_completion() {
     }
     const Time next = flows_[completion_heap_.front()].finish;
     if (completion_event_.valid()) {
-        if (completion_time_ == next) return;
+        // An event due no later than the next completion can stay: if it comes
+        // early it finds nothing finished and schedules again. Cancelling and
+        // rescheduling on every rate change would fill the event queue with
+        // stale entries.
+        if (completion_time_ <= next) return;
         sim_.cancel(completion_event_);
     }
     completion_event_ = EventId{};

@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/network/inline_callback.hpp"
+#include "sim/inline_function.hpp"
 #include "models/network/topology.hpp"
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
@@ -21,7 +21,7 @@ struct FlowId {
 /// What a message's sender is told at the end: `ok` is true when it was
 /// delivered, false when it failed (no route, or a link on its path failed).
 /// Captures must fit in 48 bytes (capture an index or a pointer, not a string).
-using FlowCallback = InlineCallback<48, bool>;
+using FlowCallback = InlineCallable<48, bool>;
 
 /// Statistics of one direction of a link since the last reset_stats().
 struct LinkStats {
@@ -99,6 +99,8 @@ public:
     [[nodiscard]] std::uint64_t failed() const { return failed_; }
     /// Number of rate recomputations so far (for benchmarks).
     [[nodiscard]] std::uint64_t reallocations() const { return reallocations_; }
+    /// Starts and ends handled without recomputing anyone's rate (see rate_if_nobody_moves).
+    [[nodiscard]] std::uint64_t fast_updates() const { return fast_updates_; }
 
     // ---- per directed link -----------------------------------------------------
 
@@ -152,7 +154,14 @@ private:
     void sync_links();
     void on_latency_done(std::uint32_t f);
     void on_completion();
-    void leave_links(std::uint32_t f);
+    /// Takes a message off its links; with `others_keep_their_rates` it also updates
+    /// the links' rate sums, otherwise it marks the links for reallocate().
+    void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
+    [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f) const;
+    [[nodiscard]] bool can_leave_alone(std::uint32_t f) const;
+    /// Relative spare capacity below which a link counts as full (rate sums are
+    /// sums of shares, exact to a few ulps).
+    static constexpr double saturation_tolerance = 1e-9;
     void reallocate();
     void schedule_completion();
     void finish(std::uint32_t f, bool ok);
@@ -181,6 +190,7 @@ private:
     std::uint64_t delivered_ = 0;
     std::uint64_t failed_ = 0;
     std::uint64_t reallocations_ = 0;
+    std::uint64_t fast_updates_ = 0;
     // scratch, kept to avoid allocating per event
     std::vector<DirectedLinkId> seeds_;
     std::vector<DirectedLinkId> comp_links_;
