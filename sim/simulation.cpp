@@ -27,30 +27,7 @@ void Simulation::reserve(std::size_t n) {
     while (chunks_.size() * chunk_size < n) chunks_.push_back(std::make_unique<Chunk>());
 }
 
-std::uint32_t Simulation::allocate_slot() {
-    if (free_head_ != UINT32_MAX) {
-        const std::uint32_t index = free_head_;
-        free_head_ = slot(index).next_free;
-        return index;
-    }
-    if (slots_used_ == chunks_.size() * chunk_size) chunks_.push_back(std::make_unique<Chunk>());
-    return slots_used_++;
-}
-
-void Simulation::release_slot(std::uint32_t index) {
-    Slot& s = slot(index);
-    s.handler.reset();
-    s.next_free = free_head_;
-    free_head_ = index;
-}
-
-EventId Simulation::enqueue(Time at, std::uint32_t index) {
-    const Slot& s = slot(index);
-    const QueueEntry entry{at, next_seq_++, index, s.generation};
-    with_queue([&entry](auto& q) { q.push(entry); });
-    ++live_;
-    return EventId{index, s.generation};
-}
+void Simulation::add_chunk() { chunks_.push_back(std::make_unique<Chunk>()); }
 
 bool Simulation::pending(EventId id) const {
     return id.valid() && id.slot < slots_used_ && slot(id.slot).generation == id.generation &&

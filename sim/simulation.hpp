@@ -82,7 +82,17 @@ private:
     // Chunks keep slot addresses stable while a running handler schedules more events.
     using Chunk = std::array<Slot, chunk_size>;
 
-    EventId enqueue(Time at, std::uint32_t index);
+    EventId enqueue(Time at, std::uint32_t index) {
+        const std::uint32_t generation = slot(index).generation;
+        const QueueEntry entry{at, next_seq_++, index, generation};
+        if (kind_ == QueueKind::binary_heap) {
+            binary_.push(entry);
+        } else {
+            quaternary_.push(entry);
+        }
+        ++live_;
+        return EventId{index, generation};
+    }
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
     template <class F>
     decltype(auto) with_queue(F&& f) {
@@ -96,8 +106,23 @@ private:
     [[nodiscard]] const Slot& slot(std::uint32_t index) const {
         return (*chunks_[index >> chunk_bits])[index & (chunk_size - 1)];
     }
-    std::uint32_t allocate_slot();
-    void release_slot(std::uint32_t index);
+    // The hot path is inline: allocation and release are a free-list push and pop.
+    std::uint32_t allocate_slot() {
+        if (free_head_ != UINT32_MAX) {
+            const std::uint32_t index = free_head_;
+            free_head_ = slot(index).next_free;
+            return index;
+        }
+        if (slots_used_ == chunks_.size() * chunk_size) add_chunk();
+        return slots_used_++;
+    }
+    void release_slot(std::uint32_t index) {
+        Slot& s = slot(index);
+        s.handler.reset();
+        s.next_free = free_head_;
+        free_head_ = index;
+    }
+    void add_chunk();
     /// Pops and runs the next live event if its time is <= `end`; false when none.
     template <class Queue>
     bool step(Queue& queue, Time end);
