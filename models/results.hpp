@@ -40,6 +40,35 @@ struct LinkResult {
     double bytes = 0;
 };
 
+/// One request class (`workload/op`) over time: one entry per window of TimeSeries.
+struct RequestSeries {
+    std::string name;                   ///< "workload/op"
+    std::vector<std::uint64_t> count;   ///< requests completed in the window (failed or not)
+    std::vector<std::uint64_t> errors;  ///< of which failed
+    std::vector<double> p50_s;          ///< latency median of the window's completions; NaN when none
+    std::vector<double> p99_s;          ///< latency 99th percentile; NaN when none
+};
+
+/// One server over time: one entry per window of TimeSeries.
+struct ServerSeries {
+    std::string name;
+    std::vector<double> utilization;  ///< mean busy fraction of the cores in the window
+    std::vector<double> mean_queue;   ///< time-averaged jobs waiting for a core in the window
+};
+
+/// Measurements in consecutive windows of the measured span. A request belongs to
+/// the window in which its response came back (requests sent during the warm-up are
+/// left out, as in the totals), so the counts of a class sum to its total count.
+struct TimeSeries {
+    double window_s = 0;          ///< nominal window length, seconds
+    std::vector<double> start_s;  ///< window starts, seconds from the start of the run (warm-up included)
+    std::vector<double> length_s; ///< window lengths: window_s, except a shorter last (or interrupted) one
+    std::vector<RequestSeries> requests;  ///< same order as RunResults::requests
+    std::vector<ServerSeries> servers;    ///< same order as RunResults::servers
+    [[nodiscard]] bool empty() const { return start_s.empty(); }
+    [[nodiscard]] std::size_t windows() const { return start_s.size(); }
+};
+
 /// Everything one run (one replication) measured.
 struct RunResults {
     std::string scenario;
@@ -53,6 +82,7 @@ struct RunResults {
     std::vector<OpResult> ops;
     std::vector<ServerResult> servers;
     std::vector<LinkResult> links;
+    TimeSeries timeseries;  ///< empty when the model asked for none (window_s = 0)
 };
 
 }  // namespace s2sim::models

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "sim/error.hpp"
 
@@ -56,8 +58,31 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
     }
     for (const WorkloadModel& w : model_.workloads) {
         Workload workload{&w, RandomStream(model_.seed, "workload/" + w.name), cumulative(w.weights), {},
-                          static_cast<std::uint32_t>(request_stats_.size()), 0};
-        std::visit([&](const auto& a) { workload.interval_s = 1.0 / a.rate; }, w.arrival);
+                          static_cast<std::uint32_t>(request_stats_.size()), nullptr, nullptr, {}, 1, false};
+        std::visit(
+            [&](const auto& a) {
+                using A = std::decay_t<decltype(a)>;
+                if constexpr (std::is_same_v<A, PoissonArrivals>) {
+                    workload.process = std::make_unique<PoissonProcess>(a.rate);
+                } else if constexpr (std::is_same_v<A, ConstantArrivals>) {
+                    workload.process = std::make_unique<ConstantProcess>(a.rate);
+                } else if constexpr (std::is_same_v<A, MmppArrivals>) {
+                    workload.process = std::make_unique<MmppProcess>(a);
+                } else if constexpr (std::is_same_v<A, ScheduleArrivals>) {
+                    workload.process = std::make_unique<ScheduleProcess>(a);
+                } else if constexpr (std::is_same_v<A, ClosedArrivals>) {
+                    workload.closed = true;
+                } else {
+                    static_assert(std::is_same_v<A, TraceArrivals>);
+                    if (!(a.speedup > 0)) throw Error("workload '" + w.name + "': trace speedup must be > 0");
+                    std::vector<std::string> names;
+                    for (const std::uint32_t op : w.ops) names.push_back(model_.services[w.service].ops[op].name);
+                    workload.trace = std::make_unique<TraceReader>(a.path, std::move(names),
+                                                                   model_.services[w.service].name);
+                    workload.speedup = a.speedup;
+                }
+            },
+            w.arrival);
         if (w.keys) {
             std::vector<double> weights(w.keys->count);
             for (std::uint64_t k = 0; k < w.keys->count; ++k) {
@@ -70,6 +95,23 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
                 RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}});
         }
         workloads_.push_back(std::move(workload));
+    }
+    if (model_.window_s > 0) {
+        const double windows = std::ceil(model_.duration_s / model_.window_s - 1e-9);
+        if (windows > SystemModel::max_windows) {
+            throw Error("time-series window of " + std::to_string(model_.window_s) + " s makes " +
+                        std::to_string(static_cast<std::uint64_t>(windows)) + " windows; at most " +
+                        std::to_string(static_cast<std::uint64_t>(SystemModel::max_windows)) +
+                        " (choose a longer window)");
+        }
+        window_ = Time::from_ns(std::max<std::int64_t>(1, Time::from_seconds(model_.window_s).ns()));
+        series_.window_s = model_.window_s;
+        for (const RequestResult& r : request_stats_) series_.requests.push_back(RequestSeries{r.name, {}, {}, {}, {}});
+        for (const Host& h : hosts_) series_.servers.push_back(ServerSeries{h.server->name(), {}, {}});
+        window_latency_.resize(request_stats_.size());
+        window_errors_.assign(request_stats_.size(), 0);
+        busy_at_window_start_.assign(hosts_.size(), 0.0);
+        queue_at_window_start_.assign(hosts_.size(), 0.0);
     }
 }
 
@@ -95,31 +137,67 @@ void System::free_call(std::uint32_t id) {
 
 void System::schedule_arrival(std::uint32_t w) {
     Workload& workload = workloads_[w];
-    double gap = workload.interval_s;
-    if (std::holds_alternative<PoissonArrivals>(workload.model->arrival)) {
-        gap = -std::log(workload.rng.uniform01()) * workload.interval_s;
-    }
-    const Time at = sim_.now() + Time::from_seconds(gap);
+    const Time at = workload.process->next(sim_.now(), workload.rng);
     if (at <= end_) sim_.schedule_at(at, [this, w] { arrive_from_workload(w); });
 }
 
 void System::arrive_from_workload(std::uint32_t w) {
     schedule_arrival(w);
+    Workload& workload = workloads_[w];
+    const std::uint32_t mix = draw(workload.cumulative_mix, workload.rng.uniform01());
+    const std::uint64_t key = workload.key_cdf.empty() ? workload.rng.next_u64()
+                                                       : draw(workload.key_cdf, workload.rng.uniform01());
+    send_root(w, mix, key, -1.0);
+}
+
+void System::schedule_think(std::uint32_t w) {
+    Workload& workload = workloads_[w];
+    const auto& closed = std::get<ClosedArrivals>(workload.model->arrival);
+    const double think = closed.think ? closed.think->sample(workload.rng) : 0.0;
+    const Time at = sim_.now() + Time::from_seconds(think);
+    if (at > end_) return;
+    sim_.schedule_at(at, [this, w] {
+        Workload& wl = workloads_[w];
+        const std::uint32_t mix = draw(wl.cumulative_mix, wl.rng.uniform01());
+        const std::uint64_t key = wl.key_cdf.empty() ? wl.rng.next_u64() : draw(wl.key_cdf, wl.rng.uniform01());
+        send_root(w, mix, key, -1.0);
+    });
+}
+
+void System::schedule_trace(std::uint32_t w) {
+    Workload& workload = workloads_[w];
+    if (!workload.trace->next(workload.pending)) return;
+    const Time at = Time::from_seconds(workload.pending.time_s / workload.speedup);
+    // Times never decrease, so the first record past the end ends the replay.
+    if (at > end_) return;
+    sim_.schedule_at(at, [this, w] {
+        Workload& wl = workloads_[w];
+        const TraceRecord record = wl.pending;
+        std::uint64_t key = record.key;
+        if (!record.has_key) {
+            key = wl.key_cdf.empty() ? wl.rng.next_u64() : draw(wl.key_cdf, wl.rng.uniform01());
+        }
+        schedule_trace(w);  // reads one line ahead: the next record replaces `pending`
+        send_root(w, record.op, key, record.size_bytes);
+    });
+}
+
+void System::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes) {
     if (live_calls_ >= model_.max_in_flight) {
         stopped_because_ = "more than " + std::to_string(model_.max_in_flight) +
                            " calls in flight: the system is saturated";
         sim_.stop();
         return;
     }
-    Workload& workload = workloads_[w];
+    const Workload& workload = workloads_[w];
     const std::uint32_t id = new_call();
     Call& call = calls_[id];
     call.workload = w;
-    call.mix = draw(workload.cumulative_mix, workload.rng.uniform01());
+    call.mix = mix;
     call.service = workload.model->service;
-    call.op = workload.model->ops[call.mix];
-    call.key = workload.key_cdf.empty() ? workload.rng.next_u64()
-                                        : draw(workload.key_cdf, workload.rng.uniform01());
+    call.op = workload.model->ops[mix];
+    call.key = key;
+    call.request_bytes = request_bytes;
     send_call(id, workload.model->from, workload.model->from_site);
 }
 
@@ -142,7 +220,9 @@ void System::send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint
     ++service.views[backend].in_flight;
     service.balancer->on_sent(backend, sim_.now());
     const OpModel& op = sm.ops[call.op];
-    const double bytes = op.request_bytes ? op.request_bytes->sample(service.op_rng[call.op]) : 0.0;
+    const double bytes = call.request_bytes >= 0 ? call.request_bytes
+                         : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
+                                                  : 0.0;
     deliver(origin, hosts_[call.host].node, bytes, id, true);
 }
 
@@ -319,12 +399,17 @@ void System::on_response_delivered(std::uint32_t id) {
     free_call(id);
     if (call.workload != none) {
         if (measuring_ && call.sent >= measure_from_) {
-            RequestResult& s = request_stats_[workloads_[call.workload].first_request_stat + call.mix];
+            const std::uint32_t stat = workloads_[call.workload].first_request_stat + call.mix;
+            RequestResult& s = request_stats_[stat];
             ++s.count;
             if (call.failure != Failure::none) ++s.errors;
             if (call.failure == Failure::rejected) ++s.rejected;
-            s.latency.record((sim_.now() - call.sent).seconds());
+            const double latency = (sim_.now() - call.sent).seconds();
+            s.latency.record(latency);
+            if (window_.ns() > 0) record_window(stat, call.failure != Failure::none, latency);
         }
+        // A closed user thinks once its answer (or error) is back, then asks again.
+        if (workloads_[call.workload].closed) schedule_think(call.workload);
         return;
     }
     if (call.parent == none) return;  // async
@@ -343,13 +428,66 @@ void System::start_measuring() {
     measure_from_ = sim_.now();
     for (Host& h : hosts_) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
+    if (window_.ns() > 0) {
+        window_start_ = sim_.now();
+        if (window_start_ + window_ < end_) sim_.schedule_at(window_start_ + window_, [this] { close_window(); });
+    }
+}
+
+void System::record_window(std::uint32_t stat, bool failed, double latency_s) {
+    window_latency_[stat].record(latency_s);
+    if (failed) ++window_errors_[stat];
+}
+
+void System::close_window() {
+    const Time now = sim_.now();
+    if (now <= window_start_) return;
+    const double span = (now - measure_from_).seconds();
+    const double length = (now - window_start_).seconds();
+    // ns / 1e9 rather than ns * 1e-9: whole seconds stay whole (15, not 15.000000000000002).
+    series_.start_s.push_back(static_cast<double>(window_start_.ns()) / 1e9);
+    series_.length_s.push_back(static_cast<double>((now - window_start_).ns()) / 1e9);
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t i = 0; i < series_.requests.size(); ++i) {
+        RequestSeries& s = series_.requests[i];
+        stats::LogHistogram& h = window_latency_[i];
+        s.count.push_back(h.count());
+        s.errors.push_back(window_errors_[i]);
+        s.p50_s.push_back(h.count() ? h.quantile(0.5) : nan);
+        s.p99_s.push_back(h.count() ? h.quantile(0.99) : nan);
+        h.reset();
+        window_errors_[i] = 0;
+    }
+    // Servers keep time averages since the start of measuring; the window's average
+    // is the difference of the integrals at its two ends.
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
+        const Server& server = *hosts_[i].server;
+        const double busy = server.utilization(now) * span;
+        const double queue = server.mean_queue(now) * span;
+        // Differences of rounded integrals can dip a hair below 0 in idle windows.
+        series_.servers[i].utilization.push_back(std::max(0.0, (busy - busy_at_window_start_[i]) / length));
+        series_.servers[i].mean_queue.push_back(std::max(0.0, (queue - queue_at_window_start_[i]) / length));
+        busy_at_window_start_[i] = busy;
+        queue_at_window_start_[i] = queue;
+    }
+    window_start_ = now;
+    if (!sim_.stopped() && now + window_ < end_) sim_.schedule_at(now + window_, [this] { close_window(); });
 }
 
 RunResults System::run(const Progress& progress) {
     const auto wall_start = std::chrono::steady_clock::now();
     const Time warmup = Time::from_seconds(model_.warmup_s);
     end_ = warmup + Time::from_seconds(model_.duration_s);
-    for (std::uint32_t w = 0; w < workloads_.size(); ++w) schedule_arrival(w);
+    for (std::uint32_t w = 0; w < workloads_.size(); ++w) {
+        if (workloads_[w].process) {
+            schedule_arrival(w);
+        } else if (workloads_[w].trace) {
+            schedule_trace(w);
+        } else {
+            const auto users = std::get<ClosedArrivals>(workloads_[w].model->arrival).users;
+            for (std::uint64_t u = 0; u < users; ++u) schedule_think(w);
+        }
+    }
     if (model_.warmup_s > 0) {
         sim_.schedule_at(warmup, [this] { start_measuring(); });
     } else {
@@ -379,6 +517,10 @@ RunResults System::collect(double wall_s) {
     r.stopped_early = stopped_because_;
     r.requests = request_stats_;
     r.ops = op_stats_;
+    if (window_.ns() > 0 && measuring_) {
+        close_window();  // the last (or interrupted) window
+        r.timeseries = series_;
+    }
     const Time now = sim_.now();
     for (const Host& h : hosts_) {
         const Server& s = *h.server;

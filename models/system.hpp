@@ -12,6 +12,10 @@
 #include "models/network/topology.hpp"
 #include "models/results.hpp"
 #include "models/server.hpp"
+#include "models/workload/arrival_process.hpp"
+#include "models/workload/mmpp.hpp"
+#include "models/workload/rate_schedule.hpp"
+#include "models/workload/trace_reader.hpp"
 #include "sim/distribution.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
@@ -63,7 +67,17 @@ struct PoissonArrivals {
 struct ConstantArrivals {
     double rate = 0;  ///< per second
 };
-using ArrivalModel = std::variant<PoissonArrivals, ConstantArrivals>;
+/// A closed population: each user sends a request, waits for its response (or
+/// error), thinks, and sends the next. Users start by thinking.
+struct ClosedArrivals {
+    std::uint64_t users = 1;
+    DistributionPtr think;  ///< seconds; null = no think time
+};
+/// Arrivals of a workload. Open processes (all but ClosedArrivals and TraceArrivals)
+/// run in an ArrivalProcess; a trace names the op of each request, indices into the
+/// workload's `ops`, which must hold the entry service's ops by name.
+using ArrivalModel =
+    std::variant<PoissonArrivals, ConstantArrivals, MmppArrivals, ScheduleArrivals, ClosedArrivals, TraceArrivals>;
 
 /// Zipf-distributed request keys: key k in [0, count) with P(k) proportional to 1/(k+1)^skew.
 struct KeyModel {
@@ -94,6 +108,10 @@ struct SystemModel {
     double duration_s = 1;
     std::uint64_t seed = 1;
     std::uint64_t max_in_flight = 1'000'000;  ///< calls alive at once before the run is cut short
+    /// Seconds per time-series window over the measured span; 0 = no time series.
+    /// At most max_windows windows (memory is windows x (classes + servers)).
+    double window_s = 0;
+    static constexpr double max_windows = 100'000;
 };
 
 /// The runnable model: servers, services, balancers, workloads and the network
@@ -132,6 +150,7 @@ private:
         Time sent;     ///< when the caller sent it
         Time arrived;  ///< when it reached the server
         std::uint64_t key = 0;
+        double request_bytes = -1;  ///< roots from a trace with sizes: overrides the op's; < 0 = the op's
         std::uint16_t step = 0;
         std::uint16_t outstanding = 0;
         Failure failure = Failure::none;
@@ -163,13 +182,26 @@ private:
         std::vector<double> cumulative_mix;
         std::vector<double> key_cdf;
         std::uint32_t first_request_stat = 0;
-        double interval_s = 0;  ///< mean gap between arrivals
+        std::unique_ptr<ArrivalProcess> process;  ///< open arrivals; null for closed and trace
+        std::unique_ptr<TraceReader> trace;       ///< trace replay: the file, read one line ahead
+        TraceRecord pending;                      ///< the next trace record, read ahead
+        double speedup = 1;
+        bool closed = false;
     };
 
     std::uint32_t new_call();
     void free_call(std::uint32_t id);
     void schedule_arrival(std::uint32_t workload);
     void arrive_from_workload(std::uint32_t workload);
+    /// Reads the next record of a trace workload and schedules its arrival.
+    void schedule_trace(std::uint32_t workload);
+    /// A closed workload's user sends its next request after thinking.
+    void schedule_think(std::uint32_t workload);
+    /// Creates a root call of workload `w` with mix index `mix` and sends it.
+    void send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes);
+    /// Time series: closes the window that ends now and schedules the next boundary.
+    void close_window();
+    void record_window(std::uint32_t stat, bool failed, double latency_s);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint32_t site);
     void deliver(std::optional<NodeId> from, std::optional<NodeId> to, double bytes, std::uint32_t id,
@@ -199,6 +231,15 @@ private:
     std::uint64_t live_calls_ = 0;
     std::vector<RequestResult> request_stats_;
     std::vector<OpResult> op_stats_;
+    // Time series: one histogram per request class for the open window only (bounded
+    // memory whatever the number of windows), the closed windows' figures in series_.
+    TimeSeries series_;
+    std::vector<stats::LogHistogram> window_latency_;
+    std::vector<std::uint64_t> window_errors_;
+    std::vector<double> busy_at_window_start_;   ///< per host: busy core-seconds / cores since measuring
+    std::vector<double> queue_at_window_start_;  ///< per host: queue-seconds since measuring
+    Time window_start_;
+    Time window_;
     Time measure_from_;
     Time end_;
     bool measuring_ = false;

@@ -1,7 +1,11 @@
 #include "scenario/builder.hpp"
 
+#include <cmath>
 #include <map>
 #include <string>
+#include <type_traits>
+
+#include <fmt/format.h>
 
 #include "sim/error.hpp"
 
@@ -85,6 +89,61 @@ void check_route(models::Topology& topology, models::NodeId from, models::NodeId
     }
 }
 
+/// The arrival process of workload `w`, and its ops and weights: the mix, or for a
+/// trace the entry service's ops that the trace names (it is read through once here,
+/// so that a bad line anywhere in it fails the build, with its line and column).
+models::ArrivalModel to_model(const Spec& spec, const WorkloadSpec& w, std::vector<std::uint32_t>& ops,
+                              std::vector<double>& weights) {
+    for (const MixEntry& m : w.mix) {
+        ops.push_back(static_cast<std::uint32_t>(m.op));
+        weights.push_back(m.weight);
+    }
+    return std::visit(
+        [&](const auto& a) -> models::ArrivalModel {
+            using A = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<A, PoissonArrival>) {
+                return models::PoissonArrivals{a.rate};
+            } else if constexpr (std::is_same_v<A, ConstantArrival>) {
+                return models::ConstantArrivals{a.rate};
+            } else if constexpr (std::is_same_v<A, MmppArrival>) {
+                models::MmppArrivals m;
+                for (const MmppState& st : a.states) {
+                    m.rates.push_back(st.rate);
+                    m.dwells.push_back(st.dwell);
+                }
+                return m;
+            } else if constexpr (std::is_same_v<A, ScheduleArrival>) {
+                models::ScheduleArrivals sch;
+                for (const SchedulePoint& p : a.points) {
+                    sch.times.push_back(p.time);
+                    sch.rates.push_back(p.rate);
+                }
+                sch.linear = a.shape == ScheduleShape::linear;
+                sch.constant = a.process == ScheduleProcess::constant;
+                return sch;
+            } else if constexpr (std::is_same_v<A, ClosedArrival>) {
+                return models::ClosedArrivals{static_cast<std::uint64_t>(a.users), a.think.dist};
+            } else {
+                static_assert(std::is_same_v<A, TraceArrival>);
+                const ServiceSpec& service = spec.services[w.to];
+                std::vector<std::string> names;
+                for (const OpSpec& o : service.ops) names.push_back(o.name);
+                const models::TraceSummary summary = models::scan_trace(a.path, names, service.name);
+                ops.clear();
+                weights.clear();
+                for (std::size_t i = 0; i < names.size(); ++i) {
+                    // Only the ops the trace names get a result row (all of them for an empty trace).
+                    if (summary.used[i] || summary.records == 0) {
+                        ops.push_back(static_cast<std::uint32_t>(i));
+                        weights.push_back(1.0);
+                    }
+                }
+                return models::TraceArrivals{a.path, a.speedup};
+            }
+        },
+        w.arrival.process);
+}
+
 }  // namespace
 
 models::SystemModel build(const Spec& spec, std::uint64_t seed) {
@@ -94,8 +153,13 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
     model.warmup_s = spec.run.warmup;
     model.duration_s = spec.run.duration;
     model.max_in_flight = static_cast<std::uint64_t>(spec.run.max_in_flight);
-    if (spec.run.warmup_auto) unsupported(spec.run.pos, "warmup = \"auto\"");
-    if (spec.run.replications > 1) unsupported(spec.run.pos, "replications > 1");
+    model.window_s = spec.run.window;
+    if (spec.run.duration / spec.run.window > models::SystemModel::max_windows + 1e-9) {
+        throw ConfigError(spec.run.pos, fmt::format("window of {:g} s makes {:.0f} windows over the duration of {:g} s; "
+                                                    "at most {:.0f} (choose a longer window)",
+                                                    spec.run.window, std::ceil(spec.run.duration / spec.run.window),
+                                                    spec.run.duration, models::SystemModel::max_windows));
+    }
     if (!spec.events.empty()) unsupported(spec.events.front().pos, "[[event]]");
     if (!spec.failures.empty()) unsupported(spec.failures.front().pos, "[[failure]]");
 
@@ -162,17 +226,7 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         models::WorkloadModel workload;
         workload.name = w.name;
         workload.service = static_cast<std::uint32_t>(w.to);
-        if (const auto* p = std::get_if<PoissonArrival>(&w.arrival.process)) {
-            workload.arrival = models::PoissonArrivals{p->rate};
-        } else if (const auto* c = std::get_if<ConstantArrival>(&w.arrival.process)) {
-            workload.arrival = models::ConstantArrivals{c->rate};
-        } else {
-            unsupported(w.arrival.pos, "arrival '" + w.arrival.text + "'");
-        }
-        for (const MixEntry& m : w.mix) {
-            workload.ops.push_back(static_cast<std::uint32_t>(m.op));
-            workload.weights.push_back(m.weight);
-        }
+        workload.arrival = to_model(spec, w, workload.ops, workload.weights);
         if (w.keys) workload.keys = models::KeyModel{static_cast<std::uint64_t>(w.keys->count), w.keys->skew};
         if (w.from) {
             if (!model.topology) {

@@ -1,9 +1,79 @@
 #include "scenario/timeseries.hpp"
 
-namespace s2sim::scenario {
+#include <cmath>
 
-// Filled in by the issue "Workloads" (windowed series in RunResults).
-void add_timeseries_json(nlohmann::json&, const models::RunResults&) {}
-void write_timeseries_csv(const models::RunResults&, const std::string&) {}
+#include <fmt/format.h>
+
+#include "scenario/report.hpp"
+
+namespace s2sim::scenario {
+namespace {
+
+/// A JSON number, or null for NaN (a window where nothing completed has no latency).
+nlohmann::json number_or_null(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
+std::string csv_number(double x) { return std::isnan(x) ? std::string() : fmt::format("{:.9g}", x); }
+
+std::string quoted(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+void add_timeseries_json(nlohmann::json& json, const models::RunResults& results) {
+    const models::TimeSeries& ts = results.timeseries;
+    if (ts.empty()) return;
+    // Column-oriented: one array per figure, index i is window i (start_s[i]).
+    nlohmann::json j;
+    j["window_s"] = ts.window_s;
+    j["start_s"] = ts.start_s;
+    j["length_s"] = ts.length_s;
+    j["requests"] = nlohmann::json::object();
+    for (const models::RequestSeries& r : ts.requests) {
+        nlohmann::json throughput = nlohmann::json::array(), p50 = nlohmann::json::array(),
+                       p99 = nlohmann::json::array();
+        for (std::size_t i = 0; i < ts.windows(); ++i) {
+            throughput.push_back(static_cast<double>(r.count[i]) / ts.length_s[i]);
+            p50.push_back(number_or_null(r.p50_s[i]));
+            p99.push_back(number_or_null(r.p99_s[i]));
+        }
+        j["requests"][r.name] = {{"count", r.count},
+                                 {"throughput_per_s", std::move(throughput)},
+                                 {"errors", r.errors},
+                                 {"p50_s", std::move(p50)},
+                                 {"p99_s", std::move(p99)}};
+    }
+    j["servers"] = nlohmann::json::object();
+    for (const models::ServerSeries& s : ts.servers) {
+        j["servers"][s.name] = {{"utilization", s.utilization}, {"mean_queue", s.mean_queue}};
+    }
+    json["timeseries"] = std::move(j);
+}
+
+void write_timeseries_csv(const models::RunResults& results, const std::string& folder) {
+    const models::TimeSeries& ts = results.timeseries;
+    if (ts.empty()) return;
+    // Long format: one row per (class, window), ready for pandas / a spreadsheet pivot.
+    std::string requests = "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s\n";
+    for (const models::RequestSeries& r : ts.requests) {
+        for (std::size_t i = 0; i < ts.windows(); ++i) {
+            requests += fmt::format("{},{:.9g},{:.9g},{},{:.9g},{},{},{}\n", quoted(r.name), ts.start_s[i],
+                                    ts.length_s[i], r.count[i], static_cast<double>(r.count[i]) / ts.length_s[i],
+                                    r.errors[i], csv_number(r.p50_s[i]), csv_number(r.p99_s[i]));
+        }
+    }
+    std::string servers = "server,start_s,length_s,utilization,mean_queue\n";
+    for (const models::ServerSeries& s : ts.servers) {
+        for (std::size_t i = 0; i < ts.windows(); ++i) {
+            servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", quoted(s.name), ts.start_s[i], ts.length_s[i],
+                                   s.utilization[i], s.mean_queue[i]);
+        }
+    }
+    write_file_atomically(folder + "/timeseries_requests.csv", requests);
+    write_file_atomically(folder + "/timeseries_servers.csv", servers);
+}
 
 }  // namespace s2sim::scenario
