@@ -1,9 +1,11 @@
-// The s2sim command: run, check and draw scenarios. Only calls the scenario layer.
+// The s2sim command: run, compare, sweep, analyze, check and draw scenarios.
+// Only calls the scenario layer.
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "scenario/builder.hpp"
+#include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
@@ -56,7 +59,52 @@ struct RunArgs {
     std::string json;
     std::string csv;
     bool quiet = false;
+    int replications = 0;
+    int jobs = 0;
+    std::optional<double> precision;
+    int max_replications = 50;
 };
+
+scenario::ExperimentOptions experiment_options(const RunArgs& a) {
+    scenario::ExperimentOptions o;
+    o.seed = a.seed;
+    o.replications = a.replications;
+    o.jobs = a.jobs;
+    o.precision = a.precision;
+    o.max_replications = a.max_replications;
+    o.progress = [](double) { return interrupted == 0; };
+    return o;
+}
+
+/// Adds the options shared by run, compare and sweep to `cmd`.
+void add_common_options(CLI::App* cmd, RunArgs& a) {
+    cmd->add_option("--seed", a.seed, "Master seed (default: [scenario] seed)");
+    cmd->add_option("--duration", a.duration, "Measured simulated time, e.g. 60s (overrides the file)");
+    cmd->add_option("--warmup", a.warmup, "Warm-up discarded from statistics, e.g. 10s, or auto (MSER)");
+    cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6")->take_all();
+    cmd->add_option("--replications,-r", a.replications,
+                    "Independent replications (default: [scenario] replications); figures gain 95% CIs")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--jobs,-j", a.jobs, "Replications run at once (default: all cores); results do not change")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--precision", a.precision,
+                    "Add replications until every class's mean and p99 CI is within this fraction, e.g. 0.02")
+        ->check(CLI::Range(1e-6, 1.0));
+    cmd->add_option("--max-replications", a.max_replications, "Upper bound for --precision (default 50)")
+        ->check(CLI::Range(2, 100000));
+    cmd->add_flag("--quiet,-q", a.quiet, "Print nothing but errors");
+}
+
+/// Warns on stderr, before any simulation, about servers the analytic estimate finds saturated.
+void warn_if_saturated(const scenario::Spec& spec) {
+    try {
+        for (const auto& w : scenario::saturation_warnings(scenario::analyze(spec))) {
+            std::cerr << "s2sim: warning: " << w << "\n";
+        }
+    } catch (const std::exception&) {
+        // The estimate is advice: a model it cannot handle is simulated all the same.
+    }
+}
 
 std::vector<std::string> overrides_of(const RunArgs& a) {
     std::vector<std::string> out = a.sets;
@@ -67,9 +115,24 @@ std::vector<std::string> overrides_of(const RunArgs& a) {
 
 int run_command(const RunArgs& a) {
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
+    if (!a.quiet) warn_if_saturated(spec);
+    std::signal(SIGINT, [](int) { interrupted = 1; });
+    const int replications = a.replications > 0 ? a.replications : spec.run.replications;
+    if (replications > 1 || a.precision || spec.run.warmup_auto) {
+        const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
+        std::signal(SIGINT, SIG_DFL);
+        if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
+        if (!a.csv.empty()) scenario::write_csv(results, a.csv);
+        if (!a.quiet) std::cout << scenario::format_table(results);
+        if (!results.stopped_early.empty()) {
+            std::cerr << "s2sim: warning: the experiment stopped early (" << results.stopped_early
+                      << "); the results are partial\n";
+            return 3;
+        }
+        return 0;
+    }
     const std::uint64_t seed = a.seed.value_or(spec.run.seed);
     models::System system(scenario::build(spec, seed));
-    std::signal(SIGINT, [](int) { interrupted = 1; });
     models::RunResults results;
     {
         ProgressBar bar(!a.quiet);
@@ -84,6 +147,81 @@ int run_command(const RunArgs& a) {
                   << "); the results are partial\n";
         return 3;
     }
+    return 0;
+}
+
+struct CompareArgs {
+    RunArgs common;
+    std::vector<std::string> files;
+    std::vector<std::string> variants;
+};
+
+/// A design's name: the file's stem, made unique with its position when two agree.
+std::string design_name(const std::string& file) { return std::filesystem::path(file).stem().string(); }
+
+int compare_command(const CompareArgs& c) {
+    const RunArgs& a = c.common;
+    std::vector<scenario::Design> designs;
+    for (const auto& file : c.files) {
+        std::string name = design_name(file);
+        for (const auto& d : designs) {
+            if (d.name == name) name += fmt::format("#{}", designs.size() + 1);
+        }
+        designs.push_back({name, scenario::load_file(file, overrides_of(a))});
+    }
+    for (const auto& text : c.variants) {
+        auto [name, sets] = scenario::parse_variant(text);
+        std::vector<std::string> all = overrides_of(a);
+        all.insert(all.end(), sets.begin(), sets.end());
+        designs.push_back({name, scenario::load_file(c.files.front(), all)});
+    }
+    if (designs.size() < 2) {
+        throw Error("compare needs at least two designs: give two files, or a file and --variant 'name: key=value'");
+    }
+    if (!a.quiet) {
+        for (const auto& d : designs) {
+            for (const auto& w : scenario::saturation_warnings(scenario::analyze(d.spec))) {
+                std::cerr << "s2sim: warning: " << d.name << ": " << w << "\n";
+            }
+        }
+    }
+    std::signal(SIGINT, [](int) { interrupted = 1; });
+    const scenario::CompareResults results = scenario::compare(designs, experiment_options(a));
+    std::signal(SIGINT, SIG_DFL);
+    if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
+    if (!a.quiet) std::cout << scenario::format_table(results);
+    for (const auto& e : results.designs) {
+        if (!e.stopped_early.empty()) return 3;
+    }
+    return 0;
+}
+
+struct SweepArgs {
+    RunArgs common;
+    std::vector<std::string> params;
+};
+
+int sweep_command(const SweepArgs& s) {
+    const RunArgs& a = s.common;
+    std::vector<scenario::SweepParam> params;
+    for (const auto& p : s.params) params.push_back(scenario::parse_sweep_param(p));
+    std::signal(SIGINT, [](int) { interrupted = 1; });
+    const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
+    std::signal(SIGINT, SIG_DFL);
+    if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
+    if (!a.csv.empty()) scenario::write_csv(results, a.csv);
+    if (!a.quiet) std::cout << scenario::format_table(results);
+    for (const auto& p : results.points) {
+        if (!p.results.stopped_early.empty()) return 3;
+    }
+    return 0;
+}
+
+int analyze_command(const std::string& file, const std::vector<std::string>& sets, const std::string& json) {
+    const scenario::Spec spec = scenario::load_file(file, sets);
+    const models::AnalyticResults results = scenario::analyze(spec);
+    if (!json.empty()) scenario::write_file_atomically(json, scenario::to_json(results).dump(2) + "\n");
+    std::cout << scenario::format_table(results);
     return 0;
 }
 
@@ -115,14 +253,44 @@ int main(int argc, char** argv) {
     RunArgs run;
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and report what it measured.");
     run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-    run_cmd->add_option("--seed", run.seed, "Master seed (default: [scenario] seed)");
-    run_cmd->add_option("--duration", run.duration, "Measured simulated time, e.g. 60s (overrides the file)");
-    run_cmd->add_option("--warmup", run.warmup, "Warm-up discarded from statistics, e.g. 10s");
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file");
     run_cmd->add_option("--csv", run.csv, "Write requests.csv, ops.csv, servers.csv, links.csv into this folder");
-    run_cmd->add_option("--set", run.sets, "Override a key by its dotted TOML path: --set server.web.count=6")
-        ->take_all();
-    run_cmd->add_flag("--quiet,-q", run.quiet, "Print nothing but errors");
+    add_common_options(run_cmd, run);
+
+    CompareArgs compare;
+    CLI::App* compare_cmd = app.add_subcommand(
+        "compare", "Compare designs side by side, paired by common random numbers: s2sim compare A.toml B.toml, "
+                   "or s2sim compare A.toml --variant 'name: key=value, key=value'");
+    compare_cmd->add_option("files", compare.files, "Scenario files (TOML); the first is the reference")
+        ->required()
+        ->check(CLI::ExistingFile);
+    compare_cmd->add_option("--variant", compare.variants,
+                            "A design made from the first file: 'name: key=value, key=value' (as --set)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    compare_cmd->add_option("--json", compare.common.json, "Write the comparison JSON to this file");
+    add_common_options(compare_cmd, compare.common);
+
+    SweepArgs sweep;
+    CLI::App* sweep_cmd =
+        app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]");
+    sweep_cmd->add_option("file", sweep.common.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    sweep_cmd->add_option("--param", sweep.params, "A key and its values: server.web.count=2,4,8")
+        ->required()
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sweep_cmd->add_option("--json", sweep.common.json, "Write the sweep JSON to this file");
+    sweep_cmd->add_option("--csv", sweep.common.csv, "Write sweep_requests.csv and sweep_servers.csv into this folder");
+    add_common_options(sweep_cmd, sweep.common);
+
+    std::string analyze_file;
+    std::string analyze_json;
+    std::vector<std::string> analyze_sets;
+    CLI::App* analyze_cmd = app.add_subcommand(
+        "analyze", "Estimate utilisation and mean latency analytically (traffic equations, M/M/c), without simulating");
+    analyze_cmd->add_option("file", analyze_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    analyze_cmd->add_option("--set", analyze_sets, "Override a key by its dotted TOML path")->take_all();
+    analyze_cmd->add_option("--json", analyze_json, "Write the estimate as JSON to this file");
 
     std::string check_file;
     std::vector<std::string> check_sets;
@@ -142,6 +310,9 @@ int main(int argc, char** argv) {
         if (*run_cmd) return run_command(run);
         if (*check_cmd) return check_command(check_file, check_sets);
         if (*graph_cmd) return graph_command(graph_file, graph_sets);
+        if (*compare_cmd) return compare_command(compare);
+        if (*sweep_cmd) return sweep_command(sweep);
+        if (*analyze_cmd) return analyze_command(analyze_file, analyze_sets, analyze_json);
     } catch (const ConfigError& e) {
         std::cerr << e.what() << "\n";
         return 2;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
 
 namespace s2sim::scenario {
@@ -84,6 +85,7 @@ nlohmann::json to_json(const models::RunResults& r) {
     }
     j["links"] = nlohmann::json::object();
     for (const auto& l : r.links) j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
+    add_timeseries_json(j, r);
     return j;
 }
 
@@ -162,6 +164,7 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     write_file_atomically((dir / "ops.csv").string(), ops);
     write_file_atomically((dir / "servers.csv").string(), servers);
     write_file_atomically((dir / "links.csv").string(), links);
+    write_timeseries_csv(r, folder);
 }
 
 }  // namespace s2sim::scenario

@@ -1,0 +1,331 @@
+// Paired comparison of designs under common random numbers (see experiment.hpp).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "scenario/experiment.hpp"
+#include "scenario/report.hpp"
+#include "sim/error.hpp"
+#include "sim/stats/confidence.hpp"
+
+namespace s2sim::scenario {
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+std::string trim(std::string_view s) {
+    const auto begin = s.find_first_not_of(" \t");
+    if (begin == std::string_view::npos) return "";
+    const auto end = s.find_last_not_of(" \t");
+    return std::string(s.substr(begin, end - begin + 1));
+}
+
+/// Figures compared per request class, with how to read them from one run.
+constexpr const char* request_figures[] = {"mean", "p50", "p99", "throughput_per_s", "error_rate"};
+
+double request_figure(const models::RunResults& run, const std::string& name, std::string_view figure) {
+    for (const auto& q : run.requests) {
+        if (q.name != name) continue;
+        if (figure == "throughput_per_s") return run.simulated_s > 0 ? static_cast<double>(q.count) / run.simulated_s : nan;
+        if (figure == "error_rate") return q.count ? static_cast<double>(q.errors) / static_cast<double>(q.count) : nan;
+        if (q.latency.count() == 0) return nan;
+        if (figure == "mean") return q.latency.mean();
+        if (figure == "p50") return q.latency.quantile(0.5);
+        return q.latency.quantile(0.99);
+    }
+    return nan;
+}
+
+Figure pooled_request_figure(const ExperimentResults& e, const std::string& name, std::string_view figure) {
+    for (const auto& c : e.requests) {
+        if (c.name != name) continue;
+        if (figure == "mean") return c.mean;
+        if (figure == "p50") return c.p50;
+        if (figure == "p99") return c.p99;
+        if (figure == "throughput_per_s") return c.throughput_per_s;
+        return c.error_rate;
+    }
+    return {};
+}
+
+/// Mean utilisation of the members of server group `group` in one run.
+double group_utilization(const models::RunResults& run, const Spec& spec, int group) {
+    double sum = 0;
+    int n = 0;
+    for (const int member : spec.groups[static_cast<std::size_t>(group)].members) {
+        const std::string& name = spec.servers[static_cast<std::size_t>(member)].name;
+        for (const auto& s : run.servers) {
+            if (s.name == name) {
+                sum += s.utilization;
+                ++n;
+            }
+        }
+    }
+    return n ? sum / n : nan;
+}
+
+Figure mean_figure(const std::vector<double>& values) {
+    std::vector<double> finite;
+    for (const double v : values) {
+        if (std::isfinite(v)) finite.push_back(v);
+    }
+    Figure f;
+    if (finite.empty()) return f;
+    double sum = 0;
+    for (const double v : finite) sum += v;
+    f.value = sum / static_cast<double>(finite.size());
+    if (finite.size() >= 2) f.ci95 = stats::ci95_half_width(finite);
+    return f;
+}
+
+/// Paired difference: replication i of each design ran on the same seeds.
+Difference paired(const std::vector<double>& design, const std::vector<double>& reference) {
+    std::vector<double> d;
+    for (std::size_t i = 0; i < std::min(design.size(), reference.size()); ++i) {
+        if (std::isfinite(design[i]) && std::isfinite(reference[i])) d.push_back(design[i] - reference[i]);
+    }
+    Difference out;
+    if (d.empty()) return out;
+    double sum = 0;
+    for (const double v : d) sum += v;
+    out.value = sum / static_cast<double>(d.size());
+    if (d.size() >= 2) {
+        out.ci95 = stats::ci95_half_width(d);
+        // All differences equal (e.g. identical designs): zero spread, no noise at all.
+        out.significant = std::abs(out.value) > out.ci95 && out.value != 0;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::pair<std::string, std::vector<std::string>> parse_variant(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || trim(text.substr(0, colon)).empty()) {
+        throw Error("variant '" + std::string(text) + "' has no name: write 'name: key=value, key=value'");
+    }
+    std::string name = trim(text.substr(0, colon));
+    std::vector<std::string> sets;
+    std::string current;
+    int depth = 0;
+    char quote = 0;
+    const auto flush = [&] {
+        std::string item = trim(current);
+        current.clear();
+        if (item.empty()) return;
+        if (item.find('=') == std::string::npos) {
+            throw Error("variant '" + std::string(text) + "': '" + item + "' is not key=value");
+        }
+        sets.push_back(std::move(item));
+    };
+    for (const char c : text.substr(colon + 1)) {
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '[' || c == '{' || c == '(') {
+            ++depth;
+        } else if (c == ']' || c == '}' || c == ')') {
+            --depth;
+        } else if (c == ',' && depth == 0) {
+            flush();
+            continue;
+        }
+        current += c;
+    }
+    flush();
+    return {name, sets};
+}
+
+CompareResults compare(const std::vector<Design>& designs, const ExperimentOptions& options) {
+    if (designs.size() < 2) throw Error(fmt::format("compare needs at least 2 designs, got {}", designs.size()));
+    const std::uint64_t master = options.seed.value_or(designs.front().spec.run.seed);
+    int n = options.replications;
+    if (n <= 0) {
+        for (const auto& d : designs) n = std::max(n, d.spec.run.replications);
+        // A paired t-test needs several replications to say anything.
+        if (n < 2) n = 5;
+    }
+    if (options.precision) n = std::min(std::max(n, 3), std::max(3, options.max_replications));
+
+    CompareResults out;
+    std::vector<double> warmups;
+    for (const auto& d : designs) {
+        out.names.push_back(d.name);
+        warmups.push_back(d.spec.run.warmup_auto ? choose_warmup(d.spec, master, options.jobs) : d.spec.run.warmup);
+    }
+    std::vector<std::vector<models::RunResults>> runs(designs.size());
+    const auto start = std::chrono::steady_clock::now();
+    bool interrupted = false;
+    for (;;) {
+        for (std::size_t k = 0; k < designs.size() && !interrupted; ++k) {
+            const int have = static_cast<int>(runs[k].size());
+            auto more = run_replications(designs[k].spec, master, have, n, options.jobs, warmups[k], options.progress);
+            if (static_cast<int>(more.size()) != n - have) interrupted = true;
+            for (auto& r : more) runs[k].push_back(std::move(r));
+        }
+        if (interrupted || !options.precision || n >= options.max_replications) break;
+        bool all = true;
+        for (const auto& r : runs) all = all && meets_precision(pool(r), *options.precision);
+        if (all) break;
+        n = std::min(options.max_replications, n + std::max(1, n / 2));
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Keep the paired prefix: the replications every design finished.
+    std::size_t common = runs.front().size();
+    for (const auto& r : runs) common = std::min(common, r.size());
+    for (std::size_t k = 0; k < designs.size(); ++k) {
+        runs[k].resize(common);
+        ExperimentResults e = pool(runs[k]);
+        e.seed = master;
+        e.scenario = designs[k].spec.run.name;
+        e.warmup_s = warmups[k];
+        e.warmup_auto = designs[k].spec.run.warmup_auto;
+        e.precision = options.precision;
+        if (options.precision) e.precision_reached = meets_precision(e, *options.precision);
+        if (interrupted && e.stopped_early.empty()) e.stopped_early = "interrupted";
+        e.wall_s = wall;
+        out.designs.push_back(std::move(e));
+    }
+
+    // Request classes, in the order designs first show them.
+    std::vector<std::string> classes;
+    for (const auto& e : out.designs) {
+        for (const auto& c : e.requests) {
+            if (std::find(classes.begin(), classes.end(), c.name) == classes.end()) classes.push_back(c.name);
+        }
+    }
+    for (const auto& name : classes) {
+        for (const char* figure : request_figures) {
+            CompareRow row{"request", name, figure, {}, {}};
+            std::vector<std::vector<double>> per_run(designs.size());
+            for (std::size_t k = 0; k < designs.size(); ++k) {
+                for (const auto& r : out.designs[k].runs) per_run[k].push_back(request_figure(r, name, figure));
+                row.values.push_back(pooled_request_figure(out.designs[k], name, figure));
+                row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0]));
+            }
+            out.rows.push_back(std::move(row));
+        }
+    }
+    // Server groups, by name, in the order designs first show them.
+    std::vector<std::string> groups;
+    for (const auto& d : designs) {
+        for (const auto& g : d.spec.groups) {
+            if (std::find(groups.begin(), groups.end(), g.name) == groups.end()) groups.push_back(g.name);
+        }
+    }
+    for (const auto& name : groups) {
+        CompareRow row{"group", name, "utilization", {}, {}};
+        std::vector<std::vector<double>> per_run(designs.size());
+        for (std::size_t k = 0; k < designs.size(); ++k) {
+            const Spec& spec = designs[k].spec;
+            int group = -1;
+            for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+                if (spec.groups[g].name == name) group = static_cast<int>(g);
+            }
+            for (const auto& r : out.designs[k].runs) {
+                per_run[k].push_back(group >= 0 ? group_utilization(r, spec, group) : nan);
+            }
+            row.values.push_back(mean_figure(per_run[k]));
+            row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0]));
+        }
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
+
+namespace {
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+/// Scale and unit for the table: latencies in ms, utilisation and error rates in %.
+std::pair<double, const char*> unit_of(const std::string& figure) {
+    if (figure == "mean" || figure == "p50" || figure == "p99") return {1e3, "ms"};
+    if (figure == "throughput_per_s") return {1, "/s"};
+    return {100, "%"};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const CompareResults& c) {
+    nlohmann::json j;
+    j["s2sim"] = version;
+    j["designs"] = c.names;
+    j["replications"] = c.designs.empty() ? 0 : c.designs.front().replications;
+    j["seed"] = c.designs.empty() ? 0 : c.designs.front().seed;
+    j["rows"] = nlohmann::json::array();
+    for (const auto& row : c.rows) {
+        nlohmann::json r = {{"kind", row.kind}, {"name", row.name}, {"figure", row.figure}};
+        r["values"] = nlohmann::json::array();
+        for (const auto& v : row.values) r["values"].push_back({{"value", number(v.value)}, {"ci95", number(v.ci95)}});
+        r["differences"] = nlohmann::json::array();
+        for (std::size_t k = 0; k < row.differences.size(); ++k) {
+            const auto& d = row.differences[k];
+            if (k == 0) {
+                r["differences"].push_back(nullptr);
+                continue;
+            }
+            r["differences"].push_back({{"value", number(d.value)},
+                                        {"ci95", number(d.ci95)},
+                                        {"significant", d.significant},
+                                        {"relative", number(row.values[0].value != 0 ? d.value / row.values[0].value
+                                                                                     : std::nan(""))}});
+        }
+        j["rows"].push_back(std::move(r));
+    }
+    j["results"] = nlohmann::json::object();
+    for (std::size_t k = 0; k < c.designs.size(); ++k) j["results"][c.names[k]] = to_json(c.designs[k]);
+    return j;
+}
+
+std::string format_table(const CompareResults& c) {
+    std::string out;
+    const int n = c.designs.empty() ? 0 : c.designs.front().replications;
+    out += fmt::format("comparing {} designs: {} replications each, seed {}, common random numbers (paired)\n",
+                       c.names.size(), n, c.designs.empty() ? 0 : c.designs.front().seed);
+    out += fmt::format("values ± 95% CI half-width; differences are to '{}', paired by replication; a difference\n"
+                       "whose 95% CI contains 0 is reported as within noise\n",
+                       c.names.empty() ? "" : c.names.front());
+    if (n < 2) out += "(one replication: no confidence intervals, no significance)\n";
+    for (const auto& e : c.designs) {
+        if (!e.stopped_early.empty()) out += fmt::format("PARTIAL RESULTS: {}\n", e.stopped_early);
+    }
+    constexpr int width = 36;
+    std::string header = fmt::format("\n{:<26} {:<17}", "request / group", "figure");
+    for (std::size_t k = 0; k < c.names.size(); ++k) header += fmt::format(" {:>{}}", c.names[k], width);
+    out += header + "\n";
+    std::string last;
+    for (const auto& row : c.rows) {
+        const auto [scale, unit] = unit_of(row.figure);
+        const int decimals = row.figure == "throughput_per_s" ? 1 : (unit == std::string("%") ? 2 : 3);
+        std::string line =
+            fmt::format("{:<26} {:<17}", row.name == last ? "" : row.name, fmt::format("{} {}", row.figure, unit));
+        last = row.name;
+        for (std::size_t k = 0; k < row.values.size(); ++k) {
+            const Figure& v = row.values[k];
+            std::string cell = std::isfinite(v.value) ? fmt::format("{:.{}f}", v.value * scale, decimals) : "-";
+            if (std::isfinite(v.ci95)) cell += fmt::format(" ±{:.{}f}", v.ci95 * scale, decimals);
+            if (k > 0) {
+                const Difference& d = row.differences[k];
+                if (!std::isfinite(d.value)) {
+                    cell += " (n/a)";
+                } else if (!std::isfinite(d.ci95)) {
+                    cell += fmt::format(" ({:+.{}f})", d.value * scale, decimals);
+                } else if (d.significant) {
+                    cell += fmt::format(" ({:+.{}f}±{:.{}f} *)", d.value * scale, decimals, d.ci95 * scale, decimals);
+                } else {
+                    cell += " (within noise)";
+                }
+            }
+            line += fmt::format(" {:>{}}", cell, width);
+        }
+        out += line + "\n";
+    }
+    out += "\n* significant at 5%: the paired 95% CI of the difference excludes 0\n";
+    return out;
+}
+
+}  // namespace s2sim::scenario

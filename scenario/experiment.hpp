@@ -1,0 +1,284 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/analytic.hpp"
+#include "models/results.hpp"
+#include "scenario/spec.hpp"
+#include "sim/stats/log_histogram.hpp"
+
+/// Experiments on scenarios: independent replications with 95% confidence intervals
+/// (run in parallel), paired comparisons of designs with common random numbers,
+/// parameter sweeps, and the analytic estimate of a Spec. Everything here returns
+/// plain data; the reports (JSON, table, CSV) are free functions next to them.
+namespace s2sim::scenario {
+
+/// How to run the replications of an experiment.
+struct ExperimentOptions {
+    /// Master seed; none = the Spec's `[scenario] seed`. Replication 0 runs with the
+    /// master seed itself (so one replication equals `s2sim run`), replication i > 0
+    /// with replication_seed(master, i).
+    std::optional<std::uint64_t> seed;
+    /// Replications to run; 0 = the Spec's `replications` (compare() uses at least 5
+    /// when this resolves to 1, since a paired test needs several).
+    int replications = 0;
+    /// Threads running replications at once; 0 = all cores. Results do not depend on it.
+    int jobs = 0;
+    /// Target relative half-width (e.g. 0.02): keep adding replications until the 95% CI
+    /// half-width of every class's mean and p99 is within `precision` of the value, or
+    /// `max_replications` is reached. none = run exactly `replications`.
+    std::optional<double> precision;
+    /// Upper bound on replications when `precision` is set.
+    int max_replications = 50;
+    /// Called after each finished replication with the fraction done (0..1), from a
+    /// worker thread but never two at once. Returning false stops launching replications;
+    /// the results then hold those finished and are marked partial.
+    std::function<bool(double fraction)> progress;
+};
+
+/// The seed of replication `index` under `master`: `master` for index 0, else a
+/// SplitMix64 mix of both (independent streams, stable across platforms).
+[[nodiscard]] std::uint64_t replication_seed(std::uint64_t master, int index);
+
+/// One figure across replications: `value` is the pooled estimate, `ci95` the
+/// half-width of its 95% Student-t confidence interval computed from the per-replication
+/// values (NaN for one replication, or when the figure is undefined).
+struct Figure {
+    double value = std::numeric_limits<double>::quiet_NaN();
+    double ci95 = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// A request class (`workload/op`) or an op (`service.op`) over all replications.
+/// Counts are totals over the replications; latency is the merge of every replication's
+/// histogram (pooled percentiles). Latency figures are seconds; NaN when nothing completed.
+struct ClassFigures {
+    std::string name;
+    std::uint64_t count = 0;
+    std::uint64_t errors = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t rejected = 0;
+    stats::LogHistogram latency;  ///< seconds, pooled
+    Figure mean, p50, p90, p95, p99, p999, max;
+    Figure throughput_per_s;  ///< completed requests per simulated second (mean over replications)
+    Figure error_rate;        ///< errors / count (pooled value; CI over replications)
+};
+
+/// A server over all replications.
+struct ServerFigures {
+    std::string name;
+    Figure utilization;  ///< mean busy fraction of the cores
+    Figure mean_queue;   ///< mean jobs waiting
+    double max_queue = 0;  ///< largest over the replications
+    std::uint64_t completed = 0;  ///< total
+    std::uint64_t rejected = 0;   ///< total
+};
+
+/// One link direction over all replications.
+struct LinkFigures {
+    std::string name;
+    Figure utilization;
+    Figure bytes;  ///< bytes per replication (mean)
+};
+
+/// What an experiment measured: every replication's RunResults (index order) and the
+/// pooled figures with their confidence intervals.
+struct ExperimentResults {
+    std::string scenario;
+    std::uint64_t seed = 0;     ///< master seed
+    int replications = 0;       ///< replications run (runs.size())
+    double warmup_s = 0;        ///< warm-up used (chosen by MSER-5 when warmup_auto)
+    bool warmup_auto = false;   ///< the warm-up was chosen by MSER-5 on a pilot run
+    std::optional<double> precision;  ///< the target, when one was asked for
+    bool precision_reached = false;   ///< every class's mean and p99 met the target
+    double simulated_s = 0;     ///< measured simulated seconds per replication
+    double wall_s = 0;          ///< elapsed wall seconds for the whole experiment
+    std::uint64_t events = 0;   ///< total over replications
+    std::string stopped_early;  ///< empty, or why some results are partial
+    std::vector<models::RunResults> runs;
+    std::vector<ClassFigures> requests;
+    std::vector<ClassFigures> ops;
+    std::vector<ServerFigures> servers;
+    std::vector<LinkFigures> links;
+};
+
+/// Runs `spec` with independent replications in parallel (each builds its own System
+/// from the Spec) and pools them. Applies warmup = "auto" (MSER-5, see mser5_truncation)
+/// and `options.precision`. Same spec and options = the same results, whatever `jobs`.
+/// Throws ConfigError/Error as build() and System do.
+[[nodiscard]] ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& options = {});
+
+/// Pools finished runs (in replication order) into figures; used by run_experiment and
+/// handy for runs made elsewhere. `runs` is borrowed and copied into the result.
+[[nodiscard]] ExperimentResults pool(const std::vector<models::RunResults>& runs);
+
+/// Runs replications [first, last) of `spec` (index i with replication_seed(master, i))
+/// on up to `jobs` threads (0 = all cores), each building its own System, and returns
+/// them in index order. `warmup_s` replaces the Spec's warm-up when set. `progress` as in
+/// ExperimentOptions (fraction of these replications). The lower-level piece of
+/// run_experiment and compare.
+[[nodiscard]] std::vector<models::RunResults> run_replications(
+    const Spec& spec, std::uint64_t master_seed, int first, int last, int jobs,
+    std::optional<double> warmup_s = std::nullopt, const std::function<bool(double)>& progress = {});
+
+/// The warm-up MSER picks for `spec` (seconds), from a pilot with seed `master_seed`, no
+/// warm-up and the Spec's duration P, cut into 20 windows: the series is the mean latency
+/// of all requests completed in each window. Until RunResults carries time series, the
+/// windows are measured by 20 runs of the same seed stopped at each window's end (one
+/// sample path, by common random numbers; differences of cumulative sums and counts give
+/// each window), run in parallel on `jobs` threads: about 10 P of simulated time. Each
+/// window mean is already a batch mean, so MSER runs on them unbatched
+/// (mser_truncation(series, 1)); the result is at most P / 2.
+[[nodiscard]] double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs = 0);
+
+/// True when every request class that completed requests has a 95% CI half-width of its
+/// mean and of its p99 within `precision` times the value (needs >= 2 replications).
+[[nodiscard]] bool meets_precision(const ExperimentResults& results, double precision);
+
+/// MSER (White 1997; Franklin and White 2008): groups `series` into batches of `batch`
+/// consecutive values, then returns the number of leading values to drop (a multiple of
+/// `batch`) that minimises sum((y_i - mean_d)^2) / (n - d)^2 over the remaining batch
+/// means, searching d only over the first half. 0 for fewer than 2 batches.
+[[nodiscard]] std::size_t mser_truncation(std::span<const double> series, std::size_t batch);
+/// MSER-5: mser_truncation(series, 5).
+[[nodiscard]] std::size_t mser5_truncation(std::span<const double> series);
+
+/// The results JSON of SCENARIO.md: "replications": N, pooled figures, and per class a
+/// "ci95" object (mean, p50, p90, p95, p99, p999, throughput_per_s, error_rate) when
+/// N > 1, per server "ci95" (utilization, mean_queue). Includes "warmup_s" and the time
+/// series of replication 0. For one replication: exactly to_json(runs[0]) plus warm-up keys.
+[[nodiscard]] nlohmann::json to_json(const ExperimentResults& results);
+/// The terminal table: with one replication, format_table(runs[0]); otherwise figures
+/// written "value ± ci95".
+[[nodiscard]] std::string format_table(const ExperimentResults& results);
+/// requests.csv, ops.csv, servers.csv, links.csv with a `<figure>_ci95` column after each
+/// figure (empty for one replication), plus the time series of replication 0.
+void write_csv(const ExperimentResults& results, const std::string& folder);
+
+// ---------------------------------------------------------------- comparing designs
+
+/// A design: a name for the reports and its Spec.
+struct Design {
+    std::string name;
+    Spec spec;
+};
+
+/// Splits a `--variant` text "name: key=value, key=value" into its name and its
+/// `--set` overrides. Commas inside quotes, brackets, braces or parentheses do not split.
+/// Throws s2sim::Error quoting the text when there is no "name:" or an item has no '='.
+[[nodiscard]] std::pair<std::string, std::vector<std::string>> parse_variant(std::string_view text);
+
+/// The difference of one figure between a design and the first design, paired by
+/// replication (the replications share seeds, hence random streams).
+struct Difference {
+    double value = std::numeric_limits<double>::quiet_NaN();  ///< mean of (design - first)
+    double ci95 = std::numeric_limits<double>::quiet_NaN();   ///< half-width, paired Student t
+    /// The 95% CI of the difference excludes 0 (a paired t-test at 5%). False when the
+    /// CI contains 0 ("within noise") or cannot be computed.
+    bool significant = false;
+};
+
+/// One line of the comparison: a figure of a request class or a server, for every design.
+struct CompareRow {
+    std::string kind;    ///< "request" or "server"
+    std::string name;    ///< "workload/op" or server name
+    std::string figure;  ///< mean, p50, p99, throughput_per_s, error_rate (requests); utilization (servers)
+    std::vector<Figure> values;           ///< one per design (NaN when the design lacks it)
+    std::vector<Difference> differences;  ///< one per design; [0] is empty (the reference)
+};
+
+/// The comparison of several designs under common random numbers.
+struct CompareResults {
+    std::vector<std::string> names;
+    std::vector<ExperimentResults> designs;  ///< one per design, same replications and seeds
+    std::vector<CompareRow> rows;
+};
+
+/// Runs every design with the same replications and seeds (common random numbers) and
+/// compares each figure to the first design with a paired t-test. With `precision`,
+/// replications are added to every design until all meet it. Needs >= 2 designs.
+[[nodiscard]] CompareResults compare(const std::vector<Design>& designs, const ExperimentOptions& options = {});
+
+/// {"designs": [...names], "replications": N, "seed": S, "rows": [{kind, name, figure,
+/// "values": [{value, ci95}], "differences": [null, {value, ci95, significant}]}],
+/// "results": {name: to_json(ExperimentResults)}}.
+[[nodiscard]] nlohmann::json to_json(const CompareResults& results);
+/// Side by side per `workload/op` and per server, with "+1.2 ms ± 0.3 (significant)"
+/// or "within noise" for each design after the first.
+[[nodiscard]] std::string format_table(const CompareResults& results);
+
+// ---------------------------------------------------------------- sweeps
+
+/// One swept key and its values, each as `--set KEY=VALUE` takes it.
+struct SweepParam {
+    std::string key;
+    std::vector<std::string> values;
+};
+
+/// Parses `--param` text "key=v1,v2,v3" (commas inside quotes, brackets, braces or
+/// parentheses do not split). Throws s2sim::Error quoting the text when malformed.
+[[nodiscard]] SweepParam parse_sweep_param(std::string_view text);
+
+/// One point of the grid: its values (one per param) and what it measured.
+struct SweepPoint {
+    std::vector<std::string> values;
+    ExperimentResults results;
+};
+
+/// The grid, the last param varying fastest.
+struct SweepResults {
+    std::vector<SweepParam> params;
+    std::vector<SweepPoint> points;
+};
+
+/// Loads the file at `path` once per point of the grid of `params` (with `overrides`
+/// applied first, then the point's values) and runs each with `options`.
+/// Throws ConfigError pointing into the override when a value is bad.
+[[nodiscard]] SweepResults sweep(const std::string& path, const std::vector<SweepParam>& params,
+                                 const ExperimentOptions& options = {},
+                                 const std::vector<std::string>& overrides = {});
+/// Like sweep(), from scenario `text` (see parse()).
+[[nodiscard]] SweepResults sweep_text(std::string_view text, const std::string& filename,
+                                      const std::vector<SweepParam>& params, const ExperimentOptions& options = {},
+                                      const std::vector<std::string>& overrides = {},
+                                      const std::string& base_dir = "");
+
+/// {"params": [keys], "points": [{"values": {key: value}, "results": to_json(...)}]}.
+[[nodiscard]] nlohmann::json to_json(const SweepResults& results);
+/// One row per point and request class: the values, then throughput, errors, mean, p99.
+[[nodiscard]] std::string format_table(const SweepResults& results);
+/// sweep_requests.csv and sweep_servers.csv: one row per point and class (or server),
+/// the param values as the first columns, figures with their `_ci95` columns.
+void write_csv(const SweepResults& results, const std::string& folder);
+
+// ---------------------------------------------------------------- analytic estimate
+
+/// Mean arrival rate (per second) of each workload of `spec`, as far as it can be known
+/// without simulating: Poisson/constant rates, the dwell-weighted MMPP rate, a schedule's
+/// time average over the run. NaN for closed populations and traces.
+[[nodiscard]] std::vector<double> mean_arrival_rates(const Spec& spec);
+
+/// The analytic estimate of `spec` (see models::analyze): builds the model (seed from
+/// the Spec) and solves its traffic equations. Milliseconds, no simulation.
+[[nodiscard]] models::AnalyticResults analyze(const Spec& spec);
+
+/// {"requests": {name: {rate_per_s, latency_s}}, "ops": {...}, "servers": {name:
+/// {arrival_rate_per_s, mean_work_s, cores, utilization, wait_s, saturated}},
+/// "saturated": [names], "notes": [...]}.
+[[nodiscard]] nlohmann::json to_json(const models::AnalyticResults& results);
+/// A table of the predicted mean latency per class and the load per server; saturated
+/// servers are flagged.
+[[nodiscard]] std::string format_table(const models::AnalyticResults& results);
+/// One line per saturated server ("server 'db-1' is saturated: utilisation 1.25 ..."),
+/// empty when none.
+[[nodiscard]] std::vector<std::string> saturation_warnings(const models::AnalyticResults& results);
+
+}  // namespace s2sim::scenario

@@ -1,0 +1,320 @@
+// Experiments: replications and their intervals, MSER, precision, compare, sweep, and
+// the analytic estimate checked against theory and against the simulation.
+#include "scenario/experiment.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "scenario/loader.hpp"
+#include "sim/error.hpp"
+
+using namespace s2sim;
+namespace sc = s2sim::scenario;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string scenario_file(const std::string& name) { return std::string(S2SIM_SOURCE_DIR) + "/scenarios/" + name; }
+
+/// An M/G/1 queue: one server, Poisson(lambda) arrivals, work `work`.
+sc::Spec mg1(const std::string& work, const std::string& rate, const std::string& duration,
+             const std::string& warmup = "100s") {
+    const std::string text = "[scenario]\nduration = \"" + duration + "\"\nwarmup = \"" + warmup +
+                             "\"\n[[server]]\nname = \"s\"\n[service.q]\nservers = [\"s\"]\n"
+                             "[service.q.op.serve]\nwork = \"" +
+                             work + "\"\n[[workload]]\nname = \"jobs\"\nto = \"q\"\narrival = \"poisson(" + rate +
+                             ")\"\n";
+    return sc::parse(text, "mg1.toml");
+}
+
+const sc::ClassFigures& request(const sc::ExperimentResults& e, const std::string& name) {
+    for (const auto& c : e.requests) {
+        if (c.name == name) return c;
+    }
+    FAIL("no request class " << name);
+    throw;
+}
+
+}  // namespace
+
+TEST_CASE("experiment: results are identical whatever the number of jobs", "[scenario]") {
+    sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"3000s\""});
+    sc::ExperimentOptions one;
+    one.replications = 5;
+    one.jobs = 1;
+    sc::ExperimentOptions three = one;
+    three.jobs = 3;
+    const auto a = sc::run_experiment(spec, one);
+    const auto b = sc::run_experiment(spec, three);
+    REQUIRE(a.runs.size() == 5);
+    REQUIRE(b.runs.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        CHECK(a.runs[i].seed == b.runs[i].seed);
+        CHECK(a.runs[i].events == b.runs[i].events);
+        CHECK(a.runs[i].requests[0].count == b.runs[i].requests[0].count);
+        CHECK(a.runs[i].requests[0].latency.sum() == b.runs[i].requests[0].latency.sum());
+    }
+    auto ja = sc::to_json(a);
+    auto jb = sc::to_json(b);
+    ja.erase("wall_s");
+    jb.erase("wall_s");
+    for (auto* j : {&ja, &jb}) {
+        for (auto& run : (*j)["runs"]) run.erase("wall_s");
+    }
+    CHECK(ja == jb);
+    // Distinct replications really are distinct.
+    CHECK(a.runs[0].requests[0].latency.sum() != a.runs[1].requests[0].latency.sum());
+}
+
+TEST_CASE("experiment: replication 0 is the plain run with the master seed", "[scenario]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"500s\""});
+    sc::ExperimentOptions o;
+    o.replications = 2;
+    o.seed = 7;
+    const auto e = sc::run_experiment(spec, o);
+    CHECK(e.runs[0].seed == 7);
+    CHECK(e.runs[1].seed == sc::replication_seed(7, 1));
+    CHECK(e.runs[1].seed != 7);
+    sc::ExperimentOptions single;
+    single.seed = 7;
+    const auto s = sc::run_experiment(spec, single);
+    REQUIRE(s.replications == 1);
+    CHECK(s.runs[0].events == e.runs[0].events);
+    // One replication: no intervals, and the JSON of the plain run.
+    CHECK(std::isnan(s.requests[0].mean.ci95));
+    CHECK(sc::to_json(s)["replications"] == 1);
+    CHECK_FALSE(sc::to_json(s)["requests"]["jobs/serve"].contains("ci95"));
+}
+
+TEST_CASE("experiment: pooled figures merge the replications, intervals are Student t", "[scenario]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"1000s\""});
+    sc::ExperimentOptions o;
+    o.replications = 4;
+    const auto e = sc::run_experiment(spec, o);
+    const auto& c = request(e, "jobs/serve");
+    std::uint64_t count = 0;
+    double sum = 0;
+    std::vector<double> means;
+    for (const auto& r : e.runs) {
+        count += r.requests[0].count;
+        sum += r.requests[0].latency.sum();
+        means.push_back(r.requests[0].latency.mean());
+    }
+    CHECK(c.count == count);
+    CHECK(c.latency.count() == count);
+    CHECK(c.mean.value == Approx(sum / static_cast<double>(count)).epsilon(1e-12));
+    // ci95 = t_{0.975, 3} s / sqrt(4), t = 3.182446305.
+    double m = 0;
+    for (const double x : means) m += x / 4;
+    double ss = 0;
+    for (const double x : means) ss += (x - m) * (x - m);
+    CHECK(c.mean.ci95 == Approx(3.182446305 * std::sqrt(ss / 3) / 2).epsilon(1e-6));
+    const auto j = sc::to_json(e);
+    CHECK(j["replications"] == 4);
+    CHECK(j["requests"]["jobs/serve"]["ci95"]["mean"].get<double>() == Approx(c.mean.ci95));
+    CHECK(j["requests"]["jobs/serve"]["ci95"].contains("p99"));
+    CHECK(j["servers"]["server"]["ci95"].contains("utilization"));
+}
+
+TEST_CASE("experiment: --precision adds replications until the target is met", "[scenario]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"2000s\""});
+    sc::ExperimentOptions o;
+    o.precision = 0.15;
+    o.max_replications = 40;
+    const auto e = sc::run_experiment(spec, o);
+    CHECK(e.precision_reached);
+    CHECK(e.replications >= 3);
+    CHECK(e.replications <= 40);
+    const auto& c = request(e, "jobs/serve");
+    CHECK(c.mean.ci95 <= 0.15 * c.mean.value);
+    CHECK(c.p99.ci95 <= 0.15 * c.p99.value);
+    // A target out of reach stops at the maximum and says so.
+    sc::ExperimentOptions tight;
+    tight.precision = 1e-4;
+    tight.max_replications = 4;
+    const auto t = sc::run_experiment(spec, tight);
+    CHECK(t.replications == 4);
+    CHECK_FALSE(t.precision_reached);
+}
+
+TEST_CASE("experiment: MSER cuts a transient and keeps a stationary series", "[scenario]") {
+    // 10 batches of 5 falling from 20 to 11, then 40 batches alternating 1 and 3:
+    // dropping the falling part leaves a mean of 2 and the smallest error.
+    std::vector<double> series;
+    for (int b = 0; b < 10; ++b) {
+        for (int i = 0; i < 5; ++i) series.push_back(20.0 - b);
+    }
+    for (int b = 0; b < 40; ++b) {
+        for (int i = 0; i < 5; ++i) series.push_back(b % 2 ? 3.0 : 1.0);
+    }
+    CHECK(sc::mser5_truncation(series) == 50);
+    // Alternating values without transient: nothing to cut.
+    std::vector<double> flat;
+    for (int i = 0; i < 100; ++i) flat.push_back(i % 2 ? 3.0 : 1.0);
+    CHECK(sc::mser_truncation(flat, 1) == 0);
+    CHECK(sc::mser5_truncation(std::vector<double>{1, 2, 3}) == 0);
+}
+
+TEST_CASE("experiment: warmup auto picks a truncation and reports it", "[scenario]") {
+    // A queue at rho = 0.95 that starts empty: early windows are much faster than the
+    // steady state (W = 20 s), so MSER must cut something, at most half the pilot.
+    sc::Spec spec = mg1("exp(950ms)", "1/s", "4000s");
+    spec.run.warmup = 0;
+    spec.run.warmup_auto = true;
+    sc::ExperimentOptions o;
+    o.replications = 2;
+    const auto e = sc::run_experiment(spec, o);
+    CHECK(e.warmup_auto);
+    CHECK(e.warmup_s > 0);
+    CHECK(e.warmup_s <= 2000);
+    const auto j = sc::to_json(e);
+    CHECK(j["warmup_s"].get<double>() == e.warmup_s);
+}
+
+TEST_CASE("experiment: variants and sweep params split on top-level commas only", "[scenario]") {
+    const auto [name, sets] = sc::parse_variant("p2c: service.s.balancer=power_of_two, service.s.op.x.work=\"uniform(1ms, 3ms)\"");
+    CHECK(name == "p2c");
+    REQUIRE(sets.size() == 2);
+    CHECK(sets[0] == "service.s.balancer=power_of_two");
+    CHECK(sets[1] == "service.s.op.x.work=\"uniform(1ms, 3ms)\"");
+    CHECK_THROWS_WITH(sc::parse_variant("no name here"), Contains("'no name here' has no name"));
+    CHECK_THROWS_WITH(sc::parse_variant("x: oops"), Contains("'oops' is not key=value"));
+    const auto p = sc::parse_sweep_param("server.s.count=1,2, [3, 4]");
+    CHECK(p.key == "server.s.count");
+    CHECK(p.values == std::vector<std::string>{"1", "2", "[3, 4]"});
+    CHECK_THROWS_WITH(sc::parse_sweep_param("novalues"), Contains("'novalues' is not key=v1,v2"));
+}
+
+TEST_CASE("compare: identical designs differ by exactly 0 (common random numbers)", "[scenario]") {
+    const sc::Spec spec = sc::load_file(scenario_file("compare_lb.toml"), {"scenario.duration=\"5s\""});
+    sc::ExperimentOptions o;
+    o.replications = 3;
+    const auto c = sc::compare({{"a", spec}, {"b", spec}}, o);
+    REQUIRE(c.designs.size() == 2);
+    REQUIRE_FALSE(c.rows.empty());
+    for (const auto& row : c.rows) {
+        INFO(row.name << " " << row.figure);
+        if (!std::isfinite(row.differences[1].value)) continue;
+        CHECK(row.differences[1].value == 0.0);
+        CHECK_FALSE(row.differences[1].significant);
+    }
+    CHECK(sc::format_table(c).find("within noise") != std::string::npos);
+}
+
+TEST_CASE("compare: a better balancer is significantly faster, others within noise", "[scenario]") {
+    const std::string file = scenario_file("compare_lb.toml");
+    const sc::Spec rr = sc::load_file(file, {"scenario.duration=\"10s\""});
+    const sc::Spec lc =
+        sc::load_file(file, {"scenario.duration=\"10s\"", "service.search.balancer=least_connections"});
+    sc::ExperimentOptions o;
+    o.replications = 4;
+    const auto c = sc::compare({{"rr", rr}, {"lc", lc}}, o);
+    bool search_checked = false;
+    for (const auto& row : c.rows) {
+        if (row.name == "shoppers/search" && row.figure == "mean") {
+            // Round robin ignores the queues on a tier at 80% with variable work; least
+            // connections avoids the long ones: a large, paired-significant drop.
+            CHECK(row.differences[1].value < 0);
+            CHECK(row.differences[1].significant);
+            search_checked = true;
+        }
+        if (row.name == "shoppers/home" && row.figure == "mean") {
+            // Home pages never reach the search tier and draw the same random numbers; only
+            // the links they share with search traffic move them, by nanoseconds.
+            CHECK(std::abs(row.differences[1].value) < 1e-6);
+            CHECK_FALSE(row.differences[1].significant);
+        }
+    }
+    CHECK(search_checked);
+    const auto j = sc::to_json(c);
+    CHECK(j["designs"] == nlohmann::json{"rr", "lc"});
+    CHECK(j["rows"][0]["differences"][0].is_null());
+}
+
+TEST_CASE("sweep: the grid runs every point, the last param fastest", "[scenario]") {
+    const std::string text = "[scenario]\nduration = \"200s\"\n[[server]]\nname = \"s\"\ncount = 1\n"
+                             "[service.q]\nservers = [\"s\"]\n[service.q.op.serve]\nwork = \"exp(500ms)\"\n"
+                             "[[workload]]\nname = \"jobs\"\nto = \"q\"\narrival = \"poisson(1/s)\"\n";
+    const auto s = sc::sweep_text(text, "sweep.toml",
+                                  {sc::SweepParam{"server.s.count", {"1", "2"}},
+                                   sc::SweepParam{"workload.jobs.arrival", {"\"poisson(1/s)\"", "\"poisson(1.5/s)\""}}});
+    REQUIRE(s.points.size() == 4);
+    CHECK(s.points[1].values == std::vector<std::string>{"1", "\"poisson(1.5/s)\""});
+    CHECK(s.points[2].values[0] == "2");
+    // Two servers halve each one's load; more arrivals raise it.
+    const auto util = [&](std::size_t i) { return s.points[i].results.servers[0].utilization.value; };
+    CHECK(s.points[2].results.servers.size() == 2);
+    CHECK(util(2) < util(0));
+    CHECK(util(1) > util(0));
+    const auto j = sc::to_json(s);
+    CHECK(j["points"].size() == 4);
+    CHECK(j["points"][3]["values"]["server.s.count"] == "2");
+    CHECK_THROWS_AS(sc::sweep_text(text, "sweep.toml", {sc::SweepParam{"server.s.count", {"0"}}}), ConfigError);
+}
+
+TEST_CASE("analyze: the Jackson tandem gives exactly 7 s", "[scenario][theory]") {
+    const auto r = sc::analyze(sc::load_file(scenario_file("jackson_tandem.toml")));
+    REQUIRE(r.requests.size() == 1);
+    CHECK(r.requests[0].latency_s == Approx(7.0).epsilon(1e-9));
+    CHECK(r.servers[2].utilization == Approx(0.8).epsilon(1e-9));
+    CHECK_FALSE(r.saturated());
+}
+
+TEST_CASE("analyze: within 10% of the simulated mean on ecommerce at moderate load", "[scenario][theory]") {
+    const sc::Spec spec = sc::load_file(scenario_file("ecommerce.toml"), {"scenario.duration=\"15s\"", "scenario.warmup=\"2s\""});
+    const auto estimate = sc::analyze(spec);
+    sc::ExperimentOptions o;
+    o.replications = 2;
+    const auto sim = sc::run_experiment(spec, o);
+    REQUIRE(estimate.requests.size() == sim.requests.size());
+    for (const auto& q : estimate.requests) {
+        const double simulated = request(sim, q.name).mean.value;
+        INFO(q.name << ": estimate " << q.latency_s << " s, simulated " << simulated << " s");
+        CHECK(std::abs(q.latency_s - simulated) <= 0.10 * simulated);
+    }
+}
+
+TEST_CASE("analyze: estimate and simulation diverge with high-variance work", "[scenario][theory]") {
+    // M/G/1 with hyperexponential work: p 0.9 mean 0.5 s, else mean 5.5 s: E[S] = 1,
+    // E[S^2] = 0.9 * 2 * 0.25 + 0.1 * 2 * 30.25 = 6.5 (SCV 5.5). lambda = 0.5, rho = 0.5.
+    // The estimate assumes exponential work (M/M/1): W = 1 / (1 - 0.5) = 2 s.
+    // Pollaczek-Khinchine: W = E[S] + lambda E[S^2] / (2 (1 - rho)) = 1 + 3.25 = 4.25 s.
+    const sc::Spec spec = mg1("hyperexp(0.9, 500ms, 5500ms)", "0.5/s", "20000s");
+    const auto estimate = sc::analyze(spec);
+    CHECK(estimate.requests[0].latency_s == Approx(2.0).epsilon(1e-9));
+    sc::ExperimentOptions o;
+    o.replications = 6;
+    const auto sim = sc::run_experiment(spec, o);
+    const auto& c = request(sim, "jobs/serve");
+    INFO("simulated " << c.mean.value << " +- " << c.mean.ci95);
+    // The simulation agrees with P-K (99.9% level: 95% half-width x t_{0.9995,5}/t_{0.975,5})
+    // and is far from the estimate.
+    CHECK(std::abs(c.mean.value - 4.25) <= c.mean.ci95 * 6.868827 / 2.570582);
+    CHECK(c.mean.value > 1.5 * estimate.requests[0].latency_s);
+}
+
+TEST_CASE("analyze: saturated servers are flagged with their load", "[scenario]") {
+    const auto r = sc::analyze(mg1("exp(1s)", "1.2/s", "100s"));
+    CHECK(r.saturated());
+    const auto w = sc::saturation_warnings(r);
+    REQUIRE(w.size() == 1);
+    CHECK_THAT(w[0], Contains("server 's' is saturated: utilisation 1.20"));
+    CHECK(sc::to_json(r)["saturated"] == nlohmann::json{"s"});
+}
+
+TEST_CASE("analyze: mean rates of MMPP and schedules", "[scenario]") {
+    sc::Spec spec = mg1("exp(100ms)", "1/s", "100s", "0s");
+    spec.workloads[0].arrival.process = sc::MmppArrival{{{10, 1}, {2, 3}}};
+    // Time in a state is proportional to its dwell: (10 * 1 + 2 * 3) / 4 = 4.
+    CHECK(sc::mean_arrival_rates(spec)[0] == Approx(4.0));
+    spec.workloads[0].arrival.process =
+        sc::ScheduleArrival{{{0, 1}, {50, 3}}, sc::ScheduleShape::step, sc::ScheduleProcess::poisson};
+    CHECK(sc::mean_arrival_rates(spec)[0] == Approx(2.0));
+    spec.workloads[0].arrival.process =
+        sc::ScheduleArrival{{{0, 1}, {100, 3}}, sc::ScheduleShape::linear, sc::ScheduleProcess::poisson};
+    CHECK(sc::mean_arrival_rates(spec)[0] == Approx(2.0).epsilon(1e-6));
+    spec.workloads[0].arrival.process = sc::ClosedArrival{10, {}};
+    CHECK(std::isnan(sc::mean_arrival_rates(spec)[0]));
+}
