@@ -37,3 +37,26 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   .venv/bin/pip install -q $wanted
   echo "$wanted" > "$stamp"
 fi
+
+# The s2sim Python package, installed editable into .venv: `import s2sim` works there and
+# in Jupyter without PYTHONPATH. Its C++ core compiles with scikit-build-core into
+# build-python/ (Ninja + ccache, so a re-install after a change is incremental); it is
+# re-installed only when a source changed since the last install.
+pkg_stamp=.venv/.s2sim-package
+if [ ! -f "$pkg_stamp" ] || ! .venv/bin/python -c "import s2sim._core" 2>/dev/null ||
+   [ -n "$(find CMakeLists.txt pyproject.toml sim models scenario cli python \
+             -newer "$pkg_stamp" \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.txt' -o -name '*.toml' \) \
+             -print -quit 2>/dev/null)" ]; then
+  echo "setup: building and installing the s2sim Python package into .venv (first time: a few minutes)"
+  touch "$pkg_stamp.new"
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+    .venv/bin/pip install -q --no-build-isolation --no-deps -e .
+  mv "$pkg_stamp.new" "$pkg_stamp"
+fi
+
+# A Jupyter kernel running .venv's Python: pick "Python (s2sim)" in Jupyter.
+kernel_json=${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/s2sim/kernel.json
+if [ ! -f "$kernel_json" ] || ! grep -q "$PWD/.venv/bin/python" "$kernel_json"; then
+  echo "setup: registering the Jupyter kernel 's2sim'"
+  .venv/bin/python -m ipykernel install --user --name s2sim --display-name "Python (s2sim)" >/dev/null
+fi

@@ -1,0 +1,106 @@
+"""Comparisons and sweeps, locally or on a Dask cluster, returned as DataFrames."""
+
+from __future__ import annotations
+
+import itertools
+import json as _json
+from collections.abc import Mapping
+
+import pandas as pd
+
+from . import _core
+from ._toml import literal, override
+from .results import QUANTILE_GRID, Results
+from .scenario import Scenario
+
+_TABLES = ("requests", "ops", "servers", "links")
+
+
+def compare(designs: Mapping[str, Scenario], seed: int | None = None, replications: int | None = None,
+            jobs: int | None = None, precision: float | None = None) -> pd.DataFrame:
+    """Runs every design with the same replications and seeds (common random numbers) and
+    compares each figure with the first design's by a paired t-test.
+
+    Returns one row per (kind, name, figure, design): ``value`` and ``ci95``, then
+    ``difference`` from the first design, its ``difference_ci95`` and ``significant`` (the CI
+    of the difference excludes 0). Figures: mean, p50, p99 (seconds), throughput_per_s,
+    error_rate for request classes; utilization for servers. Replications default to the
+    first file's, and at least 5. Pivot for a side-by-side view:
+    ``df.pivot_table(index=["name", "figure"], columns="design", values="value")``."""
+    if len(designs) < 2:
+        raise ValueError("compare needs at least two designs")
+    items = [(name, sc.text, sc.filename, sc.overrides, sc.base_dir) for name, sc in designs.items()]
+    json_bytes, _ = _core.compare(items, seed=seed, replications=replications or 0, jobs=jobs or 0,
+                                  precision=precision, quantiles=[])
+    data = _json.loads(json_bytes)
+    rows = []
+    for row in data["rows"]:
+        for i, design in enumerate(data["designs"]):
+            value = row["values"][i] or {}
+            diff = row["differences"][i] if i < len(row["differences"]) else None
+            rows.append({
+                "kind": row["kind"], "name": row["name"], "figure": row["figure"], "design": design,
+                "value": _nan(value.get("value")), "ci95": _nan(value.get("ci95")),
+                "difference": _nan(diff.get("value")) if diff else float("nan"),
+                "difference_ci95": _nan(diff.get("ci95")) if diff else float("nan"),
+                "significant": bool(diff.get("significant")) if diff else False,
+            })
+    df = pd.DataFrame(rows)
+    df.attrs.update(seed=data.get("seed"), replications=data.get("replications"), designs=list(data["designs"]))
+    return df
+
+
+def _nan(v):
+    return float("nan") if v is None else v
+
+
+def _grid(params: Mapping[str, list]) -> list[tuple]:
+    # the last param varies fastest, as in the C++ sweep
+    return list(itertools.product(*[list(v) for v in params.values()]))
+
+
+def _run_point(text: str, filename: str, base_dir: str, overrides: list[str], seed, replications: int,
+               jobs: int) -> bytes:
+    """One point of a sweep, as a Dask task: the scenario travels as TOML text."""
+    json_bytes, _, _ = _core.run(text, filename, overrides, base_dir, seed=seed, replications=replications,
+                                 jobs=jobs, quantiles=[])
+    return json_bytes
+
+
+def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | None = None,
+          seed: int | None = None, jobs: int | None = None, client=None, table: str = "requests") -> pd.DataFrame:
+    """Runs ``scenario`` at every point of the grid of ``params`` ({dotted path: [values]},
+    the last varying fastest), each with the same seeds, and returns one DataFrame: a column
+    per param, then the rows of ``Results.<table>`` (``requests``, ``ops``, ``servers`` or
+    ``links``) of that point, with 95% CIs when there are replications.
+
+    With ``client`` (a ``dask.distributed.Client``) the points run as tasks on the cluster:
+    each travels as TOML text plus overrides and comes back as the results JSON, so the
+    DataFrame is identical to a local sweep with the same seeds. Files a scenario refers
+    to (traces, empirical data) must then be readable at the same path on the workers.
+    ``jobs`` is threads per point (default: all cores locally, 1 on a cluster)."""
+    if table not in _TABLES:
+        raise ValueError(f"unknown table '{table}' (expected: {', '.join(_TABLES)})")
+    if not params:
+        raise ValueError("sweep needs at least one param")
+    keys = list(params)
+    points = _grid(params)
+    if client is None:
+        json_bytes = _core.sweep(scenario.text, scenario.filename,
+                                 [(k, [literal(v) for v in params[k]]) for k in keys],
+                                 scenario.overrides, scenario.base_dir, seed=seed,
+                                 replications=replications or 0, jobs=jobs or 0)
+        results = [Results(p["results"]) for p in _json.loads(json_bytes)["points"]]
+    else:
+        futures = [client.submit(_run_point, scenario.text, scenario.filename, scenario.base_dir,
+                                 scenario.overrides + [override(k, v) for k, v in zip(keys, point)], seed,
+                                 replications or 0, jobs or 1, pure=False)
+                   for point in points]
+        results = [Results(_json.loads(b)) for b in client.gather(futures)]
+    frames = []
+    for point, res in zip(points, results):
+        df = getattr(res, table).reset_index()
+        for i, k in enumerate(keys):
+            df.insert(i, k, [point[i]] * len(df))
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)

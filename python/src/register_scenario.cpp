@@ -1,0 +1,28 @@
+#include "register.hpp"
+
+#include <pybind11/stl.h>
+
+#include "scenario/builder.hpp"
+#include "scenario/loader.hpp"
+
+namespace s2sim::python {
+
+void register_scenario(py::module_& m) {
+    m.def(
+        "check",
+        [](const std::string& text, const std::string& filename, const std::vector<std::string>& overrides,
+           const std::string& base_dir) {
+            const scenario::Spec spec = scenario::parse(text, filename, overrides, base_dir);
+            scenario::validate(spec);
+            return scenario::summarize(spec);
+        },
+        py::arg("text"), py::arg("filename"), py::arg("overrides") = std::vector<std::string>{},
+        py::arg("base_dir") = "", py::call_guard<py::gil_scoped_release>(),
+        "Parses and validates scenario `text` after `overrides` (\"dotted.key=value\"); returns the "
+        "summary of `s2sim check`. Raises ConfigError at the offending value.");
+    m.def("apply_overrides_to_text", &scenario::apply_overrides_to_text, py::arg("text"), py::arg("filename"),
+          py::arg("overrides"), py::call_guard<py::gil_scoped_release>(),
+          "Applies `overrides` to the TOML `text` and returns the edited TOML (comments are not kept).");
+}
+
+}  // namespace s2sim::python
