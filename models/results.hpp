@@ -15,6 +15,7 @@ struct RequestResult {
     std::uint64_t timeouts = 0;  ///< failed because a call timed out
     std::uint64_t rejected = 0;  ///< failed because a full queue turned a call away
     stats::LogHistogram latency;  ///< seconds, from leaving the client to the response back
+    std::uint64_t retries = 0;   ///< retries made on the requests' behalf (by the calls they waited for)
 };
 
 /// What one operation (`service.op`) measured at the servers that ran it.
@@ -23,6 +24,19 @@ struct OpResult {
     std::uint64_t count = 0;
     std::uint64_t errors = 0;
     stats::LogHistogram latency;  ///< seconds, from reaching the server to sending the response
+    std::uint64_t timeouts = 0;  ///< attempts of calls to this op that their caller gave up on
+    std::uint64_t retries = 0;   ///< retries of calls to this op
+    std::uint64_t rejected = 0;  ///< calls to this op turned away by a full queue
+};
+
+/// One replicated op and one replica (`service.op->replica`): the lag of its writes.
+struct ReplicationResult {
+    std::string name;           ///< "db.write->db-replica-1"
+    std::uint64_t count = 0;    ///< writes applied on the replica (committed after the warm-up)
+    std::uint64_t failed = 0;   ///< writes it could not apply (down, queue full, unreachable)
+    stats::LogHistogram lag;    ///< seconds from the commit on the primary to the apply on the replica
+    double mean_backlog = 0;    ///< time-averaged writes committed but not yet applied
+    double max_backlog = 0;
 };
 
 struct ServerResult {
@@ -47,6 +61,15 @@ struct RequestSeries {
     std::vector<std::uint64_t> errors;  ///< of which failed
     std::vector<double> p50_s;          ///< latency median of the window's completions; NaN when none
     std::vector<double> p99_s;          ///< latency 99th percentile; NaN when none
+    std::vector<std::uint64_t> timeouts;  ///< of which failed because a call timed out
+    std::vector<std::uint64_t> retries;   ///< retries made for the window's requests
+};
+
+/// One replication pair over time: one entry per window of TimeSeries.
+struct ReplicationSeries {
+    std::string name;             ///< "service.op->replica"
+    std::vector<double> backlog;  ///< time-averaged writes not yet applied in the window
+    std::vector<double> lag_p99_s;  ///< lag 99th percentile of the window's applies; NaN when none
 };
 
 /// One server over time: one entry per window of TimeSeries.
@@ -65,6 +88,7 @@ struct TimeSeries {
     std::vector<double> length_s; ///< window lengths: window_s, except a shorter last (or interrupted) one
     std::vector<RequestSeries> requests;  ///< same order as RunResults::requests
     std::vector<ServerSeries> servers;    ///< same order as RunResults::servers
+    std::vector<ReplicationSeries> replication;  ///< same order as RunResults::replication
     [[nodiscard]] bool empty() const { return start_s.empty(); }
     [[nodiscard]] std::size_t windows() const { return start_s.size(); }
 };
@@ -82,6 +106,7 @@ struct RunResults {
     std::vector<OpResult> ops;
     std::vector<ServerResult> servers;
     std::vector<LinkResult> links;
+    std::vector<ReplicationResult> replication;  ///< empty when no op replicates
     TimeSeries timeseries;  ///< empty when the model asked for none (window_s = 0)
 };
 

@@ -39,7 +39,20 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         hosts_.push_back(std::move(host));
     }
     for (const ServiceModel& s : model_.services) {
-        Service service{&s, nullptr, {}, RandomStream(model_.seed, "service/" + s.name + "/balancer"), {}, 0};
+        Service service{&s,
+                        nullptr,
+                        {},
+                        RandomStream(model_.seed, "service/" + s.name + "/balancer"),
+                        {},
+                        0,
+                        RandomStream(model_.seed, "retry/" + s.name),
+                        std::nullopt,
+                        {}};
+        if (s.retry_budget) {
+            if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
+            service.budget.emplace(*s.retry_budget);
+        }
+        if (!(s.health_check_s >= 0)) throw Error("service '" + s.name + "': health check delay must be >= 0");
         BalancerOptions options = s.balancer;
         if (options.sites.empty()) {
             for (const std::uint32_t h : s.servers) options.sites.push_back(hosts_[h].site);
@@ -52,7 +65,18 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         service.first_op_stat = static_cast<std::uint32_t>(op_stats_.size());
         for (const OpModel& op : s.ops) {
             service.op_rng.emplace_back(model_.seed, "op/" + s.name + "." + op.name);
-            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}});
+            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}, 0, 0, 0});
+            service.first_pair.push_back(static_cast<std::uint32_t>(pairs_.size()));
+            if (!op.replicate) continue;
+            for (const std::uint32_t replica : op.replicate->to) {
+                if (replica >= model_.hosts.size()) throw Error("op '" + s.name + "." + op.name + "': bad replica index");
+                ReplicationPair pair;
+                pair.replica = replica;
+                pairs_.push_back(std::move(pair));
+                pair_names_.push_back(s.name + "." + op.name + "->" + model_.hosts[replica].server.name);
+                replica_work_.push_back(op.replicate->work);
+                replica_rng_.emplace_back(model_.seed, "replica/" + pair_names_.back());
+            }
         }
         services_.push_back(std::move(service));
     }
@@ -92,7 +116,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         for (const std::uint32_t op : w.ops) {
             request_stats_.push_back(
-                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}});
+                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}, 0});
         }
         workloads_.push_back(std::move(workload));
     }
@@ -106,10 +130,15 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         window_ = Time::from_ns(std::max<std::int64_t>(1, Time::from_seconds(model_.window_s).ns()));
         series_.window_s = model_.window_s;
-        for (const RequestResult& r : request_stats_) series_.requests.push_back(RequestSeries{r.name, {}, {}, {}, {}});
+        for (const RequestResult& r : request_stats_) {
+            series_.requests.push_back(RequestSeries{r.name, {}, {}, {}, {}, {}, {}});
+        }
         for (const Host& h : hosts_) series_.servers.push_back(ServerSeries{h.server->name(), {}, {}});
+        for (const std::string& name : pair_names_) series_.replication.push_back(ReplicationSeries{name, {}, {}});
         window_latency_.resize(request_stats_.size());
         window_errors_.assign(request_stats_.size(), 0);
+        window_timeouts_.assign(request_stats_.size(), 0);
+        window_retries_.assign(request_stats_.size(), 0);
         busy_at_window_start_.assign(hosts_.size(), 0.0);
         queue_at_window_start_.assign(hosts_.size(), 0.0);
     }
@@ -122,7 +151,9 @@ std::uint32_t System::new_call() {
     if (free_calls_ != none) {
         const std::uint32_t id = free_calls_;
         free_calls_ = calls_[id].next_free;
+        const std::uint32_t generation = calls_[id].generation;
         calls_[id] = Call{};
+        calls_[id].generation = generation;
         return id;
     }
     calls_.emplace_back();
@@ -131,6 +162,8 @@ std::uint32_t System::new_call() {
 
 void System::free_call(std::uint32_t id) {
     --live_calls_;
+    ++calls_[id].generation;
+    calls_[id].state = State::free;
     calls_[id].next_free = free_calls_;
     free_calls_ = id;
 }
@@ -185,7 +218,7 @@ void System::schedule_trace(std::uint32_t w) {
 void System::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes) {
     if (live_calls_ >= model_.max_in_flight) {
         stopped_because_ = "more than " + std::to_string(model_.max_in_flight) +
-                           " calls in flight: the system is saturated";
+                           " calls in flight: the system is saturated (longest queues: " + saturated_servers() + ")";
         sim_.stop();
         return;
     }
@@ -206,12 +239,14 @@ void System::send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
     call.sent = sim_.now();
+    call.state = State::requesting;
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
     const ServerIndex backend = service.balancer->pick(ctx, service.views);
     if (backend >= sm.servers.size()) {
         // No healthy backend: the call fails where it stands.
         call.failure = Failure::failed;
         call.host = none;
+        call.state = State::responding;
         sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
         return;
     }
@@ -235,7 +270,7 @@ void System::refresh_views(const Host& host) {
         ServerView& view = services_[service].views[index];
         view.queue_length = present;
         view.utilization = busy;
-        view.healthy = server.up();
+        // `healthy` is what health checks have noticed, set by schedule_health(), not the instant truth.
     }
 }
 
@@ -246,9 +281,10 @@ void System::deliver(std::optional<NodeId> from, std::optional<NodeId> to, doubl
             if (!ok) calls_[id].failure = Failure::failed;
             if (request && ok) {
                 on_request_delivered(id);
-            } else if (request) {
-                respond(id);
             } else {
+                // A request lost on the way (a failed link, no route) fails at its sender
+                // at once, like a connection reset: the callee never saw it.
+                calls_[id].state = State::responding;
                 on_response_delivered(id);
             }
         });
@@ -268,7 +304,14 @@ void System::on_request_delivered(std::uint32_t id) {
     Call& call = calls_[id];
     call.arrived = sim_.now();
     Host& host = hosts_[call.host];
+    if (!host.server->up()) {
+        // A dead server refuses the connection: the error travels back to the caller.
+        call.failure = Failure::failed;
+        respond(id);
+        return;
+    }
     if (host.threads && host.active >= *host.threads) {
+        call.state = State::queued;
         host.pending.push_back(id);
         refresh_views(host);
         return;
@@ -281,36 +324,56 @@ void System::admit(std::uint32_t id) {
     Host& host = hosts_[call.host];
     ++host.active;
     call.holds_thread = true;
+    call.state = State::working;
     refresh_views(host);
     const OpModel& op = services_[call.service].model->ops[call.op];
     if (!op.work) {
-        start_calls(id);
+        after_work(id);
         return;
     }
     Service& service = services_[call.service];
     const double work = op.work->sample(service.op_rng[call.op]);
     if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority)) {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
+        if (call.failure == Failure::rejected && measuring_) ++op_stats_[service.first_op_stat + call.op].rejected;
         respond(id);
     }
 }
 
 void System::job_finished(Server&, std::uint64_t token) {
+    if (token & replica_token) {
+        replica_applied(static_cast<std::uint32_t>(token & ~replica_token), true);
+        return;
+    }
     const auto id = static_cast<std::uint32_t>(token >> 1);
     if ((token & 1) == 0) {
-        start_calls(id);
+        after_work(id);
     } else {
         respond(id);
     }
 }
 
 void System::job_dropped(Server&, std::uint64_t token) {
+    if (token & replica_token) {
+        replica_applied(static_cast<std::uint32_t>(token & ~replica_token), false);
+        return;
+    }
     const auto id = static_cast<std::uint32_t>(token >> 1);
     calls_[id].failure = Failure::failed;
     respond(id);
 }
 
+void System::after_work(std::uint32_t id) {
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    if (op.replicate && calls_[id].failure == Failure::none) {
+        start_replication(id);
+    } else {
+        start_calls(id);
+    }
+}
+
 void System::start_calls(std::uint32_t id) {
+    calls_[id].state = State::waiting;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
     calls_[id].step = 0;
@@ -321,15 +384,25 @@ void System::next_step(std::uint32_t id) {
     const Service& service = services_[calls_[id].service];
     const OpModel& op = service.model->ops[calls_[id].op];
     while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
+        // Without a network a child can finish inside launch_child (refused by a dead
+        // server, or an op without work): the extra count keeps it from resuming this
+        // call in the middle of the loop.
+        ++calls_[id].outstanding;
         for (const CallModel& c : op.steps[calls_[id].step]) launch_child(id, c, false);
-        if (calls_[id].outstanding > 0) return;  // resumes when the last one returns
+        if (--calls_[id].outstanding > 0) return;  // resumes when the last one returns
         ++calls_[id].step;
     }
     if (op.work_after && calls_[id].failure == Failure::none) {
         Host& host = hosts_[calls_[id].host];
         const double work = op.work_after->sample(services_[calls_[id].service].op_rng[calls_[id].op]);
-        if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) return;
+        if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
+            calls_[id].state = State::working_after;
+            return;
+        }
         calls_[id].failure = host.server->up() ? Failure::rejected : Failure::failed;
+        if (calls_[id].failure == Failure::rejected && measuring_) {
+            ++op_stats_[services_[calls_[id].service].first_op_stat + calls_[id].op].rejected;
+        }
     }
     respond(id);
 }
@@ -337,16 +410,87 @@ void System::next_step(std::uint32_t id) {
 void System::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
     Service& caller_service = services_[calls_[parent].service];
     if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
+    Service& callee = services_[c.service];
+    if (callee.budget) callee.budget->record_call(sim_.now());
+    if (!async) {
+        ++calls_[parent].outstanding;
+        launch_attempt(parent, calls_[parent].generation, &c, 0);
+        return;
+    }
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     Call& call = calls_[child];
-    call.parent = async ? none : parent;
+    call.parent = none;
     call.service = c.service;
     call.op = c.op;
     call.key = calls_[parent].key;
     call.required = c.required;
-    if (!async) ++calls_[parent].outstanding;
     const Host& host = hosts_[calls_[parent].host];
     send_call(child, host.node, host.site);
+}
+
+bool System::waiting(std::uint32_t parent, std::uint32_t generation, State state) const {
+    return parent < calls_.size() && calls_[parent].generation == generation && calls_[parent].state == state;
+}
+
+void System::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                            std::uint16_t attempt) {
+    // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
+    if (!waiting(parent, parent_generation, State::waiting)) return;
+    const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    Call& call = calls_[child];
+    call.parent = parent;
+    call.parent_generation = parent_generation;
+    call.service = via->service;
+    call.op = via->op;
+    call.key = calls_[parent].key;
+    call.required = via->required;
+    call.via = via;
+    call.attempt = attempt;
+    if (via->timeout_s) {
+        const std::uint32_t generation = call.generation;
+        calls_[child].timeout = sim_.schedule_in(Time::from_seconds(*via->timeout_s),
+                                                 [this, child, generation] { on_timeout(child, generation); });
+    }
+    const Host& host = hosts_[calls_[parent].host];
+    send_call(child, host.node, host.site);
+}
+
+void System::on_timeout(std::uint32_t id, std::uint32_t generation) {
+    Call& call = calls_[id];
+    if (call.generation != generation || call.detached || call.state == State::free) return;
+    // The caller stops waiting; the callee keeps working and its late response is discarded.
+    call.detached = true;
+    call.timeout = EventId{};
+    if (measuring_) ++op_stats_[services_[call.service].first_op_stat + call.op].timeouts;
+    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
+}
+
+void System::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
+                          std::uint32_t retries) {
+    calls_[parent].retries += retries;
+    if (failure != Failure::none && via != nullptr && attempt < via->retries) {
+        Service& callee = services_[via->service];
+        if (!callee.budget || callee.budget->try_retry(sim_.now())) {
+            ++calls_[parent].retries;
+            if (measuring_) ++op_stats_[callee.first_op_stat + via->op].retries;
+            double backoff = via->backoff ? via->backoff->sample(callee.retry_rng) : 0.0;
+            if (via->jitter > 0) backoff *= 1.0 + via->jitter * (2.0 * callee.retry_rng.uniform01() - 1.0);
+            const std::uint32_t generation = calls_[parent].generation;
+            const auto next = static_cast<std::uint16_t>(attempt + 1);
+            sim_.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
+                launch_attempt(parent, generation, via, next);
+            });
+            return;  // the parent keeps waiting: `outstanding` still counts this call
+        }
+    }
+    Call& p = calls_[parent];
+    const bool required = via == nullptr || via->required;
+    if (failure != Failure::none && required && p.failure == Failure::none) p.failure = failure;
+    if (--p.outstanding == 0) {
+        ++p.step;
+        next_step(parent);
+    }
 }
 
 void System::release_thread(Host& host) {
@@ -362,6 +506,24 @@ void System::release_thread(Host& host) {
     }
 }
 
+std::string System::saturated_servers() const {
+    std::vector<std::pair<std::size_t, std::uint32_t>> queues;
+    for (std::uint32_t h = 0; h < hosts_.size(); ++h) {
+        const Host& host = hosts_[h];
+        const std::size_t waiting = host.server->waiting() + (host.pending.size() - host.pending_head);
+        if (waiting > 0) queues.emplace_back(waiting, h);
+    }
+    std::sort(queues.begin(), queues.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    std::string out;
+    for (std::size_t i = 0; i < std::min<std::size_t>(queues.size(), 3); ++i) {
+        if (i > 0) out += ", ";
+        out += "'" + hosts_[queues[i].second].server->name() + "' " + std::to_string(queues[i].first) + " waiting";
+    }
+    return out.empty() ? "none: calls are held in the network" : out;
+}
+
 std::optional<NodeId> System::origin_of(const Call& call) const {
     if (call.workload != none) return workloads_[call.workload].model->from;
     if (call.parent != none) return hosts_[calls_[call.parent].host].node;
@@ -371,6 +533,7 @@ std::optional<NodeId> System::origin_of(const Call& call) const {
 void System::respond(std::uint32_t id) {
     Call& call = calls_[id];
     Host& host = hosts_[call.host];
+    call.state = State::responding;
     if (measuring_ && call.arrived >= measure_from_) {
         OpResult& s = op_stats_[services_[call.service].first_op_stat + call.op];
         ++s.count;
@@ -396,6 +559,7 @@ void System::on_response_delivered(std::uint32_t id) {
         --service.views[call.backend].in_flight;
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
     }
+    if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
     if (call.workload != none) {
         if (measuring_ && call.sent >= measure_from_) {
@@ -404,23 +568,20 @@ void System::on_response_delivered(std::uint32_t id) {
             ++s.count;
             if (call.failure != Failure::none) ++s.errors;
             if (call.failure == Failure::rejected) ++s.rejected;
+            if (call.failure == Failure::timeout) ++s.timeouts;
+            s.retries += call.retries;
             const double latency = (sim_.now() - call.sent).seconds();
             s.latency.record(latency);
-            if (window_.ns() > 0) record_window(stat, call.failure != Failure::none, latency);
+            if (window_.ns() > 0) record_window(stat, call, latency);
         }
         // A closed user thinks once its answer (or error) is back, then asks again.
         if (workloads_[call.workload].closed) schedule_think(call.workload);
         return;
     }
-    if (call.parent == none) return;  // async
-    Call& parent = calls_[call.parent];
-    if (call.failure != Failure::none && call.required && parent.failure == Failure::none) {
-        parent.failure = call.failure;
-    }
-    if (--parent.outstanding == 0) {
-        ++parent.step;
-        next_step(call.parent);
-    }
+    if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    // The caller may have failed meanwhile (its server died): then nobody waits.
+    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 
 void System::start_measuring() {
@@ -428,15 +589,22 @@ void System::start_measuring() {
     measure_from_ = sim_.now();
     for (Host& h : hosts_) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
+    for (ReplicationPair& p : pairs_) {
+        p.backlog.reset(sim_.now());
+        p.backlog_at_window_start = 0;
+        p.window_lag.reset();
+    }
     if (window_.ns() > 0) {
         window_start_ = sim_.now();
         if (window_start_ + window_ < end_) sim_.schedule_at(window_start_ + window_, [this] { close_window(); });
     }
 }
 
-void System::record_window(std::uint32_t stat, bool failed, double latency_s) {
+void System::record_window(std::uint32_t stat, const Call& call, double latency_s) {
     window_latency_[stat].record(latency_s);
-    if (failed) ++window_errors_[stat];
+    if (call.failure != Failure::none) ++window_errors_[stat];
+    if (call.failure == Failure::timeout) ++window_timeouts_[stat];
+    window_retries_[stat] += call.retries;
 }
 
 void System::close_window() {
@@ -455,8 +623,20 @@ void System::close_window() {
         s.errors.push_back(window_errors_[i]);
         s.p50_s.push_back(h.count() ? h.quantile(0.5) : nan);
         s.p99_s.push_back(h.count() ? h.quantile(0.99) : nan);
+        s.timeouts.push_back(window_timeouts_[i]);
+        s.retries.push_back(window_retries_[i]);
         h.reset();
         window_errors_[i] = 0;
+        window_timeouts_[i] = 0;
+        window_retries_[i] = 0;
+    }
+    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        ReplicationPair& p = pairs_[i];
+        const double integral = p.backlog.integral(now);
+        series_.replication[i].backlog.push_back(std::max(0.0, (integral - p.backlog_at_window_start) / length));
+        series_.replication[i].lag_p99_s.push_back(p.window_lag.count() ? p.window_lag.quantile(0.99) : nan);
+        p.backlog_at_window_start = integral;
+        p.window_lag.reset();
     }
     // Servers keep time averages since the start of measuring; the window's average
     // is the difference of the integrals at its two ends.
@@ -488,6 +668,7 @@ RunResults System::run(const Progress& progress) {
             for (std::uint64_t u = 0; u < users; ++u) schedule_think(w);
         }
     }
+    schedule_faults();
     if (model_.warmup_s > 0) {
         sim_.schedule_at(warmup, [this] { start_measuring(); });
     } else {
@@ -533,6 +714,11 @@ RunResults System::collect(double wall_s) {
             const LinkStats stats = network_->link_stats(d);
             r.links.push_back(LinkResult{topology.directed_link_name(d), stats.utilization, stats.bytes});
         }
+    }
+    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        const ReplicationPair& p = pairs_[i];
+        r.replication.push_back(ReplicationResult{pair_names_[i], p.count, p.failed, p.lag,
+                                                  measuring_ ? p.backlog.mean(now) : 0.0, p.backlog.max()});
     }
     return r;
 }

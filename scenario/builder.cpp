@@ -12,12 +12,6 @@
 namespace s2sim::scenario {
 namespace {
 
-/// Features the loader accepts (they are in the contract) but this version of the
-/// simulator cannot run yet. Refusing them beats answering a different question.
-[[noreturn]] void unsupported(const SourcePos& pos, const std::string& what) {
-    throw ConfigError(pos, what + " is not supported by this version of s2sim yet");
-}
-
 models::Discipline to_model(Discipline d) {
     switch (d) {
         case Discipline::fcfs: return models::Discipline::fcfs;
@@ -39,12 +33,45 @@ private:
     std::map<std::string, std::uint32_t> ids_;
 };
 
-models::CallModel to_model(const CallSpec& call) {
-    if (call.timeout) unsupported(call.pos, "'timeout' on a call");
-    if (call.retries > 0) unsupported(call.pos, "'retries' on a call");
-    if (call.backoff) unsupported(call.backoff->pos, "'backoff' on a call");
-    return models::CallModel{static_cast<std::uint32_t>(call.service), static_cast<std::uint32_t>(call.op),
-                             call.probability, call.required};
+models::CallModel to_model(const CallSpec& call, bool async) {
+    if (async && (call.timeout || call.retries > 0 || call.backoff || call.jitter)) {
+        // Nobody waits for a fire-and-forget call, so nothing could time out or retry it.
+        throw ConfigError(call.pos, "async call '" + call.target +
+                                        "' cannot have timeout, retries, backoff or jitter: nobody waits for it "
+                                        "(move it to 'calls' to wait for it)");
+    }
+    models::CallModel m;
+    m.service = static_cast<std::uint32_t>(call.service);
+    m.op = static_cast<std::uint32_t>(call.op);
+    m.probability = call.probability;
+    m.required = call.required;
+    m.timeout_s = call.timeout;
+    m.retries = static_cast<std::uint32_t>(call.retries);
+    if (call.backoff) m.backoff = call.backoff->dist;
+    m.jitter = call.jitter.value_or(0.0);
+    return m;
+}
+
+models::ReplicationModel to_model(const ReplicateSpec& r) {
+    models::ReplicationModel m;
+    for (const int server : r.to) m.to.push_back(static_cast<std::uint32_t>(server));
+    switch (r.mode) {
+        case ReplicationMode::sync:
+            m.mode = models::ReplicationMode::sync;
+            m.acks = static_cast<std::uint32_t>(r.to.size());
+            break;
+        case ReplicationMode::quorum:
+            m.mode = models::ReplicationMode::quorum;
+            m.acks = static_cast<std::uint32_t>(r.acks);
+            break;
+        case ReplicationMode::async:
+            m.mode = models::ReplicationMode::async;
+            m.acks = 0;
+            break;
+    }
+    if (r.work) m.work = r.work->dist;
+    m.bytes = r.size;
+    return m;
 }
 
 /// The node ids of the topology: servers first, then switches, then clients.
@@ -160,8 +187,6 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
                                                     spec.run.window, std::ceil(spec.run.duration / spec.run.window),
                                                     spec.run.duration, models::SystemModel::max_windows));
     }
-    if (!spec.events.empty()) unsupported(spec.events.front().pos, "[[event]]");
-    if (!spec.failures.empty()) unsupported(spec.failures.front().pos, "[[failure]]");
 
     NodeIds ids;
     model.topology = build_topology(spec, ids);
@@ -185,7 +210,8 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         models::ServiceModel service;
         service.name = s.name;
         for (const int server : s.servers) service.servers.push_back(static_cast<std::uint32_t>(server));
-        if (s.retry_budget) unsupported(s.pos, "'retry_budget' on a service");
+        service.health_check_s = s.health_check;
+        service.retry_budget = s.retry_budget;
         const BalancerSpec& b = s.balancer;
         service.balancer.policy = b.policy;
         service.balancer.choices = static_cast<unsigned>(b.choices);
@@ -203,8 +229,20 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             throw ConfigError(b.pos, "service '" + s.name + "': " + e.what());
         }
         for (const OpSpec& o : s.ops) {
-            if (o.replicate) unsupported(o.replicate->pos, "'replicate' on an op");
             models::OpModel op;
+            if (o.replicate) {
+                op.replicate = to_model(*o.replicate);
+                if (model.topology) {
+                    for (const int from : s.servers) {
+                        for (const int to : o.replicate->to) {
+                            if (from != to) {
+                                check_route(*model.topology, static_cast<models::NodeId>(from),
+                                            static_cast<models::NodeId>(to), o.replicate->pos);
+                            }
+                        }
+                    }
+                }
+            }
             op.name = o.name;
             op.work = o.work.dist;
             if (o.work_after) op.work_after = o.work_after->dist;
@@ -212,10 +250,10 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             op.response_bytes = o.response.dist;
             for (const CallStep& step : o.calls) {
                 std::vector<models::CallModel> group;
-                for (const CallSpec& c : step.calls) group.push_back(to_model(c));
+                for (const CallSpec& c : step.calls) group.push_back(to_model(c, false));
                 op.steps.push_back(std::move(group));
             }
-            for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c));
+            for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c, true));
             op.priority = o.priority.value_or(0);
             service.ops.push_back(std::move(op));
         }
@@ -241,6 +279,40 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             }
         }
         model.workloads.push_back(std::move(workload));
+    }
+
+    for (const EventSpec& e : spec.events) {
+        models::FaultEvent event;
+        event.target = e.target_text;
+        event.at_s = e.at;
+        event.action = e.action == EventAction::fail      ? models::FaultAction::fail
+                       : e.action == EventAction::recover ? models::FaultAction::recover
+                                                          : models::FaultAction::slow;
+        event.duration_s = e.duration;
+        event.factor = e.factor;
+        if (e.target_kind == TargetKind::server) {
+            event.host = static_cast<std::uint32_t>(e.target);
+        } else {
+            if (e.action == EventAction::slow) {
+                throw ConfigError(e.target_pos, "cannot slow '" + e.target_text +
+                                                    "': only servers can be slowed (the network model cannot change "
+                                                    "a link's bandwidth during a run); fail the link instead");
+            }
+            if (e.target_kind == TargetKind::link) {
+                for (const int l : e.links) event.links.push_back(static_cast<std::uint32_t>(l));
+            } else if (model.topology) {
+                // A switch fails with every link that touches it.
+                const models::NodeId node = ids.of(spec, NodeRef{NodeKind::switch_, e.target});
+                for (const models::LinkId l : model.topology->node_links(node)) event.links.push_back(l);
+            }
+        }
+        model.events.push_back(std::move(event));
+    }
+    for (const FailureSpec& f : spec.failures) {
+        for (const int server : f.servers) {
+            model.failures.push_back(
+                models::RandomFailures{static_cast<std::uint32_t>(server), f.mtbf.dist, f.mttr.dist});
+        }
     }
 
     // Every server of a calling service must reach every server of the callee.

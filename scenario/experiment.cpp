@@ -83,10 +83,9 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
             const Result& r = *it;
             c.count += r.count;
             c.errors += r.errors;
-            if constexpr (requires { r.timeouts; }) {
-                c.timeouts += r.timeouts;
-                c.rejected += r.rejected;
-            }
+            c.timeouts += r.timeouts;
+            c.rejected += r.rejected;
+            c.retries += r.retries;
             c.latency.merge(r.latency);
             mean.push_back(r.latency.count() ? r.latency.mean() : nan);
             max.push_back(r.latency.count() ? r.latency.max() : nan);
@@ -336,6 +335,34 @@ ExperimentResults pool(const std::vector<models::RunResults>& runs) {
         f.utilization = summarize(util);
         f.bytes = summarize(bytes);
     }
+    std::map<std::string, std::size_t> pair_index;
+    for (const auto& r : runs) {
+        for (const auto& p : r.replication) {
+            if (pair_index.emplace(p.name, e.replication.size()).second) {
+                e.replication.emplace_back();
+                e.replication.back().name = p.name;
+            }
+        }
+    }
+    for (auto& f : e.replication) {
+        std::vector<double> mean, p99, backlog;
+        for (const auto& r : runs) {
+            for (const auto& p : r.replication) {
+                if (p.name != f.name) continue;
+                f.count += p.count;
+                f.failed += p.failed;
+                f.lag.merge(p.lag);
+                f.max_backlog = std::max(f.max_backlog, p.max_backlog);
+                mean.push_back(p.lag.count() ? p.lag.mean() : nan);
+                p99.push_back(quantile_or_nan(p.lag, 0.99));
+                backlog.push_back(p.mean_backlog);
+            }
+        }
+        const bool any = f.lag.count() > 0;
+        f.mean_lag = summarize(mean, any ? std::optional(f.lag.mean()) : std::nullopt);
+        f.p99_lag = summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt);
+        f.mean_backlog = summarize(backlog);
+    }
     return e;
 }
 
@@ -416,11 +443,10 @@ nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields) {
     j["count"] = c.count;
     if (with_requests_fields) j["throughput_per_s"] = number(c.throughput_per_s.value);
     j["errors"] = c.errors;
-    if (with_requests_fields) {
-        j["error_rate"] = number(c.error_rate.value);
-        j["timeouts"] = c.timeouts;
-        j["rejected"] = c.rejected;
-    }
+    if (with_requests_fields) j["error_rate"] = number(c.error_rate.value);
+    j["timeouts"] = c.timeouts;
+    j["retries"] = c.retries;
+    j["rejected"] = c.rejected;
     nlohmann::json lat;
     lat["mean"] = number(c.mean.value);
     for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number((c.*quantile_member(i)).value);
@@ -489,11 +515,29 @@ nlohmann::json to_json(const ExperimentResults& e) {
                                   {"bytes", number(l.bytes.value)},
                                   {"ci95", {{"utilization", number(l.utilization.ci95)}, {"bytes", number(l.bytes.ci95)}}}};
         }
+        if (!e.replication.empty()) {
+            j["replication"] = nlohmann::json::object();
+            for (const auto& f : e.replication) {
+                nlohmann::json lag;
+                lag["mean"] = number(f.mean_lag.value);
+                for (const auto& [name, q] : quantiles) lag[name] = number(f.lag.count() ? f.lag.quantile(q) : nan);
+                lag["max"] = number(f.lag.count() ? f.lag.max() : nan);
+                j["replication"][f.name] = {
+                    {"count", f.count},
+                    {"failed", f.failed},
+                    {"lag_s", lag},
+                    {"backlog", {{"mean", number(f.mean_backlog.value)}, {"max", f.max_backlog}}},
+                    {"ci95", {{"mean", number(f.mean_lag.ci95)},
+                              {"p99", number(f.p99_lag.ci95)},
+                              {"backlog", number(f.mean_backlog.ci95)}}}};
+            }
+        }
         j["runs"] = nlohmann::json::array();
         for (const auto& r : e.runs) {
             nlohmann::json run = {{"seed", r.seed}, {"wall_s", r.wall_s}, {"events", r.events}};
             if (!r.stopped_early.empty()) run["partial"] = r.stopped_early;
             add_timeseries_json(run, r);
+            add_resilience_timeseries_json(run, r);
             j["runs"].push_back(std::move(run));
         }
     }
@@ -529,6 +573,14 @@ std::string format_table(const ExperimentResults& e) {
         for (const auto& s : e.servers) {
             out += fmt::format("{:<28} {:>14} {:>14} {:>10.0f} {:>10} {:>9}\n", s.name, pm(s.utilization, 100, 1),
                                pm(s.mean_queue, 1, 2), s.max_queue, s.completed, s.rejected);
+        }
+        if (!e.replication.empty()) {
+            out += fmt::format("\n{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", "replication", "writes", "failed",
+                               "lag ms", "p99 ms", "backlog");
+            for (const auto& f : e.replication) {
+                out += fmt::format("{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", f.name, f.count, f.failed,
+                                   pm(f.mean_lag, 1e3, 3), pm(f.p99_lag, 1e3, 3), pm(f.mean_backlog, 1, 2));
+            }
         }
         if (!e.links.empty()) {
             std::vector<const LinkFigures*> busiest;
@@ -574,16 +626,17 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
         return s + "," + csv_figure(c.max);
     };
     std::string requests = "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
-                           "error_rate_ci95,timeouts,rejected" +
+                           "error_rate_ci95,timeouts,retries,rejected" +
                            latency_header + "\n";
     for (const auto& c : e.requests) {
-        requests += fmt::format("{},{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count,
+        requests += fmt::format("{},{},{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count,
                                 csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate), c.timeouts,
-                                c.rejected, latency_row(c));
+                                c.retries, c.rejected, latency_row(c));
     }
-    std::string ops = "op,replications,count,errors" + latency_header + "\n";
+    std::string ops = "op,replications,count,errors,timeouts,retries,rejected" + latency_header + "\n";
     for (const auto& c : e.ops) {
-        ops += fmt::format("{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count, c.errors, latency_row(c));
+        ops += fmt::format("{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count, c.errors,
+                           c.timeouts, c.retries, c.rejected, latency_row(c));
     }
     std::string servers =
         "server,replications,utilization,utilization_ci95,mean_queue,mean_queue_ci95,max_queue,completed,rejected\n";
@@ -602,12 +655,23 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
     write_file_atomically((dir / "ops.csv").string(), ops);
     write_file_atomically((dir / "servers.csv").string(), servers);
     write_file_atomically((dir / "links.csv").string(), links);
+    if (!e.replication.empty()) {
+        std::string pairs = "replication,replications,count,failed,lag_mean_s,lag_mean_s_ci95,lag_p99_s,lag_p99_s_ci95,"
+                            "mean_backlog,mean_backlog_ci95,max_backlog\n";
+        for (const auto& f : e.replication) {
+            pairs += fmt::format("{},{},{},{},{},{},{},{:.9g}\n", csv_quoted(f.name), e.replications, f.count,
+                                 f.failed, csv_figure(f.mean_lag), csv_figure(f.p99_lag), csv_figure(f.mean_backlog),
+                                 f.max_backlog);
+        }
+        write_file_atomically((dir / "replication.csv").string(), pairs);
+    }
     // Time series stay per replication: averaging windows across runs would blur them.
     for (std::size_t i = 0; i < e.runs.size(); ++i) {
         const std::filesystem::path sub = dir / fmt::format("replication-{}", i + 1);
         std::filesystem::create_directories(sub, ec);
         if (ec) throw Error("cannot create folder '" + sub.string() + "': " + ec.message());
         write_timeseries_csv(e.runs[i], sub.string());
+        write_replication_csv(e.runs[i], sub.string());
         // Leave no empty folder behind when there is no time series.
         std::filesystem::remove(sub, ec);
     }

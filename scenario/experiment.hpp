@@ -66,6 +66,7 @@ struct ClassFigures {
     std::uint64_t errors = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t rejected = 0;
+    std::uint64_t retries = 0;
     stats::LogHistogram latency;  ///< seconds, pooled
     Figure mean, p50, p90, p95, p99, p999, max;
     Figure throughput_per_s;  ///< completed requests per simulated second (mean over replications)
@@ -89,6 +90,19 @@ struct LinkFigures {
     Figure bytes;  ///< bytes per replication (mean)
 };
 
+/// A replication pair (`service.op->replica`) over all replications: counts are totals,
+/// the lag histogram is pooled (seconds); `mean_lag`, `p99_lag` and `mean_backlog` carry
+/// the 95% CI over the replications.
+struct ReplicationFigures {
+    std::string name;
+    std::uint64_t count = 0;
+    std::uint64_t failed = 0;
+    stats::LogHistogram lag;
+    Figure mean_lag, p99_lag;
+    Figure mean_backlog;     ///< writes committed but not yet applied, time-averaged
+    double max_backlog = 0;  ///< largest over the replications
+};
+
 /// What an experiment measured: every replication's RunResults (index order) and the
 /// pooled figures with their confidence intervals.
 struct ExperimentResults {
@@ -108,6 +122,7 @@ struct ExperimentResults {
     std::vector<ClassFigures> ops;
     std::vector<ServerFigures> servers;
     std::vector<LinkFigures> links;
+    std::vector<ReplicationFigures> replication;
 };
 
 /// Runs `spec` with independent replications in parallel (each builds its own System
@@ -156,6 +171,16 @@ struct ExperimentResults {
 /// N > 1, per server "ci95" (utilization, mean_queue). Includes "warmup_s" and the time
 /// series of replication 0. For one replication: exactly to_json(runs[0]) plus warm-up keys.
 [[nodiscard]] nlohmann::json to_json(const ExperimentResults& results);
+/// One pair of a run's "replication" JSON: {count, failed, lag_s: {mean, p50.., max},
+/// backlog: {mean, max}} (defined in report.cpp).
+[[nodiscard]] nlohmann::json replication_json(const models::ReplicationResult& pair);
+/// Adds a run's timeouts and retries per window to json["timeseries"]["requests"] and
+/// its replication backlog and lag p99 per window as json["timeseries"]["replication"]
+/// (defined in report.cpp; the rest of the time series is add_timeseries_json's).
+void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& results);
+/// replication.csv (one row per pair) and timeseries_replication.csv (per pair and
+/// window) in `folder`; nothing when no op replicates (defined in report.cpp).
+void write_replication_csv(const models::RunResults& results, const std::string& folder);
 /// The terminal table: with one replication, format_table(runs[0]); otherwise figures
 /// written "value ± ci95".
 [[nodiscard]] std::string format_table(const ExperimentResults& results);

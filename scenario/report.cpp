@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/experiment.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
 
@@ -51,7 +52,34 @@ std::string quoted(const std::string& s) {
     return out + "\"";
 }
 
+nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+
 }  // namespace
+
+nlohmann::json replication_json(const models::ReplicationResult& p) {
+    return {{"count", p.count},
+            {"failed", p.failed},
+            {"lag_s", latency_json(p.lag)},
+            {"backlog", {{"mean", p.mean_backlog}, {"max", p.max_backlog}}}};
+}
+
+void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& r) {
+    const models::TimeSeries& ts = r.timeseries;
+    if (ts.empty() || !json.contains("timeseries")) return;
+    nlohmann::json& j = json["timeseries"];
+    for (const models::RequestSeries& q : ts.requests) {
+        if (!j["requests"].contains(q.name) || q.timeouts.size() != ts.windows()) continue;
+        j["requests"][q.name]["timeouts"] = q.timeouts;
+        j["requests"][q.name]["retries"] = q.retries;
+    }
+    if (ts.replication.empty()) return;
+    j["replication"] = nlohmann::json::object();
+    for (const models::ReplicationSeries& p : ts.replication) {
+        nlohmann::json lag = nlohmann::json::array();
+        for (const double x : p.lag_p99_s) lag.push_back(number_or_null(x));
+        j["replication"][p.name] = {{"backlog", p.backlog}, {"lag_p99_s", std::move(lag)}};
+    }
+}
 
 nlohmann::json to_json(const models::RunResults& r) {
     nlohmann::json j;
@@ -70,12 +98,14 @@ nlohmann::json to_json(const models::RunResults& r) {
             {"throughput_per_s", r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0},
             {"errors", q.errors},
             {"timeouts", q.timeouts},
+            {"retries", q.retries},
             {"rejected", q.rejected},
             {"latency_s", latency_json(q.latency)}};
     }
     j["ops"] = nlohmann::json::object();
     for (const auto& o : r.ops) {
-        j["ops"][o.name] = {{"count", o.count}, {"errors", o.errors}, {"latency_s", latency_json(o.latency)}};
+        j["ops"][o.name] = {{"count", o.count},       {"errors", o.errors},     {"timeouts", o.timeouts},
+                            {"retries", o.retries},   {"rejected", o.rejected}, {"latency_s", latency_json(o.latency)}};
     }
     j["servers"] = nlohmann::json::object();
     for (const auto& s : r.servers) {
@@ -85,7 +115,12 @@ nlohmann::json to_json(const models::RunResults& r) {
     }
     j["links"] = nlohmann::json::object();
     for (const auto& l : r.links) j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
+    if (!r.replication.empty()) {
+        j["replication"] = nlohmann::json::object();
+        for (const auto& p : r.replication) j["replication"][p.name] = replication_json(p);
+    }
     add_timeseries_json(j, r);
+    add_resilience_timeseries_json(j, r);
     return j;
 }
 
@@ -108,6 +143,24 @@ std::string format_table(const models::RunResults& r) {
     for (const auto& s : r.servers) {
         out += fmt::format("{:<28} {:>6.1f}% {:>11.2f} {:>10.0f} {:>10} {:>9}\n", s.name, 100 * s.utilization,
                            s.mean_queue, s.max_queue, s.completed, s.rejected);
+    }
+    const bool any_retries = std::any_of(r.requests.begin(), r.requests.end(), [](const auto& q) {
+        return q.timeouts + q.retries + q.rejected > 0;
+    });
+    if (any_retries) {
+        out += fmt::format("\n{:<28} {:>9} {:>9} {:>9}\n", "request", "timeouts", "retries", "rejected");
+        for (const auto& q : r.requests) {
+            out += fmt::format("{:<28} {:>9} {:>9} {:>9}\n", q.name, q.timeouts, q.retries, q.rejected);
+        }
+    }
+    if (!r.replication.empty()) {
+        out += fmt::format("\n{:<36} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "replication", "writes", "failed",
+                           "lag ms", "p99 ms", "max ms", "backlog");
+        for (const auto& p : r.replication) {
+            out += fmt::format("{:<36} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9.2f}\n", p.name, p.count, p.failed,
+                               ms(p.lag, -1), ms(p.lag, 0.99),
+                               p.lag.count() ? fmt::format("{:.3f}", 1e3 * p.lag.max()) : "-", p.mean_backlog);
+        }
     }
     if (!r.links.empty()) {
         std::vector<const models::LinkResult*> busiest;
@@ -144,14 +197,17 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     std::filesystem::create_directories(folder, ec);
     if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
     const std::string latency_header = "mean_s,p50_s,p90_s,p95_s,p99_s,p999_s,max_s";
-    std::string requests = "request,count,throughput_per_s,errors,timeouts,rejected," + latency_header + "\n";
+    std::string requests = "request,count,throughput_per_s,errors,timeouts,retries,rejected," + latency_header + "\n";
     for (const auto& q : r.requests) {
-        requests += fmt::format("{},{},{:.9g},{},{},{},{}\n", quoted(q.name), q.count,
+        requests += fmt::format("{},{},{:.9g},{},{},{},{},{}\n", quoted(q.name), q.count,
                                 r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0, q.errors,
-                                q.timeouts, q.rejected, csv_latency(q.latency));
+                                q.timeouts, q.retries, q.rejected, csv_latency(q.latency));
     }
-    std::string ops = "op,count,errors," + latency_header + "\n";
-    for (const auto& o : r.ops) ops += fmt::format("{},{},{},{}\n", quoted(o.name), o.count, o.errors, csv_latency(o.latency));
+    std::string ops = "op,count,errors,timeouts,retries,rejected," + latency_header + "\n";
+    for (const auto& o : r.ops) {
+        ops += fmt::format("{},{},{},{},{},{},{}\n", quoted(o.name), o.count, o.errors, o.timeouts, o.retries,
+                           o.rejected, csv_latency(o.latency));
+    }
     std::string servers = "server,utilization,mean_queue,max_queue,completed,rejected\n";
     for (const auto& s : r.servers) {
         servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", quoted(s.name), s.utilization, s.mean_queue,
@@ -164,7 +220,31 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     write_file_atomically((dir / "ops.csv").string(), ops);
     write_file_atomically((dir / "servers.csv").string(), servers);
     write_file_atomically((dir / "links.csv").string(), links);
+    write_replication_csv(r, folder);
     write_timeseries_csv(r, folder);
+}
+
+void write_replication_csv(const models::RunResults& r, const std::string& folder) {
+    if (r.replication.empty()) return;
+    const std::filesystem::path dir(folder);
+    std::string pairs = "replication,count,failed,lag_mean_s,lag_p50_s,lag_p90_s,lag_p95_s,lag_p99_s,lag_p999_s,"
+                        "lag_max_s,mean_backlog,max_backlog\n";
+    for (const auto& p : r.replication) {
+        pairs += fmt::format("{},{},{},{},{:.9g},{:.9g}\n", quoted(p.name), p.count, p.failed, csv_latency(p.lag),
+                             p.mean_backlog, p.max_backlog);
+    }
+    write_file_atomically((dir / "replication.csv").string(), pairs);
+    const models::TimeSeries& ts = r.timeseries;
+    if (ts.empty() || ts.replication.empty()) return;
+    std::string series = "replication,start_s,length_s,backlog,lag_p99_s\n";
+    for (const auto& p : ts.replication) {
+        for (std::size_t i = 0; i < ts.windows(); ++i) {
+            series += fmt::format("{},{:.9g},{:.9g},{:.9g},{}\n", quoted(p.name), ts.start_s[i], ts.length_s[i],
+                                  p.backlog[i], std::isfinite(p.lag_p99_s[i]) ? fmt::format("{:.9g}", p.lag_p99_s[i])
+                                                                              : std::string());
+        }
+    }
+    write_file_atomically((dir / "timeseries_replication.csv").string(), series);
 }
 
 }  // namespace s2sim::scenario

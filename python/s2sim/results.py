@@ -83,7 +83,8 @@ class Results:
     partial = property(lambda self: self._json.get("partial"), doc="Why the run stopped early, or None.")
 
     # -- tables ---------------------------------------------------------------------------
-    def _table(self, section: str, index: str, fields: list[str], latency: bool) -> pd.DataFrame:
+    def _table(self, section: str, index: str, fields: list[str], latency: bool,
+               latency_key: str = "latency_s", prefix: str = "") -> pd.DataFrame:
         if section in self._cache:
             return self._cache[section]
         rows = []
@@ -94,9 +95,9 @@ class Results:
                     row[f] = _num(v[f])
             if latency:
                 for k in _LATENCY:
-                    row[f"{k}_s"] = _num(v.get("latency_s", {}).get(k))
+                    row[f"{prefix}{k}_s"] = _num(v.get(latency_key, {}).get(k))
             for k, ci in (v.get("ci95") or {}).items():
-                row[(f"{k}_s" if k in _LATENCY else k) + "_ci95"] = _num(ci)
+                row[(f"{prefix}{k}_s" if k in _LATENCY else k) + "_ci95"] = _num(ci)
             rows.append(row)
         df = pd.DataFrame(rows)
         if df.empty:
@@ -119,7 +120,7 @@ class Results:
         """Per ``workload/op``: count, throughput_per_s, errors, timeouts, rejected, latency
         (seconds) mean_s .. max_s; with replications, ``*_ci95`` half-widths."""
         df = self._table("requests", "request", ["count", "throughput_per_s", "errors", "error_rate",
-                                                 "timeouts", "rejected"], True)
+                                                 "timeouts", "retries", "rejected"], True)
         if "workload" not in df.columns and len(df):
             parts = df.index.to_series().str.split("/", n=1, expand=True)
             df.insert(0, "workload", parts[0])
@@ -128,8 +129,9 @@ class Results:
 
     @property
     def ops(self) -> pd.DataFrame:
-        """Per ``service.op``: count, errors, latency at the server (seconds)."""
-        return self._table("ops", "op", ["count", "errors"], True)
+        """Per ``service.op``: count, errors, timeouts, retries, rejected, latency at the
+        server (seconds)."""
+        return self._table("ops", "op", ["count", "errors", "timeouts", "retries", "rejected"], True)
 
     @property
     def servers(self) -> pd.DataFrame:
@@ -144,10 +146,27 @@ class Results:
 
     @property
     def replication(self) -> pd.DataFrame:
-        """Per ``service.op->replica``: lag of S2S replication in seconds (empty when the
-        scenario does not replicate)."""
-        return self._table("replication", "replication", [], True) if "replication" in self._json else \
-            pd.DataFrame(columns=_latency_cols()).rename_axis("replication")
+        """Per ``service.op->replica``: count (writes applied), failed, lag of S2S replication
+        in seconds (lag_mean_s .. lag_max_s), mean_backlog and max_backlog (writes committed
+        but not yet applied); with replications, ``*_ci95`` half-widths. Empty when the
+        scenario does not replicate."""
+        if "replication" not in self._json:
+            return pd.DataFrame(columns=["count", "failed"] + [f"lag_{c}" for c in _latency_cols()]
+                                ).rename_axis("replication")
+        if "replication" in self._cache:
+            return self._cache["replication"]
+        df = self._table("replication", "replication", ["count", "failed"], True, latency_key="lag_s",
+                         prefix="lag_").copy()
+        entries = self._json["replication"]
+        df["mean_backlog"] = [_num((entries[n].get("backlog") or {}).get("mean")) for n in df.index]
+        df["max_backlog"] = [_num((entries[n].get("backlog") or {}).get("max")) for n in df.index]
+        if "backlog_ci95" in df.columns:
+            df = df.rename(columns={"backlog_ci95": "mean_backlog_ci95"})
+            cols = [c for c in df.columns if c != "mean_backlog_ci95"]
+            cols.insert(cols.index("mean_backlog") + 1, "mean_backlog_ci95")
+            df = df[cols]
+        self._cache["replication"] = df
+        return df
 
     def _timeseries_json(self):
         if "timeseries" in self._json:
@@ -158,9 +177,10 @@ class Results:
 
     @property
     def timeseries(self) -> pd.DataFrame:
-        """Per window and request class or server, long format: columns kind ("request" or
-        "server"), name, start_s, length_s, then throughput_per_s, count, errors, p50_s,
-        p99_s (requests) or utilization, mean_queue (servers). Empty when the run kept no
+        """Per window and request class, server or replication pair, long format: columns
+        kind ("request", "server" or "replication"), name, start_s, length_s, then throughput_per_s, count, errors,
+        timeouts, retries, p50_s, p99_s (requests), utilization, mean_queue (servers) or
+        backlog, lag_p99_s (replication pairs). Empty when the run kept no
         time series. With replications: those of replication 0."""
         if "timeseries" in self._cache:
             return self._cache["timeseries"]
@@ -168,14 +188,14 @@ class Results:
         frames = []
         if ts:
             start, length = ts.get("start_s", []), ts.get("length_s", [])
-            for kind in ("requests", "servers"):
+            for kind in ("requests", "servers", "replication"):
                 for name, cols in ts.get(kind, {}).items():
                     df = pd.DataFrame({k: [_num(x) for x in v] for k, v in cols.items()
                                        if isinstance(v, list) and len(v) == len(start)})
                     df.insert(0, "length_s", length)
                     df.insert(0, "start_s", start)
                     df.insert(0, "name", name)
-                    df.insert(0, "kind", kind[:-1])
+                    df.insert(0, "kind", kind[:-1] if kind.endswith("s") else kind)
                     frames.append(df)
         df = pd.concat(frames, ignore_index=True) if frames else \
             pd.DataFrame(columns=["kind", "name", "start_s", "length_s"])
