@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -22,14 +23,16 @@ namespace {
 
 using namespace s2sim;
 
-volatile std::sig_atomic_t interrupted = 0;
+// Set by SIGINT (a lock-free atomic is async-signal-safe); the event loop polls it.
+std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 /// A progress bar on stderr, shown only on a terminal and only once a run has taken a second.
 class ProgressBar {
 public:
     explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}
     bool operator()(double fraction) {
-        if (interrupted != 0) return false;
+        if (interrupted) return false;
         if (!enabled_) return true;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         if (elapsed < 1.0) return true;
@@ -72,7 +75,7 @@ scenario::ExperimentOptions experiment_options(const RunArgs& a) {
     o.jobs = a.jobs;
     o.precision = a.precision;
     o.max_replications = a.max_replications;
-    o.progress = [](double) { return interrupted == 0; };
+    o.progress = [](double) { return !interrupted; };
     return o;
 }
 
@@ -116,7 +119,7 @@ std::vector<std::string> overrides_of(const RunArgs& a) {
 int run_command(const RunArgs& a) {
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
     if (!a.quiet) warn_if_saturated(spec);
-    std::signal(SIGINT, [](int) { interrupted = 1; });
+    std::signal(SIGINT, [](int) { interrupted = true; });
     const int replications = a.replications > 0 ? a.replications : spec.run.replications;
     if (replications > 1 || a.precision || spec.run.warmup_auto) {
         const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
@@ -133,11 +136,13 @@ int run_command(const RunArgs& a) {
     }
     const std::uint64_t seed = a.seed.value_or(spec.run.seed);
     models::System system(scenario::build(spec, seed));
+    system.simulation().set_stop_flag(&interrupted);
     models::RunResults results;
     {
         ProgressBar bar(!a.quiet);
         results = system.run([&bar](double f) { return bar(f); });
     }
+    if (interrupted && results.stopped_early.empty()) results.stopped_early = "interrupted (Ctrl-C)";
     std::signal(SIGINT, SIG_DFL);
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
     if (!a.csv.empty()) scenario::write_csv(results, a.csv);
@@ -185,7 +190,7 @@ int compare_command(const CompareArgs& c) {
             }
         }
     }
-    std::signal(SIGINT, [](int) { interrupted = 1; });
+    std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::CompareResults results = scenario::compare(designs, experiment_options(a));
     std::signal(SIGINT, SIG_DFL);
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
@@ -205,7 +210,7 @@ int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) params.push_back(scenario::parse_sweep_param(p));
-    std::signal(SIGINT, [](int) { interrupted = 1; });
+    std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
     std::signal(SIGINT, SIG_DFL);
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
@@ -235,10 +240,16 @@ int check_command(const std::string& file, const std::vector<std::string>& sets)
 int graph_command(const std::string& file, const std::vector<std::string>& sets) {
     const scenario::Spec spec = scenario::load_file(file, sets);
     const models::SystemModel model = scenario::build(spec, spec.run.seed);
-    if (!model.topology) {
-        throw Error("'" + file + "' has no [[link]]: there is no network to draw");
+    if (model.topology) {
+        std::cout << model.topology->to_dot();
+        return 0;
     }
-    std::cout << model.topology->to_dot();
+    // No [[link]]: a pure queueing model. Draw its nodes all the same.
+    models::Topology nodes;
+    for (const auto& s : spec.servers) nodes.add_node(s.name, models::NodeKind::server, s.site.value_or(""));
+    for (const auto& s : spec.switches) nodes.add_node(s.name, models::NodeKind::switch_, s.site.value_or(""));
+    for (const auto& c : spec.clients) nodes.add_node(c.name, models::NodeKind::client, c.site.value_or(""));
+    std::cout << nodes.to_dot();
     return 0;
 }
 

@@ -68,16 +68,14 @@ bool Simulation::step(Queue& queue, Time end) {
 void Simulation::run() {
     stopped_ = false;
     with_queue([this](auto& q) {
-        while (!stopped_ && step(q, Time::max())) {
-        }
+        while (!stopped_ && step(q, Time::max())) check_stop_flag();
     });
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     with_queue([this, end](auto& q) {
-        while (!stopped_ && step(q, end)) {
-        }
+        while (!stopped_ && step(q, end)) check_stop_flag();
     });
     if (!stopped_ && now_ < end) now_ = end;
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -63,6 +64,10 @@ public:
     /// Makes run() / run_until() return after the current event.
     void stop() { stopped_ = true; }
     [[nodiscard]] bool stopped() const { return stopped_; }
+    /// Makes run() / run_until() stop soon (within a few thousand events) once
+    /// `*flag` becomes true, e.g. from a SIGINT handler or another thread.
+    /// `flag` is borrowed; nullptr removes it.
+    void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
 
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
@@ -123,6 +128,12 @@ private:
         free_head_ = index;
     }
     void add_chunk();
+    /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to cost nothing.
+    void check_stop_flag() {
+        if ((processed_ & 0xFFF) == 0 && stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {
+            stopped_ = true;
+        }
+    }
     /// Pops and runs the next live event if its time is <= `end`; false when none.
     template <class Queue>
     bool step(Queue& queue, Time end);
@@ -138,6 +149,7 @@ private:
     std::uint64_t processed_ = 0;
     std::size_t live_ = 0;
     bool stopped_ = false;
+    const std::atomic<bool>* stop_flag_ = nullptr;
 };
 
 }  // namespace s2sim

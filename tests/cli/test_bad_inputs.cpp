@@ -12,23 +12,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/cli/cli_support.hpp"
+
 namespace {
 namespace fs = std::filesystem;
+using s2sim::testing::run_s2sim;
+using Output = s2sim::testing::CliOutput;
 
-struct Output {
-    int exit_code;
-    std::string text;
-};
-
-Output run_s2sim(const std::string& args) {
-    FILE* pipe = popen((std::string(S2SIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
 
 struct Expectation {
     std::string file;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tests/cli/cli_support.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sim/stats/confidence.hpp"
@@ -19,29 +21,11 @@
 namespace {
 namespace fs = std::filesystem;
 
-struct Output {
-    int exit_code;
-    std::string text;  ///< stdout and stderr
-};
 
-Output run_s2sim(const std::string& args) {
-    const std::string command = std::string(S2SIM_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-std::string scenario(const std::string& name) { return std::string(S2SIM_SOURCE_DIR) + "/scenarios/" + name; }
-
-fs::path temp_dir() {
-    const fs::path dir = fs::temp_directory_path() / ("s2sim-cli-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    return dir;
-}
+using s2sim::testing::run_s2sim;
+using Output = s2sim::testing::CliOutput;
+std::string scenario(const std::string& name) { return s2sim::testing::scenario_path(name); }
+fs::path temp_dir() { return s2sim::testing::scratch_dir("cli-test"); }
 
 nlohmann::json run_json(const std::string& file, const std::string& extra = "") {
     const fs::path json = temp_dir() / "out.json";
@@ -150,6 +134,10 @@ TEST_CASE("cli: check and graph work on every bundled scenario", "[cli]") {
         INFO(check.text);
         CHECK(check.exit_code == 0);
         CHECK(check.text.find(": ok") != std::string::npos);
+        const Output graph = run_s2sim("graph " + entry.path().string());
+        INFO(graph.text);
+        CHECK(graph.exit_code == 0);
+        CHECK(graph.text.rfind("graph", 0) == 0);
     }
     const Output graph = run_s2sim("graph " + scenario("ecommerce.toml"));
     CHECK(graph.exit_code == 0);

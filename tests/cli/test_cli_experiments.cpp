@@ -8,39 +8,21 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "tests/cli/cli_support.hpp"
 #include <nlohmann/json.hpp>
 
 namespace {
 namespace fs = std::filesystem;
+using s2sim::testing::read_json;
 
-struct Result {
-    int exit_code;
-    std::string text;  ///< stdout and stderr
-};
 
-Result s2sim(const std::string& args) {
-    const std::string command = std::string(S2SIM_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
+using Result = s2sim::testing::CliOutput;
+using s2sim::testing::run_s2sim;
+std::string file(const std::string& name) { return s2sim::testing::scenario_path(name); }
 
-std::string file(const std::string& name) { return std::string(S2SIM_SOURCE_DIR) + "/scenarios/" + name; }
+fs::path dir() { return s2sim::testing::scratch_dir("cli-exp"); }
 
-fs::path dir() {
-    const fs::path d = fs::temp_directory_path() / ("s2sim-cli-exp-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-}
-
-nlohmann::json read_json(const fs::path& path) {
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
-}
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
@@ -53,10 +35,10 @@ TEST_CASE("cli: run --replications gives ci95 and the same JSON whatever --jobs"
     const fs::path a = dir() / "j1.json";
     const fs::path b = dir() / "j3.json";
     const std::string base = "run " + file("mm1.toml") + " --duration 2000s -r 4 --quiet";
-    const Result one = s2sim(base + " -j 1 --json " + a.string() + " --csv " + (dir() / "csv").string());
+    const Result one = run_s2sim(base + " -j 1 --json " + a.string() + " --csv " + (dir() / "csv").string());
     INFO(one.text);
     REQUIRE(one.exit_code == 0);
-    REQUIRE(s2sim(base + " -j 3 --json " + b.string()).exit_code == 0);
+    REQUIRE(run_s2sim(base + " -j 3 --json " + b.string()).exit_code == 0);
     auto ja = read_json(a);
     auto jb = read_json(b);
     CHECK(ja["replications"] == 4);
@@ -71,7 +53,7 @@ TEST_CASE("cli: run --replications gives ci95 and the same JSON whatever --jobs"
 }
 
 TEST_CASE("cli: run prints intervals for several replications", "[cli]") {
-    const Result r = s2sim("run " + file("mm1.toml") + " --duration 1000s -r 3");
+    const Result r = run_s2sim("run " + file("mm1.toml") + " --duration 1000s -r 3");
     INFO(r.text);
     REQUIRE(r.exit_code == 0);
     CHECK(r.text.find("3 replications") != std::string::npos);
@@ -79,14 +61,14 @@ TEST_CASE("cli: run prints intervals for several replications", "[cli]") {
 }
 
 TEST_CASE("cli: run warns before simulating when a server is saturated", "[cli]") {
-    const Result r = s2sim("run " + file("mm1.toml") + " --duration 50s --set 'workload.jobs.arrival=\"poisson(1.25/s)\"'");
+    const Result r = run_s2sim("run " + file("mm1.toml") + " --duration 50s --set 'workload.jobs.arrival=\"poisson(1.25/s)\"'");
     INFO(r.text);
     CHECK(r.text.find("warning: server 'server' is saturated: utilisation 1.25") != std::string::npos);
 }
 
 TEST_CASE("cli: compare with variants pairs the designs and says what is within noise", "[cli]") {
     const fs::path json = dir() / "compare.json";
-    const Result r = s2sim("compare " + file("compare_lb.toml") +
+    const Result r = run_s2sim("compare " + file("compare_lb.toml") +
                            " --duration 5s -r 3 --variant 'lc: service.search.balancer=least_connections' --json " +
                            json.string());
     INFO(r.text);
@@ -100,7 +82,7 @@ TEST_CASE("cli: compare with variants pairs the designs and says what is within 
 }
 
 TEST_CASE("cli: compare needs two designs", "[cli][errors]") {
-    const Result r = s2sim("compare " + file("mm1.toml"));
+    const Result r = run_s2sim("compare " + file("mm1.toml"));
     CHECK(r.exit_code == 1);
     CHECK(r.text.find("compare needs at least two designs") != std::string::npos);
 }
@@ -108,7 +90,7 @@ TEST_CASE("cli: compare needs two designs", "[cli][errors]") {
 TEST_CASE("cli: sweep writes one row per point to the table, CSV and JSON", "[cli]") {
     const fs::path json = dir() / "sweep.json";
     const fs::path csv = dir() / "sweep";
-    const Result r = s2sim("sweep " + file("mm1.toml") + " --duration 200s --param server.server.cores=1,2,3 --json " +
+    const Result r = run_s2sim("sweep " + file("mm1.toml") + " --duration 200s --param server.server.cores=1,2,3 --json " +
                            json.string() + " --csv " + csv.string());
     INFO(r.text);
     REQUIRE(r.exit_code == 0);
@@ -120,7 +102,7 @@ TEST_CASE("cli: sweep writes one row per point to the table, CSV and JSON", "[cl
 
 TEST_CASE("cli: analyze solves the Jackson tandem", "[cli][theory]") {
     const fs::path json = dir() / "analyze.json";
-    const Result r = s2sim("analyze " + file("jackson_tandem.toml") + " --json " + json.string());
+    const Result r = run_s2sim("analyze " + file("jackson_tandem.toml") + " --json " + json.string());
     INFO(r.text);
     REQUIRE(r.exit_code == 0);
     CHECK(r.text.find("7000.000") != std::string::npos);

@@ -11,32 +11,17 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "tests/cli/cli_support.hpp"
 #include <nlohmann/json.hpp>
 
 namespace {
 namespace fs = std::filesystem;
 
-struct Output {
-    int exit_code;
-    std::string text;
-};
 
-Output run_s2sim(const std::string& args) {
-    const std::string command = std::string(S2SIM_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-fs::path temp_dir() {
-    const fs::path dir = fs::temp_directory_path() / ("s2sim-cli-workloads-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    return dir;
-}
+using s2sim::testing::run_s2sim;
+using Output = s2sim::testing::CliOutput;
+fs::path temp_dir() { return s2sim::testing::scratch_dir("cli-workloads"); }
 
 std::string scenario(const std::string& name) { return std::string(S2SIM_SOURCE_DIR) + "/scenarios/" + name; }
 

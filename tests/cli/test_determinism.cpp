@@ -1,14 +1,11 @@
 // Every bundled scenario, run twice with the same seed and once with another
 // --jobs, gives the same JSON but for wall-clock fields: reruns are bit-identical.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "tests/cli/cli_support.hpp"
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -25,19 +22,10 @@ void drop_wall_clock(nlohmann::json& j) {
 }
 
 nlohmann::json run(const fs::path& scenario, const std::string& args, const fs::path& out) {
-    const std::string command = std::string(S2SIM_BINARY) + " run " + scenario.string() + " --quiet --json " +
-                                out.string() + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    const int status = pclose(pipe);
-    INFO(command << "\n" << text);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    std::ifstream in(out);
-    nlohmann::json j = nlohmann::json::parse(in);
+    const auto output = s2sim::testing::run_s2sim("run " + scenario.string() + " --quiet --json " + out.string() + " " + args);
+    INFO(output.text);
+    REQUIRE(output.exit_code == 0);
+    nlohmann::json j = s2sim::testing::read_json(out);
     drop_wall_clock(j);
     return j;
 }
