@@ -40,18 +40,6 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
     queue_.reset(sim.now());
 }
 
-std::size_t Server::jobs() const {
-    if (config_.discipline == Discipline::ps) return ps_jobs_.size();
-    return (config_.cores - idle_cores_.size()) + fifo_.size() + by_class_.size();
-}
-
-std::size_t Server::waiting() const {
-    if (config_.discipline == Discipline::ps) {
-        return ps_jobs_.size() > config_.cores ? ps_jobs_.size() - config_.cores : 0;
-    }
-    return fifo_.size() + by_class_.size();
-}
-
 void Server::record_state() {
     const Time now = sim_.now();
     const double busy = config_.discipline == Discipline::ps

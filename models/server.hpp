@@ -64,10 +64,18 @@ public:
 
     [[nodiscard]] const ServerConfig& config() const { return config_; }
     [[nodiscard]] const std::string& name() const { return config_.name; }
-    /// Jobs held: waiting plus in service.
-    [[nodiscard]] std::size_t jobs() const;
+    /// Jobs held: waiting plus in service. Inline: balancers' views read it on every change.
+    [[nodiscard]] std::size_t jobs() const {
+        if (config_.discipline == Discipline::ps) return ps_jobs_.size();
+        return (config_.cores - idle_cores_.size()) + fifo_.size() + by_class_.size();
+    }
     /// Jobs held but not being served.
-    [[nodiscard]] std::size_t waiting() const;
+    [[nodiscard]] std::size_t waiting() const {
+        if (config_.discipline == Discipline::ps) {
+            return ps_jobs_.size() > config_.cores ? ps_jobs_.size() - config_.cores : 0;
+        }
+        return fifo_.size() + by_class_.size();
+    }
 
     /// Restarts the statistics at `now` (end of warm-up), keeping the state.
     void reset_stats(Time now);
