@@ -4,6 +4,8 @@
 # packages of pyproject.toml. Touches the network only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the project, so every clone shares the cache.
+export CCACHE_BASEDIR="$PWD"
 
 apt_packages=(g++ cmake ninja-build ccache pkg-config git
   libboost-graph-dev libboost-math-dev libeigen3-dev libtomlplusplus-dev catch2
