@@ -98,11 +98,25 @@ void add_common_options(CLI::App* cmd, RunArgs& a) {
     cmd->add_flag("--quiet,-q", a.quiet, "Print nothing but errors");
 }
 
-/// Warns on stderr, before any simulation, about servers the analytic estimate finds saturated.
-void warn_if_saturated(const scenario::Spec& spec) {
+/// Before any simulation: warns about servers the analytic estimate finds saturated, and
+/// says up front when the run will be long (the estimate's calls per second times the
+/// simulated time, at the speed bench/README.md measures for the shop).
+void preflight(const scenario::Spec& spec, int replications) {
     try {
-        for (const auto& w : scenario::saturation_warnings(scenario::analyze(spec))) {
-            std::cerr << "s2sim: warning: " << w << "\n";
+        const models::AnalyticResults estimate = scenario::analyze(spec);
+        for (const auto& w : scenario::saturation_warnings(estimate)) std::cerr << "s2sim: warning: " << w << "\n";
+        double calls_per_s = 0;
+        for (const auto& op : estimate.ops) calls_per_s += op.visit_rate;
+        double requests_per_s = 0;
+        for (const auto& r : estimate.requests) requests_per_s += r.rate;
+        const double simulated_s = (spec.run.warmup + spec.run.duration) * std::max(1, replications);
+        const double calls = calls_per_s * simulated_s;
+        constexpr double calls_per_wall_s = 1e6;  // one core, the shop of scenarios/ecommerce.toml
+        if (calls / calls_per_wall_s > 60) {
+            std::cerr << fmt::format(
+                "s2sim: note: this run simulates about {:.3g} requests and {:.3g} calls; at about {:.0g} calls "
+                "per second and core that takes roughly {:.0f} minutes. Ctrl-C stops it and keeps what was measured.\n",
+                requests_per_s * simulated_s, calls, calls_per_wall_s, calls / calls_per_wall_s / 60);
         }
     } catch (const std::exception&) {
         // The estimate is advice: a model it cannot handle is simulated all the same.
@@ -118,9 +132,9 @@ std::vector<std::string> overrides_of(const RunArgs& a) {
 
 int run_command(const RunArgs& a) {
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
-    if (!a.quiet) warn_if_saturated(spec);
-    std::signal(SIGINT, [](int) { interrupted = true; });
     const int replications = a.replications > 0 ? a.replications : spec.run.replications;
+    if (!a.quiet) preflight(spec, replications);
+    std::signal(SIGINT, [](int) { interrupted = true; });
     if (replications > 1 || a.precision || spec.run.warmup_auto) {
         const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
         std::signal(SIGINT, SIG_DFL);

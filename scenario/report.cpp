@@ -18,6 +18,14 @@ namespace {
 constexpr std::pair<const char*, double> percentiles[] = {
     {"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
 
+}  // namespace
+
+bool too_few_samples(std::uint64_t count, double q) {
+    return static_cast<double>(count) * (1.0 - q) < min_samples_beyond_percentile;
+}
+
+namespace {
+
 nlohmann::json latency_json(const stats::LogHistogram& h) {
     nlohmann::json j;
     if (h.count() == 0) {
@@ -27,14 +35,21 @@ nlohmann::json latency_json(const stats::LogHistogram& h) {
         return j;
     }
     j["mean"] = h.mean();
-    for (const auto& [name, q] : percentiles) j[name] = h.quantile(q);
+    nlohmann::json few = nlohmann::json::array();
+    for (const auto& [name, q] : percentiles) {
+        j[name] = h.quantile(q);
+        if (too_few_samples(h.count(), q)) few.push_back(name);
+    }
     j["max"] = h.max();
+    if (!few.empty()) j["few_samples"] = few;
     return j;
 }
 
+/// Milliseconds for the table; a percentile resting on too few samples gets a '~'.
 std::string ms(const stats::LogHistogram& h, double q) {
     if (h.count() == 0) return "-";
-    return fmt::format("{:.3f}", 1e3 * (q < 0 ? h.mean() : h.quantile(q)));
+    if (q < 0) return fmt::format("{:.3f}", 1e3 * h.mean());
+    return fmt::format("{}{:.3f}", too_few_samples(h.count(), q) ? "~" : "", 1e3 * h.quantile(q));
 }
 
 std::string csv_latency(const stats::LogHistogram& h) {
@@ -137,6 +152,13 @@ std::string format_table(const models::RunResults& r) {
                            ms(q.latency, -1), ms(q.latency, 0.5), ms(q.latency, 0.99),
                            q.latency.count() ? fmt::format("{:.3f}", 1e3 * q.latency.max()) : "-");
         if (q.count == 0) out += "    (no request of this class completed: no latency to report)\n";
+    }
+    const bool rough = std::any_of(r.requests.begin(), r.requests.end(), [](const auto& q) {
+        return q.latency.count() > 0 && too_few_samples(q.latency.count(), 0.99);
+    });
+    if (rough) {
+        out += fmt::format("  ~ fewer than {:g} samples above this percentile: a rough figure (run longer)\n",
+                           min_samples_beyond_percentile);
     }
     out += fmt::format("\n{:<28} {:>7} {:>11} {:>10} {:>10} {:>9}\n", "server", "util", "mean queue", "max queue",
                        "completed", "rejected");

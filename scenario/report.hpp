@@ -10,6 +10,14 @@ namespace s2sim::scenario {
 /// The version written into every result.
 inline constexpr const char* version = "0.1.0";
 
+/// A percentile q of `count` samples rests on the few samples beyond it; with fewer
+/// than this many it is little more than the largest values seen, and reports mark it
+/// (`few_samples` in the JSON, a '~' in the table).
+inline constexpr double min_samples_beyond_percentile = 10;
+
+/// True when the q-percentile of `count` samples has too few samples beyond it.
+[[nodiscard]] bool too_few_samples(std::uint64_t count, double q);
+
 /// The results JSON of SCENARIO.md. Latency figures of a class with no completed
 /// request are null, never a made-up 0.
 [[nodiscard]] nlohmann::json to_json(const models::RunResults& results);

@@ -2,6 +2,7 @@
 // results read back from the JSON it writes.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -156,4 +157,22 @@ TEST_CASE("cli: a bad scenario is an error at its line and column, exit code 2",
     const Output again = run_s2sim("run " + file.string() + " --json " + json.string());
     CHECK(again.exit_code == 2);
     CHECK_FALSE(fs::exists(json));
+}
+
+TEST_CASE("cli: percentiles resting on few samples are marked", "[cli]") {
+    // 200 s of M/M/1 at 0.8/s: about 160 requests, so the median is sound (80 above
+    // it) but p99 and p999 rest on one or two samples.
+    const auto few = run_json("mm1.toml", "--duration 200s --warmup 0s");
+    const auto& latency = few["requests"]["jobs/serve"]["latency_s"];
+    REQUIRE(latency.contains("few_samples"));
+    const auto& marked = latency["few_samples"];
+    CHECK(std::find(marked.begin(), marked.end(), "p99") != marked.end());
+    CHECK(std::find(marked.begin(), marked.end(), "p999") != marked.end());
+    CHECK(std::find(marked.begin(), marked.end(), "p50") == marked.end());
+    const Output table = run_s2sim("run " + scenario("mm1.toml") + " --duration 200s --warmup 0s");
+    CHECK(table.text.find("~") != std::string::npos);
+    CHECK(table.text.find("a rough figure") != std::string::npos);
+    // A long run has enough samples for every percentile: no mark.
+    const auto many = run_json("mm1.toml", "--duration 100000s");
+    CHECK_FALSE(many["requests"]["jobs/serve"]["latency_s"].contains("few_samples"));
 }
