@@ -76,8 +76,14 @@ void System::apply_fault(std::uint32_t e, bool revert) {
             restore_links(event.links);
             break;
         case FaultAction::slow:
-            // The builder refuses slow links: FlowNetwork has no way to change a capacity.
-            throw Error("event on '" + event.target + "': slowing a link is not supported");
+            // Bandwidth divided by the factor in both directions; reverting restores it.
+            for (const LinkId link : event.links) {
+                const double divisor = revert ? 1.0 : event.factor;
+                network_->set_link_capacity(
+                    link, base_capacity_[Topology::directed_link(link, Direction::a_to_b)] / divisor,
+                    base_capacity_[Topology::directed_link(link, Direction::b_to_a)] / divisor);
+            }
+            break;
     }
 }
 

@@ -28,7 +28,12 @@ std::uint32_t draw(const std::vector<double>& cdf, double u) {
 }  // namespace
 
 System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), sim_(queue) {
-    if (model_.topology) network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
+    if (model_.topology) {
+        network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
+        for (DirectedLinkId d = 0; d < model_.topology->directed_link_count(); ++d) {
+            base_capacity_.push_back(model_.topology->capacity(d));
+        }
+    }
     hosts_.reserve(model_.hosts.size());
     for (const HostModel& h : model_.hosts) {
         Host host;

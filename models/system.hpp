@@ -305,6 +305,7 @@ private:
     SystemModel model_;
     Simulation sim_;
     std::unique_ptr<FlowNetwork> network_;
+    std::vector<double> base_capacity_;  ///< per directed link, as built: `slow` divides it, reverting restores it
     std::vector<Host> hosts_;
     std::vector<Service> services_;
     std::vector<Workload> workloads_;

@@ -293,11 +293,6 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         if (e.target_kind == TargetKind::server) {
             event.host = static_cast<std::uint32_t>(e.target);
         } else {
-            if (e.action == EventAction::slow) {
-                throw ConfigError(e.target_pos, "cannot slow '" + e.target_text +
-                                                    "': only servers can be slowed (the network model cannot change "
-                                                    "a link's bandwidth during a run); fail the link instead");
-            }
             if (e.target_kind == TargetKind::link) {
                 for (const int l : e.links) event.links.push_back(static_cast<std::uint32_t>(l));
             } else if (model.topology) {

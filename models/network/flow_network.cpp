@@ -421,6 +421,24 @@ void FlowNetwork::fail_link(LinkId link) {
 
 void FlowNetwork::restore_link(LinkId link) { topology_.set_link_up(link, true); }
 
+void FlowNetwork::set_link_capacity(LinkId link, double a_to_b, double b_to_a) {
+    sync_links();
+    const Time now = sim_.now();
+    seeds_.clear();
+    for (const Direction dir : {Direction::a_to_b, Direction::b_to_a}) {
+        const DirectedLinkId d = Topology::directed_link(link, dir);
+        LinkState& l = links_[d];
+        settle(l, now);
+        const Time since = std::max(l.capacity_since, stats_start_);
+        l.capacity_seconds += topology_.capacity(d) * seconds_between(since, now);
+        l.capacity_since = now;
+        topology_.set_capacity(d, dir == Direction::a_to_b ? a_to_b : b_to_a);
+        if (!l.flows.empty()) seeds_.push_back(d);
+    }
+    reallocate();
+    schedule_completion();
+}
+
 const FlowNetwork::Flow& FlowNetwork::checked(FlowId id) const {
     if (!in_flight(id)) {
         throw Error(fmt::format("network: message {}.{} is no longer in flight", id.index, id.generation));
@@ -461,9 +479,10 @@ LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
     const LinkState& l = links_[d];
     const Time now = sim_.now();
     s.bytes = l.bytes + (now > l.last ? l.rate_sum * seconds_between(l.last, now) : 0.0);
-    const double span = seconds_between(stats_start_, now);
     const double capacity = topology_.capacity(d);
-    if (span > 0.0 && !std::isinf(capacity)) s.utilization = std::min(1.0, s.bytes / (capacity * span));
+    const Time since = std::max(l.capacity_since, stats_start_);
+    const double offered = l.capacity_seconds + capacity * seconds_between(since, now);
+    if (offered > 0.0 && !std::isinf(offered)) s.utilization = std::min(1.0, s.bytes / offered);
     return s;
 }
 
@@ -474,6 +493,8 @@ void FlowNetwork::reset_stats() {
         settle(l, now);
         l.bytes = 0.0;
         l.last = now;
+        l.capacity_seconds = 0.0;
+        l.capacity_since = now;
     }
     stats_start_ = now;
 }

@@ -77,6 +77,9 @@ public:
     void fail_link(LinkId link);
     /// Brings a link back into routing. Messages already in flight keep their routes.
     void restore_link(LinkId link);
+    /// Changes a link's capacity in both directions (bytes per second, > 0) during a run,
+    /// e.g. a `slow` event: messages crossing it get new max-min rates at once.
+    void set_link_capacity(LinkId link, double a_to_b, double b_to_a);
 
     // ---- one message ---------------------------------------------------------
 
@@ -138,6 +141,10 @@ private:
         double rate_sum = 0.0;
         double bytes = 0.0;  // carried since stats_start_, up to `last`
         Time last;
+        // Capacity-seconds offered before the last capacity change (since stats_start_),
+        // so utilisation stays bytes / capacity offered when a `slow` event changes it.
+        double capacity_seconds = 0.0;
+        Time capacity_since;
         // scratch for progressive filling
         double cap_left = 0.0;
         std::uint32_t unfrozen = 0;

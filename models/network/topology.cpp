@@ -231,6 +231,14 @@ std::string Topology::directed_link_name(DirectedLinkId d) const {
     return nodes_[source(d)].name + "->" + nodes_[target(d)].name;
 }
 
+void Topology::set_capacity(DirectedLinkId d, double bytes_per_s) {
+    if (!(bytes_per_s > 0.0)) {
+        throw Error(fmt::format("link '{}': capacity must be positive, got {}", directed_link_name(d), bytes_per_s));
+    }
+    links_.at(link_of(d)).capacity[d & 1U] = bytes_per_s;
+    invalidate_routes();
+}
+
 void Topology::set_link_up(LinkId link, bool up) {
     auto& l = links_.at(link);
     if (l.up == up) return;

@@ -131,6 +131,10 @@ public:
     }
     /// Capacity of one direction, bytes per second.
     [[nodiscard]] double capacity(DirectedLinkId d) const { return links_[link_of(d)].capacity[d & 1U]; }
+    /// Changes the capacity of one direction (> 0, bytes per second), e.g. a `slow`
+    /// event. Routes do not depend on it, but their cached bottlenecks do: the cache
+    /// is cleared. FlowNetwork::set_link_capacity is the way to do it during a run.
+    void set_capacity(DirectedLinkId d, double bytes_per_s);
     /// One-way latency of a link, seconds (as given to add_link).
     [[nodiscard]] double latency(LinkId link) const { return links_.at(link).latency_s; }
     /// One-way latency of a link rounded to whole nanoseconds, as routes use it.
