@@ -1,9 +1,10 @@
-// Every broken scenario under tests/bad_inputs/ is refused by `s2sim check` and
+// Every broken scenario (and trace, under traces/) in tests/bad_inputs/ is refused by `s2sim check` and
 // `s2sim run` with exit code 2 and `file:line:col: error: ...` at the offending
 // value (expected.tsv says where and what), and `run` leaves no output behind.
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -49,14 +50,17 @@ TEST_CASE("bad inputs: each broken scenario is an error at its line and column",
     REQUIRE(all.size() >= 40);
     // Every file in the folder has an expectation, so none is silently skipped.
     std::size_t files = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) files += entry.path().extension() != ".tsv";
+    for (const auto& entry : fs::directory_iterator(dir)) files += entry.path().extension() == ".toml";
     CHECK(files == all.size());
 
     const fs::path out = fs::temp_directory_path() / ("s2sim-bad-inputs-" + std::to_string(::getpid()));
     fs::create_directories(out);
     for (const auto& e : all) {
         const std::string path = (dir / e.file).string();
-        const std::string expected_prefix = path + ":" + e.position + ": error: ";
+        // "line:col" points into the scenario; "traces/x.csv:line:col" into another file.
+        const bool other_file = std::count(e.position.begin(), e.position.end(), ':') == 2;
+        const std::string expected_prefix =
+            (other_file ? (dir / e.position).string() : path + ":" + e.position) + ": error: ";
         INFO(e.file);
         const Output check = run_s2sim("check " + path);
         INFO(check.text);
