@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache keys on paths relative to the project, so every clone shares the cache.
-export CCACHE_BASEDIR="$PWD"
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 apt_packages=(g++ cmake ninja-build ccache pkg-config git
   libboost-graph-dev libboost-math-dev libeigen3-dev libtomlplusplus-dev catch2

@@ -7,7 +7,7 @@
 #  3. the Python tests (pytest) and the notebooks, executed headless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CCACHE_BASEDIR="$PWD"
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 bash scripts/setup.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 900
