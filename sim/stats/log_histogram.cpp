@@ -1,6 +1,7 @@
 #include "sim/stats/log_histogram.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -67,7 +68,21 @@ void LogHistogram::merge(const LogHistogram& other) {
 }
 
 void LogHistogram::reset() {
-    std::fill(counts_.begin(), counts_.end(), 0);
+    // Recorded values lie in [min_, max_] and the bucket index grows with the value,
+    // so only the counters between their buckets can be non-zero: clearing just those
+    // keeps a reset per time-series window cheap.
+    if (count_ > 0 && !counts_.empty()) {
+        const auto index = [](double v) {
+            const auto bits = std::bit_cast<std::uint64_t>(v);
+            const int exponent = static_cast<int>(bits >> 52) - 1023;
+            if (exponent < min_exponent) return std::size_t{0};
+            if (exponent >= max_exponent) return bucket_count() - 1;
+            return (static_cast<std::size_t>(exponent - min_exponent) << sub_bits) |
+                   (static_cast<std::size_t>(bits >> (52 - sub_bits)) & ((std::size_t{1} << sub_bits) - 1));
+        };
+        std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(index(min_)),
+                  counts_.begin() + static_cast<std::ptrdiff_t>(index(max_)) + 1, 0);
+    }
     underflow_ = overflow_ = count_ = 0;
     sum_ = 0.0;
     min_ = std::numeric_limits<double>::infinity();

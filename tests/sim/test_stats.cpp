@@ -262,3 +262,20 @@ TEST_CASE("confidence: ci95 half-width of replications", "[sim][stats][theory]")
     CHECK(s2sim::stats::ci_half_width(five, 0.99) ==
           Approx(4.6040949 * std::sqrt(2.5 / 5)).epsilon(1e-7));
 }
+
+TEST_CASE("log histogram: reset clears every counter it used", "[sim][stats]") {
+    // reset() clears only the buckets between min and max: after a reset, a histogram
+    // must answer exactly like a new one, whatever was recorded before.
+    s2sim::stats::LogHistogram reused;
+    for (const double v : {1e-9, 3e-6, 0.002, 0.5, 7.0, 1e5, 1e9}) reused.record(v);
+    reused.reset();
+    CHECK(reused.count() == 0);
+    s2sim::stats::LogHistogram fresh;
+    for (int i = 1; i <= 1000; ++i) {
+        const double v = 1e-7 * i * i;
+        reused.record(v);
+        fresh.record(v);
+    }
+    for (const double q : {0.0, 0.01, 0.5, 0.9, 0.99, 0.999, 1.0}) CHECK(reused.quantile(q) == fresh.quantile(q));
+    CHECK(reused.mean() == fresh.mean());
+}
