@@ -102,26 +102,12 @@ Difference paired(const std::vector<double>& design, const std::vector<double>& 
 
 }  // namespace
 
-std::pair<std::string, std::vector<std::string>> parse_variant(std::string_view text) {
-    const auto colon = text.find(':');
-    if (colon == std::string_view::npos || trim(text.substr(0, colon)).empty()) {
-        throw Error("variant '" + std::string(text) + "' has no name: write 'name: key=value, key=value'");
-    }
-    std::string name = trim(text.substr(0, colon));
-    std::vector<std::string> sets;
+std::vector<std::string> split_top_level(std::string_view text) {
+    std::vector<std::string> items;
     std::string current;
     int depth = 0;
     char quote = 0;
-    const auto flush = [&] {
-        std::string item = trim(current);
-        current.clear();
-        if (item.empty()) return;
-        if (item.find('=') == std::string::npos) {
-            throw Error("variant '" + std::string(text) + "': '" + item + "' is not key=value");
-        }
-        sets.push_back(std::move(item));
-    };
-    for (const char c : text.substr(colon + 1)) {
+    for (const char c : text) {
         if (quote) {
             if (c == quote) quote = 0;
         } else if (c == '"' || c == '\'') {
@@ -131,12 +117,30 @@ std::pair<std::string, std::vector<std::string>> parse_variant(std::string_view 
         } else if (c == ']' || c == '}' || c == ')') {
             --depth;
         } else if (c == ',' && depth == 0) {
-            flush();
+            items.push_back(trim(current));
+            current.clear();
             continue;
         }
         current += c;
     }
-    flush();
+    items.push_back(trim(current));
+    return items;
+}
+
+std::pair<std::string, std::vector<std::string>> parse_variant(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || trim(text.substr(0, colon)).empty()) {
+        throw Error("variant '" + std::string(text) + "' has no name: write 'name: key=value, key=value'");
+    }
+    std::string name = trim(text.substr(0, colon));
+    std::vector<std::string> sets;
+    for (std::string& item : split_top_level(text.substr(colon + 1))) {
+        if (item.empty()) continue;
+        if (item.find('=') == std::string::npos) {
+            throw Error("variant '" + std::string(text) + "': '" + item + "' is not key=value");
+        }
+        sets.push_back(std::move(item));
+    }
     return {name, sets};
 }
 

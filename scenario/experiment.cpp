@@ -470,17 +470,10 @@ std::string pm(const Figure& f, double scale, int decimals) {
     return s;
 }
 
+}  // namespace
+
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : std::string(); }
 std::string csv_figure(const Figure& f) { return csv_number(f.value) + "," + csv_number(f.ci95); }
-
-std::string csv_quoted(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
-}  // namespace
 
 nlohmann::json to_json(const ExperimentResults& e) {
     nlohmann::json j;

@@ -196,6 +196,14 @@ struct Design {
     Spec spec;
 };
 
+/// Splits `text` at the commas outside quotes and brackets, trimming each item
+/// (empty items are kept: the caller decides). "a=1, b=[1,2]" -> {"a=1", "b=[1,2]"}.
+[[nodiscard]] std::vector<std::string> split_top_level(std::string_view text);
+
+/// CSV of a number ("" when not finite) and of a figure with its interval ("value,ci95").
+[[nodiscard]] std::string csv_number(double v);
+[[nodiscard]] std::string csv_figure(const Figure& f);
+
 /// Splits a `--variant` text "name: key=value, key=value" into its name and its
 /// `--set` overrides. Commas inside quotes, brackets, braces or parentheses do not split.
 /// Throws s2sim::Error quoting the text when there is no "name:" or an item has no '='.

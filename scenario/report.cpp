@@ -20,6 +20,13 @@ constexpr std::pair<const char*, double> percentiles[] = {
 
 }  // namespace
 
+std::string csv_quoted(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
 bool too_few_samples(std::uint64_t count, double q) {
     return static_cast<double>(count) * (1.0 - q) < min_samples_beyond_percentile;
 }
@@ -59,13 +66,6 @@ std::string csv_latency(const stats::LogHistogram& h) {
     return out + fmt::format(",{:.9g}", h.max());
 }
 
-/// CSV quoting for names (they may hold commas in principle).
-std::string quoted(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
@@ -221,22 +221,22 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     const std::string latency_header = "mean_s,p50_s,p90_s,p95_s,p99_s,p999_s,max_s";
     std::string requests = "request,count,throughput_per_s,errors,timeouts,retries,rejected," + latency_header + "\n";
     for (const auto& q : r.requests) {
-        requests += fmt::format("{},{},{:.9g},{},{},{},{},{}\n", quoted(q.name), q.count,
+        requests += fmt::format("{},{},{:.9g},{},{},{},{},{}\n", csv_quoted(q.name), q.count,
                                 r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0, q.errors,
                                 q.timeouts, q.retries, q.rejected, csv_latency(q.latency));
     }
     std::string ops = "op,count,errors,timeouts,retries,rejected," + latency_header + "\n";
     for (const auto& o : r.ops) {
-        ops += fmt::format("{},{},{},{},{},{},{}\n", quoted(o.name), o.count, o.errors, o.timeouts, o.retries,
+        ops += fmt::format("{},{},{},{},{},{},{}\n", csv_quoted(o.name), o.count, o.errors, o.timeouts, o.retries,
                            o.rejected, csv_latency(o.latency));
     }
     std::string servers = "server,utilization,mean_queue,max_queue,completed,rejected\n";
     for (const auto& s : r.servers) {
-        servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", quoted(s.name), s.utilization, s.mean_queue,
+        servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", csv_quoted(s.name), s.utilization, s.mean_queue,
                                s.max_queue, s.completed, s.rejected);
     }
     std::string links = "link,utilization,bytes\n";
-    for (const auto& l : r.links) links += fmt::format("{},{:.9g},{:.9g}\n", quoted(l.name), l.utilization, l.bytes);
+    for (const auto& l : r.links) links += fmt::format("{},{:.9g},{:.9g}\n", csv_quoted(l.name), l.utilization, l.bytes);
     const std::filesystem::path dir(folder);
     write_file_atomically((dir / "requests.csv").string(), requests);
     write_file_atomically((dir / "ops.csv").string(), ops);
@@ -252,7 +252,7 @@ void write_replication_csv(const models::RunResults& r, const std::string& folde
     std::string pairs = "replication,count,failed,lag_mean_s,lag_p50_s,lag_p90_s,lag_p95_s,lag_p99_s,lag_p999_s,"
                         "lag_max_s,mean_backlog,max_backlog\n";
     for (const auto& p : r.replication) {
-        pairs += fmt::format("{},{},{},{},{:.9g},{:.9g}\n", quoted(p.name), p.count, p.failed, csv_latency(p.lag),
+        pairs += fmt::format("{},{},{},{},{:.9g},{:.9g}\n", csv_quoted(p.name), p.count, p.failed, csv_latency(p.lag),
                              p.mean_backlog, p.max_backlog);
     }
     write_file_atomically((dir / "replication.csv").string(), pairs);
@@ -261,7 +261,7 @@ void write_replication_csv(const models::RunResults& r, const std::string& folde
     std::string series = "replication,start_s,length_s,backlog,lag_p99_s\n";
     for (const auto& p : ts.replication) {
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            series += fmt::format("{},{:.9g},{:.9g},{:.9g},{}\n", quoted(p.name), ts.start_s[i], ts.length_s[i],
+            series += fmt::format("{},{:.9g},{:.9g},{:.9g},{}\n", csv_quoted(p.name), ts.start_s[i], ts.length_s[i],
                                   p.backlog[i], std::isfinite(p.lag_p99_s[i]) ? fmt::format("{:.9g}", p.lag_p99_s[i])
                                                                               : std::string());
         }

@@ -30,6 +30,9 @@ inline constexpr double min_samples_beyond_percentile = 10;
 /// is ever left half-written. Throws s2sim::Error when the folder cannot be written.
 void write_csv(const models::RunResults& results, const std::string& folder);
 
+/// A CSV field: as it is, or quoted (with doubled quotes) when it holds a comma, a quote or a newline.
+[[nodiscard]] std::string csv_quoted(const std::string& s);
+
 /// Writes `text` to `path` through a temporary file and a rename.
 void write_file_atomically(const std::string& path, const std::string& text);
 

@@ -95,14 +95,6 @@ SweepResults run_grid(const std::vector<SweepParam>& params, const ExperimentOpt
     return out;
 }
 
-std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : std::string(); }
-std::string csv_figure(const Figure& f) { return csv_number(f.value) + "," + csv_number(f.ci95); }
-std::string csv_quoted(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 std::string ms(const Figure& f) {
     if (!std::isfinite(f.value)) return "-";
@@ -120,31 +112,10 @@ SweepParam parse_sweep_param(std::string_view text) {
     }
     SweepParam p;
     p.key = trim(text.substr(0, eq));
-    std::string current;
-    int depth = 0;
-    char quote = 0;
-    const auto flush = [&] {
-        std::string v = trim(current);
-        current.clear();
+    for (std::string& v : split_top_level(text.substr(eq + 1))) {
         if (v.empty()) throw Error("sweep parameter '" + std::string(text) + "' has an empty value");
         p.values.push_back(std::move(v));
-    };
-    for (const char c : text.substr(eq + 1)) {
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '[' || c == '{' || c == '(') {
-            ++depth;
-        } else if (c == ']' || c == '}' || c == ')') {
-            --depth;
-        } else if (c == ',' && depth == 0) {
-            flush();
-            continue;
-        }
-        current += c;
     }
-    flush();
     return p;
 }
 
