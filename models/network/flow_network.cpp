@@ -72,7 +72,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
     sync_links();
-    const bool routable = topology_.has_route(from, to);
+    const Route* route = topology_.find_route(from, to);
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.callback = std::move(on_done);
@@ -83,12 +83,11 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     flow.finish = Time::max();
     flow.seq = next_seq_++;
     flow.phase = Phase::latency;
-    flow.no_route = !routable;
+    flow.no_route = route == nullptr;
     Time delay;
-    if (routable) {
-        const Route& r = topology_.route(from, to);
-        flow.links.assign(r.links.begin(), r.links.end());
-        delay = r.latency;
+    if (route != nullptr) {
+        flow.links.assign(route->links.begin(), route->links.end());
+        delay = route->latency;
     }
     flow.slots.resize(flow.links.size());
     flow.latency_event = sim_.schedule_in(delay, [this, f] { on_latency_done(f); });

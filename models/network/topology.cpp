@@ -301,17 +301,19 @@ const std::vector<DirectedLinkId>& Topology::tree_from(NodeId from) {
 }
 
 const Route& Topology::route(NodeId from, NodeId to) {
-    check_node(from);
-    check_node(to);
+    if (const Route* r = find_route(from, to)) return *r;
+    throw Error(fmt::format("no route from '{}' to '{}'", nodes_[from].name, nodes_[to].name));
+}
+
+const Route* Topology::find_route(NodeId from, NodeId to) {
+    if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
     const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32U) | to;
-    if (auto it = impl_->routes.find(key); it != impl_->routes.end()) return it->second;
+    if (auto it = impl_->routes.find(key); it != impl_->routes.end()) return &it->second;
 
     Route r;
     if (from != to) {
         const auto& tree = tree_from(from);
-        if (tree[to] == none) {
-            throw Error(fmt::format("no route from '{}' to '{}'", nodes_[from].name, nodes_[to].name));
-        }
+        if (tree[to] == none) return nullptr;
         for (NodeId v = to; v != from;) {
             const DirectedLinkId d = tree[v];
             r.links.push_back(d);
@@ -324,13 +326,7 @@ const Route& Topology::route(NodeId from, NodeId to) {
         }
         r.latency_s = r.latency.seconds();
     }
-    return impl_->routes.emplace(key, std::move(r)).first->second;
-}
-
-bool Topology::has_route(NodeId from, NodeId to) {
-    check_node(from);
-    check_node(to);
-    return from == to || tree_from(from)[to] != none;
+    return &impl_->routes.emplace(key, std::move(r)).first->second;
 }
 
 std::string Topology::to_dot() const {

@@ -158,8 +158,12 @@ public:
     /// set_link_up). A node to itself is an empty route with zero latency.
     /// Throws s2sim::Error "no route from 'a' to 'b'" when none exists.
     [[nodiscard]] const Route& route(NodeId from, NodeId to);
+    /// The route as route() gives it, or nullptr when there is none: one cache
+    /// lookup for callers that send a message per call (FlowNetwork::send).
+    /// Throws s2sim::Error on an unknown node.
+    [[nodiscard]] const Route* find_route(NodeId from, NodeId to);
     /// True when route(from, to) would succeed.
-    [[nodiscard]] bool has_route(NodeId from, NodeId to);
+    [[nodiscard]] bool has_route(NodeId from, NodeId to) { return find_route(from, to) != nullptr; }
     /// Number of sources whose shortest-path tree is cached (for tests and benchmarks).
     [[nodiscard]] std::size_t cached_sources() const;
 

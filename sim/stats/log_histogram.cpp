@@ -40,7 +40,13 @@ double LogHistogram::quantile(double q) const {
     std::uint64_t seen = underflow_;
     if (seen >= rank) return min_;
     constexpr std::size_t subs = std::size_t{1} << sub_bits;
-    for (std::size_t i = 0; i < counts_.size(); ++i) {
+    // Every bucket below the one holding min() is empty: start there rather than
+    // scanning the thousands of buckets below typical latencies.
+    std::size_t first = 0;
+    if (const int min_exp = static_cast<int>(std::bit_cast<std::uint64_t>(min_) >> 52) - 1023; min_exp > min_exponent) {
+        first = std::min(counts_.size(), static_cast<std::size_t>(min_exp - min_exponent) << sub_bits);
+    }
+    for (std::size_t i = first; i < counts_.size(); ++i) {
         seen += counts_[i];
         if (seen >= rank) {
             const int exponent = static_cast<int>(i >> sub_bits) + min_exponent;
