@@ -119,6 +119,10 @@ struct Topology::Impl {
     std::size_t cached = 0;
     // Routes handed out, keyed by (from << 32 | to). Node-based, so references stay valid.
     std::unordered_map<std::uint64_t, Route> routes;
+    // Per source, the routes handed out by destination (nullptr = not yet), allocated
+    // with the source's tree: FlowNetwork asks for a route per message, and a direct
+    // index avoids the hash lookup's cache misses (a tenth of a shop's run time).
+    std::vector<std::vector<const Route*>> by_source;
     std::vector<Label> labels;  // scratch for Dijkstra
 };
 
@@ -161,6 +165,10 @@ void Topology::invalidate_routes() {
         tree.clear();
         tree.shrink_to_fit();
     }
+    for (auto& row : impl_->by_source) {
+        row.clear();
+        row.shrink_to_fit();
+    }
     impl_->cached = 0;
     impl_->routes.clear();
 }
@@ -173,6 +181,7 @@ NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
     nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
     impl_->graph_stale = true;
     impl_->trees.emplace_back();
+    impl_->by_source.emplace_back();
     invalidate_routes();
     return id;
 }
@@ -307,6 +316,8 @@ const Route& Topology::route(NodeId from, NodeId to) {
 
 const Route* Topology::find_route(NodeId from, NodeId to) {
     if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
+    auto& row = impl_->by_source[from];
+    if (!row.empty() && row[to] != nullptr) return row[to];
     const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32U) | to;
     if (auto it = impl_->routes.find(key); it != impl_->routes.end()) return &it->second;
 
@@ -326,7 +337,10 @@ const Route* Topology::find_route(NodeId from, NodeId to) {
         }
         r.latency_s = r.latency.seconds();
     }
-    return &impl_->routes.emplace(key, std::move(r)).first->second;
+    const Route* found = &impl_->routes.emplace(key, std::move(r)).first->second;
+    if (row.empty()) row.assign(nodes_.size(), nullptr);
+    row[to] = found;
+    return found;
 }
 
 std::string Topology::to_dot() const {
