@@ -377,27 +377,62 @@ bool meets_precision(const ExperimentResults& results, double precision) {
     return true;
 }
 
-ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& options) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::uint64_t master = options.seed.value_or(spec.run.seed);
-    int n = options.replications > 0 ? options.replications : spec.run.replications;
-    if (n < 1) throw Error(fmt::format("replications must be at least 1, got {}", n));
+ExperimentPlan plan_experiment(const Spec& spec, const ExperimentOptions& options) {
+    ExperimentPlan plan;
+    plan.seed = options.seed.value_or(spec.run.seed);
+    plan.replications = options.replications > 0 ? options.replications : spec.run.replications;
+    if (plan.replications < 1) throw Error(fmt::format("replications must be at least 1, got {}", plan.replications));
     if (options.precision) {
         if (!(*options.precision > 0)) throw Error(fmt::format("precision must be positive, got {}", *options.precision));
         if (options.max_replications < 2) {
             throw Error(fmt::format("max_replications must be at least 2, got {}", options.max_replications));
         }
         // A confidence interval needs a few replications before its width means anything.
-        n = std::min(std::max(n, 3), options.max_replications);
+        plan.replications = std::min(std::max(plan.replications, 3), options.max_replications);
     }
-    const bool automatic = spec.run.warmup_auto;
-    const double warmup = automatic ? choose_warmup(spec, master, options.jobs) : spec.run.warmup;
+    plan.warmup_auto = spec.run.warmup_auto;
+    plan.warmup_s = spec.run.warmup;
+    return plan;
+}
+
+int replications_wanted(const ExperimentResults& pooled, const ExperimentOptions& options) {
+    const int n = pooled.replications;
+    if (!options.precision || meets_precision(pooled, *options.precision) || n >= options.max_replications) return n;
+    // The half-width shrinks as 1/sqrt(n): aim for the replications the worst figure
+    // needs, at least one more. Depends only on results, never on jobs.
+    double ratio = 1;
+    for (const auto& c : pooled.requests) {
+        if (c.latency.count() == 0) continue;
+        for (const Figure* f : {&c.mean, &c.p99}) {
+            const double r = f->ci95 / (*options.precision * std::abs(f->value));
+            if (std::isfinite(r)) ratio = std::max(ratio, r);
+        }
+    }
+    const int wanted = static_cast<int>(std::ceil(static_cast<double>(n) * ratio * ratio));
+    return std::min(options.max_replications, std::max(n + 1, wanted));
+}
+
+ExperimentResults pool_experiment(const std::vector<models::RunResults>& runs, const ExperimentPlan& plan,
+                                  std::optional<double> precision) {
+    ExperimentResults e = pool(runs);
+    e.seed = plan.seed;
+    e.warmup_s = plan.warmup_s;
+    e.warmup_auto = plan.warmup_auto;
+    e.precision = precision;
+    if (precision) e.precision_reached = meets_precision(e, *precision);
+    return e;
+}
+
+ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& options) {
+    const auto start = std::chrono::steady_clock::now();
+    ExperimentPlan plan = plan_experiment(spec, options);
+    if (plan.warmup_auto) plan.warmup_s = choose_warmup(spec, plan.seed, options.jobs);
 
     std::vector<models::RunResults> runs;
     bool interrupted = false;
-    for (;;) {
+    for (int n = plan.replications;;) {
         const int have = static_cast<int>(runs.size());
-        auto more = run_replications(spec, master, have, n, options.jobs, warmup, options.progress);
+        auto more = run_replications(spec, plan.seed, have, n, options.jobs, plan.warmup_s, options.progress);
         const bool complete = static_cast<int>(more.size()) == n - have;
         for (auto& r : more) runs.push_back(std::move(r));
         if (!complete) {
@@ -405,28 +440,12 @@ ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& opti
             break;
         }
         if (!options.precision) break;
-        const ExperimentResults pooled = pool(runs);
-        if (meets_precision(pooled, *options.precision) || n >= options.max_replications) break;
-        // The half-width shrinks as 1/sqrt(n): aim for the replications the worst figure
-        // needs, at least one more. Depends only on results, never on jobs.
-        double ratio = 1;
-        for (const auto& c : pooled.requests) {
-            if (c.latency.count() == 0) continue;
-            for (const Figure* f : {&c.mean, &c.p99}) {
-                const double r = f->ci95 / (*options.precision * std::abs(f->value));
-                if (std::isfinite(r)) ratio = std::max(ratio, r);
-            }
-        }
-        const int wanted = static_cast<int>(std::ceil(static_cast<double>(n) * ratio * ratio));
-        n = std::min(options.max_replications, std::max(n + 1, wanted));
+        const int wanted = replications_wanted(pool(runs), options);
+        if (wanted <= n) break;
+        n = wanted;
     }
-    ExperimentResults e = pool(runs);
-    e.seed = master;
+    ExperimentResults e = pool_experiment(runs, plan, options.precision);
     e.scenario = spec.run.name;
-    e.warmup_s = warmup;
-    e.warmup_auto = automatic;
-    e.precision = options.precision;
-    if (options.precision) e.precision_reached = meets_precision(e, *options.precision);
     if (interrupted && e.stopped_early.empty()) e.stopped_early = "interrupted";
     e.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return e;

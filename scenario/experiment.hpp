@@ -135,6 +135,31 @@ struct ExperimentResults {
 /// handy for runs made elsewhere. `runs` is borrowed and copied into the result.
 [[nodiscard]] ExperimentResults pool(const std::vector<models::RunResults>& runs);
 
+/// How run_experiment starts, for experiments whose replications run elsewhere (one task
+/// each on a Dask cluster, see python/s2sim/experiments.py) and must match a local run.
+struct ExperimentPlan {
+    std::uint64_t seed = 0;     ///< master seed: options.seed, else the Spec's
+    int replications = 0;       ///< replications of the first round (at least 3 with a precision)
+    bool warmup_auto = false;   ///< warmup = "auto": warmup_s is for choose_warmup(spec, seed) to give
+    double warmup_s = 0;        ///< the Spec's warm-up, seconds
+};
+
+/// The plan run_experiment(spec, options) follows. Throws s2sim::Error for bad options
+/// (replications < 1, precision <= 0, max_replications < 2) as run_experiment does.
+[[nodiscard]] ExperimentPlan plan_experiment(const Spec& spec, const ExperimentOptions& options);
+
+/// With options.precision, how many replications in all the experiment needs after the
+/// runs pooled in `pooled`: pooled.replications when every class meets the target or
+/// options.max_replications is reached, else more (as many as the widest interval needs
+/// if it shrinks as 1/sqrt(n), at least one more). Without precision: pooled.replications.
+[[nodiscard]] int replications_wanted(const ExperimentResults& pooled, const ExperimentOptions& options);
+
+/// What run_experiment returns for `runs`, replications 0..n-1 of `plan` in order:
+/// pool(runs) with the plan's master seed and warm-up, and the `precision` target with
+/// whether it was reached. wall_s is the caller's to set.
+[[nodiscard]] ExperimentResults pool_experiment(const std::vector<models::RunResults>& runs,
+                                                const ExperimentPlan& plan, std::optional<double> precision);
+
 /// Runs replications [first, last) of `spec` (index i with replication_seed(master, i))
 /// on up to `jobs` threads (0 = all cores), each building its own System, and returns
 /// them in index order. `warmup_s` replaces the Spec's warm-up when set. `progress` as in

@@ -1,9 +1,11 @@
-"""Comparisons and sweeps, locally or on a Dask cluster, returned as DataFrames."""
+"""Comparisons and sweeps, locally or on a Dask cluster, returned as DataFrames; the
+replications of one run on a Dask cluster (``Scenario.run(..., client=)``)."""
 
 from __future__ import annotations
 
 import itertools
 import json as _json
+import time
 from collections.abc import Mapping
 
 import pandas as pd
@@ -104,3 +106,52 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
             df.insert(i, k, [point[i]] * len(df))
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def _choose_warmup(text: str, filename: str, base_dir: str, overrides: list[str], master_seed: int,
+                   jobs: int) -> float:
+    """The warm-up of warmup = "auto", as one Dask task (its pilot runs on ``jobs`` threads)."""
+    return _core.choose_warmup(text, filename, overrides, base_dir, master_seed, jobs)
+
+
+def _run_replication(text: str, filename: str, base_dir: str, overrides: list[str], master_seed: int,
+                     index: int, warmup_s: float) -> bytes:
+    """One replication, as a Dask task: the scenario travels as TOML text, the results come
+    back losslessly encoded (histograms included) for pooling on the client."""
+    return _core.run_replication(text, filename, overrides, base_dir, master_seed, index, warmup_s)
+
+
+def run_on_client(scenario: Scenario, client, seed: int | None, replications: int | None, jobs: int | None,
+                  precision: float | None, max_replications: int) -> Results:
+    """``scenario.run(...)`` with its replications spread over a Dask ``client``'s workers, one
+    task each; the Results equal a local run's with the same arguments (see Scenario.run)."""
+    start = time.monotonic()
+    text, filename, base_dir, overrides = scenario.text, scenario.filename, scenario.base_dir, scenario.overrides
+    master, wanted, warmup_auto, warmup_s = _core.plan_run(
+        text, filename, overrides, base_dir, seed=seed, replications=replications or 0, precision=precision,
+        max_replications=max_replications)
+    if warmup_auto:
+        warmup_s = _gather(client, [client.submit(_choose_warmup, text, filename, base_dir, overrides, master,
+                                                  jobs or 1, pure=False)])[0]
+    runs = []
+    # Rounds as in the local run: with a precision target, each round adds the replications
+    # the widest interval still needs, until it is met or max_replications is reached.
+    while len(runs) < wanted:
+        runs += _gather(client, [client.submit(_run_replication, text, filename, base_dir, overrides, master, i,
+                                               warmup_s, pure=False)
+                                 for i in range(len(runs), wanted)])
+        if precision is not None:
+            wanted = _core.replications_wanted(runs, precision=precision, max_replications=max_replications)
+    json_bytes, run_json, quantiles = _core.pool_runs(
+        runs, seed=master, warmup_s=warmup_s, warmup_auto=warmup_auto, precision=precision,
+        wall_s=time.monotonic() - start, quantiles=QUANTILE_GRID)
+    return Results.from_core(json_bytes, run_json, quantiles)
+
+
+def _gather(client, futures: list) -> list:
+    """The futures' results in order; on an error or Ctrl-C the other tasks are cancelled."""
+    try:
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise

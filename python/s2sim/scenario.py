@@ -179,18 +179,32 @@ class Scenario:
         return _core.check(self._text, self._filename, self._overrides, self._base_dir)
 
     def run(self, seed: int | None = None, replications: int | None = None, jobs: int | None = None,
-            precision: float | None = None, max_replications: int = 50):
+            precision: float | None = None, max_replications: int = 50, client=None):
         """Runs the scenario and returns its Results.
 
         ``seed``: master seed (default: the file's). ``replications``: independent runs
         (default: the file's), pooled with 95% confidence intervals; replication 0 uses the
         master seed, so one replication equals ``s2sim run --seed``. ``jobs``: threads
         (default: all cores); results do not depend on it. ``precision``: add replications
-        until every class's mean and p99 are known within this relative half-width.
-        The C++ core runs with the GIL released; Ctrl-C (or a Jupyter interrupt) stops it
-        between replications."""
+        until every class's mean and p99 are known within this relative half-width, up to
+        ``max_replications``. The C++ core runs with the GIL released; Ctrl-C (or a Jupyter
+        interrupt) stops it between replications.
+
+        ``client``: a ``dask.distributed.Client``; each replication then runs as a task on
+        the cluster (the scenario travels as TOML text plus its edits, the results come back
+        losslessly, histograms included) and they are pooled here, so the Results are
+        identical to a local run with the same arguments, quantiles included. ``warmup =
+        "auto"`` runs its pilot as one task first (on ``jobs`` threads, default 1); with
+        ``precision`` the replications run in rounds until the target is met. Files the
+        scenario names must be readable at the same path on the workers; Ctrl-C cancels the
+        tasks (no partial results)."""
         from .results import QUANTILE_GRID, Results
 
+        if client is not None:
+            from .experiments import run_on_client
+
+            return run_on_client(self, client, seed=seed, replications=replications, jobs=jobs,
+                                 precision=precision, max_replications=max_replications)
         json_bytes, runs, quantiles = _core.run(
             self._text, self._filename, self._overrides, self._base_dir, seed=seed,
             replications=replications or 0, jobs=jobs or 0, precision=precision,

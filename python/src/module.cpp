@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     s2sim::python::register_scenario(m);
     s2sim::python::register_run(m);
     s2sim::python::register_experiment(m);
+    s2sim::python::register_distributed(m);
 }

@@ -15,5 +15,8 @@ void register_scenario(py::module_& m);
 void register_run(py::module_& m);
 /// Replications, comparisons and sweeps (scenario/experiment.hpp), when present.
 void register_experiment(py::module_& m);
+/// The pieces of `run` whose replications run on a cluster (Dask): the plan, the warm-up,
+/// one replication encoded losslessly, and the pooling of the encoded runs.
+void register_distributed(py::module_& m);
 
 }  // namespace s2sim::python

@@ -51,3 +51,46 @@ def test_a_dask_sweep_equals_a_local_one(small, dask_client):
     servers_local = s2sim.sweep(small, params, seed=4, replications=2, table="servers")
     servers_remote = s2sim.sweep(small, params, seed=4, replications=2, table="servers", client=dask_client)
     pd.testing.assert_frame_equal(servers_local, servers_remote)
+
+
+def _assert_same_results(local, remote):
+    """Equal JSON (but wall-clock times), DataFrames and pooled latency quantiles."""
+    assert remote.figures() == local.figures()
+    for table in ("requests", "ops", "servers", "links", "replication", "timeseries", "runs"):
+        pd.testing.assert_frame_equal(getattr(local, table), getattr(remote, table), obj=table)
+    pd.testing.assert_frame_equal(local.quantiles(), remote.quantiles())
+
+
+def test_a_dask_run_equals_a_local_one(small, dask_client):
+    local = small.run(seed=4, replications=3)
+    remote = small.run(seed=4, replications=3, client=dask_client)
+    assert remote.replications == 3
+    assert list(remote.runs.drop_duplicates("replication")["seed"]) == \
+        [4] + [s2sim._core.replication_seed(4, i) for i in (1, 2)]
+    _assert_same_results(local, remote)
+    # the p99 of the merged histograms of the three replications
+    p99 = remote.quantile(0.99, "users/home")
+    assert p99 == local.quantile(0.99, "users/home")
+    assert p99 == remote.requests.loc["users/home", "p99_s"]
+    # one replication (the file's default): the plain run's JSON
+    _assert_same_results(small.run(seed=4), small.run(seed=4, client=dask_client))
+
+
+def test_a_dask_run_chooses_the_warmup_and_meets_a_precision_like_a_local_one(small, dask_client):
+    auto = small.edited({"scenario.warmup": "auto"})
+    local = auto.run(precision=0.05, max_replications=12)
+    remote = auto.run(precision=0.05, max_replications=12, client=dask_client)
+    assert remote.seed == 3  # the file's
+    assert remote.json["warmup"] == "auto (MSER)"
+    assert remote.json["warmup_s"] == local.json["warmup_s"]
+    assert remote.json["precision"] == local.json["precision"] == {"target": 0.05, "reached": True}
+    assert 3 < remote.replications < 12  # a second round was needed, and enough
+    _assert_same_results(local, remote)
+
+
+def test_a_dask_run_reports_bad_values_like_a_local_one(small, dask_client):
+    with pytest.raises(s2sim.Error, match="precision must be positive"):
+        small.run(precision=-1, client=dask_client)
+    bad = small.edited({"server.web.cores": 0})
+    with pytest.raises(s2sim.ConfigError):
+        bad.run(client=dask_client)

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "scenario/loader.hpp"
+#include "scenario/run_results_io.hpp"
 #include "sim/error.hpp"
 
 using namespace s2sim;
@@ -137,6 +138,45 @@ TEST_CASE("experiment: --precision adds replications until the target is met", "
     const auto t = sc::run_experiment(spec, tight);
     CHECK(t.replications == 4);
     CHECK_FALSE(t.precision_reached);
+}
+
+TEST_CASE("experiment: replications run one by one elsewhere and pooled equal run_experiment", "[scenario]") {
+    // What a Dask cluster does (python/s2sim/experiments.py): plan, choose the warm-up as
+    // one task, run each replication on its own, encoded for the trip back, in rounds
+    // until the precision is met, then pool. Warm-up, rounds and figures must all match.
+    sc::Spec spec = mg1("exp(500ms)", "1/s", "2000s");
+    spec.run.warmup_auto = true;
+    sc::ExperimentOptions o;
+    o.seed = 5;
+    o.precision = 0.1;
+    o.max_replications = 30;
+    const auto local = sc::run_experiment(spec, o);
+
+    sc::ExperimentPlan plan = sc::plan_experiment(spec, o);
+    CHECK(plan.seed == 5);
+    CHECK(plan.replications == 3);
+    REQUIRE(plan.warmup_auto);
+    plan.warmup_s = sc::choose_warmup(spec, plan.seed, 1);
+    std::vector<models::RunResults> runs;
+    int rounds = 0;
+    for (int n = plan.replications; static_cast<int>(runs.size()) < n; ++rounds) {
+        for (int i = static_cast<int>(runs.size()); i < n; ++i) {
+            const auto one = sc::run_replications(spec, plan.seed, i, i + 1, 1, plan.warmup_s);
+            runs.push_back(sc::decode_run_results(sc::encode_run_results(one.at(0))));
+        }
+        n = sc::replications_wanted(sc::pool(runs), o);
+    }
+    const auto remote = sc::pool_experiment(runs, plan, o.precision);
+    CHECK(rounds >= 2);  // the target asked for more than the first round
+    CHECK(remote.replications == local.replications);
+    CHECK(remote.precision_reached);
+    auto a = sc::to_json(local);
+    auto b = sc::to_json(remote);
+    for (auto* j : {&a, &b}) {
+        j->erase("wall_s");
+        for (auto& run : (*j)["runs"]) run.erase("wall_s");
+    }
+    CHECK(a == b);
 }
 
 TEST_CASE("experiment: MSER cuts a transient and keeps a stationary series", "[scenario]") {

@@ -1,0 +1,261 @@
+#include "scenario/run_results_io.hpp"
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/error.hpp"
+#include "sim/stats/log_histogram.hpp"
+
+namespace s2sim::scenario {
+namespace {
+
+using nlohmann::json;
+
+// Why CBOR through nlohmann-json rather than a hand-made binary layout: the library is
+// already here, the encoding names its fields (a mismatch reads as a clear error, not as
+// shifted bytes), CBOR keeps doubles exact including NaN and infinities, and the bytes
+// are compact (histograms stored sparsely: about 20 KB for a short run with time series).
+constexpr const char* format_name = "s2sim run results";
+constexpr int format_version = 1;
+
+// ---------------------------------------------------------------- histogram state
+
+/// The non-zero counters as two parallel arrays (a histogram has 8192 counters, a run's
+/// latencies fill a few hundred), then the exact count, sum, extremes and out-of-range counts.
+json encode_histogram(const stats::LogHistogram& h) {
+    json index = json::array();
+    json count = json::array();
+    const std::span<const std::uint64_t> buckets = h.buckets();
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        if (buckets[i] == 0) continue;
+        index.push_back(i);
+        count.push_back(buckets[i]);
+    }
+    return {{"count", h.count()},               {"sum", h.sum()},
+            {"min", h.min()},                   {"max", h.max()},
+            {"underflow", h.underflow()},       {"overflow", h.overflow()},
+            {"bucket_index", std::move(index)}, {"bucket_count", std::move(count)}};
+}
+
+void decode_histogram(const json& j, stats::LogHistogram& h) {
+    const auto index = j.at("bucket_index").get<std::vector<std::uint64_t>>();
+    const auto count = j.at("bucket_count").get<std::vector<std::uint64_t>>();
+    if (index.size() != count.size()) {
+        throw Error(fmt::format("run results: a histogram has {} bucket indexes but {} counts", index.size(),
+                                count.size()));
+    }
+    // Counters are allocated only when some value fell inside the bucketed range, as
+    // record() does, so a histogram of out-of-range values stays as small as the original.
+    std::vector<std::uint64_t> buckets;
+    if (!index.empty()) buckets.assign(stats::LogHistogram::bucket_count(), 0);
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        if (index[i] >= buckets.size()) {
+            throw Error(fmt::format("run results: histogram bucket {} is out of range (0 to {})", index[i],
+                                    stats::LogHistogram::bucket_count() - 1));
+        }
+        // The encoder lists each bucket once, in increasing order: refuse anything else rather than guess.
+        if (i > 0 && index[i] <= index[i - 1]) {
+            throw Error(fmt::format("run results: histogram bucket {} follows bucket {} (expected increasing indexes)",
+                                    index[i], index[i - 1]));
+        }
+        buckets[index[i]] = count[i];
+    }
+    const auto underflow = j.at("underflow").get<std::uint64_t>();
+    const auto overflow = j.at("overflow").get<std::uint64_t>();
+    const auto total = j.at("count").get<std::uint64_t>();
+    const auto sum = j.at("sum").get<double>();
+    const auto min = j.at("min").get<double>();
+    const auto max = j.at("max").get<double>();
+    try {
+        // from_state() refuses any state that record() and merge() could not have reached:
+        // such a histogram would answer wrong quantiles.
+        h = stats::LogHistogram::from_state(buckets, underflow, overflow, total, sum, min, max);
+    } catch (const Error& e) {
+        throw Error(fmt::format("run results: {}", e.what()));
+    }
+}
+
+// ---------------------------------------------------------------- the fields of each result
+
+// One list of fields per type serves encoding and decoding. Each list starts with a
+// structured binding of the whole struct: a field added to models/results.hpp stops this
+// file compiling until it is listed here too, rather than being dropped in transit.
+template <typename R, typename T>
+concept MaybeConst = std::same_as<std::remove_const_t<R>, T>;
+
+void fields(MaybeConst<models::RequestResult> auto& r, auto&& visit) {
+    auto& [name, count, errors, timeouts, rejected, latency, retries] = r;
+    visit("name", name);
+    visit("count", count);
+    visit("errors", errors);
+    visit("timeouts", timeouts);
+    visit("rejected", rejected);
+    visit("latency", latency);
+    visit("retries", retries);
+}
+
+void fields(MaybeConst<models::OpResult> auto& r, auto&& visit) {
+    auto& [name, count, errors, latency, timeouts, retries, rejected] = r;
+    visit("name", name);
+    visit("count", count);
+    visit("errors", errors);
+    visit("latency", latency);
+    visit("timeouts", timeouts);
+    visit("retries", retries);
+    visit("rejected", rejected);
+}
+
+void fields(MaybeConst<models::ReplicationResult> auto& r, auto&& visit) {
+    auto& [name, count, failed, lag, mean_backlog, max_backlog] = r;
+    visit("name", name);
+    visit("count", count);
+    visit("failed", failed);
+    visit("lag", lag);
+    visit("mean_backlog", mean_backlog);
+    visit("max_backlog", max_backlog);
+}
+
+void fields(MaybeConst<models::ServerResult> auto& r, auto&& visit) {
+    auto& [name, utilization, mean_queue, max_queue, completed, rejected] = r;
+    visit("name", name);
+    visit("utilization", utilization);
+    visit("mean_queue", mean_queue);
+    visit("max_queue", max_queue);
+    visit("completed", completed);
+    visit("rejected", rejected);
+}
+
+void fields(MaybeConst<models::LinkResult> auto& r, auto&& visit) {
+    auto& [name, utilization, bytes] = r;
+    visit("name", name);
+    visit("utilization", utilization);
+    visit("bytes", bytes);
+}
+
+void fields(MaybeConst<models::RequestSeries> auto& r, auto&& visit) {
+    auto& [name, count, errors, p50_s, p99_s, timeouts, retries] = r;
+    visit("name", name);
+    visit("count", count);
+    visit("errors", errors);
+    visit("p50_s", p50_s);
+    visit("p99_s", p99_s);
+    visit("timeouts", timeouts);
+    visit("retries", retries);
+}
+
+void fields(MaybeConst<models::ReplicationSeries> auto& r, auto&& visit) {
+    auto& [name, backlog, lag_p99_s] = r;
+    visit("name", name);
+    visit("backlog", backlog);
+    visit("lag_p99_s", lag_p99_s);
+}
+
+void fields(MaybeConst<models::ServerSeries> auto& r, auto&& visit) {
+    auto& [name, utilization, mean_queue] = r;
+    visit("name", name);
+    visit("utilization", utilization);
+    visit("mean_queue", mean_queue);
+}
+
+void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
+    auto& [window_s, start_s, length_s, requests, servers, replication] = r;
+    visit("window_s", window_s);
+    visit("start_s", start_s);
+    visit("length_s", length_s);
+    visit("requests", requests);
+    visit("servers", servers);
+    visit("replication", replication);
+}
+
+void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {
+    auto& [scenario, seed, simulated_s, wall_s, events, stopped_early, requests, ops, servers, links, replication,
+           timeseries] = r;
+    visit("scenario", scenario);
+    visit("seed", seed);
+    visit("simulated_s", simulated_s);
+    visit("wall_s", wall_s);
+    visit("events", events);
+    visit("stopped_early", stopped_early);
+    visit("requests", requests);
+    visit("ops", ops);
+    visit("servers", servers);
+    visit("links", links);
+    visit("replication", replication);
+    visit("timeseries", timeseries);
+}
+
+template <typename T>
+concept Record = requires(T& value) { fields(value, [](const char*, auto&) {}); };
+
+template <typename T>
+struct IsVector : std::false_type {};
+template <typename T>
+struct IsVector<std::vector<T>> : std::true_type {};
+
+template <typename T>
+json encode(const T& value) {
+    if constexpr (std::is_same_v<T, stats::LogHistogram>) {
+        return encode_histogram(value);
+    } else if constexpr (Record<T>) {
+        json j = json::object();
+        fields(value, [&j](const char* key, const auto& field) { j[key] = encode(field); });
+        return j;
+    } else if constexpr (IsVector<T>::value) {
+        json j = json::array();
+        for (const auto& item : value) j.push_back(encode(item));
+        return j;
+    } else {
+        return value;  // numbers and strings
+    }
+}
+
+template <typename T>
+void decode(const json& j, T& value) {
+    if constexpr (std::is_same_v<T, stats::LogHistogram>) {
+        decode_histogram(j, value);
+    } else if constexpr (Record<T>) {
+        fields(value, [&j](const char* key, auto& field) { decode(j.at(key), field); });
+    } else if constexpr (IsVector<T>::value) {
+        value.resize(j.get_ref<const json::array_t&>().size());
+        for (std::size_t i = 0; i < value.size(); ++i) decode(j[i], value[i]);
+    } else {
+        j.get_to(value);
+    }
+}
+
+}  // namespace
+
+std::string encode_run_results(const models::RunResults& results) {
+    json j = encode(results);
+    j["format"] = format_name;
+    j["version"] = format_version;
+    const std::vector<std::uint8_t> bytes = json::to_cbor(j);
+    return {bytes.begin(), bytes.end()};
+}
+
+models::RunResults decode_run_results(std::string_view bytes) {
+    try {
+        const json j = json::from_cbor(bytes.begin(), bytes.end());
+        if (!j.is_object() || j.value("format", "") != format_name) {
+            throw Error("run results: not an encoding of s2sim run results");
+        }
+        if (const int version = j.at("version").get<int>(); version != format_version) {
+            throw Error(fmt::format("run results: encoded in format version {}, this s2sim reads version {} "
+                                    "(run the same s2sim everywhere)",
+                                    version, format_version));
+        }
+        models::RunResults results;
+        decode(j, results);
+        return results;
+    } catch (const json::exception& e) {
+        throw Error(fmt::format("run results: malformed encoding ({})", e.what()));
+    }
+}
+
+}  // namespace s2sim::scenario
