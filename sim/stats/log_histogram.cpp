@@ -1,7 +1,6 @@
 #include "sim/stats/log_histogram.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -42,10 +41,7 @@ double LogHistogram::quantile(double q) const {
     constexpr std::size_t subs = std::size_t{1} << sub_bits;
     // Every bucket below the one holding min() is empty: start there rather than
     // scanning the thousands of buckets below typical latencies.
-    std::size_t first = 0;
-    if (const int min_exp = static_cast<int>(std::bit_cast<std::uint64_t>(min_) >> 52) - 1023; min_exp > min_exponent) {
-        first = std::min(counts_.size(), static_cast<std::size_t>(min_exp - min_exponent) << sub_bits);
-    }
+    const std::size_t first = bucket_index(min_);
     for (std::size_t i = first; i < counts_.size(); ++i) {
         seen += counts_[i];
         if (seen >= rank) {
@@ -57,6 +53,72 @@ double LogHistogram::quantile(double q) const {
         }
     }
     return max_;  // in the overflow bucket
+}
+
+LogHistogram LogHistogram::from_state(std::span<const std::uint64_t> buckets, std::uint64_t underflow,
+                                      std::uint64_t overflow, std::uint64_t count, double sum, double min,
+                                      double max) {
+    if (!buckets.empty() && buckets.size() != bucket_count()) {
+        throw Error(fmt::format("a histogram's state has {} counters (expected 0 or {})", buckets.size(),
+                                bucket_count()));
+    }
+    // Added with a check for wrapping: huge counters must not fake the total.
+    std::uint64_t total = 0;
+    bool wrapped = false;
+    const auto add = [&](std::uint64_t n) {
+        wrapped = wrapped || n > std::numeric_limits<std::uint64_t>::max() - total;
+        total += n;
+    };
+    add(underflow);
+    add(overflow);
+    for (const std::uint64_t n : buckets) add(n);
+    if (wrapped || total != count) {
+        throw Error(fmt::format("a histogram's buckets hold {} values but its count is {}",
+                                wrapped ? "2^64 or more" : fmt::to_string(total), count));
+    }
+    LogHistogram h;
+    h.counts_.assign(buckets.begin(), buckets.end());
+    if (count == 0) {
+        if (sum != 0.0) throw Error(fmt::format("a histogram of no values has sum {} (expected 0)", sum));
+        return h;
+    }
+    if (!(min >= 0.0 && min <= max && max <= std::numeric_limits<double>::max())) {
+        throw Error(fmt::format("a histogram's min {} and max {} are not 0 <= min <= max < inf", min, max));
+    }
+    // Sums of values >= 0 never round below a term, so a recorded or merged sum is >= max.
+    if (!(sum >= max)) throw Error(fmt::format("a histogram's sum {} is below its max {}", sum, max));
+    // quantile() starts at min()'s bucket and reset() clears only the buckets from min()'s
+    // to max()'s: a count outside them would give wrong quantiles, or outlive a reset.
+    const std::int64_t lo = position(min);
+    const std::int64_t hi = position(max);
+    if (underflow > 0 && lo >= 0) {
+        throw Error(fmt::format("a histogram's underflow is {} but its min {} is not below {}", underflow, min,
+                                std::ldexp(1.0, min_exponent)));
+    }
+    if (overflow > 0 && hi < static_cast<std::int64_t>(bucket_count())) {
+        throw Error(fmt::format("a histogram's overflow is {} but its max {} is below {}", overflow, max,
+                                std::ldexp(1.0, max_exponent)));
+    }
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        if (buckets[i] != 0 && (static_cast<std::int64_t>(i) < lo || static_cast<std::int64_t>(i) > hi)) {
+            throw Error(fmt::format("a histogram's bucket {} lies outside its min {} and max {}", i, min, max));
+        }
+    }
+    // min and max are recorded values: the counters they fall in are not empty.
+    const auto held = [&](std::int64_t p) {
+        if (p < 0) return underflow;
+        if (p >= static_cast<std::int64_t>(bucket_count())) return overflow;
+        return buckets.empty() ? std::uint64_t{0} : buckets[static_cast<std::size_t>(p)];
+    };
+    if (held(lo) == 0) throw Error(fmt::format("a histogram counts no value in the bucket of its min {}", min));
+    if (held(hi) == 0) throw Error(fmt::format("a histogram counts no value in the bucket of its max {}", max));
+    h.underflow_ = underflow;
+    h.overflow_ = overflow;
+    h.count_ = count;
+    h.sum_ = sum;
+    h.min_ = min;
+    h.max_ = max;
+    return h;
 }
 
 void LogHistogram::merge(const LogHistogram& other) {
@@ -78,16 +140,8 @@ void LogHistogram::reset() {
     // so only the counters between their buckets can be non-zero: clearing just those
     // keeps a reset per time-series window cheap.
     if (count_ > 0 && !counts_.empty()) {
-        const auto index = [](double v) {
-            const auto bits = std::bit_cast<std::uint64_t>(v);
-            const int exponent = static_cast<int>(bits >> 52) - 1023;
-            if (exponent < min_exponent) return std::size_t{0};
-            if (exponent >= max_exponent) return bucket_count() - 1;
-            return (static_cast<std::size_t>(exponent - min_exponent) << sub_bits) |
-                   (static_cast<std::size_t>(bits >> (52 - sub_bits)) & ((std::size_t{1} << sub_bits) - 1));
-        };
-        std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(index(min_)),
-                  counts_.begin() + static_cast<std::ptrdiff_t>(index(max_)) + 1, 0);
+        std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(bucket_index(min_)),
+                  counts_.begin() + static_cast<std::ptrdiff_t>(bucket_index(max_)) + 1, 0);
     }
     underflow_ = overflow_ = count_ = 0;
     sum_ = 0.0;

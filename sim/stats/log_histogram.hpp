@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 namespace s2sim::stats {
@@ -34,19 +35,26 @@ public:
         sum_ += value;
         if (value < min_) min_ = value;
         if (value > max_) max_ = value;
-        const auto bits = std::bit_cast<std::uint64_t>(value);
-        // The exponent and top mantissa bits of the double are the bucket index.
-        const int exponent = static_cast<int>(bits >> 52) - 1023;
-        if (exponent < min_exponent) {
-            ++underflow_;
-        } else if (exponent >= max_exponent) {
-            ++overflow_;
-        } else {
+        // One unsigned comparison picks out the values in range: below it the position is
+        // negative, so it wraps to a number as large as those above it.
+        const std::int64_t p = position(value);
+        if (static_cast<std::uint64_t>(p) < bucket_count()) {
             if (counts_.empty()) allocate();
-            const auto sub = static_cast<std::size_t>(bits >> (52 - sub_bits)) &
-                             ((std::size_t{1} << sub_bits) - 1);
-            ++counts_[(static_cast<std::size_t>(exponent - min_exponent) << sub_bits) | sub];
+            ++counts_[static_cast<std::size_t>(p)];
+        } else if (p < 0) {
+            ++underflow_;
+        } else {
+            ++overflow_;
         }
+    }
+
+    /// The index in buckets() of the counter record(value) adds to when 2^min_exponent <= value
+    /// < 2^max_exponent; 0 for smaller values (counted in underflow()) and bucket_count() - 1 for
+    /// larger ones (overflow()), the counters nearest them. Never decreases as `value` (>= 0) grows.
+    [[nodiscard]] static constexpr std::size_t bucket_index(double value) {
+        const std::int64_t p = position(value);
+        if (p < 0) return 0;
+        return p < static_cast<std::int64_t>(bucket_count()) ? static_cast<std::size_t>(p) : bucket_count() - 1;
     }
 
     /// Number of values recorded.
@@ -72,11 +80,42 @@ public:
     /// Forgets every value; keeps the allocated counters.
     void reset();
 
+    /// The counters, bucket_index() order: empty until a value within [2^min_exponent,
+    /// 2^max_exponent) is recorded, then bucket_count() of them. Valid until the next record(),
+    /// merge() or assignment.
+    [[nodiscard]] std::span<const std::uint64_t> buckets() const { return counts_; }
+    /// Number of values recorded below 2^min_exponent (zero included).
+    [[nodiscard]] std::uint64_t underflow() const { return underflow_; }
+    /// Number of values recorded from 2^max_exponent up.
+    [[nodiscard]] std::uint64_t overflow() const { return overflow_; }
+
+    /// The histogram with exactly this state, as read from buckets(), underflow(), overflow(),
+    /// count(), sum(), min() and max(), so that a histogram can be stored or sent and restored.
+    /// `buckets` is copied. Throws s2sim::Error when no sequence of record() and merge() could
+    /// have produced the state: `buckets` holds neither 0 nor bucket_count() counters; the
+    /// counters, underflow and overflow do not add up to `count`; or, when `count` > 0, min and
+    /// max are not 0 <= min <= max < inf, `sum` is below max, a value is counted outside
+    /// [bucket of min, bucket of max] (underflow and overflow included), or min's or max's own
+    /// bucket is empty. When `count` is 0, `min` and `max` are ignored (min() and max() give NaN)
+    /// and `sum` must be 0.
+    [[nodiscard]] static LogHistogram from_state(std::span<const std::uint64_t> buckets, std::uint64_t underflow,
+                                                 std::uint64_t overflow, std::uint64_t count, double sum, double min,
+                                                 double max);
+
     /// Counters currently allocated: 0 before the first record, bucket_count() after,
     /// whatever the number of values.
     [[nodiscard]] std::size_t allocated_buckets() const { return counts_.size(); }
 
 private:
+    /// Where `value` falls in an unbounded row of counters that has buckets() at 0 to
+    /// bucket_count() - 1: negative below 2^min_exponent, bucket_count() and up from
+    /// 2^max_exponent. The biased exponent and the top sub_bits mantissa bits of a double, read
+    /// as one integer, grow with its value; dropping the sign bit files -0.0 with 0.
+    [[nodiscard]] static constexpr std::int64_t position(double value) {
+        const std::uint64_t bits = std::bit_cast<std::uint64_t>(value) << 1;
+        return static_cast<std::int64_t>(bits >> (53 - sub_bits)) -
+               (std::int64_t{1023 + min_exponent} << sub_bits);
+    }
     [[noreturn]] static void reject(double value);
     void allocate();
 

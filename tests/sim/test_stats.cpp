@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -278,4 +280,214 @@ TEST_CASE("log histogram: reset clears every counter it used", "[sim][stats]") {
     }
     for (const double q : {0.0, 0.01, 0.5, 0.9, 0.99, 0.999, 1.0}) CHECK(reused.quantile(q) == fresh.quantile(q));
     CHECK(reused.mean() == fresh.mean());
+}
+
+namespace {
+
+/// The histogram rebuilt from what its accessors say.
+LogHistogram restored(const LogHistogram& h) {
+    return LogHistogram::from_state(h.buckets(), h.underflow(), h.overflow(), h.count(), h.sum(), h.min(), h.max());
+}
+
+/// Every figure and counter of two histograms is equal, quantiles bit for bit.
+void check_same(const LogHistogram& a, const LogHistogram& b) {
+    REQUIRE(a.count() == b.count());
+    CHECK(a.sum() == b.sum());
+    CHECK(a.underflow() == b.underflow());
+    CHECK(a.overflow() == b.overflow());
+    CHECK(a.allocated_buckets() == b.allocated_buckets());
+    CHECK(std::ranges::equal(a.buckets(), b.buckets()));
+    if (a.count() == 0) return;
+    CHECK(a.min() == b.min());
+    CHECK(a.max() == b.max());
+    CHECK(a.mean() == b.mean());
+    for (int i = 0; i <= 1000; ++i) CHECK(a.quantile(i / 1000.0) == b.quantile(i / 1000.0));
+}
+
+}  // namespace
+
+TEST_CASE("log histogram: bucket_index is the counter record() adds to", "[sim][stats]") {
+    constexpr double lowest = 0x1p-40;  // 2^min_exponent
+    constexpr double highest = 0x1p24;  // 2^max_exponent
+    constexpr std::size_t last = LogHistogram::bucket_count() - 1;
+    STATIC_REQUIRE(LogHistogram::bucket_index(lowest) == 0);
+    STATIC_REQUIRE(LogHistogram::bucket_index(1.0) == 40 * 128);
+    STATIC_REQUIRE(LogHistogram::bucket_index(1.0 + 1.0 / 128) == 40 * 128 + 1);
+    STATIC_REQUIRE(LogHistogram::bucket_index(0x1.fffffffffffffp23) == last);  // just below 2^24
+    // Out of range: the nearest counters.
+    CHECK(LogHistogram::bucket_index(0.0) == 0);
+    CHECK(LogHistogram::bucket_index(-0.0) == 0);
+    CHECK(LogHistogram::bucket_index(std::nextafter(lowest, 0.0)) == 0);
+    CHECK(LogHistogram::bucket_index(highest) == last);
+    CHECK(LogHistogram::bucket_index(std::numeric_limits<double>::max()) == last);
+
+    std::size_t previous = 0;
+    for (double v = lowest; v < highest; v *= 1.0037) {
+        INFO("value " << v);
+        LogHistogram h;
+        h.record(v);
+        const std::size_t i = LogHistogram::bucket_index(v);
+        REQUIRE(h.buckets().size() == LogHistogram::bucket_count());
+        CHECK(h.buckets()[i] == 1);
+        CHECK(static_cast<std::size_t>(std::ranges::count(h.buckets(), 0u)) == LogHistogram::bucket_count() - 1);
+        CHECK(i >= previous);
+        previous = i;
+    }
+}
+
+TEST_CASE("log histogram: -0.0 is recorded as zero", "[sim][stats]") {
+    LogHistogram neg, pos;
+    for (const double v : {1.0, 2.0, 3.0}) neg.record(v), pos.record(v);
+    neg.record(-0.0);
+    pos.record(0.0);
+    CHECK(neg.underflow() == 1);
+    CHECK(neg.overflow() == 0);
+    for (const double q : quantiles) CHECK(neg.quantile(q) == pos.quantile(q));
+    // reset() clears from min()'s bucket to max()'s: -0.0 must not sit above 3.0 there.
+    neg.reset();
+    neg.record(5.0);
+    CHECK(neg.quantile(0.5) == 5.0);
+    CHECK(static_cast<std::size_t>(std::ranges::count(neg.buckets(), 0u)) == LogHistogram::bucket_count() - 1);
+}
+
+TEST_CASE("log histogram: from_state of its accessors gives it back", "[sim][stats]") {
+    SECTION("values across the range, underflow and overflow included") {
+        LogHistogram h;
+        for (const double v : {0.0, 1e-300, 1e-15, 0x1p-40, 1e-9, 0.5, 1.0, 1.0, 1e4, std::nextafter(0x1p24, 0.0),
+                               0x1p24, 1e9, std::numeric_limits<double>::max() / 4}) {
+            h.record(v);
+        }
+        for (const double x : sample("lognormal(2ms, 4ms)", 20'000)) h.record(x);
+        for (const double x : sample("pareto(1.1, 1us)", 5'000)) h.record(x);
+        REQUIRE(h.underflow() == 3);
+        REQUIRE(h.overflow() == 3);
+        const LogHistogram back = restored(h);
+        check_same(back, h);
+
+        // Merged either way, with anything, the copy behaves as the original.
+        LogHistogram a, b;
+        for (const double x : sample("exp(30ms)", 3'000)) a.record(x), b.record(x);
+        a.merge(h);
+        b.merge(back);
+        check_same(a, b);
+        LogHistogram c = h;
+        LogHistogram d = back;
+        const auto more = sample("exp(1s)", 3'000);
+        LogHistogram extra;
+        for (const double x : more) extra.record(x);
+        c.merge(extra);
+        d.merge(extra);
+        check_same(c, d);
+        for (const double x : more) c.record(x), d.record(x);
+        check_same(c, d);
+        // reset() clears what it must in the copy too.
+        d.reset();
+        d.record(0.25);
+        LogHistogram fresh;
+        fresh.record(0.25);
+        CHECK(d.count() == 1);
+        CHECK(std::ranges::equal(d.buckets(), fresh.buckets()));
+    }
+    SECTION("a single value") {
+        LogHistogram h;
+        h.record(0.003);
+        check_same(restored(h), h);
+    }
+    SECTION("only values out of range: no counters") {
+        LogHistogram h;
+        h.record(1e-15);
+        h.record(1e9);
+        const LogHistogram back = restored(h);
+        check_same(back, h);
+        CHECK(back.allocated_buckets() == 0);
+    }
+    SECTION("empty, new and after a reset") {
+        const LogHistogram empty;
+        check_same(restored(empty), empty);
+        CHECK(restored(empty).allocated_buckets() == 0);
+        LogHistogram used;
+        used.record(1.0);
+        used.reset();
+        const LogHistogram back = restored(used);
+        check_same(back, used);
+        CHECK(back.allocated_buckets() == LogHistogram::bucket_count());
+        CHECK(std::isnan(back.min()));
+        CHECK(std::isnan(back.quantile(0.5)));
+    }
+}
+
+TEST_CASE("log histogram: from_state refuses states record() cannot reach", "[sim][stats][errors]") {
+    using Catch::Matchers::Contains;
+    LogHistogram h;
+    for (const double v : {0.001, 0.002, 0.002, 0.003}) h.record(v);
+    std::vector<std::uint64_t> buckets(h.buckets().begin(), h.buckets().end());
+    const std::size_t b1 = LogHistogram::bucket_index(0.001);
+    const std::size_t b3 = LogHistogram::bucket_index(0.003);
+    const auto state = [&](std::uint64_t underflow, std::uint64_t overflow, std::uint64_t count, double sum,
+                           double min, double max) {
+        return LogHistogram::from_state(buckets, underflow, overflow, count, sum, min, max);
+    };
+    REQUIRE(state(0, 0, 4, h.sum(), 0.001, 0.003).count() == 4);
+
+    SECTION("counts that do not add up") {
+        CHECK_THROWS_WITH(state(0, 0, 5, h.sum(), 0.001, 0.003),
+                          "a histogram's buckets hold 4 values but its count is 5");
+        CHECK_THROWS_WITH(state(0, 0, 3, h.sum(), 0.001, 0.003),
+                          "a histogram's buckets hold 4 values but its count is 3");
+        // Counters that wrap around 2^64 to the right total are no excuse.
+        const std::uint64_t huge = std::numeric_limits<std::uint64_t>::max();
+        CHECK_THROWS_WITH(state(huge, 1, 4, h.sum(), 0.001, 0.003), Contains("hold 2^64 or more values"));
+        // No counters, yet a value between 2^-40 and 2^24.
+        CHECK_THROWS_WITH(LogHistogram::from_state({}, 0, 0, 1, 1.0, 1.0, 1.0),
+                          "a histogram's buckets hold 0 values but its count is 1");
+    }
+    SECTION("a bucket vector of the wrong size") {
+        buckets.resize(100);
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, 0.003),
+                          "a histogram's state has 100 counters (expected 0 or 8192)");
+        buckets.assign(LogHistogram::bucket_count() + 1, 0);
+        CHECK_THROWS_AS(state(0, 0, 0, 0.0, 0.0, 0.0), s2sim::Error);
+    }
+    SECTION("a bucket below min's bucket") {
+        buckets[b1] = 0;
+        buckets[b1 - 1] = 1;
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, 0.003),
+                          Contains("bucket " + std::to_string(b1 - 1) + " lies outside its min 0.001 and max 0.003"));
+    }
+    SECTION("a bucket above max's bucket") {
+        buckets[b3] = 0;
+        buckets[b3 + 1] = 1;
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, 0.003),
+                          Contains("bucket " + std::to_string(b3 + 1) + " lies outside its min 0.001 and max 0.003"));
+    }
+    SECTION("underflow and overflow beyond min and max") {
+        CHECK_THROWS_WITH(state(1, 0, 5, h.sum(), 0.001, 0.003),
+                          Contains("a histogram's underflow is 1 but its min 0.001 is not below"));
+        CHECK_THROWS_WITH(state(0, 1, 5, h.sum(), 0.001, 0.003),
+                          Contains("a histogram's overflow is 1 but its max 0.003 is below 16777216"));
+    }
+    SECTION("min or max in an empty bucket") {
+        buckets[b1] = 0;
+        buckets[b3] += 1;
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, 0.003),
+                          "a histogram counts no value in the bucket of its min 0.001");
+        buckets[b1] = 1;
+        buckets[b3] = 0;
+        buckets[LogHistogram::bucket_index(0.002)] += 1;
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, 0.003),
+                          "a histogram counts no value in the bucket of its max 0.003");
+    }
+    SECTION("min and max out of order, negative or not finite") {
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.003, 0.001),
+                          "a histogram's min 0.003 and max 0.001 are not 0 <= min <= max < inf");
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), -0.001, 0.003), Contains("are not 0 <= min <= max"));
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), std::nan(""), 0.003), Contains("are not 0 <= min <= max"));
+        CHECK_THROWS_WITH(state(0, 0, 4, h.sum(), 0.001, INFINITY), Contains("are not 0 <= min <= max"));
+    }
+    SECTION("a sum below max") {
+        CHECK_THROWS_WITH(state(0, 0, 4, 0.002, 0.001, 0.003), "a histogram's sum 0.002 is below its max 0.003");
+        CHECK_THROWS_WITH(state(0, 0, 4, std::nan(""), 0.001, 0.003), Contains("is below its max"));
+        CHECK_THROWS_WITH(LogHistogram::from_state({}, 0, 0, 0, 1.0, 0.0, 0.0),
+                          "a histogram of no values has sum 1 (expected 0)");
+    }
 }
