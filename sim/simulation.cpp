@@ -1,5 +1,9 @@
 #include "sim/simulation.hpp"
 
+#include <fmt/format.h>
+
+#include "sim/error.hpp"
+
 namespace s2sim {
 
 std::unique_ptr<EventQueue> make_event_queue(QueueKind kind) {
@@ -29,6 +33,21 @@ void Simulation::reserve(std::size_t n) {
 
 void Simulation::add_chunk() { chunks_.push_back(std::make_unique<Chunk>()); }
 
+void Simulation::too_many_pending() const {
+    throw Error(fmt::format("simulation: more than {} events pending at once (at {} s)", QueueEntry::slot_mask + 1,
+                            now_.seconds()));
+}
+
+void Simulation::renumber() {
+    with_queue([this](auto& q) {
+        std::vector<QueueEntry> entries;
+        entries.reserve(q.size());
+        while (!q.empty()) entries.push_back(q.pop());  // in (time, seq) order
+        next_seq_ = 0;
+        for (const QueueEntry& e : entries) q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
+    });
+}
+
 bool Simulation::pending(EventId id) const {
     return id.valid() && id.slot < slots_used_ && slot(id.slot).generation == id.generation &&
            static_cast<bool>(slot(id.slot).handler);
@@ -36,9 +55,11 @@ bool Simulation::pending(EventId id) const {
 
 bool Simulation::cancel(EventId id) {
     if (!pending(id)) return false;
-    // The queue entry stays behind and is skipped when popped: its generation is stale.
-    ++slot(id.slot).generation;
-    release_slot(id.slot);
+    // The queue entry stays behind and is skipped when popped (its slot's handler is
+    // empty); the slot is freed then, not before, so it cannot be reused meanwhile.
+    Slot& s = slot(id.slot);
+    ++s.generation;
+    s.handler.reset();
     --live_;
     return true;
 }
@@ -47,19 +68,21 @@ template <class Queue>
 bool Simulation::step(Queue& queue, Time end) {
     while (!queue.empty()) {
         const QueueEntry& top = queue.top();
-        if (slot(top.slot).generation != top.generation) {
-            queue.pop();  // cancelled
+        const std::uint32_t index = top.slot();
+        Slot& s = slot(index);
+        if (!s.handler) {  // cancelled
+            queue.pop();
+            release_slot(index);
             continue;
         }
         if (top.time > end) return false;
-        const QueueEntry entry = queue.pop();
-        Slot& s = slot(entry.slot);
-        now_ = entry.time;
+        now_ = top.time;
+        queue.pop();
         ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
         --live_;
         ++processed_;
         s.handler();
-        release_slot(entry.slot);
+        release_slot(index);
         return true;
     }
     return false;

@@ -75,10 +75,17 @@ public:
     [[nodiscard]] std::size_t pending_count() const { return live_; }
     /// Pre-sizes the pool and the queue for `n` pending events.
     void reserve(std::size_t n);
+    /// Gives the pending events sequence numbers 0, 1, ... in their current order.
+    /// Runs by itself once every 2^38 scheduled events, so that sequence numbers
+    /// never overflow their bits; the order of events does not change.
+    void renumber();
 
 private:
     static constexpr std::size_t chunk_bits = 12;
     static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
+    // A slot holds its handler from scheduling until its queue entry is popped. A
+    // cancelled event's slot keeps its place (empty handler, generation moved on)
+    // until then, so the queue entry needs no generation of its own.
     struct Slot {
         Handler handler;
         std::uint32_t generation = 0;
@@ -88,16 +95,17 @@ private:
     using Chunk = std::array<Slot, chunk_size>;
 
     EventId enqueue(Time at, std::uint32_t index) {
-        const std::uint32_t generation = slot(index).generation;
-        const QueueEntry entry{at, next_seq_++, index, generation};
+        if (next_seq_ > QueueEntry::max_seq) renumber();
+        const QueueEntry entry = QueueEntry::make(at, next_seq_++, index);
         if (kind_ == QueueKind::binary_heap) {
             binary_.push(entry);
         } else {
             quaternary_.push(entry);
         }
         ++live_;
-        return EventId{index, generation};
+        return EventId{index, slot(index).generation};
     }
+
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
     template <class F>
     decltype(auto) with_queue(F&& f) {
@@ -119,6 +127,7 @@ private:
             return index;
         }
         if (slots_used_ == chunks_.size() * chunk_size) add_chunk();
+        if (slots_used_ > QueueEntry::slot_mask) too_many_pending();
         return slots_used_++;
     }
     void release_slot(std::uint32_t index) {
@@ -128,6 +137,7 @@ private:
         free_head_ = index;
     }
     void add_chunk();
+    [[noreturn]] void too_many_pending() const;
     /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to cost nothing.
     void check_stop_flag() {
         if ((processed_ & 0xFFF) == 0 && stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {

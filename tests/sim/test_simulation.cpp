@@ -58,7 +58,8 @@ TEMPLATE_TEST_CASE("event queue: pops entries in (time, seq) order", "[sim]", s2
     std::vector<s2sim::QueueEntry> entries;
     for (std::uint64_t seq = 0; seq < 5000; ++seq) {
         // Few distinct times, so many ties must be broken by seq.
-        entries.push_back({Time::from_ns(static_cast<std::int64_t>(gen() % 50)), seq, 0, 0});
+        entries.push_back(s2sim::QueueEntry::make(Time::from_ns(static_cast<std::int64_t>(gen() % 50)), seq,
+                                                  static_cast<std::uint32_t>(gen() % 1000)));
     }
     for (const auto& e : entries) queue.push(e);
     REQUIRE(queue.size() == entries.size());
@@ -112,11 +113,31 @@ TEMPLATE_TEST_CASE("simulation: a stale handle cannot cancel the event that reus
     int ran = 0;
     const auto old = sim.schedule_at(ms(1), [&] { ran += 1; });
     REQUIRE(sim.cancel(old));
-    const auto fresh = sim.schedule_at(ms(2), [&] { ran += 10; });
+    const auto other = sim.schedule_at(ms(2), [&] { ran += 10; });
+    CHECK(other.slot != old.slot);  // a cancelled event's slot waits for its queue entry
+    sim.run_until(ms(1));           // which is popped and skipped here, freeing the slot
+    const auto fresh = sim.schedule_at(ms(3), [&] { ran += 100; });
     CHECK(fresh.slot == old.slot);  // the slot is recycled ...
     CHECK_FALSE(sim.cancel(old));   // ... but the old handle is stale
+    CHECK(sim.pending(fresh));
     sim.run();
-    CHECK(ran == 10);
+    CHECK(ran == 110);
+}
+
+TEMPLATE_TEST_CASE("simulation: renumbering keeps the order of pending events and their handles", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    Simulation sim(kind_of<TestType>());
+    std::vector<int> order;
+    std::vector<s2sim::EventId> ids;
+    const auto schedule = [&](int i) { ids.push_back(sim.schedule_at(ms(i % 3), [&order, i] { order.push_back(i); })); };
+    for (int i = 0; i < 10; ++i) schedule(i);
+    REQUIRE(sim.cancel(ids[4]));
+    sim.renumber();
+    for (int i = 10; i < 15; ++i) schedule(i);  // after every pending one at the same time
+    CHECK(sim.cancel(ids[7]));  // handles stay valid
+    CHECK_FALSE(sim.cancel(ids[4]));
+    sim.run();
+    CHECK(order == std::vector<int>{0, 3, 6, 9, 12, 1, 10, 13, 2, 5, 8, 11, 14});
 }
 
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
