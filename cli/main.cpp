@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
     RunArgs run;
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and report what it measured.");
     run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-    run_cmd->add_option("--json", run.json, "Write the results JSON to this file");
+    run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
     run_cmd->add_option("--csv", run.csv, "Write requests.csv, ops.csv, servers.csv, links.csv into this folder");
     add_common_options(run_cmd, run);
 

@@ -1,7 +1,9 @@
 #include "scenario/report.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,10 +68,9 @@ std::string csv_latency(const stats::LogHistogram& h) {
     return out + fmt::format(",{:.9g}", h.max());
 }
 
+}  // namespace
 
 nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
-}  // namespace
 
 nlohmann::json replication_json(const models::ReplicationResult& p) {
     return {{"count", p.count},
@@ -202,14 +203,19 @@ std::string format_table(const models::RunResults& r) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
+    // Like --csv's folder, the folder of a --json file is created when missing.
+    std::error_code ec;
+    if (const auto folder = std::filesystem::path(path).parent_path(); !folder.empty()) {
+        std::filesystem::create_directories(folder, ec);
+        if (ec) throw Error("cannot create folder '" + folder.string() + "': " + ec.message());
+    }
     const std::string temporary = path + ".partial";
     {
         std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-        if (!file) throw Error("cannot write '" + path + "'");
+        if (!file) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
         file << text;
-        if (!file.flush()) throw Error("cannot write '" + path + "'");
+        if (!file.flush()) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
     }
-    std::error_code ec;
     std::filesystem::rename(temporary, path, ec);
     if (ec) throw Error("cannot write '" + path + "': " + ec.message());
 }

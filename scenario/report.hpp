@@ -33,6 +33,9 @@ void write_csv(const models::RunResults& results, const std::string& folder);
 /// A CSV field: as it is, or quoted (with doubled quotes) when it holds a comma, a quote or a newline.
 [[nodiscard]] std::string csv_quoted(const std::string& s);
 
+/// A JSON number, or null when not finite (a window where nothing completed has no latency).
+[[nodiscard]] nlohmann::json number_or_null(double x);
+
 /// Writes `text` to `path` through a temporary file and a rename.
 void write_file_atomically(const std::string& path, const std::string& text);
 

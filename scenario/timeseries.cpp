@@ -4,24 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "scenario/experiment.hpp"
 #include "scenario/report.hpp"
 
 namespace s2sim::scenario {
-namespace {
-
-/// A JSON number, or null for NaN (a window where nothing completed has no latency).
-nlohmann::json number_or_null(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
-
-std::string csv_number(double x) { return std::isnan(x) ? std::string() : fmt::format("{:.9g}", x); }
-
-std::string quoted(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
-}  // namespace
 
 void add_timeseries_json(nlohmann::json& json, const models::RunResults& results) {
     const models::TimeSeries& ts = results.timeseries;
@@ -57,18 +43,22 @@ void write_timeseries_csv(const models::RunResults& results, const std::string& 
     const models::TimeSeries& ts = results.timeseries;
     if (ts.empty()) return;
     // Long format: one row per (class, window), ready for pandas / a spreadsheet pivot.
-    std::string requests = "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s\n";
+    // timeouts and retries come last: columns are only ever added at the end.
+    std::string requests = "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s,timeouts,retries\n";
     for (const models::RequestSeries& r : ts.requests) {
+        const bool resilience = r.timeouts.size() == ts.windows() && r.retries.size() == ts.windows();
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            requests += fmt::format("{},{:.9g},{:.9g},{},{:.9g},{},{},{}\n", quoted(r.name), ts.start_s[i],
+            requests += fmt::format("{},{:.9g},{:.9g},{},{:.9g},{},{},{},{},{}\n", csv_quoted(r.name), ts.start_s[i],
                                     ts.length_s[i], r.count[i], static_cast<double>(r.count[i]) / ts.length_s[i],
-                                    r.errors[i], csv_number(r.p50_s[i]), csv_number(r.p99_s[i]));
+                                    r.errors[i], csv_number(r.p50_s[i]), csv_number(r.p99_s[i]),
+                                    resilience ? std::to_string(r.timeouts[i]) : std::string(),
+                                    resilience ? std::to_string(r.retries[i]) : std::string());
         }
     }
     std::string servers = "server,start_s,length_s,utilization,mean_queue\n";
     for (const models::ServerSeries& s : ts.servers) {
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", quoted(s.name), ts.start_s[i], ts.length_s[i],
+            servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", csv_quoted(s.name), ts.start_s[i], ts.length_s[i],
                                    s.utilization[i], s.mean_queue[i]);
         }
     }

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -130,9 +132,39 @@ TEST_CASE("cli: --csv writes the time series in long format", "[cli][workloads]"
     std::string header, row;
     std::getline(in, header);
     std::getline(in, row);
-    CHECK(header == "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s");
+    CHECK(header == "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s,timeouts,retries");
     CHECK(row.rfind("recorded/home,0,2,", 0) == 0);
     std::ifstream servers(dir / "timeseries_servers.csv");
     std::getline(servers, header);
     CHECK(header == "server,start_s,length_s,utilization,mean_queue");
+}
+
+TEST_CASE("cli: the time series CSV's timeouts and retries add up to the run's totals", "[cli][workloads]") {
+    // failover.toml retries checkout calls while a payments server is down.
+    const fs::path dir = temp_dir() / "csv-resilience";
+    const fs::path json_path = dir / "out.json";
+    const Output out = run_s2sim("run " + scenario("failover.toml") + " --quiet --json " + json_path.string() +
+                                 " --csv " + dir.string());
+    REQUIRE(out.exit_code == 0);
+    const nlohmann::json json = s2sim::testing::read_json(json_path);
+    std::ifstream in(dir / "timeseries_requests.csv");
+    std::string line;
+    std::getline(in, line);  // header
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> sums;  // request -> (timeouts, retries)
+    while (std::getline(in, line)) {
+        std::vector<std::string> cells;
+        std::stringstream row(line);
+        for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+        REQUIRE(cells.size() == 10);
+        sums[cells[0]].first += std::stoull(cells[8]);
+        sums[cells[0]].second += std::stoull(cells[9]);
+    }
+    std::uint64_t retries = 0;
+    for (const auto& [name, totals] : json["requests"].items()) {
+        INFO(name);
+        CHECK(sums[name].first == totals["timeouts"].get<std::uint64_t>());
+        CHECK(sums[name].second == totals["retries"].get<std::uint64_t>());
+        retries += sums[name].second;
+    }
+    CHECK(retries > 0);  // the scenario does retry, so the columns are not just zeros
 }
