@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/system.hpp"
+#include "tests/models/fixtures.hpp"
 
 namespace {
 using namespace s2sim;
@@ -11,56 +12,18 @@ using namespace s2sim::models;
 
 constexpr double ms = 1e-3;
 
-/// Service "a" (one server, no work) calls service "b" (`b_servers` servers, const work)
-/// behind round robin. Requests arrive at a at a constant rate. No network.
+/// Service "a" (one server, no work) calls service "b" (`b_servers` 8-core servers, const
+/// work) behind round robin. Requests arrive at a at a constant rate. No network.
 SystemModel pool(unsigned b_servers, double b_work_s, double rate_per_s, double duration_s) {
-    SystemModel m;
+    SystemModel m = testing::a_calls_b(CallModel{}, make_constant(b_work_s), ConstantArrivals{rate_per_s}, duration_s,
+                                       b_servers, 8);
     m.name = "pool";
     m.seed = 3;
-    m.duration_s = duration_s;
     m.window_s = 1;
-    HostModel a;
-    a.server.name = "a";
-    a.server.cores = 64;
-    m.hosts.push_back(a);
-    ServiceModel sa;
-    sa.name = "a";
-    sa.servers = {0};
-    OpModel front;
-    front.name = "front";
-    CallModel c;
-    c.service = 1;
-    front.steps = {{c}};
-    sa.ops.push_back(front);
-    ServiceModel sb;
-    sb.name = "b";
-    for (unsigned i = 0; i < b_servers; ++i) {
-        HostModel b;
-        b.server.name = "b-" + std::to_string(i + 1);
-        b.server.cores = 8;
-        sb.servers.push_back(static_cast<std::uint32_t>(m.hosts.size()));
-        m.hosts.push_back(b);
-    }
-    OpModel back;
-    back.name = "back";
-    back.work = make_constant(b_work_s);
-    sb.ops.push_back(back);
-    m.services.push_back(std::move(sa));
-    m.services.push_back(std::move(sb));
-    WorkloadModel w;
-    w.name = "users";
-    w.service = 0;
-    w.ops = {0};
-    w.weights = {1.0};
-    w.arrival = ConstantArrivals{rate_per_s};
-    m.workloads.push_back(w);
     return m;
 }
 
-RunResults run(SystemModel m) {
-    System system(std::move(m));
-    return system.run();
-}
+using testing::run;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/system.hpp"
+#include "tests/models/fixtures.hpp"
 
 namespace {
 using namespace s2sim;
@@ -45,20 +46,11 @@ SystemModel star(ReplicationMode mode, std::uint32_t acks, double rate_per_s, do
     write.replicate = rep;
     db.ops.push_back(write);
     m.services.push_back(std::move(db));
-    WorkloadModel w;
-    w.name = "writers";
-    w.service = 0;
-    w.ops = {0};
-    w.weights = {1.0};
-    w.arrival = ConstantArrivals{rate_per_s};
-    m.workloads.push_back(w);
+    m.workloads.push_back(testing::one_op_workload("writers", 0, ConstantArrivals{rate_per_s}));
     return m;
 }
 
-RunResults run(SystemModel m) {
-    System system(std::move(m));
-    return system.run();
-}
+using testing::run;
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/system.hpp"
+#include "tests/models/fixtures.hpp"
 
 namespace {
 using namespace s2sim;
@@ -14,43 +15,10 @@ constexpr double ms = 1e-3;
 /// work `b_work`) with `call`. Requests arrive at a with `arrival`.
 SystemModel chain(const CallModel& call, DistributionPtr b_work, ArrivalModel arrival, double duration_s,
                   unsigned b_servers = 1) {
-    SystemModel m;
+    SystemModel m = testing::a_calls_b(call, std::move(b_work), std::move(arrival), duration_s, b_servers, 1);
     m.name = "chain";
     m.seed = 7;
-    m.duration_s = duration_s;
     m.window_s = 0;
-    HostModel a;
-    a.server.name = "a";
-    a.server.cores = 64;
-    m.hosts.push_back(a);
-    ServiceModel sa;
-    sa.name = "a";
-    sa.servers = {0};
-    OpModel front;
-    front.name = "front";
-    front.steps = {{call}};
-    sa.ops.push_back(front);
-    ServiceModel sb;
-    sb.name = "b";
-    for (unsigned i = 0; i < b_servers; ++i) {
-        HostModel b;
-        b.server.name = "b-" + std::to_string(i + 1);
-        sb.servers.push_back(static_cast<std::uint32_t>(m.hosts.size()));
-        m.hosts.push_back(b);
-    }
-    OpModel back;
-    back.name = "back";
-    back.work = std::move(b_work);
-    sb.ops.push_back(back);
-    m.services.push_back(std::move(sa));
-    m.services.push_back(std::move(sb));
-    WorkloadModel w;
-    w.name = "users";
-    w.service = 0;
-    w.ops = {0};
-    w.weights = {1.0};
-    w.arrival = std::move(arrival);
-    m.workloads.push_back(w);
     return m;
 }
 
@@ -61,10 +29,7 @@ CallModel call_b() {
     return c;
 }
 
-RunResults run(SystemModel m) {
-    System system(std::move(m));
-    return system.run();
-}
+using testing::run;
 
 }  // namespace
 
