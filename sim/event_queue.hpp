@@ -29,6 +29,16 @@ struct QueueEntry {
     [[nodiscard]] std::uint32_t slot() const { return static_cast<std::uint32_t>(order & slot_mask); }
 };
 
+/// runs_before() as 0 or 1 computed without a branch: the (time, order) pair compared
+/// as one unsigned 128-bit number (the time's sign bit flipped so it sorts as signed).
+[[nodiscard]] inline std::size_t runs_before_flag(const QueueEntry& a, const QueueEntry& b) {
+    __extension__ using Key = unsigned __int128;  // GCC and Clang
+    const auto key = [](const QueueEntry& e) {
+        return (static_cast<Key>(static_cast<std::uint64_t>(e.time.ns()) ^ (std::uint64_t{1} << 63U)) << 64U) | e.order;
+    };
+    return static_cast<std::size_t>(key(a) < key(b));
+}
+
 /// True when `a` must run before `b`: earlier time, then earlier insertion.
 [[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) {
     return a.time < b.time || (a.time == b.time && a.order < b.order);
@@ -80,7 +90,10 @@ public:
                 std::size_t best = child0;
                 const std::size_t end = child0 + Arity < n ? child0 + Arity : n;
                 for (std::size_t c = child0 + 1; c < end; ++c) {
-                    if (runs_before(heap_[c], heap_[best])) best = c;
+                    // Which child is smallest is a coin toss: select by masking, not by
+                    // branching, so that mispredictions do not dominate the pop.
+                    const std::size_t earlier = runs_before_flag(heap_[c], heap_[best]);
+                    best ^= (best ^ c) & (std::size_t{0} - earlier);
                 }
                 if (!runs_before(heap_[best], last)) break;
                 heap_[i] = heap_[best];
