@@ -76,6 +76,7 @@ scenario::ExperimentOptions experiment_options(const RunArgs& a) {
     o.precision = a.precision;
     o.max_replications = a.max_replications;
     o.progress = [](double) { return !interrupted; };
+    o.stop_flag = &interrupted;  // Ctrl-C stops the replications running, not only those to come
     return o;
 }
 
@@ -138,6 +139,11 @@ int run_command(const RunArgs& a) {
     if (replications > 1 || a.precision || spec.run.warmup_auto) {
         const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
         std::signal(SIGINT, SIG_DFL);
+        if (results.runs.empty()) {
+            // Unfinished replications are dropped, so there is nothing to pool or write.
+            std::cerr << "s2sim: interrupted before any replication finished: nothing to report\n";
+            return 3;
+        }
         if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
         if (!a.csv.empty()) scenario::write_csv(results, a.csv);
         if (!a.quiet) std::cout << scenario::format_table(results);

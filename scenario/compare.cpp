@@ -159,7 +159,8 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
     std::vector<double> warmups;
     for (const auto& d : designs) {
         out.names.push_back(d.name);
-        warmups.push_back(d.spec.run.warmup_auto ? choose_warmup(d.spec, master, options.jobs) : d.spec.run.warmup);
+        warmups.push_back(d.spec.run.warmup_auto ? choose_warmup(d.spec, master, options.jobs, options.stop_flag)
+                                                 : d.spec.run.warmup);
     }
     std::vector<std::vector<models::RunResults>> runs(designs.size());
     const auto start = std::chrono::steady_clock::now();
@@ -167,7 +168,8 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
     for (;;) {
         for (std::size_t k = 0; k < designs.size() && !interrupted; ++k) {
             const int have = static_cast<int>(runs[k].size());
-            auto more = run_replications(designs[k].spec, master, have, n, options.jobs, warmups[k], options.progress);
+            auto more = run_replications(designs[k].spec, master, have, n, options.jobs, warmups[k], options.progress,
+                                         options.stop_flag);
             if (static_cast<int>(more.size()) != n - have) interrupted = true;
             for (auto& r : more) runs[k].push_back(std::move(r));
         }

@@ -133,7 +133,8 @@ std::uint64_t replication_seed(std::uint64_t master, int index) {
 
 std::vector<models::RunResults> run_replications(const Spec& spec, std::uint64_t master_seed, int first, int last,
                                                  int jobs, std::optional<double> warmup_s,
-                                                 const std::function<bool(double)>& progress) {
+                                                 const std::function<bool(double)>& progress,
+                                                 const std::atomic<bool>* stop_flag) {
     if (last <= first) return {};
     const int count = last - first;
     Spec base = spec;
@@ -158,7 +159,12 @@ std::vector<models::RunResults> run_replications(const Spec& spec, std::uint64_t
                 // Each replication builds its own System: nothing is shared between threads
                 // but the immutable distributions of the Spec.
                 models::System system(build(base, replication_seed(master_seed, first + i)));
+                system.simulation().set_stop_flag(stop_flag);
                 models::RunResults r = system.run([&stop](double) { return !stop.load(); });
+                if (stop_flag != nullptr && stop_flag->load()) {
+                    stop.store(true);  // cut short: dropped, with every replication after it
+                    return;
+                }
                 std::lock_guard lock(mutex);
                 results[static_cast<std::size_t>(i)] = std::move(r);
                 ++done;
@@ -220,7 +226,7 @@ std::size_t mser_truncation(std::span<const double> series, std::size_t batch) {
 
 std::size_t mser5_truncation(std::span<const double> series) { return mser_truncation(series, 5); }
 
-double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs) {
+double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs, const std::atomic<bool>* stop_flag) {
     constexpr int windows = 20;
     const double pilot = spec.run.duration;
     const double width = pilot / windows;
@@ -232,13 +238,14 @@ double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs) {
     const auto worker = [&] {
         for (;;) {
             const int k = next.fetch_add(1);
-            if (k > windows) return;
+            if (k > windows || (stop_flag != nullptr && stop_flag->load())) return;
             try {
                 Spec s = spec;
                 s.run.warmup = 0;
                 s.run.warmup_auto = false;
                 s.run.duration = width * k;
                 models::System system(build(s, master_seed));
+                system.simulation().set_stop_flag(stop_flag);
                 const auto totals = total_latency(system.run());
                 std::lock_guard lock(mutex);
                 cumulative[static_cast<std::size_t>(k)] = totals;
@@ -426,13 +433,15 @@ ExperimentResults pool_experiment(const std::vector<models::RunResults>& runs, c
 ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     ExperimentPlan plan = plan_experiment(spec, options);
-    if (plan.warmup_auto) plan.warmup_s = choose_warmup(spec, plan.seed, options.jobs);
+    const auto stopped = [&options] { return options.stop_flag != nullptr && options.stop_flag->load(); };
+    if (plan.warmup_auto) plan.warmup_s = choose_warmup(spec, plan.seed, options.jobs, options.stop_flag);
 
     std::vector<models::RunResults> runs;
-    bool interrupted = false;
-    for (int n = plan.replications;;) {
+    bool interrupted = stopped();  // during the pilot: its warm-up means nothing, run nothing
+    for (int n = plan.replications; !interrupted;) {
         const int have = static_cast<int>(runs.size());
-        auto more = run_replications(spec, plan.seed, have, n, options.jobs, plan.warmup_s, options.progress);
+        auto more = run_replications(spec, plan.seed, have, n, options.jobs, plan.warmup_s, options.progress,
+                                     options.stop_flag);
         const bool complete = static_cast<int>(more.size()) == n - have;
         for (auto& r : more) runs.push_back(std::move(r));
         if (!complete) {

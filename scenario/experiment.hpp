@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -43,6 +44,11 @@ struct ExperimentOptions {
     /// worker thread but never two at once. Returning false stops launching replications;
     /// the results then hold those finished and are marked partial.
     std::function<bool(double fraction)> progress;
+    /// Set to true (from a signal handler or another thread) to stop now: running
+    /// replications stop within a few thousand events and are dropped (a partial
+    /// replication would bias the pooled figures); finished ones are kept and the
+    /// results are marked partial. Borrowed; nullptr = none.
+    const std::atomic<bool>* stop_flag = nullptr;
 };
 
 /// The seed of replication `index` under `master`: `master` for index 0, else a
@@ -167,7 +173,8 @@ struct ExperimentPlan {
 /// run_experiment and compare.
 [[nodiscard]] std::vector<models::RunResults> run_replications(
     const Spec& spec, std::uint64_t master_seed, int first, int last, int jobs,
-    std::optional<double> warmup_s = std::nullopt, const std::function<bool(double)>& progress = {});
+    std::optional<double> warmup_s = std::nullopt, const std::function<bool(double)>& progress = {},
+    const std::atomic<bool>* stop_flag = nullptr);
 
 /// The warm-up MSER picks for `spec` (seconds), from a pilot with seed `master_seed`, no
 /// warm-up and the Spec's duration P, cut into 20 windows: the series is the mean latency
@@ -177,7 +184,8 @@ struct ExperimentPlan {
 /// each window), run in parallel on `jobs` threads: about 10 P of simulated time. Each
 /// window mean is already a batch mean, so MSER runs on them unbatched
 /// (mser_truncation(series, 1)); the result is at most P / 2.
-[[nodiscard]] double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs = 0);
+[[nodiscard]] double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs = 0,
+                                   const std::atomic<bool>* stop_flag = nullptr);
 
 /// True when every request class that completed requests has a 95% CI half-width of its
 /// mean and of its p99 within `precision` times the value (needs >= 2 replications).

@@ -73,6 +73,7 @@ inline scenario::ExperimentOptions options_of(std::optional<std::uint64_t> seed,
     o.precision = precision;
     o.max_replications = max_replications;
     o.progress = [&stop](double) { return !stop.load(); };
+    o.stop_flag = &stop;  // a Jupyter interrupt stops the replications running too
     return o;
 }
 

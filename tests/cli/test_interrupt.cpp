@@ -9,21 +9,29 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-TEST_CASE("cli: SIGINT stops a long run and writes partial results", "[cli][interrupt]") {
-    namespace fs = std::filesystem;
-    const fs::path json = fs::temp_directory_path() / ("s2sim-interrupt-" + std::to_string(::getpid()) + ".json");
-    fs::remove(json);
-    const std::string scenario = std::string(S2SIM_SOURCE_DIR) + "/scenarios/ecommerce.toml";
+namespace {
+
+struct Interrupted {
+    int exit_code = -1;
+    double stop_s = 0;  ///< wall seconds from SIGINT to exit
+};
+
+/// Runs s2sim with `args` (stderr to `stderr_path`), sends SIGINT after 1.5 s and
+/// waits up to 20 s for it to exit.
+Interrupted interrupt(const std::vector<std::string>& args, const std::filesystem::path& stderr_path) {
     const pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) {
-        // A run of days of simulated time: minutes of wall time if nothing stops it.
-        execl(S2SIM_BINARY, S2SIM_BINARY, "run", scenario.c_str(), "--quiet", "--duration", "1000000s", "--json",
-              json.c_str(), static_cast<char*>(nullptr));
+        std::vector<char*> argv{const_cast<char*>(S2SIM_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        if (std::FILE* err = std::freopen(stderr_path.c_str(), "w", stderr); err == nullptr) _exit(126);
+        execv(S2SIM_BINARY, argv.data());
         _exit(127);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -40,11 +48,28 @@ TEST_CASE("cli: SIGINT stops a long run and writes partial results", "[cli][inte
         waitpid(child, &status, 0);
         FAIL("s2sim did not stop within 20 s of SIGINT");
     }
-    const double stop_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    CHECK(stop_s < 5.0);
     REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    return {WEXITSTATUS(status), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+std::string read_all(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("cli: SIGINT stops a long run and writes partial results", "[cli][interrupt]") {
+    namespace fs = std::filesystem;
+    const std::string tag = std::to_string(::getpid());
+    const fs::path json = fs::temp_directory_path() / ("s2sim-interrupt-" + tag + ".json");
+    const fs::path err = fs::temp_directory_path() / ("s2sim-interrupt-" + tag + ".err");
+    fs::remove(json);
+    const std::string scenario = std::string(S2SIM_SOURCE_DIR) + "/scenarios/ecommerce.toml";
+    // A run of days of simulated time: minutes of wall time if nothing stops it.
+    const Interrupted r = interrupt({"run", scenario, "--quiet", "--duration", "1000000s", "--json", json.string()}, err);
+    CHECK(r.stop_s < 5.0);
+    CHECK(r.exit_code == 3);
     REQUIRE(fs::exists(json));
     std::ifstream in(json);
     const auto j = nlohmann::json::parse(in);
@@ -53,4 +78,23 @@ TEST_CASE("cli: SIGINT stops a long run and writes partial results", "[cli][inte
     CHECK(j["simulated_s"].get<double>() < 1000000.0);
     CHECK(j["requests"]["shoppers/home"]["count"].get<double>() > 0.0);
     fs::remove(json);
+    fs::remove(err);
+}
+
+TEST_CASE("cli: SIGINT stops the replication running, not only those to come", "[cli][interrupt]") {
+    namespace fs = std::filesystem;
+    const std::string tag = std::to_string(::getpid());
+    const fs::path json = fs::temp_directory_path() / ("s2sim-interrupt-r-" + tag + ".json");
+    const fs::path err = fs::temp_directory_path() / ("s2sim-interrupt-r-" + tag + ".err");
+    fs::remove(json);
+    const std::string scenario = std::string(S2SIM_SOURCE_DIR) + "/scenarios/ecommerce.toml";
+    // Each replication alone would take hours: none can finish, so there is nothing to write.
+    const Interrupted r = interrupt({"run", scenario, "--quiet", "--duration", "1000000s", "-r", "3", "-j", "1",
+                                     "--json", json.string()},
+                                    err);
+    CHECK(r.stop_s < 5.0);
+    CHECK(r.exit_code == 3);
+    CHECK(read_all(err).find("interrupted before any replication finished") != std::string::npos);
+    CHECK_FALSE(fs::exists(json));
+    fs::remove(err);
 }

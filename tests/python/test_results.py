@@ -125,3 +125,21 @@ def test_every_bundled_scenario_runs_briefly(root):
         sc.scenario.warmup = "0s"
         res = sc.run(seed=1, replications=1)
         assert len(res.requests) > 0, path.name
+
+
+def test_an_interrupt_stops_the_replication_running(small):
+    # A Jupyter interrupt (SIGINT) must stop a long replication within seconds, not after it.
+    import _thread
+    import threading
+    import time
+
+    small.set("scenario.duration", "100000000s")  # hours of wall time if nothing stops it
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            small.run(seed=1, replications=2, jobs=1)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 10

@@ -2,6 +2,7 @@
 // the analytic estimate checked against theory and against the simulation.
 #include "scenario/experiment.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -357,4 +358,34 @@ TEST_CASE("analyze: mean rates of MMPP and schedules", "[scenario]") {
     CHECK(sc::mean_arrival_rates(spec)[0] == Approx(2.0).epsilon(1e-6));
     spec.workloads[0].arrival.process = sc::ClosedArrival{10, {}};
     CHECK(std::isnan(sc::mean_arrival_rates(spec)[0]));
+}
+
+TEST_CASE("experiment: a stop flag cuts the running replication short and drops it", "[scenario]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"20000s\""});
+    std::atomic<bool> stop{false};
+    sc::ExperimentOptions o;
+    o.replications = 3;
+    o.jobs = 1;
+    o.stop_flag = &stop;
+    // Raised once replication 0 has finished (progress keeps saying "go on"): replication 1
+    // is then running or about to, and must stop and be dropped, not finished and kept.
+    o.progress = [&stop](double) {
+        stop.store(true);
+        return true;
+    };
+    const auto e = sc::run_experiment(spec, o);
+    REQUIRE(e.runs.size() == 1);
+    CHECK(e.replications == 1);
+    CHECK(e.stopped_early == "interrupted");
+    CHECK(e.runs[0].stopped_early.empty());  // the kept one is whole
+    CHECK(e.requests[0].count == e.runs[0].requests[0].count);
+
+    // Raised before anything runs: nothing is measured.
+    std::atomic<bool> already{true};
+    sc::ExperimentOptions before;
+    before.replications = 2;
+    before.stop_flag = &already;
+    const auto none = sc::run_experiment(spec, before);
+    CHECK(none.runs.empty());
+    CHECK(none.stopped_early == "interrupted");
 }
