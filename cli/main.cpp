@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -131,6 +132,13 @@ std::vector<std::string> overrides_of(const RunArgs& a) {
     return out;
 }
 
+/// Ctrl-C before any replication finished: unfinished ones are dropped, so there is
+/// nothing to pool or write.
+int nothing_to_report() {
+    std::cerr << "s2sim: interrupted before any replication finished: nothing to report\n";
+    return 3;
+}
+
 int run_command(const RunArgs& a) {
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
     const int replications = a.replications > 0 ? a.replications : spec.run.replications;
@@ -139,11 +147,7 @@ int run_command(const RunArgs& a) {
     if (replications > 1 || a.precision || spec.run.warmup_auto) {
         const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
         std::signal(SIGINT, SIG_DFL);
-        if (results.runs.empty()) {
-            // Unfinished replications are dropped, so there is nothing to pool or write.
-            std::cerr << "s2sim: interrupted before any replication finished: nothing to report\n";
-            return 3;
-        }
+        if (results.runs.empty()) return nothing_to_report();
         if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
         if (!a.csv.empty()) scenario::write_csv(results, a.csv);
         if (!a.quiet) std::cout << scenario::format_table(results);
@@ -213,6 +217,7 @@ int compare_command(const CompareArgs& c) {
     std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::CompareResults results = scenario::compare(designs, experiment_options(a));
     std::signal(SIGINT, SIG_DFL);
+    if (results.designs.empty() || results.designs.front().runs.empty()) return nothing_to_report();
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
     if (!a.quiet) std::cout << scenario::format_table(results);
     for (const auto& e : results.designs) {
@@ -233,6 +238,10 @@ int sweep_command(const SweepArgs& s) {
     std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
     std::signal(SIGINT, SIG_DFL);
+    if (std::all_of(results.points.begin(), results.points.end(),
+                    [](const scenario::SweepPoint& p) { return p.results.runs.empty(); })) {
+        return nothing_to_report();
+    }
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
     if (!a.csv.empty()) scenario::write_csv(results, a.csv);
     if (!a.quiet) std::cout << scenario::format_table(results);
