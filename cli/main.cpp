@@ -2,9 +2,9 @@
 // Only calls the scenario layer.
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
