@@ -168,9 +168,9 @@ struct ExperimentPlan {
 
 /// Runs replications [first, last) of `spec` (index i with replication_seed(master, i))
 /// on up to `jobs` threads (0 = all cores), each building its own System, and returns
-/// them in index order. `warmup_s` replaces the Spec's warm-up when set. `progress` as in
-/// ExperimentOptions (fraction of these replications). The lower-level piece of
-/// run_experiment and compare.
+/// them in index order. `warmup_s` replaces the Spec's warm-up when set. `progress` and
+/// `stop_flag` as in ExperimentOptions (fraction of these replications; when stopped,
+/// the finished prefix is returned). The lower-level piece of run_experiment and compare.
 [[nodiscard]] std::vector<models::RunResults> run_replications(
     const Spec& spec, std::uint64_t master_seed, int first, int last, int jobs,
     std::optional<double> warmup_s = std::nullopt, const std::function<bool(double)>& progress = {},
@@ -183,7 +183,8 @@ struct ExperimentPlan {
 /// sample path, by common random numbers; differences of cumulative sums and counts give
 /// each window), run in parallel on `jobs` threads: about 10 P of simulated time. Each
 /// window mean is already a batch mean, so MSER runs on them unbatched
-/// (mser_truncation(series, 1)); the result is at most P / 2.
+/// (mser_truncation(series, 1)); the result is at most P / 2. Once `stop_flag` is set the
+/// pilot stops and its result means nothing: the caller checks the flag.
 [[nodiscard]] double choose_warmup(const Spec& spec, std::uint64_t master_seed, int jobs = 0,
                                    const std::atomic<bool>* stop_flag = nullptr);
 
