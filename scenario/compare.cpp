@@ -245,8 +245,6 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
 
 namespace {
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
 /// Scale and unit for the table: latencies in ms, utilisation and error rates in %.
 std::pair<double, const char*> unit_of(const std::string& figure) {
     if (figure == "mean" || figure == "p50" || figure == "p99") return {1e3, "ms"};
@@ -266,7 +264,9 @@ nlohmann::json to_json(const CompareResults& c) {
     for (const auto& row : c.rows) {
         nlohmann::json r = {{"kind", row.kind}, {"name", row.name}, {"figure", row.figure}};
         r["values"] = nlohmann::json::array();
-        for (const auto& v : row.values) r["values"].push_back({{"value", number(v.value)}, {"ci95", number(v.ci95)}});
+        for (const auto& v : row.values) {
+            r["values"].push_back({{"value", number_or_null(v.value)}, {"ci95", number_or_null(v.ci95)}});
+        }
         r["differences"] = nlohmann::json::array();
         for (std::size_t k = 0; k < row.differences.size(); ++k) {
             const auto& d = row.differences[k];
@@ -274,11 +274,12 @@ nlohmann::json to_json(const CompareResults& c) {
                 r["differences"].push_back(nullptr);
                 continue;
             }
-            r["differences"].push_back({{"value", number(d.value)},
-                                        {"ci95", number(d.ci95)},
+            r["differences"].push_back({{"value", number_or_null(d.value)},
+                                        {"ci95", number_or_null(d.ci95)},
                                         {"significant", d.significant},
-                                        {"relative", number(row.values[0].value != 0 ? d.value / row.values[0].value
-                                                                                     : std::nan(""))}});
+                                        {"relative", number_or_null(row.values[0].value != 0
+                                                                        ? d.value / row.values[0].value
+                                                                        : std::nan(""))}});
         }
         j["rows"].push_back(std::move(r));
     }

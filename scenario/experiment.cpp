@@ -464,28 +464,26 @@ ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& opti
 
 namespace {
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
 nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields) {
     nlohmann::json j;
     j["count"] = c.count;
-    if (with_requests_fields) j["throughput_per_s"] = number(c.throughput_per_s.value);
+    if (with_requests_fields) j["throughput_per_s"] = number_or_null(c.throughput_per_s.value);
     j["errors"] = c.errors;
-    if (with_requests_fields) j["error_rate"] = number(c.error_rate.value);
+    if (with_requests_fields) j["error_rate"] = number_or_null(c.error_rate.value);
     j["timeouts"] = c.timeouts;
     j["retries"] = c.retries;
     j["rejected"] = c.rejected;
     nlohmann::json lat;
-    lat["mean"] = number(c.mean.value);
-    for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number((c.*quantile_member(i)).value);
-    lat["max"] = number(c.max.value);
+    lat["mean"] = number_or_null(c.mean.value);
+    for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number_or_null((c.*quantile_member(i)).value);
+    lat["max"] = number_or_null(c.max.value);
     j["latency_s"] = lat;
     nlohmann::json ci;
-    ci["mean"] = number(c.mean.ci95);
-    for (int i = 0; i < 5; ++i) ci[quantiles[i].first] = number((c.*quantile_member(i)).ci95);
+    ci["mean"] = number_or_null(c.mean.ci95);
+    for (int i = 0; i < 5; ++i) ci[quantiles[i].first] = number_or_null((c.*quantile_member(i)).ci95);
     if (with_requests_fields) {
-        ci["throughput_per_s"] = number(c.throughput_per_s.ci95);
-        ci["error_rate"] = number(c.error_rate.ci95);
+        ci["throughput_per_s"] = number_or_null(c.throughput_per_s.ci95);
+        ci["error_rate"] = number_or_null(c.error_rate.ci95);
     }
     j["ci95"] = ci;
     return j;
@@ -522,35 +520,39 @@ nlohmann::json to_json(const ExperimentResults& e) {
         for (const auto& c : e.ops) j["ops"][c.name] = class_json(c, false);
         j["servers"] = nlohmann::json::object();
         for (const auto& s : e.servers) {
-            j["servers"][s.name] = {{"utilization", number(s.utilization.value)},
-                                    {"mean_queue", number(s.mean_queue.value)},
+            j["servers"][s.name] = {{"utilization", number_or_null(s.utilization.value)},
+                                    {"mean_queue", number_or_null(s.mean_queue.value)},
                                     {"max_queue", s.max_queue},
                                     {"completed", s.completed},
                                     {"rejected", s.rejected},
-                                    {"ci95", {{"utilization", number(s.utilization.ci95)},
-                                              {"mean_queue", number(s.mean_queue.ci95)}}}};
+                                    {"ci95", {{"utilization", number_or_null(s.utilization.ci95)},
+                                              {"mean_queue", number_or_null(s.mean_queue.ci95)}}}};
         }
         j["links"] = nlohmann::json::object();
         for (const auto& l : e.links) {
-            j["links"][l.name] = {{"utilization", number(l.utilization.value)},
-                                  {"bytes", number(l.bytes.value)},
-                                  {"ci95", {{"utilization", number(l.utilization.ci95)}, {"bytes", number(l.bytes.ci95)}}}};
+            j["links"][l.name] = {{"utilization", number_or_null(l.utilization.value)},
+                                  {"bytes", number_or_null(l.bytes.value)},
+                                  {"ci95",
+                                   {{"utilization", number_or_null(l.utilization.ci95)},
+                                    {"bytes", number_or_null(l.bytes.ci95)}}}};
         }
         if (!e.replication.empty()) {
             j["replication"] = nlohmann::json::object();
             for (const auto& f : e.replication) {
                 nlohmann::json lag;
-                lag["mean"] = number(f.mean_lag.value);
-                for (const auto& [name, q] : quantiles) lag[name] = number(f.lag.count() ? f.lag.quantile(q) : nan);
-                lag["max"] = number(f.lag.count() ? f.lag.max() : nan);
+                lag["mean"] = number_or_null(f.mean_lag.value);
+                for (const auto& [name, q] : quantiles) {
+                    lag[name] = number_or_null(f.lag.count() ? f.lag.quantile(q) : nan);
+                }
+                lag["max"] = number_or_null(f.lag.count() ? f.lag.max() : nan);
                 j["replication"][f.name] = {
                     {"count", f.count},
                     {"failed", f.failed},
                     {"lag_s", lag},
-                    {"backlog", {{"mean", number(f.mean_backlog.value)}, {"max", f.max_backlog}}},
-                    {"ci95", {{"mean", number(f.mean_lag.ci95)},
-                              {"p99", number(f.p99_lag.ci95)},
-                              {"backlog", number(f.mean_backlog.ci95)}}}};
+                    {"backlog", {{"mean", number_or_null(f.mean_backlog.value)}, {"max", f.max_backlog}}},
+                    {"ci95", {{"mean", number_or_null(f.mean_lag.ci95)},
+                              {"p99", number_or_null(f.p99_lag.ci95)},
+                              {"backlog", number_or_null(f.mean_backlog.ci95)}}}};
             }
         }
         j["runs"] = nlohmann::json::array();
@@ -773,16 +775,18 @@ nlohmann::json to_json(const models::AnalyticResults& r) {
     j["s2sim"] = version;
     j["requests"] = nlohmann::json::object();
     for (const auto& q : r.requests) {
-        j["requests"][q.name] = {{"rate_per_s", q.rate}, {"latency_s", {{"mean", number(q.latency_s)}}}};
+        j["requests"][q.name] = {{"rate_per_s", q.rate}, {"latency_s", {{"mean", number_or_null(q.latency_s)}}}};
     }
     j["ops"] = nlohmann::json::object();
-    for (const auto& o : r.ops) j["ops"][o.name] = {{"visit_rate_per_s", o.visit_rate}, {"response_s", number(o.response_s)}};
+    for (const auto& o : r.ops) {
+        j["ops"][o.name] = {{"visit_rate_per_s", o.visit_rate}, {"response_s", number_or_null(o.response_s)}};
+    }
     j["servers"] = nlohmann::json::object();
     j["saturated"] = nlohmann::json::array();
     for (const auto& s : r.servers) {
         j["servers"][s.name] = {{"arrival_rate_per_s", s.arrival_rate}, {"mean_work_s", s.mean_work_s},
                                 {"cores", s.cores},                     {"utilization", s.utilization},
-                                {"wait_s", number(s.wait_s)},           {"saturated", s.saturated}};
+                                {"wait_s", number_or_null(s.wait_s)},           {"saturated", s.saturated}};
         if (s.saturated) j["saturated"].push_back(s.name);
     }
     j["notes"] = r.notes;

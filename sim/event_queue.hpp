@@ -29,8 +29,9 @@ struct QueueEntry {
     [[nodiscard]] std::uint32_t slot() const { return static_cast<std::uint32_t>(order & slot_mask); }
 };
 
-/// runs_before() as 0 or 1 computed without a branch: the (time, order) pair compared
-/// as one unsigned 128-bit number (the time's sign bit flipped so it sorts as signed).
+/// 1 when `a` must run before `b` (earlier time, then earlier insertion), else 0,
+/// computed without a branch: the (time, order) pair compared as one unsigned 128-bit
+/// number, the time's sign bit flipped so that it sorts as a signed value.
 [[nodiscard]] inline std::size_t runs_before_flag(const QueueEntry& a, const QueueEntry& b) {
     __extension__ using Key = unsigned __int128;  // GCC and Clang
     const auto key = [](const QueueEntry& e) {
@@ -40,9 +41,7 @@ struct QueueEntry {
 }
 
 /// True when `a` must run before `b`: earlier time, then earlier insertion.
-[[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) {
-    return a.time < b.time || (a.time == b.time && a.order < b.order);
-}
+[[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) { return runs_before_flag(a, b) != 0; }
 
 /// The pending-event set. Implementations differ in speed only, never in order:
 /// (time, seq) keys are unique, so every implementation pops the same sequence.

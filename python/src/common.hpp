@@ -11,14 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include <pybind11/stl.h>
+
 #include "register.hpp"
 #include "scenario/experiment.hpp"
+#include "scenario/report.hpp"
 
 namespace s2sim::python {
 
 /// Runs `work(stop)` on a thread of its own with the GIL released, while the calling
 /// thread looks for Ctrl-C / a Jupyter interrupt ten times a second. On an interrupt it
-/// sets `stop` (which `work` passes on as the experiment's progress answer), waits for
+/// sets `stop` (which `work` gives the experiment as its stop flag and progress answer), waits for
 /// `work` to wind down and raises KeyboardInterrupt. Exceptions of `work` are rethrown here.
 template <typename Work>
 auto interruptible(Work&& work) -> decltype(work(std::declval<const std::atomic<bool>&>())) {
@@ -89,6 +92,29 @@ inline Quantiles quantiles_of(const scenario::ExperimentResults& r, const std::v
         }
     }
     return out;
+}
+
+/// What `run` and `pool_runs` give back: the pooled results JSON, each replication's
+/// JSON (UTF-8) and the pooled quantiles. Built without the GIL, see to_python().
+struct RunOutput {
+    std::string json;
+    std::vector<std::string> runs;
+    Quantiles quantiles;
+};
+
+inline RunOutput run_output(const scenario::ExperimentResults& r, const std::vector<double>& quantiles) {
+    RunOutput o;
+    o.json = scenario::to_json(r).dump();
+    for (const auto& run : r.runs) o.runs.push_back(scenario::to_json(run).dump());
+    o.quantiles = quantiles_of(r, quantiles);
+    return o;
+}
+
+/// (json bytes, [replication json bytes], quantiles) for Results.from_core. Needs the GIL.
+inline py::tuple to_python(const RunOutput& o) {
+    py::list runs;
+    for (const auto& s : o.runs) runs.append(py::bytes(s));
+    return py::make_tuple(py::bytes(o.json), runs, o.quantiles);
 }
 
 }  // namespace s2sim::python

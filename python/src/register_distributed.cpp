@@ -9,7 +9,6 @@
 #include "common.hpp"
 #include "register.hpp"
 #include "scenario/loader.hpp"
-#include "scenario/report.hpp"
 #include "scenario/run_results_io.hpp"
 #include "sim/error.hpp"
 
@@ -94,12 +93,7 @@ void register_distributed(py::module_& m) {
         "pool_runs",
         [](const std::vector<std::string>& runs, std::uint64_t seed, double warmup_s, bool warmup_auto,
            std::optional<double> precision, double wall_s, const std::vector<double>& quantiles) {
-            struct Out {
-                std::string json;
-                std::vector<std::string> runs;
-                Quantiles quantiles;
-            };
-            Out out;
+            RunOutput out;
             {
                 py::gil_scoped_release release;
                 scenario::ExperimentPlan plan;
@@ -108,13 +102,9 @@ void register_distributed(py::module_& m) {
                 plan.warmup_auto = warmup_auto;
                 scenario::ExperimentResults r = scenario::pool_experiment(decode_all(runs), plan, precision);
                 r.wall_s = wall_s;
-                out.json = scenario::to_json(r).dump();
-                for (const auto& run : r.runs) out.runs.push_back(scenario::to_json(run).dump());
-                out.quantiles = quantiles_of(r, quantiles);
+                out = run_output(r, quantiles);
             }
-            py::list run_list;
-            for (const auto& s : out.runs) run_list.append(py::bytes(s));
-            return py::make_tuple(py::bytes(out.json), run_list, out.quantiles);
+            return to_python(out);
         },
         py::arg("runs"), py::kw_only(), py::arg("seed"), py::arg("warmup_s"), py::arg("warmup_auto") = false,
         py::arg("precision") = py::none(), py::arg("wall_s") = 0.0, py::arg("quantiles") = std::vector<double>{},

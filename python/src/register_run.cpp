@@ -3,7 +3,6 @@
 #include "common.hpp"
 #include "register.hpp"
 #include "scenario/loader.hpp"
-#include "scenario/report.hpp"
 
 namespace s2sim::python {
 
@@ -13,24 +12,13 @@ void register_run(py::module_& m) {
         [](const std::string& text, const std::string& filename, const std::vector<std::string>& overrides,
            const std::string& base_dir, std::optional<std::uint64_t> seed, int replications, int jobs,
            std::optional<double> precision, int max_replications, const std::vector<double>& quantiles) {
-            struct Out {
-                std::string json;
-                std::vector<std::string> runs;
-                Quantiles quantiles;
-            };
-            Out out = interruptible([&](const std::atomic<bool>& stop) {
+            const RunOutput out = interruptible([&](const std::atomic<bool>& stop) {
                 const scenario::Spec spec = scenario::parse(text, filename, overrides, base_dir);
                 const scenario::ExperimentResults r = scenario::run_experiment(
                     spec, options_of(seed, replications, jobs, precision, max_replications, stop));
-                Out o;
-                o.json = scenario::to_json(r).dump();
-                for (const auto& run : r.runs) o.runs.push_back(scenario::to_json(run).dump());
-                o.quantiles = quantiles_of(r, quantiles);
-                return o;
+                return run_output(r, quantiles);
             });
-            py::list runs;
-            for (const auto& s : out.runs) runs.append(py::bytes(s));
-            return py::make_tuple(py::bytes(out.json), runs, out.quantiles);
+            return to_python(out);
         },
         py::arg("text"), py::arg("filename"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("base_dir") = "", py::kw_only(), py::arg("seed") = py::none(), py::arg("replications") = 0,

@@ -14,7 +14,14 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_support.hpp"
+
 namespace {
+
+namespace fs = std::filesystem;
+using s2sim::testing::scenario_path;
+
+fs::path scratch() { return s2sim::testing::scratch_dir("cli-interrupt"); }
 
 struct Interrupted {
     int exit_code = -1;
@@ -23,7 +30,7 @@ struct Interrupted {
 
 /// Runs s2sim with `args` (stderr to `stderr_path`), sends SIGINT after 1.5 s and
 /// waits up to 20 s for it to exit.
-Interrupted interrupt(const std::vector<std::string>& args, const std::filesystem::path& stderr_path) {
+Interrupted interrupt(const std::vector<std::string>& args, const fs::path& stderr_path) {
     const pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) {
@@ -52,7 +59,7 @@ Interrupted interrupt(const std::vector<std::string>& args, const std::filesyste
     return {WEXITSTATUS(status), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }
 
-std::string read_all(const std::filesystem::path& path) {
+std::string read_all(const fs::path& path) {
     std::ifstream in(path);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -60,41 +67,32 @@ std::string read_all(const std::filesystem::path& path) {
 }  // namespace
 
 TEST_CASE("cli: SIGINT stops a long run and writes partial results", "[cli][interrupt]") {
-    namespace fs = std::filesystem;
-    const std::string tag = std::to_string(::getpid());
-    const fs::path json = fs::temp_directory_path() / ("s2sim-interrupt-" + tag + ".json");
-    const fs::path err = fs::temp_directory_path() / ("s2sim-interrupt-" + tag + ".err");
+    const fs::path json = scratch() / "single.json";
     fs::remove(json);
-    const std::string scenario = std::string(S2SIM_SOURCE_DIR) + "/scenarios/ecommerce.toml";
     // A run of days of simulated time: minutes of wall time if nothing stops it.
-    const Interrupted r = interrupt({"run", scenario, "--quiet", "--duration", "1000000s", "--json", json.string()}, err);
+    const Interrupted r = interrupt(
+        {"run", scenario_path("ecommerce.toml"), "--quiet", "--duration", "1000000s", "--json", json.string()},
+        scratch() / "single.err");
     CHECK(r.stop_s < 5.0);
     CHECK(r.exit_code == 3);
     REQUIRE(fs::exists(json));
-    std::ifstream in(json);
-    const auto j = nlohmann::json::parse(in);
+    const auto j = s2sim::testing::read_json(json);
     CHECK(j.value("partial", std::string()).find("interrupted") != std::string::npos);
     CHECK(j["simulated_s"].get<double>() > 0.0);
     CHECK(j["simulated_s"].get<double>() < 1000000.0);
     CHECK(j["requests"]["shoppers/home"]["count"].get<double>() > 0.0);
-    fs::remove(json);
-    fs::remove(err);
 }
 
 TEST_CASE("cli: SIGINT stops the replication running, not only those to come", "[cli][interrupt]") {
-    namespace fs = std::filesystem;
-    const std::string tag = std::to_string(::getpid());
-    const fs::path json = fs::temp_directory_path() / ("s2sim-interrupt-r-" + tag + ".json");
-    const fs::path err = fs::temp_directory_path() / ("s2sim-interrupt-r-" + tag + ".err");
+    const fs::path json = scratch() / "replications.json";
+    const fs::path err = scratch() / "replications.err";
     fs::remove(json);
-    const std::string scenario = std::string(S2SIM_SOURCE_DIR) + "/scenarios/ecommerce.toml";
     // Each replication alone would take hours: none can finish, so there is nothing to write.
-    const Interrupted r = interrupt({"run", scenario, "--quiet", "--duration", "1000000s", "-r", "3", "-j", "1",
-                                     "--json", json.string()},
+    const Interrupted r = interrupt({"run", scenario_path("ecommerce.toml"), "--quiet", "--duration", "1000000s", "-r",
+                                     "3", "-j", "1", "--json", json.string()},
                                     err);
     CHECK(r.stop_s < 5.0);
     CHECK(r.exit_code == 3);
     CHECK(read_all(err).find("interrupted before any replication finished") != std::string::npos);
     CHECK_FALSE(fs::exists(json));
-    fs::remove(err);
 }

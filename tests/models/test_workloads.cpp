@@ -14,6 +14,7 @@
 #include "sim/error.hpp"
 #include "sim/stats/confidence.hpp"
 #include "sim/stats/welford.hpp"
+#include "tests/models/fixtures.hpp"
 
 namespace {
 using namespace s2sim;
@@ -51,12 +52,7 @@ SystemModel single_server(ArrivalModel arrival, DistributionPtr work, std::uint6
     op.work = std::move(work);
     service.ops.push_back(op);
     m.services.push_back(std::move(service));
-    WorkloadModel w;
-    w.name = "w";
-    w.ops = {0};
-    w.weights = {1.0};
-    w.arrival = std::move(arrival);
-    m.workloads.push_back(std::move(w));
+    m.workloads.push_back(s2sim::testing::one_op_workload("w", 0, std::move(arrival)));
     return m;
 }
 
