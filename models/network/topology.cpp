@@ -117,12 +117,11 @@ struct Topology::Impl {
     // (`none` for the source and unreachable nodes). Empty = not computed yet.
     std::vector<std::vector<DirectedLinkId>> trees;
     std::size_t cached = 0;
-    // Routes handed out, keyed by (from << 32 | to). Node-based, so references stay valid.
-    std::unordered_map<std::uint64_t, Route> routes;
-    // Per source, the routes handed out by destination (nullptr = not yet), allocated
-    // with the source's tree: FlowNetwork asks for a route per message, and a direct
-    // index avoids the hash lookup's cache misses (a tenth of a shop's run time).
-    std::vector<std::vector<const Route*>> by_source;
+    // Routes handed out, [from][to] (null = not yet); a source's row is allocated with
+    // its first route. FlowNetwork asks for a route per message: a direct index avoids a
+    // hash lookup's cache misses. Each Route lives on its own, so references stay valid.
+    std::vector<std::vector<std::unique_ptr<Route>>> routes;
+    std::size_t route_rows = 0;  // rows allocated
     std::vector<Label> labels;  // scratch for Dijkstra
 };
 
@@ -160,17 +159,17 @@ void Topology::check_node(NodeId n) const {
 }
 
 void Topology::invalidate_routes() {
-    if (impl_->cached == 0 && impl_->routes.empty()) return;
+    if (impl_->cached == 0 && impl_->route_rows == 0) return;
     for (auto& tree : impl_->trees) {
         tree.clear();
         tree.shrink_to_fit();
     }
-    for (auto& row : impl_->by_source) {
+    for (auto& row : impl_->routes) {
         row.clear();
         row.shrink_to_fit();
     }
     impl_->cached = 0;
-    impl_->routes.clear();
+    impl_->route_rows = 0;
 }
 
 NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
@@ -181,7 +180,7 @@ NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
     nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
     impl_->graph_stale = true;
     impl_->trees.emplace_back();
-    impl_->by_source.emplace_back();
+    impl_->routes.emplace_back();
     invalidate_routes();
     return id;
 }
@@ -196,9 +195,9 @@ LinkId Topology::add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double ba
                                     nodes_[a].name, nodes_[b].name, bw));
         }
     }
-    if (!(latency_s >= 0.0) || std::isinf(latency_s)) {
-        throw Error(fmt::format("link '{}--{}': invalid latency {} s (expected a finite value >= 0)",
-                                nodes_[a].name, nodes_[b].name, latency_s));
+    if (!(latency_s >= 0.0 && latency_s <= max_link_latency_s)) {
+        throw Error(fmt::format("link '{}--{}': invalid latency {} s (expected a value from 0 to {} s, a day)",
+                                nodes_[a].name, nodes_[b].name, latency_s, max_link_latency_s));
     }
     const auto id = static_cast<LinkId>(links_.size());
     links_.push_back(LinkData{a, b, {bandwidth_a_to_b, bandwidth_b_to_a}, latency_s,
@@ -316,10 +315,8 @@ const Route& Topology::route(NodeId from, NodeId to) {
 
 const Route* Topology::find_route(NodeId from, NodeId to) {
     if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
-    auto& row = impl_->by_source[from];
-    if (!row.empty() && row[to] != nullptr) return row[to];
-    const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32U) | to;
-    if (auto it = impl_->routes.find(key); it != impl_->routes.end()) return &it->second;
+    auto& row = impl_->routes[from];
+    if (!row.empty() && row[to] != nullptr) return row[to].get();
 
     Route r;
     if (from != to) {
@@ -337,10 +334,12 @@ const Route* Topology::find_route(NodeId from, NodeId to) {
         }
         r.latency_s = r.latency.seconds();
     }
-    const Route* found = &impl_->routes.emplace(key, std::move(r)).first->second;
-    if (row.empty()) row.assign(nodes_.size(), nullptr);
-    row[to] = found;
-    return found;
+    if (row.empty()) {
+        row.resize(nodes_.size());
+        ++impl_->route_rows;
+    }
+    row[to] = std::make_unique<Route>(std::move(r));
+    return row[to].get();
 }
 
 std::string Topology::to_dot() const {

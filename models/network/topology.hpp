@@ -78,10 +78,15 @@ public:
     /// Throws s2sim::Error on a duplicate or empty name.
     NodeId add_node(std::string name, NodeKind kind, std::string site = {});
 
+    /// Longest one-way latency of a link, seconds: a day. Route latencies are sums of
+    /// link latencies in int64 nanoseconds, so a bound keeps any path of fewer than
+    /// 100,000 links from overflowing; no real link comes near it.
+    static constexpr double max_link_latency_s = 86400;
+
     /// Adds a full-duplex link between distinct nodes `a` and `b`.
     /// Bandwidths are bytes per second per direction (> 0, may be +infinity);
-    /// `latency_s` is the one-way latency in seconds (>= 0), the same both ways,
-    /// rounded to a whole nanosecond for routing and timing.
+    /// `latency_s` is the one-way latency in seconds (0 to max_link_latency_s), the
+    /// same both ways, rounded to a whole nanosecond for routing and timing.
     /// Parallel links are allowed. Throws s2sim::Error on bad ids or values.
     LinkId add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double bandwidth_b_to_a, double latency_s);
 
