@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,8 @@ struct Kind {
     std::string_view example;
     std::span<const Unit> units;
     std::string_view expected;  // the units as listed in messages
+    double max = std::numeric_limits<double>::infinity();  // largest value in base units
+    std::string_view max_text = {};                      // ... as messages say it
 };
 
 // "µ" may arrive as MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC); both look alike.
@@ -65,7 +68,9 @@ constexpr std::array rate_units{
 
 constexpr std::array speed_units{Unit{"m/s", 1.0}, Unit{"km/s", 1e3}};
 
-constexpr Kind time_kind{"time", "5ms", time_units, "ns, us, \xC2\xB5s, ms, s, min, h, d"};
+// Times are int64 nanoseconds (292 years); sums of a few must not overflow either.
+constexpr Kind time_kind{"time", "5ms", time_units, "ns, us, \xC2\xB5s, ms, s, min, h, d", 1e9,
+                         "1e9 s, about 31 years"};
 constexpr Kind size_kind{"size", "4KB", size_units,
                          "B, KB, kB, KiB, MB, MiB, GB, GiB, TB, TiB"};
 constexpr Kind bandwidth_kind{"bandwidth", "10Gbps", bandwidth_units,
@@ -159,6 +164,9 @@ double parse(std::string_view text, const Kind& kind) {
         throw Error(fmt::format("{} '{}' is out of range", kind.noun, text));
     }
     if (*number < 0.0) throw Error(fmt::format("negative {} '{}'", kind.noun, text));
+    if (value > kind.max) {
+        throw Error(fmt::format("{} '{}' is out of range (expected at most {})", kind.noun, text, kind.max_text));
+    }
     // "-0ms" is zero, not a negative zero that would print as "-0".
     return value == 0.0 ? 0.0 : value;
 }

@@ -1,5 +1,7 @@
 #include "models/network/topology.hpp"
 
+#include <cmath>
+
 #include <catch2/catch.hpp>
 
 #include "sim/error.hpp"
@@ -63,7 +65,12 @@ TEST_CASE("topology: bad input is an error that names it", "[models][network][er
     CHECK_THROWS_AS(t.add_link(a, a, 1.0, 0.0), s2sim::Error);
     CHECK_THROWS_WITH(t.add_link(a, b, 0.0, 0.0), Catch::Matchers::Contains("link 'a--b': invalid bandwidth"));
     CHECK_THROWS_WITH(t.add_link(a, b, 1.0, -1.0), Catch::Matchers::Contains("link 'a--b': invalid latency"));
+    // Route latencies are int64 nanosecond sums: a link may not take more than a day.
+    CHECK_THROWS_WITH(t.add_link(a, b, 1.0, Topology::max_link_latency_s * 1.001),
+                      Catch::Matchers::Contains("expected a value from 0 to 86400 s"));
+    CHECK_THROWS_AS(t.add_link(a, b, 1.0, std::nan("")), s2sim::Error);
     CHECK(t.link_count() == 0);
+    CHECK_NOTHROW(t.add_link(a, b, 1.0, Topology::max_link_latency_s));
 }
 
 TEST_CASE("topology: propagation latency is distance over speed plus the fixed part", "[models][network]") {

@@ -1,6 +1,7 @@
 #include "sim/simulation.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <new>
 #include <random>
@@ -51,6 +52,22 @@ constexpr QueueKind kind_of<s2sim::QuaternaryHeap>() { return QueueKind::quatern
 
 Time ms(std::int64_t v) { return Time::from_ns(v * 1'000'000); }
 }  // namespace
+
+TEST_CASE("time: conversions and sums saturate instead of overflowing", "[sim]") {
+    const Time never = Time::max();
+    CHECK(Time::from_seconds(1.5).ns() == 1'500'000'000);
+    CHECK(Time::from_seconds(1e30) == never);
+    CHECK(Time::from_seconds(std::nan("")) == never);
+    CHECK(Time::from_seconds(-1e30).ns() == -never.ns());
+    CHECK(Time::from_seconds(9e9).ns() == 9'000'000'000'000'000'000);  // 285 years: still exact
+    CHECK(ms(5) + never == never);
+    CHECK(never + ms(5) == never);
+    Time t = ms(1);
+    t += never;
+    CHECK(t == never);
+    CHECK((ms(2) + ms(3)).ns() == 5'000'000);
+    CHECK((Time::from_ns(-never.ns()) + Time::from_ns(-5)).ns() == -never.ns());
+}
 
 TEMPLATE_TEST_CASE("event queue: pops entries in (time, seq) order", "[sim]", s2sim::BinaryHeap,
                    s2sim::QuaternaryHeap) {

@@ -157,6 +157,11 @@ TEST_CASE("units: empty, malformed and out-of-range text", "[sim][units][errors]
     CHECK_THAT(error_of(parse_time, "."), Contains("invalid time '.'"));
     CHECK_THAT(error_of(parse_size, "1e400B"), Equals("size '1e400B' is out of range"));
     CHECK_THAT(error_of(parse_time, "1e307d"), Equals("time '1e307d' is out of range"));
+    // Finite but beyond what nanosecond times can hold with room for sums.
+    CHECK(parse_time("1e9s") == 1e9);
+    CHECK_THAT(error_of(parse_time, "1.0000001e9s"),
+               Equals("time '1.0000001e9s' is out of range (expected at most 1e9 s, about 31 years)"));
+    CHECK_THAT(error_of(parse_time, "11111111111111111111111111111115ms"), Contains("expected at most 1e9 s"));
 }
 
 TEST_CASE("units: plain numbers", "[sim][units]") {
