@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/error.hpp"
@@ -39,13 +41,78 @@ void Simulation::too_many_pending() const {
 }
 
 void Simulation::renumber() {
-    with_queue([this](auto& q) {
+    std::vector<Timer*> armed;  // renumbered in the same sequence as the events
+    for (auto& t : timers_) {
+        if (t->armed) armed.push_back(t.get());
+    }
+    std::sort(armed.begin(), armed.end(), [](const Timer* a, const Timer* b) { return runs_before(a->next, b->next); });
+    with_queue([this, &armed](auto& q) {
         std::vector<QueueEntry> entries;
         entries.reserve(q.size());
         while (!q.empty()) entries.push_back(q.pop());  // in (time, seq) order
         next_seq_ = 0;
-        for (const QueueEntry& e : entries) q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
+        std::size_t t = 0;
+        for (const QueueEntry& e : entries) {
+            for (; t < armed.size() && runs_before(armed[t]->next, e); ++t) {
+                armed[t]->next = QueueEntry::make(armed[t]->next.time, next_seq_++, armed[t]->next.slot());
+            }
+            q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
+        }
+        for (; t < armed.size(); ++t) {
+            armed[t]->next = QueueEntry::make(armed[t]->next.time, next_seq_++, armed[t]->next.slot());
+        }
     });
+    find_next_timer();
+}
+
+void Simulation::set_timer(TimerId id, Time at) {
+    if (next_seq_ > QueueEntry::max_seq) renumber();
+    Timer& t = *timers_.at(id);
+    if (!t.armed) {
+        t.armed = true;
+        ++live_;
+    }
+    t.next = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
+    if (!timer_pending_ || runs_before(t.next, next_timer_)) {
+        next_timer_ = t.next;
+        timer_pending_ = true;
+    } else if (next_timer_.slot() == id) {
+        find_next_timer();  // it was the earliest and moved later
+    }
+}
+
+bool Simulation::clear_timer(TimerId id) {
+    Timer& t = *timers_.at(id);
+    if (!t.armed) return false;
+    t.armed = false;
+    --live_;
+    if (next_timer_.slot() == id) find_next_timer();
+    return true;
+}
+
+void Simulation::remove_timer(TimerId id) {
+    clear_timer(id);
+    timers_.at(id)->handler.reset();
+}
+
+void Simulation::find_next_timer() {
+    timer_pending_ = false;
+    for (const auto& t : timers_) {
+        if (t->armed && (!timer_pending_ || runs_before(t->next, next_timer_))) {
+            next_timer_ = t->next;
+            timer_pending_ = true;
+        }
+    }
+}
+
+void Simulation::run_timer() {
+    Timer& t = *timers_[next_timer_.slot()];
+    now_ = t.next.time;
+    t.armed = false;
+    --live_;
+    ++processed_;
+    find_next_timer();
+    t.handler();  // may set this timer again
 }
 
 bool Simulation::pending(EventId id) const {
@@ -66,7 +133,13 @@ bool Simulation::cancel(EventId id) {
 
 template <class Queue>
 bool Simulation::step(Queue& queue, Time end) {
-    while (!queue.empty()) {
+    while (true) {
+        if (timer_pending_ && (queue.empty() || runs_before(next_timer_, queue.top()))) {
+            if (next_timer_.time > end) return false;
+            run_timer();
+            return true;
+        }
+        if (queue.empty()) return false;
         const QueueEntry& top = queue.top();
         const std::uint32_t index = top.slot();
         Slot& s = slot(index);
@@ -85,7 +158,6 @@ bool Simulation::step(Queue& queue, Time end) {
         release_slot(index);
         return true;
     }
-    return false;
 }
 
 void Simulation::run() {

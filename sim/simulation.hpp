@@ -69,6 +69,32 @@ public:
     /// `flag` is borrowed; nullptr removes it.
     void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
 
+    // ---- timers ---------------------------------------------------------------
+
+    /// Handle of a timer.
+    using TimerId = std::uint32_t;
+    /// Adds a timer: a fixed handler with at most one pending run, whose time
+    /// moves for the price of a comparison instead of a queue operation (no
+    /// cancel, push or pop). For a component whose next event keeps moving, such
+    /// as the network's next completion. Keep timers few: moving one may look at
+    /// all of them. The handler's captures must fit in handler_capacity bytes.
+    template <class F>
+    TimerId add_timer(F&& handler) {
+        auto timer = std::make_unique<Timer>();
+        timer->handler.emplace(std::forward<F>(handler));
+        timers_.push_back(std::move(timer));
+        return static_cast<TimerId>(timers_.size() - 1);
+    }
+    /// Arms or moves the timer to run at `at` (not before now()). It takes its
+    /// place among events as an event scheduled now would: after the ones
+    /// already scheduled for the same instant. It counts as a pending event.
+    void set_timer(TimerId id, Time at);
+    /// Disarms the timer; false when it was not armed.
+    bool clear_timer(TimerId id);
+    [[nodiscard]] bool timer_armed(TimerId id) const { return timers_[id]->armed; }
+    /// Disarms the timer and drops its handler for good (its owner is going away).
+    void remove_timer(TimerId id);
+
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
     /// Events scheduled and neither run nor cancelled.
@@ -136,6 +162,15 @@ private:
         s.next_free = free_head_;
         free_head_ = index;
     }
+    struct Timer {
+        Handler handler;
+        QueueEntry next;  // when armed: its time, and its sequence number above its TimerId
+        bool armed = false;
+    };
+    /// Recomputes next_timer_ from the armed timers.
+    void find_next_timer();
+    /// Runs the earliest armed timer (next_timer_).
+    void run_timer();
     void add_chunk();
     [[noreturn]] void too_many_pending() const;
     /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to cost nothing.
@@ -152,6 +187,10 @@ private:
     BinaryHeap binary_;
     QuaternaryHeap quaternary_;
     std::vector<std::unique_ptr<Chunk>> chunks_;
+    // unique_ptr: a running timer's handler stays put if it adds a timer.
+    std::vector<std::unique_ptr<Timer>> timers_;
+    QueueEntry next_timer_;      // the earliest armed timer, when timer_pending_
+    bool timer_pending_ = false;
     std::uint32_t free_head_ = UINT32_MAX;
     std::uint32_t slots_used_ = 0;
     Time now_;

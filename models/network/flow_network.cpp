@@ -33,12 +33,15 @@ struct ShareAfter {
 }  // namespace
 
 FlowNetwork::FlowNetwork(Simulation& simulation, Topology& topology)
-    : sim_(simulation), topology_(topology), stats_start_(simulation.now()) {
+    : sim_(simulation),
+      topology_(topology),
+      completion_timer_(simulation.add_timer([this] { on_completion(); })),
+      stats_start_(simulation.now()) {
     sync_links();
 }
 
 FlowNetwork::~FlowNetwork() {
-    if (completion_event_.valid()) sim_.cancel(completion_event_);
+    sim_.remove_timer(completion_timer_);
     for (auto& f : flows_) {
         if (f.phase == Phase::latency) sim_.cancel(f.latency_event);
     }
@@ -210,7 +213,6 @@ void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
 }
 
 void FlowNetwork::on_completion() {
-    completion_event_ = EventId{};
     const Time now = sim_.now();
     seeds_.clear();
     while (!completion_heap_.empty() && flows_[completion_heap_.front()].finish <= now) {
@@ -335,23 +337,19 @@ void FlowNetwork::reallocate() {
 
 void FlowNetwork::schedule_completion() {
     if (completion_heap_.empty()) {
-        if (completion_event_.valid()) sim_.cancel(completion_event_);
-        completion_event_ = EventId{};
+        sim_.clear_timer(completion_timer_);
         return;
     }
     const Time next = flows_[completion_heap_.front()].finish;
-    if (completion_event_.valid()) {
-        // An event due no later than the next completion can stay: if it comes
-        // early it finds nothing finished and schedules again. Cancelling and
-        // rescheduling on every rate change would fill the event queue with
-        // stale entries.
-        if (completion_time_ <= next) return;
-        sim_.cancel(completion_event_);
+    // Moving the timer is cheap, so it always matches the next completion; an
+    // unchanged time keeps its place among events at that instant.
+    if (sim_.timer_armed(completion_timer_) && completion_time_ == next) return;
+    if (next == Time::max()) {
+        sim_.clear_timer(completion_timer_);
+        return;
     }
-    completion_event_ = EventId{};
-    if (next == Time::max()) return;
     completion_time_ = next;
-    completion_event_ = sim_.schedule_at(next, [this] { on_completion(); });
+    sim_.set_timer(completion_timer_, next);
 }
 
 void FlowNetwork::finish(std::uint32_t f, bool ok) {

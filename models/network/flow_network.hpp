@@ -188,7 +188,7 @@ private:
     std::vector<std::uint32_t> free_;
     std::vector<LinkState> links_;
     std::vector<std::uint32_t> completion_heap_;
-    EventId completion_event_;
+    Simulation::TimerId completion_timer_;  // armed for completion_time_
     Time completion_time_;
     Time stats_start_;
     std::uint64_t next_seq_ = 0;

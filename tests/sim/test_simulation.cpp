@@ -158,6 +158,68 @@ TEMPLATE_TEST_CASE("simulation: renumbering keeps the order of pending events an
     CHECK(order == std::vector<int>{0, 3, 6, 9, 12, 1, 10, 13, 2, 5, 8, 11, 14});
 }
 
+TEMPLATE_TEST_CASE("simulation: a timer runs among events as an event scheduled when it was set", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    Simulation sim(kind_of<TestType>());
+    std::vector<int> order;
+    const auto timer = sim.add_timer([&] { order.push_back(0); });
+    sim.schedule_at(ms(5), [&] { order.push_back(1); });
+    sim.set_timer(timer, ms(5));  // after event 1, which was scheduled first
+    sim.schedule_at(ms(5), [&] { order.push_back(2); });
+    CHECK(sim.pending_count() == 3);
+    sim.run();
+    CHECK(order == std::vector<int>{1, 0, 2});
+    CHECK(sim.events_processed() == 3);
+    CHECK_FALSE(sim.timer_armed(timer));
+
+    // Moving it later, then earlier, then clearing it: only the last setting counts.
+    order.clear();
+    sim.schedule_at(ms(10), [&] { order.push_back(1); });
+    sim.set_timer(timer, ms(8));
+    sim.set_timer(timer, ms(12));  // later
+    sim.schedule_at(ms(11), [&] { order.push_back(2); });
+    sim.run();
+    CHECK(order == std::vector<int>{1, 2, 0});
+    sim.set_timer(timer, ms(20));
+    sim.schedule_at(ms(15), [&] { order.push_back(3); });
+    CHECK(sim.clear_timer(timer));
+    CHECK_FALSE(sim.clear_timer(timer));
+    sim.run();
+    CHECK(order == std::vector<int>{1, 2, 0, 3});
+    CHECK(sim.now() == ms(15));
+}
+
+TEMPLATE_TEST_CASE("simulation: timers re-arm themselves, respect run_until and survive renumbering", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    Simulation sim(kind_of<TestType>());
+    std::vector<std::int64_t> ticks;
+    std::vector<int> order;
+    Simulation::TimerId a = 0;
+    a = sim.add_timer([&] {
+        ticks.push_back(sim.now().ns() / 1'000'000);
+        if (ticks.size() < 5) sim.set_timer(a, sim.now() + ms(3));
+    });
+    const auto b = sim.add_timer([&] { order.push_back(-1); });
+    sim.set_timer(a, ms(1));
+    sim.schedule_at(ms(7), [&] { order.push_back(1); });
+    sim.set_timer(b, ms(7));  // after event 1 at 7 ms
+    sim.schedule_at(ms(7), [&] { order.push_back(2); });
+    sim.renumber();           // must keep 1, b, 2 in that order
+    sim.run_until(ms(6));
+    CHECK(ticks == std::vector<std::int64_t>{1, 4});
+    CHECK(sim.now() == ms(6));
+    CHECK(sim.timer_armed(a));
+    sim.run();
+    CHECK(ticks == std::vector<std::int64_t>{1, 4, 7, 10, 13});
+    CHECK(order == std::vector<int>{1, -1, 2});
+    CHECK(sim.pending_count() == 0);
+    // A removed timer never runs again.
+    sim.set_timer(b, ms(20));
+    sim.remove_timer(b);
+    sim.run();
+    CHECK(order == std::vector<int>{1, -1, 2});
+}
+
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
