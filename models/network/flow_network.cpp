@@ -47,9 +47,8 @@ FlowNetwork::~FlowNetwork() {
     }
 }
 
-void FlowNetwork::sync_links() {
+void FlowNetwork::add_links() {
     const std::size_t n = topology_.directed_link_count();
-    if (links_.size() >= n) return;
     const std::size_t old = links_.size();
     links_.resize(n);
     for (std::size_t i = old; i < n; ++i) links_[i].last = sim_.now();
@@ -230,13 +229,6 @@ void FlowNetwork::on_completion() {
     reallocate();
     schedule_completion();
     notify();
-}
-
-void FlowNetwork::settle(LinkState& l, Time now) {
-    if (now > l.last) {
-        l.bytes += l.rate_sum * seconds_between(l.last, now);
-        l.last = now;
-    }
 }
 
 // Progressive filling over the connected component of the links in seeds_:

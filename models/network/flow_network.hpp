@@ -158,7 +158,11 @@ private:
     FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done);
     std::uint32_t allocate_flow();
     const Flow& checked(FlowId id) const;
-    void sync_links();
+    /// Gives links added to the topology since the last call their state.
+    void sync_links() {
+        if (links_.size() < topology_.directed_link_count()) add_links();
+    }
+    void add_links();
     void on_latency_done(std::uint32_t f);
     void on_completion();
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
@@ -173,7 +177,13 @@ private:
     void schedule_completion();
     void finish(std::uint32_t f, bool ok);
     void notify();
-    void settle(LinkState& l, Time now);
+    /// Counts a link's bytes at its current rate sum up to `now`.
+    static void settle(LinkState& l, Time now) {
+        if (now > l.last) {
+            l.bytes += l.rate_sum * (static_cast<double>((now - l.last).ns()) * 1e-9);
+            l.last = now;
+        }
+    }
     // Indexed min-heap of messages in bandwidth phase by (finish, seq).
     [[nodiscard]] bool heap_less(std::uint32_t a, std::uint32_t b) const;
     void heap_push(std::uint32_t f);
