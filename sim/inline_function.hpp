@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -66,7 +67,8 @@ private:
     template <class Fn>
     static constexpr Ops ops_for{
         [](void* p, Args&&... args) { (*static_cast<Fn*>(p))(std::forward<Args>(args)...); },
-        [](void* from, void* to) {
+        // Trivially copyable captures (the usual [this, index]) move as bytes, without a call.
+        std::is_trivially_copyable_v<Fn> ? nullptr : +[](void* from, void* to) {
             ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
             static_cast<Fn*>(from)->~Fn();
         },
@@ -76,7 +78,11 @@ private:
 
     void take(InlineCallable&& other) {
         if (other.ops_ != nullptr) {
-            other.ops_->move_to(other.storage_, storage_);
+            if (other.ops_->move_to == nullptr) {
+                std::memcpy(storage_, other.storage_, Capacity);
+            } else {
+                other.ops_->move_to(other.storage_, storage_);
+            }
             ops_ = other.ops_;
             other.ops_ = nullptr;
         }

@@ -51,7 +51,10 @@ void FlowNetwork::add_links() {
     const std::size_t n = topology_.directed_link_count();
     const std::size_t old = links_.size();
     links_.resize(n);
-    for (std::size_t i = old; i < n; ++i) links_[i].last = sim_.now();
+    for (std::size_t i = old; i < n; ++i) {
+        links_[i].capacity = topology_.capacity(static_cast<DirectedLinkId>(i));
+        links_[i].last = sim_.now();
+    }
 }
 
 std::uint32_t FlowNetwork::allocate_flow() {
@@ -152,14 +155,14 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f) const {
     const Flow& flow = flows_[f];
     double r = infinity;
     for (DirectedLinkId d : flow.links) {
-        const double capacity = topology_.capacity(d);
+        const double capacity = links_[d].capacity;
         const double spare = capacity - links_[d].rate_sum;
         if (std::isinf(capacity) || spare <= saturation_tolerance * capacity) return 0.0;
         r = std::min(r, spare);
     }
     for (DirectedLinkId d : flow.links) {
         const LinkState& l = links_[d];
-        if (topology_.capacity(d) - l.rate_sum > r * (1 + saturation_tolerance)) continue;
+        if (l.capacity - l.rate_sum > r * (1 + saturation_tolerance)) continue;
         for (std::uint32_t g : l.flows) {
             if (flows_[g].rate > r * (1 + saturation_tolerance)) return 0.0;
         }
@@ -174,7 +177,7 @@ bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
     const Flow& flow = flows_[f];
     for (DirectedLinkId d : flow.links) {
         const LinkState& l = links_[d];
-        const double capacity = topology_.capacity(d);
+        const double capacity = l.capacity;
         if (std::isinf(capacity) || capacity - l.rate_sum > saturation_tolerance * capacity) continue;
         for (std::uint32_t g : l.flows) {
             if (g != f && flows_[g].rate >= flow.rate * (1 - saturation_tolerance)) return false;
@@ -279,7 +282,7 @@ void FlowNetwork::reallocate() {
         LinkState& l = links_[d];
         settle(l, now);
         l.rate_sum = 0.0;
-        l.cap_left = topology_.capacity(d);
+        l.cap_left = l.capacity;
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
         if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
     }
@@ -422,6 +425,7 @@ void FlowNetwork::set_link_capacity(LinkId link, double a_to_b, double b_to_a) {
         l.capacity_seconds += topology_.capacity(d) * seconds_between(since, now);
         l.capacity_since = now;
         topology_.set_capacity(d, dir == Direction::a_to_b ? a_to_b : b_to_a);
+        l.capacity = topology_.capacity(d);
         if (!l.flows.empty()) seeds_.push_back(d);
     }
     reallocate();

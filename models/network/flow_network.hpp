@@ -138,6 +138,7 @@ private:
     };
     struct LinkState {
         std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it
+        double capacity = 0.0;  // the topology's, kept here: the hot loops read it with rate_sum
         double rate_sum = 0.0;
         double bytes = 0.0;  // carried since stats_start_, up to `last`
         Time last;
