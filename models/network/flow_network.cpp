@@ -37,13 +37,15 @@ FlowNetwork::FlowNetwork(Simulation& simulation, Topology& topology)
       topology_(topology),
       completion_timer_(simulation.add_timer([this] { on_completion(); })),
       stats_start_(simulation.now()) {
+    latency_queues_.reserve(max_latency_queues);  // timers capture indices, handlers may send
     sync_links();
 }
 
 FlowNetwork::~FlowNetwork() {
     sim_.remove_timer(completion_timer_);
+    for (const LatencyQueue& q : latency_queues_) sim_.remove_timer(q.timer);
     for (auto& f : flows_) {
-        if (f.phase == Phase::latency) sim_.cancel(f.latency_event);
+        if (f.phase == Phase::latency && f.latency_event.valid()) sim_.cancel(f.latency_event);
     }
 }
 
@@ -90,14 +92,56 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     flow.phase = Phase::latency;
     flow.no_route = route == nullptr;
     Time delay;
+    std::uint32_t latency_class = 0;
     if (route != nullptr) {
         flow.links.assign(route->links.begin(), route->links.end());
         delay = route->latency;
+        latency_class = route->latency_class;
+    } else {
+        latency_class = topology_.latency_class(Time::zero());
     }
     flow.slots.resize(flow.links.size());
-    flow.latency_event = sim_.schedule_in(delay, [this, f] { on_latency_done(f); });
+    if (LatencyQueue* queue = latency_queue(latency_class)) {
+        const Time entry = sim_.now() + delay;
+        if (queue->pending.full()) {
+            // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
+            queue->pending.set_capacity(std::max<std::size_t>(16, 2 * queue->pending.capacity()));
+        }
+        queue->pending.push_back(Pending{entry, f, flow.generation});
+        if (queue->pending.size() == 1) sim_.set_timer(queue->timer, entry);
+        flow.latency_event = EventId{};
+    } else {
+        flow.latency_event = sim_.schedule_in(delay, [this, f] { on_latency_done(f); });
+    }
     ++in_flight_;
     return FlowId{f, flow.generation};
+}
+
+FlowNetwork::LatencyQueue* FlowNetwork::latency_queue(std::uint32_t latency_class) {
+    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) {
+        return &latency_queues_[queue_of_class_[latency_class]];
+    }
+    if (latency_queues_.size() == max_latency_queues) return nullptr;
+    if (latency_class >= queue_of_class_.size()) queue_of_class_.resize(latency_class + 1, none);
+    const auto q = static_cast<std::uint32_t>(latency_queues_.size());
+    queue_of_class_[latency_class] = q;
+    LatencyQueue& queue = latency_queues_.emplace_back();
+    queue.timer = sim_.add_timer([this, q] { on_queue_front_due(q); });
+    return &queue;
+}
+
+void FlowNetwork::on_queue_front_due(std::uint32_t q) {
+    // One message per run, as one event each would be; the timer moves to the next front.
+    LatencyQueue& queue = latency_queues_[q];
+    const Pending front = queue.pending.front();
+    queue.pending.pop_front();
+    if (!queue.pending.empty()) sim_.set_timer(queue.timer, queue.pending.front().entry);
+    const Flow& flow = flows_[front.flow];
+    if (stale_pending_ > 0 && (flow.generation != front.generation || flow.phase != Phase::latency)) {
+        --stale_pending_;  // failed by fail_link while queued
+        return;
+    }
+    on_latency_done(front.flow);
 }
 
 void FlowNetwork::on_latency_done(std::uint32_t f) {
@@ -397,8 +441,12 @@ void FlowNetwork::fail_link(LinkId link) {
                                          [&](DirectedLinkId d) { return d == forward || d == backward; });
         if (!crosses) continue;
         if (flow.phase == Phase::latency) {
-            sim_.cancel(flow.latency_event);
-            flow.latency_event = EventId{};
+            if (flow.latency_event.valid()) {
+                sim_.cancel(flow.latency_event);
+                flow.latency_event = EventId{};
+            } else {
+                ++stale_pending_;  // still in its latency queue
+            }
         } else {
             leave_links(f);
         }

@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/circular_buffer.hpp>
+
 #include "sim/inline_function.hpp"
 #include "models/network/topology.hpp"
 #include "sim/simulation.hpp"
@@ -44,6 +46,11 @@ struct LinkStats {
 /// floating-point drift. Messages that finish at the same instant are
 /// reported in the order they were sent. Message slots are pooled: after
 /// warm-up, sending does not allocate.
+///
+/// Messages wait out their latency in one first-in first-out queue per route
+/// latency (Topology::latency_class), with a Simulation timer on its front,
+/// rather than as an event each; the next completion is a timer too. Both cost
+/// a comparison per move instead of a push and a pop on the event heap.
 ///
 /// Borrows the Simulation and the Topology: both must outlive this object, and
 /// this object must outlive the run (pending events point at it).
@@ -151,6 +158,23 @@ private:
         std::uint32_t unfrozen = 0;
         std::uint32_t mark = 0;
     };
+    // A message in its latency phase, queued with the others of its latency class.
+    // A failed one stays queued, stale, until it reaches the front.
+    struct Pending {
+        Time entry;  // when its bandwidth phase starts
+        std::uint32_t flow;
+        std::uint32_t generation;
+    };
+    // Messages sent over routes of one latency enter their bandwidth phase in the
+    // order they were sent, so a first-in first-out queue and one timer on its
+    // front replace an event per message (a push and a pop on the event heap).
+    struct LatencyQueue {
+        boost::circular_buffer<Pending> pending;
+        Simulation::TimerId timer = 0;
+    };
+    /// Latency classes beyond this many use an event per message: each timer
+    /// costs a little on every timer move.
+    static constexpr std::size_t max_latency_queues = 16;
     struct ShareEntry {
         double share;
         DirectedLinkId link;
@@ -165,6 +189,10 @@ private:
     }
     void add_links();
     void on_latency_done(std::uint32_t f);
+    /// The queue of a latency class, made on first use; nullptr past max_latency_queues.
+    LatencyQueue* latency_queue(std::uint32_t latency_class);
+    /// The timer of latency_queues_[q]: starts the bandwidth phase of its front message.
+    void on_queue_front_due(std::uint32_t q);
     void on_completion();
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
     /// the links' rate sums, otherwise it marks the links for reallocate().
@@ -199,6 +227,9 @@ private:
     std::vector<std::uint32_t> free_;
     std::vector<LinkState> links_;
     std::vector<std::uint32_t> completion_heap_;
+    std::vector<LatencyQueue> latency_queues_;      // reserved: never reallocates
+    std::vector<std::uint32_t> queue_of_class_;      // by latency class; none = events
+    std::size_t stale_pending_ = 0;                  // queued entries of failed messages
     Simulation::TimerId completion_timer_;  // armed for completion_time_
     Time completion_time_;
     Time stats_start_;

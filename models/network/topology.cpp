@@ -123,6 +123,7 @@ struct Topology::Impl {
     std::vector<std::vector<std::unique_ptr<Route>>> routes;
     std::size_t route_rows = 0;  // rows allocated
     std::vector<Label> labels;  // scratch for Dijkstra
+    std::unordered_map<std::int64_t, std::uint32_t> latency_classes;  // by latency in ns
 };
 
 std::string_view to_string(NodeKind kind) {
@@ -255,6 +256,14 @@ void Topology::set_link_up(LinkId link, bool up) {
     invalidate_routes();
 }
 
+std::uint32_t Topology::latency_class(Time latency) {
+    const auto [it, added] = impl_->latency_classes.try_emplace(
+        latency.ns(), static_cast<std::uint32_t>(impl_->latency_classes.size()));
+    return it->second;
+}
+
+std::size_t Topology::latency_class_count() const { return impl_->latency_classes.size(); }
+
 std::size_t Topology::cached_sources() const { return impl_->cached; }
 
 namespace {
@@ -334,6 +343,7 @@ const Route* Topology::find_route(NodeId from, NodeId to) {
         }
         r.latency_s = r.latency.seconds();
     }
+    r.latency_class = latency_class(r.latency);
     if (row.empty()) {
         row.resize(nodes_.size());
         ++impl_->route_rows;

@@ -49,6 +49,8 @@ struct Route {
     double latency_s = 0.0;
     /// Smallest capacity along the path, bytes per second; +infinity when `links` is empty.
     double bottleneck_bytes_per_s = std::numeric_limits<double>::infinity();
+    /// Topology::latency_class(latency): routes of equal latency share it.
+    std::uint32_t latency_class = 0;
 };
 
 /// A network of named nodes joined by full-duplex links, with shortest-path
@@ -169,6 +171,13 @@ public:
     [[nodiscard]] const Route* find_route(NodeId from, NodeId to);
     /// True when route(from, to) would succeed.
     [[nodiscard]] bool has_route(NodeId from, NodeId to) { return find_route(from, to) != nullptr; }
+    /// A dense number (0, 1, ...) for each distinct latency, given in the order first
+    /// asked for and kept for the topology's life. Messages sent over routes of equal
+    /// latency start moving bytes in the order they were sent, so FlowNetwork keeps
+    /// one first-in first-out queue per class instead of one event per message.
+    [[nodiscard]] std::uint32_t latency_class(Time latency);
+    /// Number of latency classes handed out so far.
+    [[nodiscard]] std::size_t latency_class_count() const;
     /// Number of sources whose shortest-path tree is cached (for tests and benchmarks).
     [[nodiscard]] std::size_t cached_sources() const;
 

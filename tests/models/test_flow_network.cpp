@@ -272,6 +272,63 @@ TEST_CASE("flow network: a failed link fails the messages crossing it", "[models
     CHECK(log.when[4] == at(0.12));
 }
 
+TEST_CASE("flow network: messages over many distinct latencies, queued or failed, keep exact times", "[models][network]") {
+    // A star of 24 servers whose links have latencies of 1, 2, ... 24 ms: routes
+    // between them have 45 distinct latencies, more than the network keeps
+    // queues for, so both the queues and the per-message events are used.
+    Topology topo;
+    const NodeId hub = topo.add_node("hub", NodeKind::switch_);
+    std::vector<NodeId> leaf;
+    std::vector<LinkId> spoke;
+    for (int i = 0; i < 24; ++i) {
+        leaf.push_back(topo.add_node(std::string("s") + std::to_string(i), NodeKind::server));
+        spoke.push_back(topo.add_link(leaf.back(), hub, gbps, (i + 1) * 1e-3));
+    }
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    struct Expect {
+        std::size_t i;
+        double when;
+        int ok;
+    };
+    std::vector<Expect> expected;
+    // One message every 100 ms, alone on its links: latency + 1e5 B / 1.25e8 B/s.
+    double t = 0.0;
+    for (int a = 0; a < 24; a += 1) {
+        for (int b = (a * 7) % 24; b < 24; b += 5) {
+            if (a == b) continue;
+            expected.push_back({log.when.size(), t + (a + 1 + b + 1) * 1e-3 + 0.0008, 1});
+            send_at(sim, net, log, t, leaf[a], leaf[b], 1e5);
+            t += 0.1;
+        }
+    }
+    // Then five messages in flight over spoke 3 when it fails (all still in their
+    // latency phase), and five sent just after, which reuse the failed messages'
+    // slots while the failed ones are still queued; the later ones take another
+    // path class (leaf 5 to 6) and must arrive on time.
+    const double fail_at = t + 0.010;
+    for (int k = 0; k < 5; ++k) {
+        expected.push_back({log.when.size(), fail_at, 0});
+        send_at(sim, net, log, t + k * 1e-3, leaf[3], leaf[9 + k], 1e5);
+    }
+    sim.schedule_at(at(fail_at), [&net, &spoke] { net.fail_link(spoke[3]); });
+    for (int k = 0; k < 5; ++k) {
+        const double sent = fail_at + 1e-4 + k * 1e-3;
+        expected.push_back({log.when.size(), sent + (6 + 7) * 1e-3 + 0.0008, 1});
+        send_at(sim, net, log, sent, leaf[5], leaf[6], 1e5);
+    }
+    sim.run();
+    for (const Expect& e : expected) {
+        INFO("message " << e.i);
+        CHECK(log.ok[e.i] == e.ok);
+        CHECK(std::abs((log.when[e.i] - at(e.when)).ns()) <= 1);
+    }
+    CHECK(net.failed() == 5);
+    CHECK(net.flows_in_flight() == 0);
+    CHECK(topo.latency_class_count() > 16);
+}
+
 TEST_CASE("flow network: callbacks may send again and flow slots are reused", "[models][network]") {
     OneLink n;
     Simulation sim;
