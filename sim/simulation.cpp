@@ -41,50 +41,45 @@ void Simulation::too_many_pending() const {
 }
 
 void Simulation::renumber() {
-    std::vector<Timer*> armed;  // renumbered in the same sequence as the events
-    for (auto& t : timers_) {
-        if (t->armed) armed.push_back(t.get());
+    std::vector<TimerId> armed;  // renumbered in the same sequence as the events
+    for (TimerId id = 0; id < timer_keys_.size(); ++id) {
+        if (timer_armed(id)) armed.push_back(id);
     }
-    std::sort(armed.begin(), armed.end(), [](const Timer* a, const Timer* b) { return runs_before(a->next, b->next); });
+    std::sort(armed.begin(), armed.end(),
+              [this](TimerId a, TimerId b) { return runs_before(timer_keys_[a], timer_keys_[b]); });
     with_queue([this, &armed](auto& q) {
         std::vector<QueueEntry> entries;
         entries.reserve(q.size());
         while (!q.empty()) entries.push_back(q.pop());  // in (time, seq) order
         next_seq_ = 0;
         std::size_t t = 0;
+        const auto renumber_timer = [this](TimerId id) {
+            timer_keys_[id] = QueueEntry::make(timer_keys_[id].time, next_seq_++, id);
+        };
         for (const QueueEntry& e : entries) {
-            for (; t < armed.size() && runs_before(armed[t]->next, e); ++t) {
-                armed[t]->next = QueueEntry::make(armed[t]->next.time, next_seq_++, armed[t]->next.slot());
-            }
+            for (; t < armed.size() && runs_before(timer_keys_[armed[t]], e); ++t) renumber_timer(armed[t]);
             q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
         }
-        for (; t < armed.size(); ++t) {
-            armed[t]->next = QueueEntry::make(armed[t]->next.time, next_seq_++, armed[t]->next.slot());
-        }
+        for (; t < armed.size(); ++t) renumber_timer(armed[t]);
     });
     find_next_timer();
 }
 
 void Simulation::set_timer(TimerId id, Time at) {
     if (next_seq_ > QueueEntry::max_seq) renumber();
-    Timer& t = *timers_.at(id);
-    if (!t.armed) {
-        t.armed = true;
-        ++live_;
-    }
-    t.next = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
-    if (!timer_pending_ || runs_before(t.next, next_timer_)) {
-        next_timer_ = t.next;
-        timer_pending_ = true;
+    if (!timer_armed(id)) ++live_;
+    const QueueEntry key = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
+    timer_keys_[id] = key;
+    if (runs_before(key, next_timer_)) {
+        next_timer_ = key;
     } else if (next_timer_.slot() == id) {
         find_next_timer();  // it was the earliest and moved later
     }
 }
 
 bool Simulation::clear_timer(TimerId id) {
-    Timer& t = *timers_.at(id);
-    if (!t.armed) return false;
-    t.armed = false;
+    if (!timer_armed(id)) return false;
+    timer_keys_[id] = disarmed_timer;
     --live_;
     if (next_timer_.slot() == id) find_next_timer();
     return true;
@@ -92,27 +87,25 @@ bool Simulation::clear_timer(TimerId id) {
 
 void Simulation::remove_timer(TimerId id) {
     clear_timer(id);
-    timers_.at(id)->handler.reset();
+    timer_handlers_[id]->reset();
 }
 
 void Simulation::find_next_timer() {
-    timer_pending_ = false;
-    for (const auto& t : timers_) {
-        if (t->armed && (!timer_pending_ || runs_before(t->next, next_timer_))) {
-            next_timer_ = t->next;
-            timer_pending_ = true;
-        }
+    QueueEntry earliest = disarmed_timer;
+    for (const QueueEntry& key : timer_keys_) {
+        if (runs_before(key, earliest)) earliest = key;
     }
+    next_timer_ = earliest;
 }
 
 void Simulation::run_timer() {
-    Timer& t = *timers_[next_timer_.slot()];
-    now_ = t.next.time;
-    t.armed = false;
+    const TimerId id = next_timer_.slot();
+    now_ = next_timer_.time;
+    timer_keys_[id] = disarmed_timer;
     --live_;
     ++processed_;
     find_next_timer();
-    t.handler();  // may set this timer again
+    (*timer_handlers_[id])();  // may set this timer again
 }
 
 bool Simulation::pending(EventId id) const {
@@ -134,7 +127,7 @@ bool Simulation::cancel(EventId id) {
 template <class Queue>
 bool Simulation::step(Queue& queue, Time end) {
     while (true) {
-        if (timer_pending_ && (queue.empty() || runs_before(next_timer_, queue.top()))) {
+        if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
             if (next_timer_.time > end) return false;
             run_timer();
             return true;

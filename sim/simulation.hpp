@@ -80,10 +80,11 @@ public:
     /// all of them. The handler's captures must fit in handler_capacity bytes.
     template <class F>
     TimerId add_timer(F&& handler) {
-        auto timer = std::make_unique<Timer>();
-        timer->handler.emplace(std::forward<F>(handler));
-        timers_.push_back(std::move(timer));
-        return static_cast<TimerId>(timers_.size() - 1);
+        auto h = std::make_unique<Handler>();
+        h->emplace(std::forward<F>(handler));
+        timer_handlers_.push_back(std::move(h));
+        timer_keys_.push_back(disarmed_timer);
+        return static_cast<TimerId>(timer_keys_.size() - 1);
     }
     /// Arms or moves the timer to run at `at` (not before now()). It takes its
     /// place among events as an event scheduled now would: after the ones
@@ -91,7 +92,7 @@ public:
     void set_timer(TimerId id, Time at);
     /// Disarms the timer; false when it was not armed.
     bool clear_timer(TimerId id);
-    [[nodiscard]] bool timer_armed(TimerId id) const { return timers_[id]->armed; }
+    [[nodiscard]] bool timer_armed(TimerId id) const { return timer_keys_[id].order != disarmed_timer.order; }
     /// Disarms the timer and drops its handler for good (its owner is going away).
     void remove_timer(TimerId id);
 
@@ -162,11 +163,8 @@ private:
         s.next_free = free_head_;
         free_head_ = index;
     }
-    struct Timer {
-        Handler handler;
-        QueueEntry next;  // when armed: its time, and its sequence number above its TimerId
-        bool armed = false;
-    };
+    // A disarmed timer's key: it sorts after every queue entry (whose orders are smaller).
+    static constexpr QueueEntry disarmed_timer{Time::max(), UINT64_MAX};
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// Runs the earliest armed timer (next_timer_).
@@ -188,9 +186,11 @@ private:
     QuaternaryHeap quaternary_;
     std::vector<std::unique_ptr<Chunk>> chunks_;
     // unique_ptr: a running timer's handler stays put if it adds a timer.
-    std::vector<std::unique_ptr<Timer>> timers_;
-    QueueEntry next_timer_;      // the earliest armed timer, when timer_pending_
-    bool timer_pending_ = false;
+    std::vector<std::unique_ptr<Handler>> timer_handlers_;
+    // By TimerId, apart from the handlers so that finding the earliest scans 16-byte
+    // keys: the time and the sequence number above the TimerId, or disarmed_timer.
+    std::vector<QueueEntry> timer_keys_;
+    QueueEntry next_timer_ = disarmed_timer;  // the earliest key
     std::uint32_t free_head_ = UINT32_MAX;
     std::uint32_t slots_used_ = 0;
     Time now_;
