@@ -330,27 +330,11 @@ void FlowNetwork::reallocate() {
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
         if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
     }
-    std::make_heap(shares_.begin(), shares_.end(), ShareAfter{});
-
-    // Water-filling: the link with the smallest fair share fixes the rate of
-    // every unallocated message crossing it; those messages then use up that
-    // share on their other links. A link's share cap_left / unfrozen never
-    // decreases meanwhile (removing s <= share from cap_left and one message
-    // from unfrozen leaves (C - s) / (n - 1) >= C / n), so each link keeps a
-    // single heap entry whose key is a lower bound: when popped with a stale
-    // key it is pushed back with its current share instead of being processed.
-    while (!shares_.empty()) {
-        std::pop_heap(shares_.begin(), shares_.end(), ShareAfter{});
-        const ShareEntry top = shares_.back();
-        shares_.pop_back();
-        LinkState& bottleneck = links_[top.link];
-        if (bottleneck.unfrozen == 0) continue;
-        const double share = bottleneck.cap_left / bottleneck.unfrozen;
-        if (share > top.share) {
-            shares_.push_back(ShareEntry{share, top.link});
-            std::push_heap(shares_.begin(), shares_.end(), ShareAfter{});
-            continue;
-        }
+    // Water-filling: the link with the smallest fair share (then the lowest id)
+    // fixes the rate of every unallocated message crossing it; those messages
+    // then use up that share on their other links.
+    const auto fix_rates_at = [this](DirectedLinkId link, double share) {
+        LinkState& bottleneck = links_[link];
         for (std::uint32_t f : bottleneck.flows) {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
@@ -359,10 +343,51 @@ void FlowNetwork::reallocate() {
                 LinkState& l = links_[d];
                 l.rate_sum += share;
                 --l.unfrozen;
-                if (d != top.link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
+                if (d != link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
             }
         }
         bottleneck.cap_left = 0.0;
+    };
+    if (shares_.size() <= links_scanned_for_the_smallest_share) {
+        // A few links (the usual case): scanning them for the smallest current
+        // share costs less than keeping a heap, and chooses the same link.
+        while (true) {
+            std::size_t kept = 0;
+            ShareEntry best{infinity, none};
+            for (const ShareEntry e : shares_) {
+                const LinkState& l = links_[e.link];
+                if (l.unfrozen == 0) continue;  // done: drop it
+                shares_[kept++] = e;
+                const double share = l.cap_left / l.unfrozen;
+                if (best.link == none || share < best.share || (share == best.share && e.link < best.link)) {
+                    best = ShareEntry{share, e.link};
+                }
+            }
+            shares_.resize(kept);
+            if (best.link == none) break;
+            fix_rates_at(best.link, best.share);
+        }
+    } else {
+        // A link's share cap_left / unfrozen never decreases meanwhile (removing
+        // s <= share from cap_left and one message from unfrozen leaves
+        // (C - s) / (n - 1) >= C / n), so each link keeps a single heap entry
+        // whose key is a lower bound: when popped with a stale key it is pushed
+        // back with its current share instead of being processed.
+        std::make_heap(shares_.begin(), shares_.end(), ShareAfter{});
+        while (!shares_.empty()) {
+            std::pop_heap(shares_.begin(), shares_.end(), ShareAfter{});
+            const ShareEntry top = shares_.back();
+            shares_.pop_back();
+            const LinkState& bottleneck = links_[top.link];
+            if (bottleneck.unfrozen == 0) continue;
+            const double share = bottleneck.cap_left / bottleneck.unfrozen;
+            if (share > top.share) {
+                shares_.push_back(ShareEntry{share, top.link});
+                std::push_heap(shares_.begin(), shares_.end(), ShareAfter{});
+                continue;
+            }
+            fix_rates_at(top.link, share);
+        }
     }
 
     for (std::uint32_t f : comp_flows_) {

@@ -202,6 +202,9 @@ private:
     /// Relative spare capacity below which a link counts as full (rate sums are
     /// sums of shares, exact to a few ulps).
     static constexpr double saturation_tolerance = 1e-9;
+    /// Up to this many links in a reallocation, progressive filling scans for the
+    /// smallest share; above it, it keeps a heap.
+    static constexpr std::size_t links_scanned_for_the_smallest_share = 24;
     void reallocate();
     void schedule_completion();
     void finish(std::uint32_t f, bool ok);
