@@ -261,8 +261,8 @@ void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
 void FlowNetwork::on_completion() {
     const Time now = sim_.now();
     seeds_.clear();
-    while (!completion_heap_.empty() && flows_[completion_heap_.front()].finish <= now) {
-        const std::uint32_t f = completion_heap_.front();
+    while (!completion_heap_.empty() && completion_heap_.front().finish <= now) {
+        const std::uint32_t f = completion_heap_.front().flow;
         // Once one departure needs the full computation, the rates of the rest
         // are stale until it runs: they all take the full path.
         const bool alone = seeds_.empty() && can_leave_alone(f);
@@ -404,7 +404,7 @@ void FlowNetwork::schedule_completion() {
         sim_.clear_timer(completion_timer_);
         return;
     }
-    const Time next = flows_[completion_heap_.front()].finish;
+    const Time next = completion_heap_.front().finish;
     // Moving the timer is cheap, so it always matches the next completion; an
     // unchanged time keeps its place among events at that instant.
     if (sim_.timer_armed(completion_timer_) && completion_time_ == next) return;
@@ -567,62 +567,58 @@ void FlowNetwork::reset_stats() {
 
 // ---- completion heap --------------------------------------------------------
 
-bool FlowNetwork::heap_less(std::uint32_t a, std::uint32_t b) const {
-    const Flow& x = flows_[a];
-    const Flow& y = flows_[b];
-    return x.finish < y.finish || (x.finish == y.finish && x.seq < y.seq);
-}
-
 void FlowNetwork::heap_push(std::uint32_t f) {
-    flows_[f].heap_pos = static_cast<std::uint32_t>(completion_heap_.size());
-    completion_heap_.push_back(f);
+    const Flow& flow = flows_[f];
+    completion_heap_.push_back(Completion{flow.finish, flow.seq, f});
     heap_sift_up(completion_heap_.size() - 1);
 }
 
 void FlowNetwork::heap_remove(std::uint32_t f) {
     const std::size_t i = flows_[f].heap_pos;
     flows_[f].heap_pos = none;
-    const std::uint32_t last = completion_heap_.back();
+    const Completion last = completion_heap_.back();
     completion_heap_.pop_back();
-    if (last == f) return;
+    if (last.flow == f) return;
     completion_heap_[i] = last;
-    flows_[last].heap_pos = static_cast<std::uint32_t>(i);
+    flows_[last.flow].heap_pos = static_cast<std::uint32_t>(i);
     heap_sift_up(i);
-    heap_sift_down(flows_[last].heap_pos);
+    heap_sift_down(flows_[last.flow].heap_pos);
 }
 
 void FlowNetwork::heap_update(std::uint32_t f) {
-    heap_sift_up(flows_[f].heap_pos);
+    const std::size_t i = flows_[f].heap_pos;
+    completion_heap_[i].finish = flows_[f].finish;
+    heap_sift_up(i);
     heap_sift_down(flows_[f].heap_pos);
 }
 
 void FlowNetwork::heap_sift_up(std::size_t i) {
-    const std::uint32_t f = completion_heap_[i];
+    const Completion c = completion_heap_[i];
     while (i > 0) {
         const std::size_t parent = (i - 1) / 2;
-        if (!heap_less(f, completion_heap_[parent])) break;
+        if (!heap_less(c, completion_heap_[parent])) break;
         completion_heap_[i] = completion_heap_[parent];
-        flows_[completion_heap_[i]].heap_pos = static_cast<std::uint32_t>(i);
+        flows_[completion_heap_[i].flow].heap_pos = static_cast<std::uint32_t>(i);
         i = parent;
     }
-    completion_heap_[i] = f;
-    flows_[f].heap_pos = static_cast<std::uint32_t>(i);
+    completion_heap_[i] = c;
+    flows_[c.flow].heap_pos = static_cast<std::uint32_t>(i);
 }
 
 void FlowNetwork::heap_sift_down(std::size_t i) {
     const std::size_t n = completion_heap_.size();
-    const std::uint32_t f = completion_heap_[i];
+    const Completion c = completion_heap_[i];
     while (true) {
         std::size_t child = 2 * i + 1;
         if (child >= n) break;
         if (child + 1 < n && heap_less(completion_heap_[child + 1], completion_heap_[child])) ++child;
-        if (!heap_less(completion_heap_[child], f)) break;
+        if (!heap_less(completion_heap_[child], c)) break;
         completion_heap_[i] = completion_heap_[child];
-        flows_[completion_heap_[i]].heap_pos = static_cast<std::uint32_t>(i);
+        flows_[completion_heap_[i].flow].heap_pos = static_cast<std::uint32_t>(i);
         i = child;
     }
-    completion_heap_[i] = f;
-    flows_[f].heap_pos = static_cast<std::uint32_t>(i);
+    completion_heap_[i] = c;
+    flows_[c.flow].heap_pos = static_cast<std::uint32_t>(i);
 }
 
 }  // namespace s2sim::models

@@ -217,7 +217,15 @@ private:
         }
     }
     // Indexed min-heap of messages in bandwidth phase by (finish, seq).
-    [[nodiscard]] bool heap_less(std::uint32_t a, std::uint32_t b) const;
+    // The heap holds the keys, so that sifting does not visit the flows.
+    struct Completion {
+        Time finish;
+        std::uint64_t seq;
+        std::uint32_t flow;
+    };
+    [[nodiscard]] static bool heap_less(const Completion& a, const Completion& b) {
+        return a.finish < b.finish || (a.finish == b.finish && a.seq < b.seq);
+    }
     void heap_push(std::uint32_t f);
     void heap_remove(std::uint32_t f);
     void heap_update(std::uint32_t f);
@@ -229,7 +237,7 @@ private:
     std::vector<Flow> flows_;
     std::vector<std::uint32_t> free_;
     std::vector<LinkState> links_;
-    std::vector<std::uint32_t> completion_heap_;
+    std::vector<Completion> completion_heap_;
     std::vector<LatencyQueue> latency_queues_;      // reserved: never reallocates
     std::vector<std::uint32_t> queue_of_class_;      // by latency class; none = events
     std::size_t stale_pending_ = 0;                  // queued entries of failed messages
