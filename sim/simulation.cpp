@@ -91,11 +91,10 @@ void Simulation::remove_timer(TimerId id) {
 }
 
 void Simulation::find_next_timer() {
-    QueueEntry earliest = disarmed_timer;
-    for (const QueueEntry& key : timer_keys_) {
-        if (runs_before(key, earliest)) earliest = key;
-    }
-    next_timer_ = earliest;
+    // Which timer is earliest is a coin toss: select without branching.
+    const QueueEntry* earliest = &disarmed_timer;
+    for (const QueueEntry& key : timer_keys_) earliest = runs_before_flag(key, *earliest) != 0 ? &key : earliest;
+    next_timer_ = *earliest;
 }
 
 void Simulation::run_timer() {
