@@ -83,7 +83,6 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.callback = std::move(on_done);
-    flow.links.clear();
     flow.bytes = bytes;
     flow.remaining = bytes;
     flow.rate = 0.0;
@@ -94,10 +93,14 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        flow.links.assign(route->links.begin(), route->links.end());
+        // Element by element: routes are a few links, and assign() calls memmove.
+        const std::size_t n = route->links.size();
+        flow.links.resize(n);
+        for (std::size_t i = 0; i < n; ++i) flow.links[i] = route->links[i];
         delay = route->latency;
         latency_class = route->latency_class;
     } else {
+        flow.links.clear();
         latency_class = topology_.latency_class(Time::zero());
     }
     flow.slots.resize(flow.links.size());
@@ -117,10 +120,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     return FlowId{f, flow.generation};
 }
 
-FlowNetwork::LatencyQueue* FlowNetwork::latency_queue(std::uint32_t latency_class) {
-    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) {
-        return &latency_queues_[queue_of_class_[latency_class]];
-    }
+FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {
     if (latency_queues_.size() == max_latency_queues) return nullptr;
     if (latency_class >= queue_of_class_.size()) queue_of_class_.resize(latency_class + 1, none);
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());

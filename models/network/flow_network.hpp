@@ -190,7 +190,13 @@ private:
     void add_links();
     void on_latency_done(std::uint32_t f);
     /// The queue of a latency class, made on first use; nullptr past max_latency_queues.
-    LatencyQueue* latency_queue(std::uint32_t latency_class);
+    LatencyQueue* latency_queue(std::uint32_t latency_class) {
+        if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != UINT32_MAX) {
+            return &latency_queues_[queue_of_class_[latency_class]];
+        }
+        return add_latency_queue(latency_class);
+    }
+    LatencyQueue* add_latency_queue(std::uint32_t latency_class);
     /// The timer of latency_queues_[q]: starts the bandwidth phase of its front message.
     void on_queue_front_due(std::uint32_t q);
     void on_completion();
