@@ -78,8 +78,15 @@ public:
     /// cancel, push or pop). For a component whose next event keeps moving, such
     /// as the network's next completion. Keep timers few: moving one may look at
     /// all of them. The handler's captures must fit in handler_capacity bytes.
+    /// A removed timer's id is given out again.
     template <class F>
     TimerId add_timer(F&& handler) {
+        for (TimerId id = 0; id < timer_handlers_.size(); ++id) {
+            if (!*timer_handlers_[id]) {  // removed
+                timer_handlers_[id]->emplace(std::forward<F>(handler));
+                return id;
+            }
+        }
         auto h = std::make_unique<Handler>();
         h->emplace(std::forward<F>(handler));
         timer_handlers_.push_back(std::move(h));

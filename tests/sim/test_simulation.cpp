@@ -213,11 +213,17 @@ TEMPLATE_TEST_CASE("simulation: timers re-arm themselves, respect run_until and 
     CHECK(ticks == std::vector<std::int64_t>{1, 4, 7, 10, 13});
     CHECK(order == std::vector<int>{1, -1, 2});
     CHECK(sim.pending_count() == 0);
-    // A removed timer never runs again.
+    // A removed timer never runs again, and its id serves the next timer added.
     sim.set_timer(b, ms(20));
     sim.remove_timer(b);
     sim.run();
     CHECK(order == std::vector<int>{1, -1, 2});
+    const auto c = sim.add_timer([&] { order.push_back(-2); });
+    CHECK(c == b);
+    CHECK_FALSE(sim.timer_armed(c));
+    sim.set_timer(c, ms(30));
+    sim.run();
+    CHECK(order == std::vector<int>{1, -1, 2, -2});
 }
 
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
