@@ -117,7 +117,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
             for (std::uint64_t k = 0; k < w.keys->count; ++k) {
                 weights[k] = std::pow(static_cast<double>(k + 1), -w.keys->skew);
             }
-            workload.key_cdf = cumulative(weights);
+            workload.keys = GuidedCdf(cumulative(weights));
         }
         for (const std::uint32_t op : w.ops) {
             request_stats_.push_back(
@@ -183,8 +183,7 @@ void System::arrive_from_workload(std::uint32_t w) {
     schedule_arrival(w);
     Workload& workload = workloads_[w];
     const std::uint32_t mix = draw(workload.cumulative_mix, workload.rng.uniform01());
-    const std::uint64_t key = workload.key_cdf.empty() ? workload.rng.next_u64()
-                                                       : draw(workload.key_cdf, workload.rng.uniform01());
+    const std::uint64_t key = workload.keys.empty() ? workload.rng.next_u64() : workload.keys.draw(workload.rng.uniform01());
     send_root(w, mix, key, -1.0);
 }
 
@@ -197,7 +196,7 @@ void System::schedule_think(std::uint32_t w) {
     sim_.schedule_at(at, [this, w] {
         Workload& wl = workloads_[w];
         const std::uint32_t mix = draw(wl.cumulative_mix, wl.rng.uniform01());
-        const std::uint64_t key = wl.key_cdf.empty() ? wl.rng.next_u64() : draw(wl.key_cdf, wl.rng.uniform01());
+        const std::uint64_t key = wl.keys.empty() ? wl.rng.next_u64() : wl.keys.draw(wl.rng.uniform01());
         send_root(w, mix, key, -1.0);
     });
 }
@@ -213,7 +212,7 @@ void System::schedule_trace(std::uint32_t w) {
         const TraceRecord record = wl.pending;
         std::uint64_t key = record.key;
         if (!record.has_key) {
-            key = wl.key_cdf.empty() ? wl.rng.next_u64() : draw(wl.key_cdf, wl.rng.uniform01());
+            key = wl.keys.empty() ? wl.rng.next_u64() : wl.keys.draw(wl.rng.uniform01());
         }
         schedule_trace(w);  // reads one line ahead: the next record replaces `pending`
         send_root(w, record.op, key, record.size_bytes);

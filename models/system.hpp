@@ -20,6 +20,7 @@
 #include "models/workload/trace_reader.hpp"
 #include "sim/distribution.hpp"
 #include "sim/random.hpp"
+#include "sim/guided_cdf.hpp"
 #include "sim/simulation.hpp"
 #include "sim/stats/time_weighted.hpp"
 
@@ -233,7 +234,7 @@ private:
         const WorkloadModel* model = nullptr;
         RandomStream rng;
         std::vector<double> cumulative_mix;
-        std::vector<double> key_cdf;
+        GuidedCdf keys;  ///< Zipf key ids; empty = uniform 64-bit keys
         std::uint32_t first_request_stat = 0;
         std::unique_ptr<ArrivalProcess> process;  ///< open arrivals; null for closed and trace
         std::unique_ptr<TraceReader> trace;       ///< trace replay: the file, read one line ahead
