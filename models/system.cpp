@@ -19,12 +19,6 @@ std::vector<double> cumulative(const std::vector<double>& weights) {
     return out;
 }
 
-/// Index drawn from a cumulative distribution.
-std::uint32_t draw(const std::vector<double>& cdf, double u) {
-    const auto it = std::lower_bound(cdf.begin(), cdf.end(), u);
-    return static_cast<std::uint32_t>(std::min<std::size_t>(it - cdf.begin(), cdf.size() - 1));
-}
-
 }  // namespace
 
 System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), sim_(queue) {
@@ -86,7 +80,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         services_.push_back(std::move(service));
     }
     for (const WorkloadModel& w : model_.workloads) {
-        Workload workload{&w, RandomStream(model_.seed, "workload/" + w.name), cumulative(w.weights), {},
+        Workload workload{&w, RandomStream(model_.seed, "workload/" + w.name), GuidedCdf(cumulative(w.weights)), {},
                           static_cast<std::uint32_t>(request_stats_.size()), nullptr, nullptr, {}, 1, false};
         std::visit(
             [&](const auto& a) {
@@ -182,7 +176,7 @@ void System::schedule_arrival(std::uint32_t w) {
 void System::arrive_from_workload(std::uint32_t w) {
     schedule_arrival(w);
     Workload& workload = workloads_[w];
-    const std::uint32_t mix = draw(workload.cumulative_mix, workload.rng.uniform01());
+    const std::uint32_t mix = workload.mix.draw(workload.rng.uniform01());
     const std::uint64_t key = workload.keys.empty() ? workload.rng.next_u64() : workload.keys.draw(workload.rng.uniform01());
     send_root(w, mix, key, -1.0);
 }
@@ -195,7 +189,7 @@ void System::schedule_think(std::uint32_t w) {
     if (at > end_) return;
     sim_.schedule_at(at, [this, w] {
         Workload& wl = workloads_[w];
-        const std::uint32_t mix = draw(wl.cumulative_mix, wl.rng.uniform01());
+        const std::uint32_t mix = wl.mix.draw(wl.rng.uniform01());
         const std::uint64_t key = wl.keys.empty() ? wl.rng.next_u64() : wl.keys.draw(wl.rng.uniform01());
         send_root(w, mix, key, -1.0);
     });

@@ -233,7 +233,7 @@ private:
     struct Workload {
         const WorkloadModel* model = nullptr;
         RandomStream rng;
-        std::vector<double> cumulative_mix;
+        GuidedCdf mix;   ///< the workload's ops, by weight
         GuidedCdf keys;  ///< Zipf key ids; empty = uniform 64-bit keys
         std::uint32_t first_request_stat = 0;
         std::unique_ptr<ArrivalProcess> process;  ///< open arrivals; null for closed and trace
