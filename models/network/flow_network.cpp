@@ -400,18 +400,14 @@ void FlowNetwork::reallocate() {
 }
 
 void FlowNetwork::schedule_completion() {
-    if (completion_heap_.empty()) {
-        sim_.clear_timer(completion_timer_);
-        return;
-    }
-    const Time next = completion_heap_.front().finish;
-    // Moving the timer is cheap, so it always matches the next completion; an
-    // unchanged time keeps its place among events at that instant.
-    if (sim_.timer_armed(completion_timer_) && completion_time_ == next) return;
+    const Time next = completion_heap_.empty() ? Time::max() : completion_heap_.front().finish;
     if (next == Time::max()) {
         sim_.clear_timer(completion_timer_);
         return;
     }
+    // Moving the timer is cheap, so it always matches the next completion; an
+    // unchanged time keeps its place among events at that instant.
+    if (sim_.timer_armed(completion_timer_) && completion_time_ == next) return;
     completion_time_ = next;
     sim_.set_timer(completion_timer_, next);
 }
