@@ -154,6 +154,7 @@ bool Simulation::step(Queue& queue, Time end) {
 
 void Simulation::run() {
     stopped_ = false;
+    run_end_ = Time::max();
     with_queue([this](auto& q) {
         while (!stopped_ && step(q, Time::max())) check_stop_flag();
     });
@@ -161,6 +162,7 @@ void Simulation::run() {
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
+    run_end_ = end;
     with_queue([this, end](auto& q) {
         while (!stopped_ && step(q, end)) check_stop_flag();
     });

@@ -103,6 +103,16 @@ public:
     /// Disarms the timer and drops its handler for good (its owner is going away).
     void remove_timer(TimerId id);
 
+    // ---- finishing an action in place -------------------------------------------
+
+    /// Called from a running handler: when an event scheduled now for `at` would
+    /// be the next one to run (nothing pending or armed at or before `at`, and
+    /// `at` within the current run_until()), moves the clock to `at`, counts an
+    /// event and returns true; the caller then does that event's work in place.
+    /// Otherwise changes nothing and returns false. Results are those of
+    /// scheduling the event: no other event could run in between.
+    bool advance_if_next(Time at);
+
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
     /// Events scheduled and neither run nor cancelled.
@@ -201,11 +211,20 @@ private:
     std::uint32_t free_head_ = UINT32_MAX;
     std::uint32_t slots_used_ = 0;
     Time now_;
+    Time run_end_;  // `end` of the current run_until(), Time::max() in run()
     std::uint64_t next_seq_ = 0;
     std::uint64_t processed_ = 0;
     std::size_t live_ = 0;
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
 };
+
+inline bool Simulation::advance_if_next(Time at) {
+    if (at > run_end_ || at < now_ || next_timer_.time <= at) return false;
+    if (with_queue([at](const auto& q) { return !q.empty() && q.top().time <= at; })) return false;
+    now_ = at;
+    ++processed_;
+    return true;
+}
 
 }  // namespace s2sim

@@ -95,15 +95,14 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     if (route != nullptr) {
         // Element by element: routes are a few links, and assign() calls memmove.
         const std::size_t n = route->links.size();
-        flow.links.resize(n);
-        for (std::size_t i = 0; i < n; ++i) flow.links[i] = route->links[i];
+        flow.hops.resize(n);
+        for (std::size_t i = 0; i < n; ++i) flow.hops[i].link = route->links[i];
         delay = route->latency;
         latency_class = route->latency_class;
     } else {
-        flow.links.clear();
+        flow.hops.clear();
         latency_class = topology_.latency_class(Time::zero());
     }
-    flow.slots.resize(flow.links.size());
     if (LatencyQueue* queue = latency_queue(latency_class)) {
         const Time entry = sim_.now() + delay;
         if (queue->pending.full()) {
@@ -153,7 +152,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         return;
     }
     // Nothing to move (empty message, or a node to itself): delivered now.
-    if (flow.remaining <= 0.0 || flow.links.empty()) {
+    if (flow.remaining <= 0.0 || flow.hops.empty()) {
         finish(f, true);
         notify();
         return;
@@ -161,18 +160,19 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time now = sim_.now();
     flow.phase = Phase::bandwidth;
     flow.last_update = now;
-    const double alone_rate = rate_if_nobody_moves(f);
+    bool path_empty = false;
+    const double alone_rate = rate_if_nobody_moves(f, path_empty);
+    if (path_empty && deliver_in_place(f, alone_rate)) return;
     seeds_.clear();
-    for (std::size_t i = 0; i < flow.links.size(); ++i) {
-        auto& list = links_[flow.links[i]].flows;
-        flow.slots[i] = static_cast<std::uint32_t>(list.size());
-        list.push_back(f);
+    for (Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        hop.slot = static_cast<std::uint32_t>(l.flows.size());
+        l.flows.push_back(f);
         if (alone_rate > 0.0) {
-            LinkState& l = links_[flow.links[i]];
             settle(l, now);
             l.rate_sum += alone_rate;
         } else {
-            seeds_.push_back(flow.links[i]);
+            seeds_.push_back(hop.link);
         }
     }
     if (alone_rate > 0.0) {
@@ -195,17 +195,21 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
 // is bottlenecked where its path fills up (no one there gets more), and no link
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
-double FlowNetwork::rate_if_nobody_moves(std::uint32_t f) const {
+double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
     const Flow& flow = flows_[f];
     double r = infinity;
-    for (DirectedLinkId d : flow.links) {
-        const double capacity = links_[d].capacity;
-        const double spare = capacity - links_[d].rate_sum;
-        if (std::isinf(capacity) || spare <= saturation_tolerance * capacity) return 0.0;
+    bool shared = false;  // some link of the path already carries messages
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        const double spare = l.capacity - l.rate_sum;
+        if (std::isinf(l.capacity) || spare <= saturation_tolerance * l.capacity) return 0.0;
         r = std::min(r, spare);
+        shared |= !l.flows.empty();
     }
-    for (DirectedLinkId d : flow.links) {
-        const LinkState& l = links_[d];
+    path_empty = !shared;
+    if (!shared) return r;  // the usual case: nobody else to check
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
         if (l.capacity - l.rate_sum > r * (1 + saturation_tolerance)) continue;
         for (std::uint32_t g : l.flows) {
             if (flows_[g].rate > r * (1 + saturation_tolerance)) return 0.0;
@@ -214,13 +218,46 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f) const {
     return r;
 }
 
+// A message alone on its whole path, whose completion would be the very next
+// event of the simulation, is delivered at once: nobody can join its links in
+// between, so the links' byte counts, the clock and the event count end exactly
+// as through the completion timer, without the list, heap and timer updates.
+bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate) {
+    Flow& flow = flows_[f];
+    const double left_s = flow.remaining / rate;
+    if (!(left_s < max_finish_s)) return false;
+    const Time entry = sim_.now();
+    const Time done = entry + Time::from_seconds(left_s);
+    if (!sim_.advance_if_next(done)) return false;
+    fast_updates_ += 2;  // an entry and a departure that move nobody
+    ++delivered_in_place_;
+    for (const Hop& hop : flow.hops) {
+        // The same operations as on_latency_done() and leave_links() at `done`.
+        LinkState& l = links_[hop.link];
+        settle(l, entry);
+        l.rate_sum += rate;
+        settle(l, done);
+        l.rate_sum = 0.0;  // it was the link's only message
+    }
+    flow.rate = rate;
+    flow.finish = done;
+    flow.remaining = 0.0;
+    finish(f, true);
+    // The completion event would have armed the timer again for the next
+    // completion, which gives it a fresh place among events at that instant.
+    if (sim_.timer_armed(completion_timer_)) sim_.set_timer(completion_timer_, completion_time_);
+    notify();
+    return true;
+}
+
 // Exact shortcut for a message leaving: when no other message on its links is
 // bottlenecked there (the link has spare capacity, or every other message on it
 // is slower than this one, so bottlenecked elsewhere), nobody's rate changes.
 bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
     const Flow& flow = flows_[f];
-    for (DirectedLinkId d : flow.links) {
-        const LinkState& l = links_[d];
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.flows.size() == 1) continue;  // only this message: the usual case
         const double capacity = l.capacity;
         if (std::isinf(capacity) || capacity - l.rate_sum > saturation_tolerance * capacity) continue;
         for (std::uint32_t g : l.flows) {
@@ -233,27 +270,26 @@ bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
 void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
     Flow& flow = flows_[f];
     const Time now = sim_.now();
-    for (std::size_t i = 0; i < flow.links.size(); ++i) {
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
         if (others_keep_their_rates) {
-            LinkState& l = links_[flow.links[i]];
             settle(l, now);  // count this message's last bytes at the old rate sum
             l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
+        } else {
+            seeds_.push_back(hop.link);
         }
-        auto& list = links_[flow.links[i]].flows;
-        const std::uint32_t slot = flow.slots[i];
+        auto& list = l.flows;
         const std::uint32_t moved = list.back();
-        list[slot] = moved;
+        list[hop.slot] = moved;
         list.pop_back();
         if (moved != f) {
-            Flow& other = flows_[moved];
-            for (std::size_t k = 0; k < other.links.size(); ++k) {
-                if (other.links[k] == flow.links[i]) {
-                    other.slots[k] = slot;
+            for (Hop& other : flows_[moved].hops) {
+                if (other.link == hop.link) {
+                    other.slot = hop.slot;
                     break;
                 }
             }
         }
-        if (!others_keep_their_rates) seeds_.push_back(flow.links[i]);
     }
     heap_remove(f);
 }
@@ -304,10 +340,10 @@ void FlowNetwork::reallocate() {
             if (flow.mark == epoch_) continue;
             flow.mark = epoch_;
             comp_flows_.push_back(f);
-            for (DirectedLinkId d : flow.links) {
-                if (links_[d].mark != epoch_) {
-                    links_[d].mark = epoch_;
-                    comp_links_.push_back(d);
+            for (const Hop& hop : flow.hops) {
+                if (links_[hop.link].mark != epoch_) {
+                    links_[hop.link].mark = epoch_;
+                    comp_links_.push_back(hop.link);
                 }
             }
         }
@@ -339,11 +375,11 @@ void FlowNetwork::reallocate() {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
             flow.rate = share;
-            for (DirectedLinkId d : flow.links) {
-                LinkState& l = links_[d];
+            for (const Hop& hop : flow.hops) {
+                LinkState& l = links_[hop.link];
                 l.rate_sum += share;
                 --l.unfrozen;
-                if (d != link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
+                if (hop.link != link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
             }
         }
         bottleneck.cap_left = 0.0;
@@ -458,8 +494,8 @@ void FlowNetwork::fail_link(LinkId link) {
     for (std::uint32_t f = 0; f < flows_.size(); ++f) {
         Flow& flow = flows_[f];
         if (flow.phase != Phase::latency && flow.phase != Phase::bandwidth) continue;
-        const bool crosses = std::any_of(flow.links.begin(), flow.links.end(),
-                                         [&](DirectedLinkId d) { return d == forward || d == backward; });
+        const bool crosses = std::any_of(flow.hops.begin(), flow.hops.end(),
+                                         [&](const Hop& hop) { return hop.link == forward || hop.link == backward; });
         if (!crosses) continue;
         if (flow.phase == Phase::latency) {
             if (flow.latency_event.valid()) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <boost/circular_buffer.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "sim/inline_function.hpp"
 #include "models/network/topology.hpp"
@@ -111,6 +112,9 @@ public:
     [[nodiscard]] std::uint64_t reallocations() const { return reallocations_; }
     /// Starts and ends handled without recomputing anyone's rate (see rate_if_nobody_moves).
     [[nodiscard]] std::uint64_t fast_updates() const { return fast_updates_; }
+    /// Messages delivered without a completion event: alone on their path, and
+    /// their completion the simulation's next event (see Simulation::advance_if_next).
+    [[nodiscard]] std::uint64_t delivered_in_place() const { return delivered_in_place_; }
 
     // ---- per directed link -----------------------------------------------------
 
@@ -126,22 +130,30 @@ public:
 
 private:
     enum class Phase : std::uint8_t { free, latency, bandwidth, done };
+    // One link of a message's route, and the message's position in that link's list.
+    struct Hop {
+        DirectedLinkId link;
+        std::uint32_t slot;
+    };
     struct Flow {
-        FlowCallback callback;
-        std::vector<DirectedLinkId> links;  // keeps its capacity when the slot is reused
-        std::vector<std::uint32_t> slots;   // position in each link's flow list
-        double bytes = 0.0;
-        double remaining = 0.0;
+        // Fields read by the rate checks and the allocation first, the rest after.
         double rate = 0.0;  // bytes per second; < 0 while being allocated
+        double remaining = 0.0;
         Time last_update;
         Time finish = Time::max();
-        EventId latency_event;
         std::uint64_t seq = 0;
         std::uint32_t generation = 0;
         std::uint32_t heap_pos = UINT32_MAX;
         std::uint32_t mark = 0;
         Phase phase = Phase::free;
         bool no_route = false;
+        // Inline for routes of up to 6 links (a data centre's are 2 to 6), so the
+        // hot loops do not follow a pointer; longer routes keep their heap
+        // storage when the slot is reused.
+        boost::container::small_vector<Hop, 6> hops;
+        FlowCallback callback;
+        double bytes = 0.0;
+        EventId latency_event;
     };
     struct LinkState {
         std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it
@@ -203,7 +215,11 @@ private:
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
     /// the links' rate sums, otherwise it marks the links for reallocate().
     void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
-    [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f) const;
+    /// `path_empty` tells whether the message's links carry nobody else.
+    [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const;
+    /// Delivers a message entering an empty path at once when its completion would be
+    /// the simulation's next event (Simulation::advance_if_next); false otherwise.
+    bool deliver_in_place(std::uint32_t f, double rate);
     [[nodiscard]] bool can_leave_alone(std::uint32_t f) const;
     /// Relative spare capacity below which a link counts as full (rate sums are
     /// sums of shares, exact to a few ulps).
@@ -257,6 +273,7 @@ private:
     std::uint64_t failed_ = 0;
     std::uint64_t reallocations_ = 0;
     std::uint64_t fast_updates_ = 0;
+    std::uint64_t delivered_in_place_ = 0;
     // scratch, kept to avoid allocating per event
     std::vector<DirectedLinkId> seeds_;
     std::vector<DirectedLinkId> comp_links_;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -360,6 +361,82 @@ TEST_CASE("flow network: bad sizes and nodes are errors", "[models][network][err
     CHECK_THROWS_WITH(net.send(n.a, n.b, -1.0), Catch::Matchers::Contains("invalid message size -1 bytes from 'a' to 'b'"));
     CHECK_THROWS_AS(net.send(n.a, 9, 1.0), s2sim::Error);
     CHECK(net.flows_in_flight() == 0);
+}
+
+TEST_CASE("flow network: delivering in place changes no time, order or byte count", "[models][network]") {
+    // The same random traffic twice: alone, where most short messages find an
+    // empty path and nothing else due before they finish (delivered in place,
+    // without a completion event), and with a no-op event every 100 ns, which
+    // leaves no room for that. Every delivery time, the order of the
+    // callbacks and every link's bytes must be equal to the bit.
+    struct Outcome {
+        Log log;
+        std::vector<double> bytes;
+        std::uint64_t in_place = 0;
+    };
+    const auto run = [](bool ticker) {
+        Topology topo;
+        std::vector<NodeId> servers;
+        for (int i = 0; i < 8; ++i) servers.push_back(topo.add_node(std::string("s") + std::to_string(i), NodeKind::server));
+        const NodeId tor0 = topo.add_node("tor0", NodeKind::switch_);
+        const NodeId tor1 = topo.add_node("tor1", NodeKind::switch_);
+        for (int i = 0; i < 8; ++i) topo.add_link(servers[i], i < 4 ? tor0 : tor1, (1 + i % 3) * gbps, 2e-6);
+        topo.add_link(tor0, tor1, 2 * gbps, 5e-6);
+        Simulation sim;
+        FlowNetwork net(sim, topo);
+        Outcome out;
+        pcg64 rng(2024);
+        for (int k = 0; k < 600; ++k) {
+            const NodeId from = servers[rng(8U)];
+            const NodeId to = servers[rng(8U)];
+            const double bytes = static_cast<double>(rng(40'000));
+            send_at(sim, net, out.log, static_cast<double>(rng(100'000'000)) * 1e-9, from, to, bytes);
+        }
+        if (ticker) {
+            std::function<void()> tick = [&] {
+                if (sim.now() < at(0.11)) sim.schedule_in(Time::from_ns(100), [&] { tick(); });
+            };
+            sim.schedule_at(Time::zero(), [&] { tick(); });
+        }
+        sim.run();
+        for (std::size_t d = 0; d < topo.directed_link_count(); ++d) out.bytes.push_back(net.link_stats(d).bytes);
+        out.in_place = net.delivered_in_place();
+        CHECK(net.delivered() == 600);
+        return out;
+    };
+    const Outcome alone = run(false);
+    const Outcome ticked = run(true);
+    INFO("in place: " << alone.in_place << " alone, " << ticked.in_place << " with the ticker");
+    CHECK(alone.in_place > 100);
+    CHECK(ticked.in_place < 5);
+    CHECK(alone.log.when == ticked.log.when);
+    CHECK(alone.log.order == ticked.log.order);
+    CHECK(alone.bytes == ticked.bytes);
+}
+
+TEST_CASE("flow network: a delivery in place leaves the next completion where the event would", "[models][network]") {
+    // Message A (a to b) is due at 1.001 ms. At 0.5 ms an event E is scheduled
+    // for that same instant. Message B (c to d, another link) is delivered in
+    // place at 0.611 ms. Through a completion event, the network's timer would
+    // then have been armed again for A, after E: so E runs first.
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::server);
+    const NodeId c = topo.add_node("c", NodeKind::server);
+    const NodeId d = topo.add_node("d", NodeKind::server);
+    topo.add_link(a, b, 1 * gbps, 1e-6);
+    topo.add_link(c, d, 1 * gbps, 1e-6);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.0, a, b, 1.25e5);  // 1 us + 1 ms
+    const std::size_t e = log.expect();
+    sim.schedule_at(at(0.5e-3), [&] { sim.schedule_at(Time::from_ns(1'001'000), [&, e] { Record{&log, e, &sim}(true); }); });
+    send_at(sim, net, log, 0.6e-3, c, d, 1250.0);  // 1 us + 10 us
+    sim.run();
+    CHECK(net.delivered_in_place() == 1);
+    CHECK(log.when == std::vector<Time>{Time::from_ns(1'001'000), Time::from_ns(1'001'000), Time::from_ns(611'000)});
+    CHECK(log.order == std::vector<std::size_t>{2, 1, 0});
 }
 
 TEST_CASE("flow network: random traffic stays max-min fair and conserves bytes", "[models][network]") {

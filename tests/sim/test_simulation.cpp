@@ -226,6 +226,37 @@ TEMPLATE_TEST_CASE("simulation: timers re-arm themselves, respect run_until and 
     CHECK(order == std::vector<int>{1, -1, 2, -2});
 }
 
+TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothing would run first", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    Simulation sim(kind_of<TestType>());
+    std::vector<int> answers;  // 1 advanced, 0 refused
+    std::vector<Time> clocks;
+    const auto ask = [&](Time t) {
+        answers.push_back(sim.advance_if_next(t) ? 1 : 0);
+        clocks.push_back(sim.now());
+    };
+    const auto timer = sim.add_timer([&] { clocks.push_back(sim.now()); });
+    sim.schedule_at(ms(1), [&] {
+        ask(ms(5));  // refused: the event at 5 ms was scheduled first, so it runs first
+        ask(ms(0));  // refused: the past
+        ask(ms(4));  // advanced
+    });
+    sim.schedule_at(ms(5), [&] {
+        ask(ms(8));  // refused: the timer is armed for 8 ms
+        ask(ms(7));  // advanced
+    });
+    sim.set_timer(timer, ms(8));
+    sim.schedule_at(ms(9), [&] {
+        ask(ms(11));  // refused: beyond the end of run_until
+        ask(ms(10));  // advanced: the end itself is inside the run
+    });
+    sim.run_until(ms(10));
+    CHECK(answers == std::vector<int>{0, 0, 1, 0, 1, 0, 1});
+    CHECK(clocks == std::vector<Time>{ms(1), ms(1), ms(4), ms(5), ms(7), ms(8), ms(9), ms(10)});
+    CHECK(sim.events_processed() == 7);  // 3 events, the timer and 3 advances
+    CHECK(sim.now() == ms(10));
+}
+
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
