@@ -109,6 +109,10 @@ public:
         (void)latency_s;
         (void)now;
     }
+    /// True when pick() reads ServerView::queue_length or utilization. The service
+    /// keeps those two current only for such policies: updating them costs a write
+    /// per job start and end. Default false.
+    [[nodiscard]] virtual bool reads_server_load() const { return false; }
 };
 
 /// Makes a balancer from checked options for `backend_count` backends.

@@ -59,7 +59,11 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         service.balancer = make_balancer(options, s.servers.size());
         service.views.resize(s.servers.size());
         for (std::uint32_t i = 0; i < s.servers.size(); ++i) {
-            hosts_[s.servers[i]].memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+            Host& host = hosts_[s.servers[i]];
+            host.memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+            if (service.balancer->reads_server_load()) {
+                host.load_views.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+            }
         }
         service.first_op_stat = static_cast<std::uint32_t>(op_stats_.size());
         for (const OpModel& op : s.ops) {
@@ -151,7 +155,10 @@ std::uint32_t System::new_call() {
         const std::uint32_t id = free_calls_;
         free_calls_ = calls_[id].next_free;
         const std::uint32_t generation = calls_[id].generation;
-        calls_[id] = Call{};
+        // Copied from a constant rather than a temporary: building the temporary on
+        // the stack and reading it back wider than it was written stalls the CPU.
+        static const Call fresh{};
+        calls_[id] = fresh;
         calls_[id].generation = generation;
         return id;
     }
@@ -259,12 +266,12 @@ void System::send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint
     deliver(origin, hosts_[call.host].node, bytes, id, true);
 }
 
-void System::refresh_views(const Host& host) {
+void System::write_load_views(const Host& host) {
     const Server& server = *host.server;
     const auto present = static_cast<std::uint32_t>(host.active + (host.pending.size() - host.pending_head));
     const double busy = static_cast<double>(std::min<std::size_t>(server.jobs(), server.config().cores)) /
                         static_cast<double>(server.config().cores);
-    for (const auto& [service, index] : host.memberships) {
+    for (const auto& [service, index] : host.load_views) {
         ServerView& view = services_[service].views[index];
         view.queue_length = present;
         view.utilization = busy;

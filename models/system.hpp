@@ -216,8 +216,11 @@ private:
         std::uint32_t active = 0;               ///< ops holding a thread
         std::vector<std::uint32_t> pending;     ///< calls waiting for a thread (FIFO ring)
         std::size_t pending_head = 0;
-        /// (service, backend index) of every service this host serves, whose views to refresh.
+        /// (service, backend index) of every service this host serves (health checks).
         std::vector<std::pair<std::uint32_t, std::uint32_t>> memberships;
+        /// The memberships whose balancer reads the server's load
+        /// (Balancer::reads_server_load): the views refresh_views() keeps current.
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> load_views;
     };
     struct Service {
         const ServiceModel* model = nullptr;
@@ -297,8 +300,12 @@ private:
     void respond(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
     void release_thread(Host& host);
-    /// Updates what balancers see of host `h` after ops arrived, left or the server changed.
-    void refresh_views(const Host& host);
+    /// Updates what balancers see of host `h` after ops arrived, left or the server
+    /// changed; nothing when no balancer of its services reads its load.
+    void refresh_views(const Host& host) {
+        if (!host.load_views.empty()) write_load_views(host);
+    }
+    void write_load_views(const Host& host);
     std::optional<NodeId> origin_of(const Call& call) const;
     void start_measuring();
     RunResults collect(double wall_s);

@@ -18,6 +18,7 @@ public:
     /// For `backend_count` >= 1 backends.
     explicit JoinShortestQueue(std::size_t backend_count) : count_(backend_count) {}
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    [[nodiscard]] bool reads_server_load() const override { return true; }
 
 private:
     std::size_t count_;

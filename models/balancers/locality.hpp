@@ -24,6 +24,7 @@ public:
     /// `spill_at` in (0, 1].
     Locality(std::size_t backend_count, std::vector<std::uint32_t> sites, double spill_at);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    [[nodiscard]] bool reads_server_load() const override { return true; }
 
 private:
     std::size_t count_;

@@ -467,3 +467,33 @@ TEST_CASE("balancers: make_balancer explains bad options", "[models][balancers][
     // Errors are s2sim::Error, catchable as such.
     CHECK_THROWS_AS(make_balancer(options_for("nope"), 1), s2sim::Error);
 }
+
+TEST_CASE("balancers: a policy whose picks depend on the servers' load says so", "[models][balancers]") {
+    // The service keeps ServerView::queue_length and utilization current only for
+    // policies that declare reads_server_load(). For each policy, two identical
+    // balancers with identical random streams pick among views that differ only in
+    // those two fields: a policy that ever picks differently must declare it, and
+    // one that declares it must pick differently somewhere (the check can see it).
+    for (const std::string_view name : s2sim::models::balancer_policies()) {
+        auto o = options_for(std::string(name));
+        if (name == "locality") o.sites = {0, 0, 1, 1};
+        auto a = make_balancer(o, 4);
+        auto b = make_balancer(o, 4);
+        RandomStream rng_a(5, "load"), rng_b(5, "load"), views(6, "views");
+        bool differs = false;
+        for (int trial = 0; trial < 500; ++trial) {
+            std::vector<ServerView> va(4), vb(4);
+            for (std::size_t i = 0; i < 4; ++i) {
+                va[i].in_flight = vb[i].in_flight = static_cast<std::uint32_t>(views.uniform_index(4));
+                va[i].queue_length = static_cast<std::uint32_t>(views.uniform_index(10));
+                vb[i].queue_length = static_cast<std::uint32_t>(views.uniform_index(10));
+                va[i].utilization = views.uniform01();
+                vb[i].utilization = views.uniform01();
+            }
+            const auto key = static_cast<std::uint64_t>(trial);
+            if (pick(*a, rng_a, va, key, trial % 2) != pick(*b, rng_b, vb, key, trial % 2)) differs = true;
+        }
+        INFO("policy " << name);
+        CHECK(differs == a->reads_server_load());
+    }
+}
