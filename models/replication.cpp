@@ -16,7 +16,7 @@ void System::start_replication(std::uint32_t id) {
     const std::uint32_t first = service.first_pair[call.op];
     const Time commit = sim_.now();
     const std::uint32_t generation = call.generation;
-    const std::optional<NodeId> from = hosts_[call.host].node;
+    const NodeId from = hosts_[call.host].node;
     call.acks = 0;
     call.acks_missing = 0;
     call.state = State::replicating;
@@ -28,9 +28,9 @@ void System::start_replication(std::uint32_t id) {
         }
         const std::uint32_t pair = first + j;
         set_backlog(pairs_[pair], +1);
-        const std::optional<NodeId> to = hosts_[replica].node;
-        if (network_ && from && to) {
-            network_->send(*from, *to, rep.bytes, [this, id, generation, pair, commit](bool ok) {
+        const NodeId to = hosts_[replica].node;
+        if (network_ && from != no_node && to != no_node) {
+            network_->send(from, to, rep.bytes, [this, id, generation, pair, commit](bool ok) {
                 replica_arrived(id, generation, pair, commit, ok);
             });
         } else {
@@ -93,11 +93,11 @@ void System::replica_applied(std::uint32_t job, bool ok) {
     const std::uint32_t id = j.call;
     const std::uint32_t generation = j.generation;
     const bool alive = id < calls_.size() && calls_[id].generation == generation && calls_[id].host != none;
-    // Plain ids, not optionals: GCC falsely warns about optionals read in the inlined send().
-    const bool routed = ok && network_ && alive && hosts_[p.replica].node && hosts_[calls_[id].host].node;
+    const bool routed =
+        ok && network_ && alive && hosts_[p.replica].node != no_node && hosts_[calls_[id].host].node != no_node;
     if (routed) {
-        const NodeId from = hosts_[p.replica].node.value_or(0);
-        const NodeId to = hosts_[calls_[id].host].node.value_or(0);
+        const NodeId from = hosts_[p.replica].node;
+        const NodeId to = hosts_[calls_[id].host].node;
         network_->send(from, to, 0.0, [this, id, generation](bool delivered) { replica_ack(id, generation, delivered); });
     } else {
         replica_ack(id, generation, ok);

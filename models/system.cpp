@@ -32,7 +32,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
     for (const HostModel& h : model_.hosts) {
         Host host;
         host.server = std::make_unique<Server>(sim_, h.server, *this);
-        host.node = h.node;
+        host.node = h.node.value_or(no_node);
         host.threads = h.threads;
         host.site = h.site;
         hosts_.push_back(std::move(host));
@@ -84,7 +84,8 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         services_.push_back(std::move(service));
     }
     for (const WorkloadModel& w : model_.workloads) {
-        Workload workload{&w, RandomStream(model_.seed, "workload/" + w.name), GuidedCdf(cumulative(w.weights)), {},
+        Workload workload{&w, w.from.value_or(no_node), RandomStream(model_.seed, "workload/" + w.name),
+                          GuidedCdf(cumulative(w.weights)), {},
                           static_cast<std::uint32_t>(request_stats_.size()), nullptr, nullptr, {}, 1, false};
         std::visit(
             [&](const auto& a) {
@@ -236,10 +237,10 @@ void System::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, do
     call.op = workload.model->ops[mix];
     call.key = key;
     call.request_bytes = request_bytes;
-    send_call(id, workload.model->from, workload.model->from_site);
+    send_call(id, workload.from, workload.model->from_site);
 }
 
-void System::send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint32_t site) {
+void System::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
@@ -279,10 +280,10 @@ void System::write_load_views(const Host& host) {
     }
 }
 
-void System::deliver(std::optional<NodeId> from, std::optional<NodeId> to, double bytes, std::uint32_t id,
+void System::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                      bool request) {
-    if (network_ && from && to) {
-        network_->send(*from, *to, bytes, [this, id, request](bool ok) {
+    if (network_ && from != no_node && to != no_node) {
+        network_->send(from, to, bytes, [this, id, request](bool ok) {
             if (!ok) calls_[id].failure = Failure::failed;
             if (request && ok) {
                 on_request_delivered(id);
@@ -529,10 +530,10 @@ std::string System::saturated_servers() const {
     return out.empty() ? "none: calls are held in the network" : out;
 }
 
-std::optional<NodeId> System::origin_of(const Call& call) const {
-    if (call.workload != none) return workloads_[call.workload].model->from;
+NodeId System::origin_of(const Call& call) const {
+    if (call.workload != none) return workloads_[call.workload].from;
     if (call.parent != none) return hosts_[calls_[call.parent].host].node;
-    return std::nullopt;
+    return no_node;
 }
 
 void System::respond(std::uint32_t id) {

@@ -27,6 +27,10 @@
 namespace s2sim::models {
 
 inline constexpr std::uint32_t none = UINT32_MAX;
+/// A host or client without a node in the topology (no network). System keeps node
+/// ids plain rather than std::optional on the hot paths: GCC copies an optional as a
+/// word and a flag byte, then reads them back as one word, which stalls the CPU.
+inline constexpr NodeId no_node = UINT32_MAX;
 
 /// One call an op makes to another service's op.
 struct CallModel {
@@ -209,7 +213,7 @@ private:
     };
     struct Host {
         std::unique_ptr<Server> server;
-        std::optional<NodeId> node;
+        NodeId node = no_node;  ///< HostModel::node, or no_node
         std::optional<std::uint32_t> threads;
         std::uint32_t site = 0;
         std::uint32_t epoch = 0;                ///< bumped at each failure and recovery (health checks)
@@ -235,6 +239,7 @@ private:
     };
     struct Workload {
         const WorkloadModel* model = nullptr;
+        NodeId from = no_node;  ///< WorkloadModel::from, or no_node
         RandomStream rng;
         GuidedCdf mix;   ///< the workload's ops, by weight
         GuidedCdf keys;  ///< Zipf key ids; empty = uniform 64-bit keys
@@ -260,8 +265,8 @@ private:
     void close_window();
     void record_window(std::uint32_t stat, const Call& call, double latency_s);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
-    void send_call(std::uint32_t id, std::optional<NodeId> origin, std::uint32_t site);
-    void deliver(std::optional<NodeId> from, std::optional<NodeId> to, double bytes, std::uint32_t id,
+    void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                  bool request);
     void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
@@ -306,7 +311,7 @@ private:
         if (!host.load_views.empty()) write_load_views(host);
     }
     void write_load_views(const Host& host);
-    std::optional<NodeId> origin_of(const Call& call) const;
+    NodeId origin_of(const Call& call) const;
     void start_measuring();
     RunResults collect(double wall_s);
 
