@@ -107,9 +107,9 @@ public:
 
     /// Called from a running handler: when an event scheduled now for `at` would
     /// be the next one to run (nothing pending or armed at or before `at`, and
-    /// `at` within the current run_until()), moves the clock to `at`, counts an
-    /// event and returns true; the caller then does that event's work in place.
-    /// Otherwise changes nothing and returns false. Results are those of
+    /// `at` within the current run_until(), and stop() not called), moves the clock
+    /// to `at`, counts an event and returns true; the caller then does that event's
+    /// work in place. Otherwise changes nothing and returns false. Results are those of
     /// scheduling the event: no other event could run in between.
     bool advance_if_next(Time at);
 
@@ -220,7 +220,7 @@ private:
 };
 
 inline bool Simulation::advance_if_next(Time at) {
-    if (at > run_end_ || at < now_ || next_timer_.time <= at) return false;
+    if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;
     if (with_queue([at](const auto& q) { return !q.empty() && q.top().time <= at; })) return false;
     now_ = at;
     ++processed_;

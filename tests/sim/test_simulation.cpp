@@ -255,6 +255,13 @@ TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothin
     CHECK(clocks == std::vector<Time>{ms(1), ms(1), ms(4), ms(5), ms(7), ms(8), ms(9), ms(10)});
     CHECK(sim.events_processed() == 7);  // 3 events, the timer and 3 advances
     CHECK(sim.now() == ms(10));
+    sim.schedule_at(ms(12), [&] {
+        sim.stop();
+        ask(ms(13));  // refused: nothing runs after stop()
+    });
+    sim.run();
+    CHECK(answers.back() == 0);
+    CHECK(sim.now() == ms(12));
 }
 
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
