@@ -188,11 +188,12 @@ private:
     void run_timer();
     void add_chunk();
     [[noreturn]] void too_many_pending() const;
-    /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to cost nothing.
+    /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to
+    /// cost nothing. A count, not a mask of processed_: advance_if_next() moves it too.
     void check_stop_flag() {
-        if ((processed_ & 0xFFF) == 0 && stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {
-            stopped_ = true;
-        }
+        if (processed_ < next_stop_check_) return;
+        next_stop_check_ = processed_ + 4096;
+        if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
     }
     /// Pops and runs the next live event if its time is <= `end`; false when none.
     template <class Queue>
@@ -214,6 +215,7 @@ private:
     Time run_end_;  // `end` of the current run_until(), Time::max() in run()
     std::uint64_t next_seq_ = 0;
     std::uint64_t processed_ = 0;
+    std::uint64_t next_stop_check_ = 0;
     std::size_t live_ = 0;
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;

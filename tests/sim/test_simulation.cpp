@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <new>
 #include <random>
 #include <vector>
@@ -262,6 +263,30 @@ TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothin
     sim.run();
     CHECK(answers.back() == 0);
     CHECK(sim.now() == ms(12));
+}
+
+TEMPLATE_TEST_CASE("simulation: a raised stop flag ends the run within 4096 events", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    // The flag is what Ctrl-C raises. Each event here also advances the clock in
+    // place twice, so the count of events moves by three per step: the poll must
+    // not depend on landing exactly on a multiple of 4096.
+    Simulation sim(kind_of<TestType>());
+    std::atomic<bool> flag{false};
+    sim.set_stop_flag(&flag);
+    std::int64_t ran = 0;
+    std::function<void()> tick = [&] {
+        ++ran;
+        if (ran == 1000) flag = true;
+        const Time next = sim.now() + ms(3);
+        CHECK(sim.advance_if_next(sim.now() + ms(1)));
+        CHECK(sim.advance_if_next(sim.now() + ms(1)));
+        sim.schedule_at(next, [&] { tick(); });
+    };
+    sim.schedule_at(ms(0), [&] { tick(); });
+    sim.run();
+    CHECK(sim.stopped());
+    CHECK(ran > 1000);
+    CHECK(ran <= 1000 + 4096 / 3 + 1);
 }
 
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
