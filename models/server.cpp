@@ -46,7 +46,9 @@ void Server::record_state() {
                             ? static_cast<double>(std::min<std::size_t>(ps_jobs_.size(), config_.cores))
                             : static_cast<double>(config_.cores - idle_cores_.size());
     busy_cores_.update(now, busy);
-    queue_.update(now, static_cast<double>(waiting()));
+    // A queue that stays empty adds exactly nothing to its time average: skip the update.
+    const auto queued = static_cast<double>(waiting());
+    if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
 }
 
 bool Server::submit(double work_s, std::uint64_t token, int priority_class) {
