@@ -51,7 +51,10 @@ struct LinkStats {
 /// Messages wait out their latency in one first-in first-out queue per route
 /// latency (Topology::latency_class), with a Simulation timer on its front,
 /// rather than as an event each; the next completion is a timer too. Both cost
-/// a comparison per move instead of a push and a pop on the event heap.
+/// a comparison per move instead of a push and a pop on the event heap. A
+/// message that enters an empty path and whose completion would be the
+/// simulation's next event is delivered at once (Simulation::advance_if_next),
+/// with the same times, byte counts and event count as through the timer.
 ///
 /// Borrows the Simulation and the Topology: both must outlive this object, and
 /// this object must outlive the run (pending events point at it).
