@@ -392,12 +392,11 @@ TEST_CASE("flow network: delivering in place changes no time, order or byte coun
             const double bytes = static_cast<double>(rng(40'000));
             send_at(sim, net, out.log, static_cast<double>(rng(100'000'000)) * 1e-9, from, to, bytes);
         }
-        if (ticker) {
-            std::function<void()> tick = [&] {
-                if (sim.now() < at(0.11)) sim.schedule_in(Time::from_ns(100), [&] { tick(); });
-            };
-            sim.schedule_at(Time::zero(), [&] { tick(); });
-        }
+        // Declared here, not in the `if`: its events run after that block ends.
+        std::function<void()> tick = [&] {
+            if (sim.now() < at(0.11)) sim.schedule_in(Time::from_ns(100), [&] { tick(); });
+        };
+        if (ticker) sim.schedule_at(Time::zero(), [&] { tick(); });
         sim.run();
         for (std::size_t d = 0; d < topo.directed_link_count(); ++d) out.bytes.push_back(net.link_stats(d).bytes);
         out.in_place = net.delivered_in_place();
