@@ -9,9 +9,11 @@
 
 namespace s2sim {
 
-/// One pending event as the queue sees it: when, and `order`, which packs the
-/// insertion sequence (high bits: ties run in scheduling order) above the slot of
-/// the simulation's event pool that holds its handler (low `slot_bits` bits).
+/// One pending event as the queue sees it: when (never negative: the simulation's
+/// clock starts at zero and events are scheduled at or after it), and `order`,
+/// which packs the insertion sequence (high bits: ties run in scheduling order)
+/// above the slot of the simulation's event pool that holds its handler (low
+/// `slot_bits` bits).
 /// 16 bytes, so a 4-ary heap's children share one cache line: the sift loops are
 /// the kernel's hottest code.
 struct QueueEntry {
@@ -31,11 +33,11 @@ struct QueueEntry {
 
 /// 1 when `a` must run before `b` (earlier time, then earlier insertion), else 0,
 /// computed without a branch: the (time, order) pair compared as one unsigned 128-bit
-/// number, the time's sign bit flipped so that it sorts as a signed value.
+/// number (times are not negative, so they sort as unsigned values).
 [[nodiscard]] inline std::size_t runs_before_flag(const QueueEntry& a, const QueueEntry& b) {
     __extension__ using Key = unsigned __int128;  // GCC and Clang
     const auto key = [](const QueueEntry& e) {
-        return (static_cast<Key>(static_cast<std::uint64_t>(e.time.ns()) ^ (std::uint64_t{1} << 63U)) << 64U) | e.order;
+        return (static_cast<Key>(static_cast<std::uint64_t>(e.time.ns())) << 64U) | e.order;
     };
     return static_cast<std::size_t>(key(a) < key(b));
 }

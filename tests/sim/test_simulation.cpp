@@ -289,6 +289,35 @@ TEMPLATE_TEST_CASE("simulation: a raised stop flag ends the run within 4096 even
     CHECK(ran <= 1000 + 4096 / 3 + 1);
 }
 
+TEMPLATE_TEST_CASE("simulation: events and timers set in the past run now, in scheduling order", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    // Queue keys compare times as unsigned numbers, which needs them never negative:
+    // the clock starts at zero and anything set before now is moved to now.
+    Simulation sim(kind_of<TestType>());
+    std::vector<int> order;
+    std::vector<Time> when;
+    const auto timer = sim.add_timer([&] {
+        order.push_back(0);
+        when.push_back(sim.now());
+    });
+    sim.schedule_in(Time::from_ns(-5), [&] {
+        order.push_back(1);
+        when.push_back(sim.now());
+    });
+    sim.set_timer(timer, Time::from_seconds(-1e30));
+    sim.schedule_at(Time::from_seconds(-3.0), [&] {
+        order.push_back(2);
+        when.push_back(sim.now());
+    });
+    sim.schedule_at(ms(1), [&] {
+        order.push_back(3);
+        when.push_back(sim.now());
+    });
+    sim.run();
+    CHECK(order == std::vector<int>{1, 0, 2, 3});
+    CHECK(when == std::vector<Time>{ms(0), ms(0), ms(0), ms(1)});
+}
+
 TEMPLATE_TEST_CASE("simulation: a timeout pattern cancels from inside a handler", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
