@@ -181,11 +181,15 @@ void System::schedule_arrival(std::uint32_t w) {
     if (at <= end_) sim_.schedule_at(at, [this, w] { arrive_from_workload(w); });
 }
 
+std::uint64_t System::draw_key(Workload& workload) {
+    return workload.keys.empty() ? workload.rng.next_u64() : workload.keys.draw(workload.rng.uniform01());
+}
+
 void System::arrive_from_workload(std::uint32_t w) {
     schedule_arrival(w);
     Workload& workload = workloads_[w];
     const std::uint32_t mix = workload.mix.draw(workload.rng.uniform01());
-    const std::uint64_t key = workload.keys.empty() ? workload.rng.next_u64() : workload.keys.draw(workload.rng.uniform01());
+    const std::uint64_t key = draw_key(workload);
     send_root(w, mix, key, -1.0);
 }
 
@@ -198,7 +202,7 @@ void System::schedule_think(std::uint32_t w) {
     sim_.schedule_at(at, [this, w] {
         Workload& wl = workloads_[w];
         const std::uint32_t mix = wl.mix.draw(wl.rng.uniform01());
-        const std::uint64_t key = wl.keys.empty() ? wl.rng.next_u64() : wl.keys.draw(wl.rng.uniform01());
+        const std::uint64_t key = draw_key(wl);
         send_root(w, mix, key, -1.0);
     });
 }
@@ -214,7 +218,7 @@ void System::schedule_trace(std::uint32_t w) {
         const TraceRecord record = wl.pending;
         std::uint64_t key = record.key;
         if (!record.has_key) {
-            key = wl.keys.empty() ? wl.rng.next_u64() : wl.keys.draw(wl.rng.uniform01());
+            key = draw_key(wl);
         }
         schedule_trace(w);  // reads one line ahead: the next record replaces `pending`
         send_root(w, record.op, key, record.size_bytes);

@@ -255,6 +255,8 @@ private:
     void free_call(std::uint32_t id);
     void schedule_arrival(std::uint32_t workload);
     void arrive_from_workload(std::uint32_t workload);
+    /// A request key: from the workload's Zipf table, or any 64-bit value without one.
+    std::uint64_t draw_key(Workload& workload);
     /// Reads the next record of a trace workload and schedules its arrival.
     void schedule_trace(std::uint32_t workload);
     /// A closed workload's user sends its next request after thinking.

@@ -21,6 +21,13 @@ constexpr double max_finish_s = 1e9;
 
 double seconds_between(Time from, Time to) { return static_cast<double>((to - from).ns()) * 1e-9; }
 
+// When a message with `remaining` bytes moving at `rate` (0: not moving) is done,
+// to the nearest nanosecond; Time::max() for never.
+Time finish_time(Time now, double remaining, double rate) {
+    const double left_s = rate > 0.0 ? remaining / rate : infinity;
+    return left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+}
+
 // Min-heap order for progressive filling: smallest share first, then lowest
 // link id, so equal shares are processed in a reproducible order.
 struct ShareAfter {
@@ -162,7 +169,8 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     flow.last_update = now;
     bool path_empty = false;
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
-    if (path_empty && deliver_in_place(f, alone_rate)) return;
+    const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
+    if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
     seeds_.clear();
     for (Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];
@@ -178,8 +186,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     if (alone_rate > 0.0) {
         ++fast_updates_;
         flow.rate = alone_rate;
-        const double left_s = flow.remaining / alone_rate;
-        flow.finish = left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+        flow.finish = alone_finish;
         heap_push(f);
     } else {
         heap_push(f);
@@ -222,13 +229,10 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) cons
 // event of the simulation, is delivered at once: nobody can join its links in
 // between, so the links' byte counts, the clock and the event count end exactly
 // as through the completion timer, without the list, heap and timer updates.
-bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate) {
+bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
     Flow& flow = flows_[f];
-    const double left_s = flow.remaining / rate;
-    if (!(left_s < max_finish_s)) return false;
     const Time entry = sim_.now();
-    const Time done = entry + Time::from_seconds(left_s);
-    if (!sim_.advance_if_next(done)) return false;
+    if (done == Time::max() || !sim_.advance_if_next(done)) return false;
     fast_updates_ += 2;  // an entry and a departure that move nobody
     ++delivered_in_place_;
     for (const Hop& hop : flow.hops) {
@@ -428,8 +432,7 @@ void FlowNetwork::reallocate() {
 
     for (std::uint32_t f : comp_flows_) {
         Flow& flow = flows_[f];
-        const double left_s = flow.rate > 0.0 ? flow.remaining / flow.rate : infinity;
-        flow.finish = left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+        flow.finish = finish_time(now, flow.remaining, flow.rate);
         heap_update(f);
     }
     seeds_.clear();

@@ -220,9 +220,10 @@ private:
     void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
     /// `path_empty` tells whether the message's links carry nobody else.
     [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const;
-    /// Delivers a message entering an empty path at once when its completion would be
-    /// the simulation's next event (Simulation::advance_if_next); false otherwise.
-    bool deliver_in_place(std::uint32_t f, double rate);
+    /// Delivers a message entering an empty path at `rate` at once when its completion,
+    /// `done`, would be the simulation's next event (Simulation::advance_if_next);
+    /// false otherwise.
+    bool deliver_in_place(std::uint32_t f, double rate, Time done);
     [[nodiscard]] bool can_leave_alone(std::uint32_t f) const;
     /// Relative spare capacity below which a link counts as full (rate sums are
     /// sums of shares, exact to a few ulps).
@@ -237,7 +238,7 @@ private:
     /// Counts a link's bytes at its current rate sum up to `now`.
     static void settle(LinkState& l, Time now) {
         if (now > l.last) {
-            l.bytes += l.rate_sum * (static_cast<double>((now - l.last).ns()) * 1e-9);
+            l.bytes += l.rate_sum * (now - l.last).seconds();
             l.last = now;
         }
     }
