@@ -17,8 +17,14 @@
 /// Contract with the service that owns a balancer (see docs/balancers.md):
 /// - A balancer is made for a fixed list of n backends (n >= 1) and is told
 ///   nothing but indices 0..n-1 into that list.
-/// - On every request the service fills one ServerView per backend (in list
-///   order) and calls pick(); the returned index is where the request goes.
+/// - The service keeps one ServerView per backend (in list order) and passes
+///   them to pick(); the returned index is where the request goes. After every
+///   change to a view (in_flight, queue_length, utilization or healthy) it calls
+///   on_view_changed(i, view): the load-reading policies keep their own index of
+///   the views (a segment tree, the list of healthy backends) so that a pick
+///   costs O(log n) or O(choices) instead of a scan of all n. Views start as
+///   ServerView{} (idle and healthy); a view changed without the call leaves
+///   such a policy picking from stale figures.
 /// - The service calls on_sent(i) when it sends the request to backend i and
 ///   on_response(i, latency) when the answer is back (latency from sending to
 ///   the answer, seconds). Only latency-aware policies (peak_ewma) use them;
@@ -97,6 +103,12 @@ public:
     [[nodiscard]] virtual ServerIndex pick(const PickContext& ctx,
                                            std::span<const ServerView> servers) = 0;
 
+    /// The service changed its view of backend `server` to `view` (see the contract
+    /// above). Default no-op: policies that read the views only at pick time.
+    virtual void on_view_changed(ServerIndex server, const ServerView& view) {
+        (void)server;
+        (void)view;
+    }
     /// Feedback: a request was sent to backend `server` at time `now`. Default no-op.
     virtual void on_sent(ServerIndex server, Time now) {
         (void)server;

@@ -153,7 +153,9 @@ void System::schedule_health(std::uint32_t h, bool healthy) {
         const std::uint32_t i = index;
         // Health checks notice the change after the service's delay, unless it was undone meanwhile.
         sim_.schedule_in(delay, [this, h, epoch, s, i, healthy] {
-            if (hosts_[h].epoch == epoch) services_[s].views[i].healthy = healthy;
+            if (hosts_[h].epoch != epoch) return;
+            services_[s].views[i].healthy = healthy;
+            services_[s].balancer->on_view_changed(i, services_[s].views[i]);
         });
     }
 }

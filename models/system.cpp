@@ -263,6 +263,7 @@ void System::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     call.backend = backend;
     call.host = sm.servers[backend];
     ++service.views[backend].in_flight;
+    service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());
     const OpModel& op = sm.ops[call.op];
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
@@ -280,6 +281,7 @@ void System::write_load_views(const Host& host) {
         ServerView& view = services_[service].views[index];
         view.queue_length = present;
         view.utilization = busy;
+        services_[service].balancer->on_view_changed(index, view);
         // `healthy` is what health checks have noticed, set by schedule_health(), not the instant truth.
     }
 }
@@ -567,6 +569,7 @@ void System::on_response_delivered(std::uint32_t id) {
     if (call.host != none) {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
+        service.balancer->on_view_changed(call.backend, service.views[call.backend]);
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);

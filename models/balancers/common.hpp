@@ -27,25 +27,58 @@ namespace s2sim::models::balancing {
     return count;
 }
 
-/// Fills `out` (reused, so no allocation once it has grown) with the healthy indices.
-inline void healthy_indices(std::span<const ServerView> servers, std::vector<ServerIndex>& out) {
-    out.clear();
-    for (std::size_t i = 0; i < servers.size(); ++i) {
-        if (servers[i].healthy) out.push_back(static_cast<ServerIndex>(i));
+/// The healthy backends in list order, kept across picks and rebuilt only after a
+/// health flag changed (on_view_changed), so that sampling d of them costs O(d),
+/// not a pass over all n. sample() draws exactly what a partial Fisher-Yates shuffle
+/// of a freshly built list draws, and returns the same backends in the same order.
+class HealthyPool {
+public:
+    /// `count` backends, all healthy.
+    explicit HealthyPool(std::size_t count) : healthy_(count, 1) {
+        pool_.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) pool_.push_back(static_cast<ServerIndex>(i));
     }
-}
+    /// Notes backend `server`'s health flag.
+    void on_view_changed(ServerIndex server, const ServerView& view) {
+        const char healthy = view.healthy ? 1 : 0;
+        if (healthy_[server] != healthy) {
+            healthy_[server] = healthy;
+            stale_ = true;
+        }
+    }
+    /// Draws min(d, healthy count) distinct healthy backends uniformly (a partial
+    /// Fisher-Yates shuffle, undone afterwards so the list stays in order). The
+    /// span stays valid until the next call; empty when none is healthy.
+    [[nodiscard]] std::span<const ServerIndex> sample(std::size_t d, RandomStream& rng) {
+        if (stale_) rebuild();
+        const std::size_t k = d < pool_.size() ? d : pool_.size();
+        swaps_.clear();
+        chosen_.clear();
+        for (std::size_t j = 0; j < k; ++j) {
+            const auto r = j + static_cast<std::size_t>(rng.uniform_index(pool_.size() - j));
+            std::swap(pool_[j], pool_[r]);
+            swaps_.push_back(r);
+            chosen_.push_back(pool_[j]);
+        }
+        for (std::size_t j = k; j-- > 0;) std::swap(pool_[j], pool_[swaps_[j]]);
+        return chosen_;
+    }
 
-/// Draws min(d, pool.size()) distinct entries of `pool` uniformly (a partial
-/// Fisher-Yates shuffle, which reorders `pool`); they end up in pool[0..d).
-/// Returns how many were drawn.
-inline std::size_t sample_distinct(std::vector<ServerIndex>& pool, std::size_t d, RandomStream& rng) {
-    const std::size_t k = d < pool.size() ? d : pool.size();
-    for (std::size_t j = 0; j < k; ++j) {
-        const auto r = j + static_cast<std::size_t>(rng.uniform_index(pool.size() - j));
-        std::swap(pool[j], pool[r]);
+private:
+    void rebuild() {
+        pool_.clear();
+        for (std::size_t i = 0; i < healthy_.size(); ++i) {
+            if (healthy_[i] != 0) pool_.push_back(static_cast<ServerIndex>(i));
+        }
+        stale_ = false;
     }
-    return k;
-}
+
+    std::vector<char> healthy_;          // per backend: the last flag on_view_changed() saw
+    std::vector<ServerIndex> pool_;      // the healthy backends, in list order between picks
+    std::vector<std::size_t> swaps_;     // scratch: the positions swapped by the last sample
+    std::vector<ServerIndex> chosen_;    // scratch: the last sample
+    bool stale_ = false;                 // a flag changed since pool_ was built
+};
 
 /// Throws s2sim::Error "`policy`: `what`" (policy-specific option checks).
 [[noreturn]] void fail(std::string_view policy, std::string_view what);

@@ -2,25 +2,30 @@
 #include <cstddef>
 
 #include "models/balancer.hpp"
+#include "models/balancers/min_index.hpp"
 
 namespace s2sim::models {
 
 /// Sends each request to the healthy backend with the fewest requests in
-/// flight from this caller (`ServerView::in_flight`), by a full scan, like
-/// HAProxy's `leastconn`. Ties rotate round-robin, as HAProxy does ("round
-/// robin is performed within groups of servers of the same load"): the scan
-/// starts just after the previous pick and keeps the first minimum it meets.
+/// flight from this caller (`ServerView::in_flight`), like HAProxy's
+/// `leastconn`. Ties rotate round-robin, as HAProxy does ("round robin is
+/// performed within groups of servers of the same load"): among the tied, the
+/// first at or after one past the previous pick, wrapping around (what a scan
+/// starting there would keep). The loads live in a segment tree fed by
+/// on_view_changed(), so a pick costs O(log n), not a scan of all n.
 class LeastConnections final : public Balancer {
 public:
     /// TOML name.
     static constexpr std::string_view policy = "least_connections";
     /// For `backend_count` >= 1 backends.
-    explicit LeastConnections(std::size_t backend_count) : count_(backend_count) {}
+    explicit LeastConnections(std::size_t backend_count) : count_(backend_count), loads_(backend_count) {}
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    void on_view_changed(ServerIndex server, const ServerView& view) override;
 
 private:
     std::size_t count_;
-    std::size_t next_ = 0;  // scan start: one past the previous pick
+    std::size_t next_ = 0;        // where the tie rotation starts: one past the previous pick
+    balancing::MinIndex loads_;  // in_flight per healthy backend
 };
 
 }  // namespace s2sim::models

@@ -17,9 +17,8 @@ PeakEwma::PeakEwma(std::size_t backend_count, unsigned choices, double decay_s)
       choices_(choices),
       tau_s_(decay_s),
       cost_(backend_count, 0.0),
-      stamp_(backend_count, Time::zero()) {
-    pool_.reserve(backend_count);
-}
+      stamp_(backend_count, Time::zero()),
+      pool_(backend_count) {}
 
 void PeakEwma::observe(ServerIndex server, double rtt_s, Time now) {
     // Finagle's Metric.observe: the weight of the old cost falls with the time
@@ -45,13 +44,12 @@ double PeakEwma::latency_estimate(ServerIndex server, Time now) const {
 }
 
 ServerIndex PeakEwma::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    balancing::healthy_indices(servers, pool_);
-    if (pool_.empty()) return static_cast<ServerIndex>(count_);
-    const std::size_t k = balancing::sample_distinct(pool_, choices_, ctx.rng);
-    ServerIndex best = pool_[0];
+    const auto sampled = pool_.sample(choices_, ctx.rng);
+    if (sampled.empty()) return static_cast<ServerIndex>(count_);
+    ServerIndex best = sampled[0];
     double best_load = load(best, servers[best].in_flight, ctx.now);
-    for (std::size_t j = 1; j < k; ++j) {
-        const ServerIndex i = pool_[j];
+    for (std::size_t j = 1; j < sampled.size(); ++j) {
+        const ServerIndex i = sampled[j];
         const double l = load(i, servers[i].in_flight, ctx.now);
         if (l < best_load) {
             best = i;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/balancers/common.hpp"
 
 namespace s2sim::models {
 
@@ -17,6 +18,8 @@ namespace s2sim::models {
 /// in flight but no latency seen yet is penalised, as in Finagle.
 /// Like Finagle, reading a backend's load folds the decay into its cost
 /// (Finagle's `Metric.get` calls `observe(0)`), so picks change the state.
+/// The list of healthy backends is kept across picks (rebuilt only when a health
+/// flag changes), so a pick costs O(choices).
 class PeakEwma final : public Balancer {
 public:
     /// TOML name.
@@ -24,6 +27,7 @@ public:
     /// For `backend_count` >= 1 backends, `choices` >= 1, `decay_s` > 0 seconds.
     PeakEwma(std::size_t backend_count, unsigned choices, double decay_s);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
     /// Folds the response time of backend `server` into its cost.
     void on_response(ServerIndex server, double latency_s, Time now) override;
 
@@ -40,7 +44,7 @@ private:
     double tau_s_;
     std::vector<double> cost_;       // seconds
     std::vector<Time> stamp_;        // when cost_ was last updated
-    std::vector<ServerIndex> pool_;  // scratch: healthy indices, reused across picks
+    balancing::HealthyPool pool_;
 };
 
 }  // namespace s2sim::models

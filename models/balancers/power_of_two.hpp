@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/balancers/common.hpp"
 
 namespace s2sim::models {
 
@@ -13,6 +14,8 @@ namespace s2sim::models {
 /// at least the healthy count it becomes a full least-in-flight scan with
 /// random tie order. Envoy samples with replacement; sampling without
 /// replacement (as Finagle's P2C does) differs by O(d/n) and never wastes a choice.
+/// The list of healthy backends is kept across picks (rebuilt only when a health
+/// flag changes), so a pick costs O(choices).
 class PowerOfTwo final : public Balancer {
 public:
     /// TOML name.
@@ -20,11 +23,12 @@ public:
     /// For `backend_count` >= 1 backends, sampling `choices` >= 1 of them.
     PowerOfTwo(std::size_t backend_count, unsigned choices);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
 
 private:
     std::size_t count_;
     unsigned choices_;
-    std::vector<ServerIndex> pool_;  // scratch: healthy indices, reused across picks
+    balancing::HealthyPool pool_;
 };
 
 }  // namespace s2sim::models

@@ -4,18 +4,11 @@
 
 namespace s2sim::models {
 
-ServerIndex RandomBalancer::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    const auto healthy = balancing::count_healthy(servers);
-    if (healthy == 0) return static_cast<ServerIndex>(count_);
+ServerIndex RandomBalancer::pick(const PickContext& ctx, std::span<const ServerView> /*servers*/) {
     // The r-th healthy backend: one draw whatever the health set, so the
     // stream's use does not depend on which backends are down.
-    auto r = ctx.rng.uniform_index(healthy);
-    for (std::size_t i = 0; i < count_; ++i) {
-        if (!servers[i].healthy) continue;
-        if (r == 0) return static_cast<ServerIndex>(i);
-        --r;
-    }
-    return static_cast<ServerIndex>(count_);  // unreachable: r < healthy
+    const auto sampled = pool_.sample(1, ctx.rng);
+    return sampled.empty() ? static_cast<ServerIndex>(count_) : sampled[0];
 }
 
 }  // namespace s2sim::models

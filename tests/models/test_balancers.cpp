@@ -31,8 +31,12 @@ BalancerOptions options_for(std::string policy) {
     return o;
 }
 
+// Tells the balancer every view (as a service does after each change), then picks.
+// The tests below change views freely between picks; telling all of them keeps the
+// balancers' own indices current (the incremental calls are tested further down).
 ServerIndex pick(Balancer& b, RandomStream& rng, const std::vector<ServerView>& servers,
                  std::uint64_t key = 0, std::uint32_t site = 0, Time now = Time::zero()) {
+    for (std::size_t i = 0; i < servers.size(); ++i) b.on_view_changed(static_cast<ServerIndex>(i), servers[i]);
     return b.pick(PickContext{key, site, now, rng}, servers);
 }
 
@@ -495,5 +499,274 @@ TEST_CASE("balancers: a policy whose picks depend on the servers' load says so",
         }
         INFO("policy " << name);
         CHECK(differs == a->reads_server_load());
+    }
+}
+
+namespace {
+
+// Plain scans: what least_connections, join_shortest_queue, power_of_two, peak_ewma
+// and random computed before they kept indices. The fast policies must make the same
+// picks and the same draws, pick for pick.
+struct ScanLeastConnections {
+    std::size_t next = 0;
+    ServerIndex pick(RandomStream& /*rng*/, const std::vector<ServerView>& s) {
+        const std::size_t n = s.size();
+        std::size_t best = n;
+        for (std::size_t step = 0; step < n; ++step) {
+            const std::size_t i = (next + step) % n;
+            if (s[i].healthy && (best == n || s[i].in_flight < s[best].in_flight)) best = i;
+        }
+        if (best != n) next = (best + 1) % n;
+        return static_cast<ServerIndex>(best);
+    }
+};
+
+struct ScanShortestQueue {
+    // The documented rule: t tied, one draw r, the (t-1-r)-th tied in list order.
+    ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s) {
+        std::vector<ServerIndex> tied;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (!s[i].healthy) continue;
+            if (!tied.empty() && s[i].queue_length > s[tied[0]].queue_length) continue;
+            if (!tied.empty() && s[i].queue_length < s[tied[0]].queue_length) tied.clear();
+            tied.push_back(static_cast<ServerIndex>(i));
+        }
+        if (tied.empty()) return static_cast<ServerIndex>(s.size());
+        if (tied.size() == 1) return tied[0];
+        const auto r = rng.uniform_index(tied.size());
+        return tied[tied.size() - 1 - r];
+    }
+};
+
+// The healthy list built afresh, then a partial Fisher-Yates shuffle of it.
+std::vector<ServerIndex> scan_sample(const std::vector<ServerView>& s, std::size_t d, RandomStream& rng) {
+    std::vector<ServerIndex> pool;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i].healthy) pool.push_back(static_cast<ServerIndex>(i));
+    }
+    const std::size_t k = std::min(d, pool.size());
+    for (std::size_t j = 0; j < k; ++j) std::swap(pool[j], pool[j + rng.uniform_index(pool.size() - j)]);
+    pool.resize(k);
+    return pool;
+}
+
+struct ScanPowerOfTwo {
+    unsigned choices;
+    ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s) {
+        const auto sample = scan_sample(s, choices, rng);
+        if (sample.empty()) return static_cast<ServerIndex>(s.size());
+        ServerIndex best = sample[0];
+        for (const ServerIndex i : sample) {
+            if (s[i].in_flight < s[best].in_flight) best = i;
+        }
+        return best;
+    }
+};
+
+struct ScanRandom {
+    ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s) {
+        const auto sample = scan_sample(s, 1, rng);
+        return sample.empty() ? static_cast<ServerIndex>(s.size()) : sample[0];
+    }
+};
+
+// peak_ewma's sampling over the scan, with its own copy of Finagle's cost.
+struct ScanPeakEwma {
+    unsigned choices;
+    double tau_s;
+    std::vector<double> cost;
+    std::vector<Time> stamp;
+    ScanPeakEwma(std::size_t n, unsigned d, double tau) : choices(d), tau_s(tau), cost(n, 0.0), stamp(n) {}
+    void observe(ServerIndex i, double rtt, Time now) {
+        const double w = std::exp(-std::max((now - stamp[i]).seconds(), 0.0) / tau_s);
+        cost[i] = rtt > cost[i] ? rtt : cost[i] * w + rtt * (1.0 - w);
+        stamp[i] = std::max(now, stamp[i]);
+    }
+    double load(ServerIndex i, std::uint32_t in_flight, Time now) {
+        observe(i, 0.0, now);
+        if (cost[i] == 0.0 && in_flight != 0) return static_cast<double>(0x7fffffffffffffffLL >> 16) * 1e-9 + in_flight;
+        return cost[i] * (in_flight + 1.0);
+    }
+    ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s, Time now) {
+        const auto sample = scan_sample(s, choices, rng);
+        if (sample.empty()) return static_cast<ServerIndex>(s.size());
+        ServerIndex best = sample[0];
+        double best_load = load(best, s[best].in_flight, now);
+        for (std::size_t j = 1; j < sample.size(); ++j) {
+            const double l = load(sample[j], s[sample[j]].in_flight, now);
+            if (l < best_load) {
+                best = sample[j];
+                best_load = l;
+            }
+        }
+        return best;
+    }
+};
+
+// Drives a fast balancer and its scan with the same random view changes, telling the
+// fast one only about the view that changed (as the service does), and checks every
+// pick and the random streams' states. `scan_pick(rng, views, now)` picks by the scan.
+template <class ScanPick>
+void check_same_picks(const std::string& policy, unsigned choices, std::size_t n, std::uint64_t seed,
+                      ScanPick scan_pick) {
+    auto o = options_for(policy);
+    o.choices = choices;
+    auto fast = make_balancer(o, n);
+    RandomStream rng_fast(seed, "fast"), rng_scan(seed, "fast"), dice(seed, "views");
+    std::vector<ServerView> views(n);
+    Time now = Time::zero();
+    auto change = [&](std::size_t i, auto&& edit) {
+        edit(views[i]);
+        fast->on_view_changed(static_cast<ServerIndex>(i), views[i]);
+    };
+    // Few distinct loads make ties common; health flips now and then, sometimes all down.
+    const std::uint32_t max_load = n < 8 ? 3 : 6;
+    for (int step = 0; step < 20000; ++step) {
+        now += Time::from_seconds(0.001);
+        const auto i = static_cast<std::size_t>(dice.uniform_index(n));
+        const double u = dice.uniform01();
+        if (u < 0.03) {
+            change(i, [](ServerView& v) { v.healthy = !v.healthy; });
+        } else if (u < 0.04) {
+            for (std::size_t k = 0; k < n; ++k) change(k, [&](ServerView& v) { v.healthy = dice.uniform01() < 0.7; });
+        } else if (u < 0.5) {
+            change(i, [&](ServerView& v) {
+                if (v.in_flight > 0) --v.in_flight;
+                if (v.queue_length > 0 && dice.uniform01() < 0.5) --v.queue_length;
+            });
+            fast->on_response(static_cast<ServerIndex>(i), 0.001 * static_cast<double>(1 + dice.uniform_index(50)), now);
+        } else {
+            const ServerIndex a = fast->pick(PickContext{0, 0, now, rng_fast}, views);
+            const ServerIndex b = scan_pick(rng_scan, views, now);
+            INFO("policy " << policy << ", n " << n << ", choices " << choices << ", step " << step);
+            REQUIRE(a == b);
+            if (a < n) {
+                change(a, [&](ServerView& v) {
+                    if (v.in_flight < max_load) ++v.in_flight;
+                    if (v.queue_length < max_load) ++v.queue_length;
+                });
+                fast->on_sent(a, now);
+            }
+        }
+    }
+    CHECK(rng_fast.next_u64() == rng_scan.next_u64());  // the same number of draws
+}
+
+}  // namespace
+
+TEST_CASE("balancers: the indexed policies pick as their plain scans, pick for pick", "[models][balancers]") {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}, std::size_t{64},
+                                std::size_t{100}}) {
+        for (const std::uint64_t seed : {1ULL, 2ULL}) {
+            ScanLeastConnections lc;
+            check_same_picks("least_connections", 2, n, seed,
+                             [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return lc.pick(r, v); });
+            ScanShortestQueue jsq;
+            check_same_picks("join_shortest_queue", 2, n, seed,
+                             [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return jsq.pick(r, v); });
+            ScanRandom random;
+            check_same_picks("random", 2, n, seed,
+                             [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return random.pick(r, v); });
+            for (const unsigned d : {1U, 2U, 3U, 200U}) {
+                ScanPowerOfTwo p2c{d};
+                check_same_picks("power_of_two", d, n, seed,
+                                 [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return p2c.pick(r, v); });
+            }
+        }
+    }
+}
+
+TEST_CASE("join_shortest_queue: two tied backends split as the reservoir scan did", "[models][balancers]") {
+    // The theory test of 2-server JSQ (W = 2.95574) kept its figures when JSQ moved to
+    // one draw per tie: for two tied, draw 0 takes the later one, as the reservoir did.
+    auto b = make_balancer(options_for("join_shortest_queue"), 2);
+    RandomStream rng(21, "two"), copy(21, "two");
+    const std::vector<ServerView> servers(2);
+    for (int k = 0; k < 200; ++k) {
+        const ServerIndex expected = copy.uniform_index(2) == 0 ? 1 : 0;
+        REQUIRE(pick(*b, rng, servers) == expected);
+    }
+}
+
+TEST_CASE("peak_ewma: picks as its plain scan, pick for pick", "[models][balancers]") {
+    constexpr double tau = 0.05;  // short, so that costs decay between picks and ties are rare
+    for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{64}}) {
+        for (const unsigned d : {1U, 2U, 3U, 100U}) {
+            INFO("n " << n << ", choices " << d);
+            s2sim::models::PeakEwma fast(n, d, tau);
+            ScanPeakEwma scan(n, d, tau);
+            RandomStream rng_fast(4, "ewma"), rng_scan(4, "ewma"), dice(5, "ewma-views");
+            std::vector<ServerView> views(n);
+            Time now = Time::zero();
+            for (int step = 0; step < 5000; ++step) {
+                now += Time::from_seconds(0.001);
+                const auto i = static_cast<ServerIndex>(dice.uniform_index(n));
+                const double u = dice.uniform01();
+                if (u < 0.03) {
+                    views[i].healthy = !views[i].healthy;
+                    fast.on_view_changed(i, views[i]);
+                } else if (u < 0.5) {
+                    if (views[i].in_flight > 0) --views[i].in_flight;
+                    fast.on_view_changed(i, views[i]);
+                    const double rtt = 0.001 * static_cast<double>(1 + dice.uniform_index(50));
+                    fast.on_response(i, rtt, now);
+                    scan.observe(i, rtt, now);
+                } else {
+                    const ServerIndex a = fast.pick(PickContext{0, 0, now, rng_fast}, views);
+                    REQUIRE(a == scan.pick(rng_scan, views, now));
+                    if (a < n) {
+                        ++views[a].in_flight;
+                        fast.on_view_changed(a, views[a]);
+                    }
+                }
+            }
+            CHECK(rng_fast.next_u64() == rng_scan.next_u64());
+        }
+    }
+}
+
+TEST_CASE("locality: a site's servers share its load evenly", "[models][balancers]") {
+    // Two sites of three servers each; callers from both sites interleave at random.
+    // Each site's requests must rotate over that site's servers as least_connections
+    // does within one site: with every load tied, exactly in turn.
+    auto o = options_for("locality");
+    o.sites = {0, 0, 0, 1, 1, 1};
+    auto b = make_balancer(o, 6);
+    RandomStream rng(22, "locality-even"), sites(23, "locality-sites");
+    const std::vector<ServerView> idle(6);
+    std::vector<std::size_t> counts(6);
+    std::vector<ServerIndex> previous = {6, 6};
+    for (int k = 0; k < 6000; ++k) {
+        const auto site = static_cast<std::uint32_t>(sites.uniform_index(2));
+        const ServerIndex i = pick(*b, rng, idle, 0, site);
+        REQUIRE(i / 3 == site);
+        if (previous[site] != 6) REQUIRE(i == site * 3 + (previous[site] - site * 3 + 1) % 3);
+        previous[site] = i;
+        ++counts[i];
+    }
+    for (const std::uint32_t site : {0U, 1U}) {
+        const auto [lo, hi] = std::minmax_element(counts.begin() + site * 3, counts.begin() + site * 3 + 3);
+        CHECK(*hi - *lo <= 1);
+    }
+
+    // Under load: requests stay a while (completion with probability 1/2 per step), so
+    // ties are fewer; each site's three servers still get a third each, within 0.01.
+    auto loaded = make_balancer(o, 6);
+    std::vector<ServerView> views(6);
+    std::fill(counts.begin(), counts.end(), 0);
+    constexpr int trials = 60000;
+    for (int k = 0; k < trials; ++k) {
+        for (auto& v : views) {
+            if (v.in_flight > 0 && sites.uniform01() < 0.5) --v.in_flight;
+        }
+        const auto site = static_cast<std::uint32_t>(sites.uniform_index(2));
+        const ServerIndex i = pick(*loaded, rng, views, 0, site);
+        ++views[i].in_flight;
+        ++counts[i];
+    }
+    for (std::size_t i = 0; i < 6; ++i) {
+        const std::size_t site_total = counts[i / 3 * 3] + counts[i / 3 * 3 + 1] + counts[i / 3 * 3 + 2];
+        INFO("server " << i << ": " << counts[i] << " of its site's " << site_total);
+        CHECK(std::abs(static_cast<double>(counts[i]) / static_cast<double>(site_total) - 1.0 / 3.0) <= 0.01);
     }
 }
