@@ -62,13 +62,17 @@ struct AnalyticResults {
 
 /// Estimates `model` without simulating. `workload_rates` holds the mean arrival rate
 /// of each workload (per second; NaN = unknown, the workload is skipped with a note).
-/// Visit rates per op come from the call graph (probabilities, parallel groups and async
-/// calls; retries ignored) through solve_traffic(); servers of a service share its load
-/// evenly (by weight for the weighted policies); each server is M/M/c with the mean work;
-/// a call adds its network time, route latency + bytes / bottleneck bandwidth each way
-/// (averaged over caller and callee servers); a parallel group takes its slowest member's
-/// mean (an underestimate of the mean of the maximum). `model` is borrowed; its topology
-/// caches routes, hence non-const.
+/// Visit rates come from the call graph (probabilities, parallel groups and async
+/// calls; retries ignored) through solve_traffic(), with one station per (service, op,
+/// site of the server running it): a `locality` service takes a call only at its
+/// servers in the caller's site (all of them when that site has none; spill-over is
+/// left out, and a note bounds how often it would happen), other policies spread calls
+/// over all their servers whatever the caller's site; within its site a server gets an
+/// even share (by weight for the weighted policies); each server is M/M/c with the
+/// mean work; a call adds its network time, route latency + bytes / bottleneck
+/// bandwidth each way (averaged over the callee's servers it can reach); a parallel
+/// group takes its slowest member's mean (an underestimate of the mean of the maximum).
+/// `model` is borrowed; its topology caches routes, hence non-const.
 [[nodiscard]] AnalyticResults analyze(SystemModel& model, std::span<const double> workload_rates);
 
 }  // namespace s2sim::models
