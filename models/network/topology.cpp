@@ -260,9 +260,8 @@ void Topology::mark_stale() {
 
 NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
     if (name.empty()) throw Error("empty node name");
-    if (impl_->by_name.count(name) != 0) throw Error(fmt::format("duplicate node name '{}'", name));
     const auto id = static_cast<NodeId>(nodes_.size());
-    impl_->by_name.emplace(name, id);
+    if (!impl_->by_name.try_emplace(name, id).second) throw Error(fmt::format("duplicate node name '{}'", name));
     nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
     mark_stale();
     return id;
