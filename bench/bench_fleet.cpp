@@ -42,10 +42,10 @@ std::string fleet_toml(long servers, bool network) {
         t += "[[link]]\nbetween = [\"users\", \"core\"]\nbandwidth = \"400Gbps\"\nlatency = \"1ms\"\n\n";
         for (int r = 0; r < tors; ++r) {
             t += fmt::format("[[switch]]\nname = \"tor{}\"\n\n", r);
-            t += fmt::format("[[link]]\nbetween = [\"core\", \"tor{}\"]\nbandwidth = \"100Gbps\"\nlatency = \"5us\"\n\n",
-                             r);
-            t += fmt::format("[[link]]\nbetween = [\"rack{}\", \"tor{}\"]\nbandwidth = \"10Gbps\"\nlatency = \"2us\"\n\n",
-                             r, r);
+            t += fmt::format("[[link]]\nbetween = [\"core\", \"tor{}\"]\n", r);
+            t += "bandwidth = \"100Gbps\"\nlatency = \"5us\"\n\n";
+            t += fmt::format("[[link]]\nbetween = [\"rack{}\", \"tor{}\"]\n", r, r);
+            t += "bandwidth = \"10Gbps\"\nlatency = \"2us\"\n\n";
         }
     }
     t += fmt::format("[service.web]\nservers = [{}]\nbalancer = \"round_robin\"\n", groups);

@@ -78,7 +78,9 @@ ReferenceTree reference_tree(const Topology& t, NodeId from) {
 // values (0 included) so that equal-latency paths abound. Kinds are added in a
 // random order, so leaves and switches interleave in id order.
 Topology random_network(std::mt19937_64& rng) {
-    auto pick = [&](std::size_t n) { return static_cast<std::uint32_t>(std::uniform_int_distribution<std::size_t>(0, n - 1)(rng)); };
+    auto pick = [&](std::size_t n) {
+        return static_cast<std::uint32_t>(std::uniform_int_distribution<std::size_t>(0, n - 1)(rng));
+    };
     auto latency = [&] { return 1e-6 * static_cast<double>(pick(4)); };  // 0, 1, 2 or 3 us
     const std::size_t switches = 1 + pick(7);
     const std::size_t hosts = pick(25);
@@ -409,7 +411,8 @@ TEST_CASE("topology: servers under switches share their switch's shortest-path t
     CHECK(t.cached_sources() == 4);  // core and the three ToRs
     // From the client and the core to each server, from each server to each server and the client.
     CHECK(t.cached_routes() == 60 + 60 + 60 * 60 + 60);
-    CHECK(route_nodes(t, servers[0], servers[1]) == std::vector<NodeId>{servers[0], tors[0], core, tors[1], servers[1]});
+    CHECK(route_nodes(t, servers[0], servers[1]) ==
+          std::vector<NodeId>{servers[0], tors[0], core, tors[1], servers[1]});
     CHECK(route_nodes(t, servers[0], servers[3]) == std::vector<NodeId>{servers[0], tors[0], servers[3]});
     CHECK(t.route(servers[0], servers[1]).latency == Time::from_ns(2000 + 5000 + 5000 + 2000));
     CHECK(t.has_route(servers[5], client));
