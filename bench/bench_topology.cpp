@@ -1,9 +1,12 @@
 // Builds large topologies and times construction and routing.
 // Usage: bench_topology [servers=10000]
+//   random connected graph and two-tier (servers dual-homed: all of it is core),
+//   and a fleet (servers under one ToR each: leaves routed through their switch)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <pcg_random.hpp>
@@ -44,6 +47,47 @@ void time_routes(Topology& t, NodeId from, NodeId to, NodeId other) {
     for (NodeId s = 0; s < sources; ++s) sink += t.route(s, to).links.size();
     fmt::print("  route from {} new sources      {:9.3f} ms per source\n", sources,
                seconds_since(start) / sources * 1e3);
+}
+
+// A client under a core switch, 10 ToRs under it, the servers spread over the ToRs
+// (round robin): the shape of bench_fleet. Times the routes its traffic asks for.
+void time_fleet(NodeId servers) {
+    const double gbps = 1e9 / 8.0;
+    fmt::print("fleet: client, core switch, 10 ToRs, {} servers under them\n", servers);
+    auto start = Clock::now();
+    Topology t;
+    std::vector<NodeId> fleet;
+    for (NodeId i = 0; i < servers; ++i) fleet.push_back(t.add_node(fmt::format("web-{}", i), NodeKind::server));
+    const NodeId client = t.add_node("client", NodeKind::client);
+    const NodeId core = t.add_node("core", NodeKind::switch_);
+    t.add_link(client, core, 400 * gbps, 1e-3);
+    std::vector<NodeId> tors;
+    for (int r = 0; r < 10; ++r) {
+        tors.push_back(t.add_node(fmt::format("tor-{}", r), NodeKind::switch_));
+        t.add_link(core, tors.back(), 100 * gbps, 5e-6);
+    }
+    for (NodeId i = 0; i < servers; ++i) t.add_link(fleet[i], tors[i % 10], 10 * gbps, 2e-6);
+    fmt::print("  build                          {:9.3f} ms\n", seconds_since(start) * 1e3);
+    // Each request: client to server, server back to client, servers in turn.
+    std::size_t sink = 0;
+    start = Clock::now();
+    for (NodeId i = 0; i < servers; ++i) {
+        sink += t.route(client, fleet[i]).links.size();
+        sink += t.route(fleet[i], client).links.size();
+    }
+    const double first = seconds_since(start);
+    fmt::print("  first route to and from each    {:9.3f} ms   ({:.3f} us per route)\n", first * 1e3,
+               first / (2.0 * servers) * 1e6);
+    constexpr int rounds = 5;
+    start = Clock::now();
+    for (int round = 0; round < rounds; ++round) {
+        for (NodeId i = 0; i < servers; ++i) {
+            sink += t.route(client, fleet[i]).links.size();
+            sink += t.route(fleet[i], client).links.size();
+        }
+    }
+    fmt::print("  cached, servers in turn        {:9.1f} ns   (checksum {})\n",
+               seconds_since(start) / (2.0 * rounds * servers) * 1e9, sink);
 }
 
 }  // namespace
@@ -96,5 +140,7 @@ int main(int argc, char** argv) {
         fmt::print("  to_dot ({:.1f} MB)               {:9.3f} ms\n", static_cast<double>(dot.size()) / 1e6,
                    seconds_since(dot_start) * 1e3);
     }
+    time_fleet(servers);
+    time_fleet(10 * servers);
     return 0;
 }

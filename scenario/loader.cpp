@@ -425,11 +425,13 @@ private:
             fail(n, fmt::format("expected a server name or an array of them, got {}", type_name(n)));
         }
         std::vector<int> out;
+        std::vector<bool> listed(spec_.servers.size());  // a search of `out` per server is quadratic in a big fleet
         for (const auto* item : items) {
             for (const int s : servers_named(*item)) {
-                if (std::find(out.begin(), out.end(), s) != out.end()) {
+                if (listed[static_cast<std::size_t>(s)]) {
                     fail(*item, fmt::format("server '{}' is listed twice in {}", spec_.servers[static_cast<std::size_t>(s)].name, what));
                 }
+                listed[static_cast<std::size_t>(s)] = true;
                 out.push_back(s);
             }
         }

@@ -1,6 +1,8 @@
 #include "models/network/topology.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <deque>
 #include <cmath>
 #include <functional>
 #include <utility>
@@ -107,23 +109,103 @@ std::string dot_quote(std::string_view text) {
     return out;
 }
 
+// Routes handed out, by (from, to): open addressing with linear probing over a
+// power-of-two table, at most half full. FlowNetwork asks for a route per message,
+// so this lookup is on the hot path; std::unordered_map chases a node per lookup.
+// The table holds only the pairs asked for: a row per source over all nodes grows
+// with the square of the fleet.
+class RouteIndex {
+public:
+    static std::uint64_t key(NodeId from, NodeId to) { return (std::uint64_t{from} << 32U) | to; }
+
+    [[nodiscard]] const Route* find(std::uint64_t k) const {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = slot_of(k);; i = (i + 1) & (slots_.size() - 1)) {
+            const Slot& s = slots_[i];
+            if (s.key == k) return s.route;
+            if (s.key == empty) return nullptr;
+        }
+    }
+
+    void insert(std::uint64_t k, const Route* route) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        std::size_t i = slot_of(k);
+        while (slots_[i].key != empty) i = (i + 1) & (slots_.size() - 1);
+        slots_[i] = Slot{k, route};
+        ++size_;
+    }
+
+    void clear() {
+        slots_.clear();
+        slots_.shrink_to_fit();
+        size_ = 0;
+        shift_ = 64;
+    }
+
+    [[nodiscard]] std::size_t size() const { return size_; }
+
+private:
+    static constexpr std::uint64_t empty = UINT64_MAX;  // from = to = UINT32_MAX: never a node pair
+    struct Slot {
+        std::uint64_t key = empty;
+        const Route* route = nullptr;
+    };
+
+    // Fibonacci hashing: the top bits of key * 2^64 / phi.
+    [[nodiscard]] std::size_t slot_of(std::uint64_t k) const {
+        return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> shift_);
+    }
+
+    void grow() {
+        std::vector<Slot> old = std::move(slots_);
+        const std::size_t capacity = old.empty() ? 64 : 2 * old.size();
+        slots_.assign(capacity, Slot{});
+        shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
+        size_ = 0;
+        for (const Slot& s : old) {
+            if (s.key != empty) insert(s.key, s.route);
+        }
+    }
+
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+    unsigned shift_ = 64;
+};
+
 }  // namespace
 
+// Routing works on two levels. A leaf is a node whose links that are up all go to
+// one other node, its hub: a server or client under its switch. Every route from
+// a leaf starts with its uplink and every route to a leaf ends with its downlink
+// (the lowest-latency link to the hub, then the lowest id: what the tie rule picks
+// there), and the part between is the route between the two hubs. Dijkstra then runs
+// only over the core (every node but the leaves), once per core source asked for,
+// so a fleet of servers under a few switches costs a few small trees instead of one
+// tree over all nodes per server. Equivalence with Dijkstra over the whole graph:
+// a leaf is a dead end, so no shortest path between two other nodes crosses it and
+// it is never a candidate predecessor of another node; from a leaf, every label is
+// its hub's plus the uplink, so each node's predecessor (the lowest-id candidate
+// among equal labels) is the same as in its hub's tree.
 struct Topology::Impl {
-    Graph graph;
-    bool graph_stale = true;  // links were added since the graph was built
     std::unordered_map<std::string, NodeId, NameHash, std::equal_to<>> by_name;
-    // Per source: the directed link into each node on its shortest-path tree
+    std::unordered_map<std::int64_t, std::uint32_t> latency_classes;  // by latency in ns
+
+    // The routing structure, rebuilt on the first query after nodes or links were
+    // added or a link went up or down (`stale`).
+    bool stale = true;
+    std::vector<NodeId> hub;               // per node: its hub if it is a leaf, else `none`
+    std::vector<DirectedLinkId> uplink;    // per node: leaf to hub, else `none`
+    std::vector<std::uint32_t> component;  // per node: connected component over links that are up
+    std::vector<std::uint32_t> core_index;  // per node: dense index among the core nodes (in id order), else `none`
+    Graph core;                            // the core: its nodes by core index, the links between two of them
+    // Per core node: the directed link into each core node on its shortest-path tree
     // (`none` for the source and unreachable nodes). Empty = not computed yet.
     std::vector<std::vector<DirectedLinkId>> trees;
     std::size_t cached = 0;
-    // Routes handed out, [from][to] (null = not yet); a source's row is allocated with
-    // its first route. FlowNetwork asks for a route per message: a direct index avoids a
-    // hash lookup's cache misses. Each Route lives on its own, so references stay valid.
-    std::vector<std::vector<std::unique_ptr<Route>>> routes;
-    std::size_t route_rows = 0;  // rows allocated
     std::vector<Label> labels;  // scratch for Dijkstra
-    std::unordered_map<std::int64_t, std::uint32_t> latency_classes;  // by latency in ns
+
+    RouteIndex route_index;
+    std::deque<Route> routes;  // what route_index points to; a deque keeps addresses stable
 };
 
 std::string_view to_string(NodeKind kind) {
@@ -159,30 +241,29 @@ void Topology::check_node(NodeId n) const {
     }
 }
 
-void Topology::invalidate_routes() {
-    if (impl_->cached == 0 && impl_->route_rows == 0) return;
-    for (auto& tree : impl_->trees) {
-        tree.clear();
-        tree.shrink_to_fit();
+void Topology::clear_routes() {
+    if (impl_->routes.empty()) return;
+    impl_->route_index.clear();
+    impl_->routes.clear();
+    impl_->routes.shrink_to_fit();
+}
+
+void Topology::mark_stale() {
+    impl_->stale = true;
+    clear_routes();
+    if (impl_->cached != 0 || !impl_->trees.empty()) {
+        impl_->trees.clear();
+        impl_->trees.shrink_to_fit();
+        impl_->cached = 0;
     }
-    for (auto& row : impl_->routes) {
-        row.clear();
-        row.shrink_to_fit();
-    }
-    impl_->cached = 0;
-    impl_->route_rows = 0;
 }
 
 NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
     if (name.empty()) throw Error("empty node name");
-    if (impl_->by_name.count(name) != 0) throw Error(fmt::format("duplicate node name '{}'", name));
     const auto id = static_cast<NodeId>(nodes_.size());
-    impl_->by_name.emplace(name, id);
+    if (!impl_->by_name.try_emplace(name, id).second) throw Error(fmt::format("duplicate node name '{}'", name));
     nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
-    impl_->graph_stale = true;
-    impl_->trees.emplace_back();
-    impl_->routes.emplace_back();
-    invalidate_routes();
+    mark_stale();
     return id;
 }
 
@@ -205,8 +286,7 @@ LinkId Topology::add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double ba
                               Time::from_seconds(latency_s), true});
     nodes_[a].links.push_back(id);
     nodes_[b].links.push_back(id);
-    impl_->graph_stale = true;
-    invalidate_routes();
+    mark_stale();
     return id;
 }
 
@@ -245,15 +325,14 @@ void Topology::set_capacity(DirectedLinkId d, double bytes_per_s) {
         throw Error(fmt::format("link '{}': capacity must be positive, got {}", directed_link_name(d), bytes_per_s));
     }
     links_.at(link_of(d)).capacity[d & 1U] = bytes_per_s;
-    invalidate_routes();
+    clear_routes();  // their bottlenecks; the paths stay
 }
 
 void Topology::set_link_up(LinkId link, bool up) {
     auto& l = links_.at(link);
     if (l.up == up) return;
     l.up = up;
-    impl_->graph_stale = true;
-    invalidate_routes();
+    mark_stale();
 }
 
 std::uint32_t Topology::latency_class(Time latency) {
@@ -265,6 +344,8 @@ std::uint32_t Topology::latency_class(Time latency) {
 std::size_t Topology::latency_class_count() const { return impl_->latency_classes.size(); }
 
 std::size_t Topology::cached_sources() const { return impl_->cached; }
+
+std::size_t Topology::cached_routes() const { return impl_->routes.size(); }
 
 namespace {
 
@@ -291,30 +372,97 @@ std::vector<DirectedLinkId> shortest_path_tree(const Graph& g, NodeId from, std:
 
 }  // namespace
 
-const std::vector<DirectedLinkId>& Topology::tree_from(NodeId from) {
-    auto& tree = impl_->trees[from];
-    if (tree.empty()) {
-        if (impl_->graph_stale) {
-            std::vector<std::pair<std::size_t, std::size_t>> edges;
-            std::vector<EdgeProps> props;
-            edges.reserve(2 * links_.size());
-            props.reserve(2 * links_.size());
-            for (LinkId id = 0; id < links_.size(); ++id) {
-                const LinkData& l = links_[id];
-                if (!l.up) continue;
-                edges.emplace_back(l.a, l.b);
-                props.push_back(EdgeProps{l.latency.ns(), l.a, directed_link(id, Direction::a_to_b)});
-                edges.emplace_back(l.b, l.a);
-                props.push_back(EdgeProps{l.latency.ns(), l.b, directed_link(id, Direction::b_to_a)});
+void Topology::rebuild_routing() {
+    Impl& m = *impl_;
+    const std::size_t n = nodes_.size();
+    // Leaves and their uplinks. A node's links are in ascending id order, so a strict
+    // `<` on latency keeps the lowest id among the fastest links to the hub.
+    m.hub.assign(n, none);
+    m.uplink.assign(n, none);
+    for (NodeId v = 0; v < n; ++v) {
+        NodeId neighbour = none;
+        DirectedLinkId best = none;
+        std::int64_t best_ns = 0;
+        bool one_neighbour = true;
+        for (const LinkId id : nodes_[v].links) {
+            const LinkData& l = links_[id];
+            if (!l.up) continue;
+            const NodeId other = l.a == v ? l.b : l.a;
+            if (neighbour == none) {
+                neighbour = other;
+            } else if (other != neighbour) {
+                one_neighbour = false;
+                break;
             }
-            impl_->graph = Graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), props.begin(),
-                                 nodes_.size());
-            impl_->graph_stale = false;
+            if (best == none || l.latency.ns() < best_ns) {
+                best = directed_link(id, l.a == v ? Direction::a_to_b : Direction::b_to_a);
+                best_ns = l.latency.ns();
+            }
         }
-        tree = shortest_path_tree(impl_->graph, from, impl_->labels);
+        if (one_neighbour && neighbour != none) {
+            m.hub[v] = neighbour;
+            m.uplink[v] = best;
+        }
+    }
+    // The core: every node that is not a leaf, numbered in id order so that the
+    // tie rule's comparison of node ids is unchanged (labels hold node ids anyway).
+    m.core_index.assign(n, none);
+    std::uint32_t core_nodes = 0;
+    for (NodeId v = 0; v < n; ++v) {
+        if (m.hub[v] == none) m.core_index[v] = core_nodes++;
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> edges;
+    std::vector<EdgeProps> props;
+    for (LinkId id = 0; id < links_.size(); ++id) {
+        const LinkData& l = links_[id];
+        if (!l.up || m.core_index[l.a] == none || m.core_index[l.b] == none) continue;
+        edges.emplace_back(m.core_index[l.a], m.core_index[l.b]);
+        props.push_back(EdgeProps{l.latency.ns(), l.a, directed_link(id, Direction::a_to_b)});
+        edges.emplace_back(m.core_index[l.b], m.core_index[l.a]);
+        props.push_back(EdgeProps{l.latency.ns(), l.b, directed_link(id, Direction::b_to_a)});
+    }
+    m.core = Graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), props.begin(), core_nodes);
+    m.trees.assign(core_nodes, {});
+    m.cached = 0;
+    // Connected components over the links that are up: has_route without a route.
+    m.component.assign(n, none);
+    std::vector<NodeId> stack;
+    std::uint32_t components = 0;
+    for (NodeId start = 0; start < n; ++start) {
+        if (m.component[start] != none) continue;
+        m.component[start] = components;
+        stack.push_back(start);
+        while (!stack.empty()) {
+            const NodeId v = stack.back();
+            stack.pop_back();
+            for (const LinkId id : nodes_[v].links) {
+                const LinkData& l = links_[id];
+                const NodeId other = l.a == v ? l.b : l.a;
+                if (l.up && m.component[other] == none) {
+                    m.component[other] = components;
+                    stack.push_back(other);
+                }
+            }
+        }
+        ++components;
+    }
+    m.stale = false;
+}
+
+const std::vector<DirectedLinkId>& Topology::core_tree(NodeId from) {
+    const std::uint32_t c = impl_->core_index[from];
+    auto& tree = impl_->trees[c];
+    if (tree.empty()) {
+        tree = shortest_path_tree(impl_->core, c, impl_->labels);
         ++impl_->cached;
     }
     return tree;
+}
+
+bool Topology::has_route(NodeId from, NodeId to) {
+    if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
+    if (impl_->stale) rebuild_routing();
+    return impl_->component[from] == impl_->component[to];
 }
 
 const Route& Topology::route(NodeId from, NodeId to) {
@@ -324,19 +472,42 @@ const Route& Topology::route(NodeId from, NodeId to) {
 
 const Route* Topology::find_route(NodeId from, NodeId to) {
     if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
-    auto& row = impl_->routes[from];
-    if (!row.empty() && row[to] != nullptr) return row[to].get();
+    if (const Route* r = impl_->route_index.find(RouteIndex::key(from, to))) return r;
+    return add_route(from, to);
+}
 
+const Route* Topology::add_route(NodeId from, NodeId to) {
+    if (impl_->stale) rebuild_routing();
+    const Impl& m = *impl_;
+    if (m.component[from] != m.component[to]) return nullptr;
     Route r;
     if (from != to) {
-        const auto& tree = tree_from(from);
-        if (tree[to] == none) return nullptr;
-        for (NodeId v = to; v != from;) {
-            const DirectedLinkId d = tree[v];
-            r.links.push_back(d);
-            v = source(d);
+        // from [-> hub(from)] -> ... -> [hub(to) ->] to: leaves reduce to their hubs
+        // (see Impl). Two leaves linked only to each other are each other's hub.
+        NodeId x = from;
+        NodeId y = to;
+        DirectedLinkId up = none;
+        DirectedLinkId down = none;
+        if (m.hub[x] != none) {
+            up = m.uplink[x];
+            x = m.hub[x];
         }
-        std::reverse(r.links.begin(), r.links.end());
+        if (x != y && m.hub[y] != none) {
+            down = m.uplink[y] ^ 1U;  // the other direction of the same link
+            y = m.hub[y];
+        }
+        if (up != none) r.links.push_back(up);
+        if (x != y) {
+            const auto& tree = core_tree(x);
+            const std::size_t first = r.links.size();
+            for (NodeId v = y; v != x;) {
+                const DirectedLinkId d = tree[m.core_index[v]];
+                r.links.push_back(d);
+                v = source(d);
+            }
+            std::reverse(r.links.begin() + static_cast<std::ptrdiff_t>(first), r.links.end());
+        }
+        if (down != none) r.links.push_back(down);
         for (DirectedLinkId d : r.links) {
             r.latency += links_[link_of(d)].latency;
             r.bottleneck_bytes_per_s = std::min(r.bottleneck_bytes_per_s, capacity(d));
@@ -344,12 +515,9 @@ const Route* Topology::find_route(NodeId from, NodeId to) {
         r.latency_s = r.latency.seconds();
     }
     r.latency_class = latency_class(r.latency);
-    if (row.empty()) {
-        row.resize(nodes_.size());
-        ++impl_->route_rows;
-    }
-    row[to] = std::make_unique<Route>(std::move(r));
-    return row[to].get();
+    const Route* stored = &impl_->routes.emplace_back(std::move(r));
+    impl_->route_index.insert(RouteIndex::key(from, to), stored);
+    return stored;
 }
 
 std::string Topology::to_dot() const {

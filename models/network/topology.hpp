@@ -62,8 +62,14 @@ struct Route {
 /// hops; among those, the path whose nodes read from `b` back to `a` have the
 /// lexicographically smallest ids (each node's predecessor is the lowest-id
 /// candidate), and between parallel links the lowest link id. A link that is
-/// down (set_link_up) is never used. Routes are computed per source with
-/// Dijkstra on first use and cached until the topology changes.
+/// down (set_link_up) is never used.
+///
+/// Cost: a leaf (a node whose links that are up all reach one other node, its
+/// hub: a server or client under its switch) routes through its hub, so Dijkstra
+/// runs only over the other nodes (the core: switches, multi-homed servers), once
+/// per core source on first use. Routes are made when first asked for and cached
+/// until the topology changes; memory grows with the core's size squared plus the
+/// pairs asked for, not with the square of the fleet.
 class Topology {
 public:
     Topology();
@@ -169,8 +175,9 @@ public:
     /// lookup for callers that send a message per call (FlowNetwork::send).
     /// Throws s2sim::Error on an unknown node.
     [[nodiscard]] const Route* find_route(NodeId from, NodeId to);
-    /// True when route(from, to) would succeed.
-    [[nodiscard]] bool has_route(NodeId from, NodeId to) { return find_route(from, to) != nullptr; }
+    /// True when route(from, to) would succeed (both ends are connected by links
+    /// that are up); makes no route. Throws s2sim::Error on an unknown node.
+    [[nodiscard]] bool has_route(NodeId from, NodeId to);
     /// A dense number (0, 1, ...) for each distinct latency, given in the order first
     /// asked for and kept for the topology's life. Messages sent over routes of equal
     /// latency start moving bytes in the order they were sent, so FlowNetwork keeps
@@ -178,8 +185,12 @@ public:
     [[nodiscard]] std::uint32_t latency_class(Time latency);
     /// Number of latency classes handed out so far.
     [[nodiscard]] std::size_t latency_class_count() const;
-    /// Number of sources whose shortest-path tree is cached (for tests and benchmarks).
+    /// Number of shortest-path trees cached: one per core source, which a leaf's
+    /// routes share with its hub (for tests and benchmarks).
     [[nodiscard]] std::size_t cached_sources() const;
+    /// Number of routes cached: the (from, to) pairs asked for since the topology
+    /// last changed (for tests and benchmarks).
+    [[nodiscard]] std::size_t cached_routes() const;
 
     // ---- output --------------------------------------------------------------
 
@@ -205,12 +216,19 @@ private:
         Time latency;
         bool up = true;
     };
-    struct Impl;  // Boost.Graph, name index and route cache
+    struct Impl;  // Boost.Graph, name index, leaves, core trees and route cache
 
     void check_node(NodeId n) const;
-    /// Per node, the directed link into it on the shortest-path tree from `from`.
-    const std::vector<DirectedLinkId>& tree_from(NodeId from);
-    void invalidate_routes();
+    /// Makes, caches and returns the route; nullptr when there is none.
+    const Route* add_route(NodeId from, NodeId to);
+    /// Finds the leaves, the core graph and the connected components.
+    void rebuild_routing();
+    /// Per core node, the directed link into it on the shortest-path tree from core node `from`.
+    const std::vector<DirectedLinkId>& core_tree(NodeId from);
+    /// Forgets the routes handed out (their bottlenecks changed).
+    void clear_routes();
+    /// Forgets everything routing derived from the nodes and links (they changed).
+    void mark_stale();
 
     std::vector<NodeData> nodes_;
     std::vector<LinkData> links_;

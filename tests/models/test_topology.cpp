@@ -1,8 +1,13 @@
 #include "models/network/topology.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <utility>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "sim/error.hpp"
 
@@ -17,6 +22,138 @@ std::vector<NodeId> route_nodes(Topology& t, NodeId from, NodeId to) {
     std::vector<NodeId> nodes{from};
     for (DirectedLinkId d : t.route(from, to).links) nodes.push_back(t.target(d));
     return nodes;
+}
+
+// The routing rule written out plainly, as a reference for the fast router: the
+// (latency, hops) distances by relaxing every link that is up until nothing changes,
+// then each node's predecessor is the lowest (node id, directed link id) among the
+// links into it that lie on a shortest path. Returns per node the directed link
+// into it from `from` (`none` for `from` and for unreachable nodes) and whether it
+// is reachable.
+struct ReferenceTree {
+    std::vector<DirectedLinkId> pred;
+    std::vector<bool> reachable;
+};
+
+constexpr std::uint32_t none = UINT32_MAX;
+
+ReferenceTree reference_tree(const Topology& t, NodeId from) {
+    const std::size_t n = t.node_count();
+    constexpr std::int64_t inf = INT64_MAX;
+    std::vector<std::pair<std::int64_t, std::uint32_t>> dist(n, {inf, 0});
+    dist[from] = {0, 0};
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (DirectedLinkId d = 0; d < t.directed_link_count(); ++d) {
+            if (!t.link_up(link_of(d)) || dist[t.source(d)].first == inf) continue;
+            const auto& [ns, hops] = dist[t.source(d)];
+            const std::pair<std::int64_t, std::uint32_t> via{ns + t.latency_time(link_of(d)).ns(), hops + 1};
+            if (via < dist[t.target(d)]) {
+                dist[t.target(d)] = via;
+                changed = true;
+            }
+        }
+    }
+    ReferenceTree tree{std::vector<DirectedLinkId>(n, none), std::vector<bool>(n, false)};
+    for (NodeId v = 0; v < n; ++v) tree.reachable[v] = dist[v].first != inf;
+    for (NodeId v = 0; v < n; ++v) {
+        if (v == from || !tree.reachable[v]) continue;
+        std::pair<NodeId, DirectedLinkId> best{none, none};
+        for (DirectedLinkId d = 0; d < t.directed_link_count(); ++d) {
+            const NodeId u = t.source(d);
+            if (t.target(d) != v || !t.link_up(link_of(d)) || !tree.reachable[u]) continue;
+            const bool on_shortest = dist[u].first + t.latency_time(link_of(d)).ns() == dist[v].first &&
+                                     dist[u].second + 1 == dist[v].second;
+            if (on_shortest) best = std::min(best, std::pair<NodeId, DirectedLinkId>{u, d});
+        }
+        tree.pred[v] = best.second;
+    }
+    return tree;
+}
+
+// A random network shaped like a data centre, with ties on purpose: switches joined
+// by a random tree plus chords and parallel links; servers and clients under one
+// switch (some by two parallel links), some multi-homed, some linked to a server;
+// a pair linked only to each other; an isolated node. Latencies come from a few
+// values (0 included) so that equal-latency paths abound. Kinds are added in a
+// random order, so leaves and switches interleave in id order.
+Topology random_network(std::mt19937_64& rng) {
+    auto pick = [&](std::size_t n) {
+        return static_cast<std::uint32_t>(std::uniform_int_distribution<std::size_t>(0, n - 1)(rng));
+    };
+    auto latency = [&] { return 1e-6 * static_cast<double>(pick(4)); };  // 0, 1, 2 or 3 us
+    const std::size_t switches = 1 + pick(7);
+    const std::size_t hosts = pick(25);
+    std::vector<bool> is_switch(switches + hosts + 3, false);
+    for (std::size_t i = 0; i < switches; ++i) is_switch[i] = true;
+    std::shuffle(is_switch.begin(), is_switch.end(), rng);
+    Topology t;
+    std::vector<NodeId> sw;
+    std::vector<NodeId> host;
+    for (std::size_t i = 0; i < is_switch.size(); ++i) {
+        const NodeKind kind = is_switch[i] ? NodeKind::switch_ : (pick(4) == 0 ? NodeKind::client : NodeKind::server);
+        const NodeId id = t.add_node(fmt::format("n{}", i), kind);
+        (is_switch[i] ? sw : host).push_back(id);
+    }
+    const double bw = 1e9;
+    for (std::size_t i = 1; i < sw.size(); ++i) t.add_link(sw[i], sw[pick(i)], bw * (1 + pick(3)), latency());
+    for (std::size_t c = pick(2 * sw.size()); c > 0 && sw.size() > 1; --c) {
+        const NodeId a = sw[pick(sw.size())];
+        const NodeId b = sw[pick(sw.size())];
+        if (a != b) t.add_link(a, b, bw * (1 + pick(3)), latency());
+    }
+    // The last three hosts: a pair linked only to each other, and an isolated node.
+    t.add_link(host[host.size() - 3], host[host.size() - 2], bw, latency());
+    for (std::size_t i = 0; i + 3 < host.size(); ++i) {
+        const NodeId h = host[i];
+        const NodeId s = sw[pick(sw.size())];
+        t.add_link(h, s, bw * (1 + pick(3)), latency());
+        switch (pick(5)) {
+            case 0: t.add_link(s, h, bw, latency()); break;  // parallel, either order
+            case 1: t.add_link(h, sw[pick(sw.size())], bw, latency()); break;  // multi-homed (or parallel)
+            case 2:
+                if (i > 0) t.add_link(h, host[pick(i)], bw, latency());  // to another server
+                break;
+            default: break;
+        }
+    }
+    return t;
+}
+
+// Checks every route of `t` against the reference, asking in a random order.
+void check_all_routes(Topology& t, std::mt19937_64& rng) {
+    const auto n = static_cast<NodeId>(t.node_count());
+    std::vector<std::pair<NodeId, NodeId>> pairs;
+    for (NodeId a = 0; a < n; ++a) {
+        for (NodeId b = 0; b < n; ++b) pairs.emplace_back(a, b);
+    }
+    std::shuffle(pairs.begin(), pairs.end(), rng);
+    std::vector<ReferenceTree> trees;
+    for (NodeId a = 0; a < n; ++a) trees.push_back(reference_tree(t, a));
+    for (const auto& [a, b] : pairs) {
+        const ReferenceTree& ref = trees[a];
+        INFO("route " << a << " -> " << b);
+        const bool reachable = a == b || ref.reachable[b];
+        REQUIRE(t.has_route(a, b) == reachable);
+        const Route* r = t.find_route(a, b);
+        REQUIRE((r != nullptr) == reachable);
+        if (!reachable) continue;
+        std::vector<DirectedLinkId> expected;
+        for (NodeId v = b; v != a; v = t.source(ref.pred[v])) expected.push_back(ref.pred[v]);
+        std::reverse(expected.begin(), expected.end());
+        REQUIRE(r->links == expected);
+        Time latency;
+        double bottleneck = std::numeric_limits<double>::infinity();
+        for (DirectedLinkId d : expected) {
+            latency += t.latency_time(link_of(d));
+            bottleneck = std::min(bottleneck, t.capacity(d));
+        }
+        CHECK(r->latency == latency);
+        CHECK(r->latency_s == latency.seconds());
+        CHECK(r->bottleneck_bytes_per_s == bottleneck);
+        CHECK(r->latency_class == t.latency_class(latency));
+        CHECK(&t.route(a, b) == r);  // cached
+    }
 }
 
 }  // namespace
@@ -217,6 +354,69 @@ TEST_CASE("topology: a link going down or up invalidates cached routes", "[model
     CHECK(route_nodes(t, a, d) == std::vector<NodeId>{a, c, d});
     t.set_link_up(ab, true);
     CHECK(route_nodes(t, a, d) == std::vector<NodeId>{a, b, d});
+}
+
+TEST_CASE("topology: routes match the routing rule on random networks, also after failures",
+          "[models][network]") {
+    std::mt19937_64 rng(20261205);
+    for (int trial = 0; trial < 150; ++trial) {
+        INFO("trial " << trial);
+        Topology t = random_network(rng);
+        check_all_routes(t, rng);
+        // Links fail one by one (multi-homed servers become leaves, parts split off),
+        // then some come back; routes must follow each change.
+        std::vector<LinkId> order(t.link_count());
+        for (LinkId l = 0; l < order.size(); ++l) order[l] = l;
+        std::shuffle(order.begin(), order.end(), rng);
+        const std::size_t failures = std::min<std::size_t>(order.size(), 4);
+        for (std::size_t i = 0; i < failures; ++i) {
+            t.set_link_up(order[i], false);
+            check_all_routes(t, rng);
+        }
+        for (std::size_t i = 0; i < failures; i += 2) {
+            t.set_link_up(order[i], true);
+            check_all_routes(t, rng);
+        }
+        // A capacity change keeps paths but must refresh bottlenecks.
+        if (t.link_count() > 0) {
+            t.set_capacity(Topology::directed_link(order[0], Direction::a_to_b), 7.0);
+            check_all_routes(t, rng);
+        }
+    }
+}
+
+TEST_CASE("topology: servers under switches share their switch's shortest-path tree", "[models][network]") {
+    // A client under a core switch, 3 ToRs under it, 60 servers spread over the ToRs:
+    // every server-to-server and client-to-server route needs only the trees of the
+    // switches, not one per server.
+    Topology t;
+    const NodeId client = t.add_node("client", NodeKind::client);
+    const NodeId core = t.add_node("core", NodeKind::switch_);
+    t.add_link(client, core, gbps, 1e-3);
+    std::vector<NodeId> tors;
+    for (int r = 0; r < 3; ++r) {
+        tors.push_back(t.add_node(fmt::format("tor-{}", r), NodeKind::switch_));
+        t.add_link(core, tors.back(), gbps, 5e-6);
+    }
+    std::vector<NodeId> servers;
+    for (int i = 0; i < 60; ++i) {
+        servers.push_back(t.add_node(fmt::format("web-{}", i), NodeKind::server));
+        t.add_link(servers.back(), tors[static_cast<std::size_t>(i % 3)], gbps, 2e-6);
+    }
+    for (NodeId a : servers) {
+        CHECK(route_nodes(t, client, a) == std::vector<NodeId>{client, core, t.target(t.route(core, a).links[0]), a});
+        for (NodeId b : servers) (void)t.route(a, b);
+        (void)t.route(a, client);
+    }
+    CHECK(t.cached_sources() == 4);  // core and the three ToRs
+    // From the client and the core to each server, from each server to each server and the client.
+    CHECK(t.cached_routes() == 60 + 60 + 60 * 60 + 60);
+    CHECK(route_nodes(t, servers[0], servers[1]) ==
+          std::vector<NodeId>{servers[0], tors[0], core, tors[1], servers[1]});
+    CHECK(route_nodes(t, servers[0], servers[3]) == std::vector<NodeId>{servers[0], tors[0], servers[3]});
+    CHECK(t.route(servers[0], servers[1]).latency == Time::from_ns(2000 + 5000 + 5000 + 2000));
+    CHECK(t.has_route(servers[5], client));
+    CHECK(t.cached_routes() == 60 + 60 + 60 * 60 + 60);  // has_route makes no route
 }
 
 TEST_CASE("topology: DOT output has shapes by kind and human units", "[models][network]") {
