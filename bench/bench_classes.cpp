@@ -58,8 +58,14 @@ int run(int classes) {
         models::System system(scenario::build(spec, spec.run.seed));
         const models::RunResults r = system.run();
         std::uint64_t requests = 0;
-        for (const auto& q : r.requests) requests += q.count;
-        std::printf("%5d classes: %llu requests", classes, static_cast<unsigned long long>(requests));
+        std::size_t histogram_bytes = 0;
+        for (const auto& q : r.requests) {
+            requests += q.count;
+            histogram_bytes += q.latency.allocated_bytes();
+        }
+        std::printf("%5d classes: %llu requests, latency histogram %.1f KiB per class", classes,
+                    static_cast<unsigned long long>(requests),
+                    static_cast<double>(histogram_bytes) / 1024 / static_cast<double>(classes));
         std::fflush(stdout);
         return 0;
     } catch (const std::exception& e) {
