@@ -159,15 +159,17 @@ private:
     /// bucket >= it (moved past the bucket's carry, if any).
     [[nodiscard]] std::uint64_t full_count(std::size_t i, std::vector<Carry>::const_iterator& next) const;
 
-    std::vector<std::uint32_t> counts_;  ///< low 32 bits of the counts of buckets first_, first_ + 1, ...
-    std::int64_t first_ = 0;             ///< bucket index of counts_[0]
-    std::vector<Carry> carries_;         ///< by increasing bucket; usually empty
-    std::uint64_t underflow_ = 0;
-    std::uint64_t overflow_ = 0;
+    // What record() reads comes first, in one cache line of 64 bytes when the histogram is
+    // aligned to 64; the rest is touched rarely.
     std::uint64_t count_ = 0;
     double sum_ = 0.0;
     double min_ = std::numeric_limits<double>::infinity();
     double max_ = -std::numeric_limits<double>::infinity();
+    std::int64_t first_ = 0;             ///< bucket index of counts_[0]
+    std::vector<std::uint32_t> counts_;  ///< low 32 bits of the counts of buckets first_, first_ + 1, ...
+    std::uint64_t underflow_ = 0;
+    std::uint64_t overflow_ = 0;
+    std::vector<Carry> carries_;  ///< by increasing bucket; usually empty
 };
 
 /// The rank (1-based) of the q-quantile among n sorted values: ceil(q * n) clamped to
