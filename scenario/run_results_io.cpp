@@ -20,7 +20,8 @@ using nlohmann::json;
 // Why CBOR through nlohmann-json rather than a hand-made binary layout: the library is
 // already here, the encoding names its fields (a mismatch reads as a clear error, not as
 // shifted bytes), CBOR keeps doubles exact including NaN and infinities, and the bytes
-// are compact (histograms stored sparsely: about 20 KB for a short run with time series).
+// are compact (histograms stored sparsely: about 60 KB for 6 s of multi_region.toml with
+// time series, 260 KB for the 60 s of ecommerce.toml).
 constexpr const char* format_name = "s2sim run results";
 // Version 2: histograms of 512 sub-buckets per power of two (version 1 had 128), so
 // bucket indexes of the two versions mean different values.
