@@ -106,8 +106,8 @@ double LogHistogram::quantile(double q) const {
     // Every bucket below the one holding min() is empty: start there rather than
     // scanning the thousands of buckets below typical latencies.
     const auto start = static_cast<std::size_t>(std::max<std::int64_t>(0, position(min_) - first_));
-    auto next = std::ranges::lower_bound(carries_, static_cast<std::uint32_t>(first_ + static_cast<std::int64_t>(start)),
-                                         {}, &Carry::bucket);
+    const auto start_bucket = static_cast<std::uint32_t>(first_ + static_cast<std::int64_t>(start));
+    auto next = std::ranges::lower_bound(carries_, start_bucket, {}, &Carry::bucket);
     for (std::size_t i = start; i < counts_.size(); ++i) {
         seen += full_count(i, next);
         if (seen >= rank) {
@@ -202,7 +202,9 @@ LogHistogram LogHistogram::from_state(std::span<const Bucket> buckets, std::uint
         for (const Bucket& b : buckets) {
             const auto bucket = static_cast<std::int64_t>(b.index);
             h.counts_[static_cast<std::size_t>(bucket - h.first_)] = static_cast<std::uint32_t>(b.count);
-            if (b.count >> 32 != 0) h.carries_.push_back({static_cast<std::uint32_t>(bucket), static_cast<std::uint32_t>(b.count >> 32)});
+            if (const auto high = static_cast<std::uint32_t>(b.count >> 32); high != 0) {
+                h.carries_.push_back({static_cast<std::uint32_t>(bucket), high});
+            }
         }
     }
     h.underflow_ = underflow;

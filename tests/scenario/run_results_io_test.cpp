@@ -139,8 +139,8 @@ TEST_CASE("run results io: counts past 2^32 in a bucket survive", "[scenario]") 
     r.requests.emplace_back();
     r.requests[0].name = "users/home";
     r.requests[0].count = big + 1;
-    r.requests[0].latency = stats::LogHistogram::from_state(state, 0, 0, big + 1, 0.001 * static_cast<double>(big) + 0.002,
-                                                            0.001, 0.002);
+    const double sum = 0.001 * static_cast<double>(big) + 0.002;
+    r.requests[0].latency = stats::LogHistogram::from_state(state, 0, 0, big + 1, sum, 0.001, 0.002);
     const models::RunResults back = round_trip(r);
     CHECK(back.requests[0].latency.buckets() == state);
     check_same_histogram(back.requests[0].latency, r.requests[0].latency);
@@ -173,7 +173,8 @@ TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("encoded in format version 99"));
     // Version 1 had 128 sub-buckets per power of two: its bucket indexes mean other values.
     j["version"] = 1;
-    CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("encoded in format version 1, this s2sim reads version 2"));
+    CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)),
+                      Contains("encoded in format version 1, this s2sim reads version 2"));
 
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0]["latency"]["count"] = 3;  // the buckets hold 2

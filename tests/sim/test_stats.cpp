@@ -307,7 +307,8 @@ TEST_CASE("log histogram: counters past 2^32 carry into high words", "[sim][stat
     SECTION("from_state keeps counts of any size") {
         const std::vector<LogHistogram::Bucket> big{{one, std::uint64_t{1} << 40}, {two, (std::uint64_t{5} << 33) + 7}};
         const std::uint64_t total = big[0].count + big[1].count;
-        const LogHistogram back = LogHistogram::from_state(big, 0, 0, total, 3.0 * static_cast<double>(total), 1.0, 2.0);
+        const LogHistogram back =
+            LogHistogram::from_state(big, 0, 0, total, 3.0 * static_cast<double>(total), 1.0, 2.0);
         CHECK(back.buckets() == big);
         CHECK(back.quantile(0.1) == 1.0 + 1.0 / 1024);
         CHECK(back.quantile(0.99) == 2.0);  // the bucket's midpoint, clamped to max
