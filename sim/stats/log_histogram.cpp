@@ -67,7 +67,7 @@ void LogHistogram::cover(std::int64_t lo, std::int64_t hi) {
     const std::int64_t to = std::min(in_range, (hi / chunk + 1) * chunk);
     if (held > 0 && from == first_ && to == first_ + held) return;
     std::vector<std::uint32_t> grown(static_cast<std::size_t>(to - from), 0);
-    std::copy(counts_.begin(), counts_.end(), grown.begin() + (first_ - from));
+    if (held > 0) std::copy(counts_.begin(), counts_.end(), grown.begin() + (first_ - from));
     counts_.swap(grown);
     first_ = from;
 }
