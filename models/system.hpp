@@ -146,7 +146,8 @@ public:
     /// Returning false stops the run early; the results are then marked partial.
     using Progress = std::function<bool(double fraction)>;
 
-    /// Runs warm-up then the measured duration, and returns what was measured.
+    /// Runs warm-up then the measured duration, and returns what was measured (once: the
+    /// statistics are moved into the results).
     RunResults run(const Progress& progress = {});
 
     void job_finished(Server& server, std::uint64_t token) override;

@@ -11,51 +11,73 @@ namespace s2sim::stats {
 /// A streaming histogram of non-negative values (seconds, usually), HdrHistogram-like:
 /// log-linear buckets, 2^sub_bits linear sub-buckets per power of two from 2^min_exponent
 /// to 2^max_exponent (about 0.9 ps to 194 days), plus one bucket below (zero and tiny
-/// values) and one above. Memory is constant: bucket_count() counters, allocated on the
-/// first record (64 KiB) so that histograms never written to cost almost nothing.
-/// count, min, max and mean are exact; quantile() is within max_relative_error of the
-/// exact sample quantile for values inside the bucketed range.
+/// values) and one above. count, min, max, sum and mean are exact; quantile() is within
+/// max_relative_error (2^-10, under 0.1%) of the exact sample quantile for values inside
+/// the bucketed range.
+///
+/// Memory follows the values, not the range: 32-bit counters are held only for a window of
+/// buckets that covers every bucket touched, grown on demand by whole chunks of
+/// chunk_buckets (an eighth of a power of two, 256 bytes). Values spanning two decades (6.64
+/// powers of two, 3,402 buckets) cost at most 55 chunks, 13.75 KiB; nothing is allocated
+/// before the first value in range. A counter that would wrap past 2^32 - 1 carries into a
+/// small sorted list of high words.
 class LogHistogram {
 public:
     static constexpr int min_exponent = -40;
     static constexpr int max_exponent = 24;
-    static constexpr int sub_bits = 7;
-    /// Number of counters: one per sub-bucket of each power of two in range.
+    static constexpr int sub_bits = 9;
+    /// Buckets per chunk of the counter window: the unit in which it grows.
+    static constexpr std::size_t chunk_buckets = std::size_t{1} << (sub_bits - 3);
+    /// Number of buckets in range: one per sub-bucket of each power of two.
     [[nodiscard]] static constexpr std::size_t bucket_count() {
         return static_cast<std::size_t>(max_exponent - min_exponent) << sub_bits;
     }
-    /// Bound on |quantile() - exact| / exact inside the bucketed range: half a bucket
-    /// width over the bucket's lower edge, 2^-(sub_bits + 1) = 0.39%.
+    /// Bound on |quantile() - exact| / exact inside the bucketed range: half a bucket width
+    /// over the bucket's lower edge, 2^-(sub_bits + 1) = 2^-10 = 0.098%. A reporter may take
+    /// max_relative_error * quantile() as the resolution of any quantile.
     static constexpr double max_relative_error = 1.0 / (2 << sub_bits);
 
+    /// One non-empty bucket: its index (as bucket_index()) and the values it counts.
+    struct Bucket {
+        std::size_t index = 0;
+        std::uint64_t count = 0;
+        friend bool operator==(const Bucket&, const Bucket&) = default;
+    };
+
     /// Adds one value; throws s2sim::Error when `value` is negative, NaN or infinite.
+    /// O(1); allocates only when `value` falls outside the buckets already held.
     void record(double value) {
         if (!(value >= 0.0 && value <= std::numeric_limits<double>::max())) reject(value);
         ++count_;
         sum_ += value;
         if (value < min_) min_ = value;
         if (value > max_) max_ = value;
-        // One unsigned comparison picks out the values in range: below it the position is
+        // One unsigned comparison picks out the buckets held: below the window the offset is
         // negative, so it wraps to a number as large as those above it.
-        const std::int64_t p = position(value);
-        if (static_cast<std::uint64_t>(p) < bucket_count()) {
-            if (counts_.empty()) allocate();
-            ++counts_[static_cast<std::size_t>(p)];
-        } else if (p < 0) {
-            ++underflow_;
+        const auto i = static_cast<std::uint64_t>(position(value) - first_);
+        if (i < counts_.size()) [[likely]] {
+            if (++counts_[i] == 0) [[unlikely]] carry(first_ + static_cast<std::int64_t>(i), 1);
         } else {
-            ++overflow_;
+            record_outside(position(value));
         }
     }
 
-    /// The index in buckets() of the counter record(value) adds to when 2^min_exponent <= value
-    /// < 2^max_exponent; 0 for smaller values (counted in underflow()) and bucket_count() - 1 for
-    /// larger ones (overflow()), the counters nearest them. Never decreases as `value` (>= 0) grows.
+    /// The index of the bucket record(value) counts in when 2^min_exponent <= value <
+    /// 2^max_exponent; 0 for smaller values (counted in underflow()) and bucket_count() - 1 for
+    /// larger ones (overflow()), the buckets nearest them. Never decreases as `value` (>= 0) grows.
     [[nodiscard]] static constexpr std::size_t bucket_index(double value) {
         const std::int64_t p = position(value);
         if (p < 0) return 0;
         return p < static_cast<std::int64_t>(bucket_count()) ? static_cast<std::size_t>(p) : bucket_count() - 1;
     }
+    /// The smallest value bucket `index` (< bucket_count()) counts; it holds [lower, lower +
+    /// its width).
+    [[nodiscard]] static double bucket_lower(std::size_t index);
+    /// Width of the bucket `value` falls in (same unit as `value`): 2^(e - sub_bits) for
+    /// 2^e <= value < 2^(e+1) inside the range, 2^min_exponent below it (the underflow bucket
+    /// [0, 2^min_exponent)), infinity from 2^max_exponent up; NaN for a negative or NaN value.
+    /// A quantile reported from a bucket is within half this width of the exact one.
+    [[nodiscard]] static double resolution(double value);
 
     /// Number of values recorded.
     [[nodiscard]] std::uint64_t count() const { return count_; }
@@ -77,55 +99,77 @@ public:
 
     /// Adds every value `other` recorded, as if recorded here.
     void merge(const LogHistogram& other);
-    /// Forgets every value; keeps the allocated counters.
+    /// Forgets every value; keeps the counters allocated (so that a histogram reset per
+    /// time-series window stops allocating once its range is known) and clears only those
+    /// between min()'s and max()'s buckets.
     void reset();
 
-    /// The counters, bucket_index() order: empty until a value within [2^min_exponent,
-    /// 2^max_exponent) is recorded, then bucket_count() of them. Valid until the next record(),
-    /// merge() or assignment.
-    [[nodiscard]] std::span<const std::uint64_t> buckets() const { return counts_; }
+    /// The non-empty buckets in increasing index order (out-of-range values are in
+    /// underflow() and overflow()): with them, a histogram can be stored or sent and
+    /// restored by from_state().
+    [[nodiscard]] std::vector<Bucket> buckets() const;
     /// Number of values recorded below 2^min_exponent (zero included).
     [[nodiscard]] std::uint64_t underflow() const { return underflow_; }
     /// Number of values recorded from 2^max_exponent up.
     [[nodiscard]] std::uint64_t overflow() const { return overflow_; }
 
     /// The histogram with exactly this state, as read from buckets(), underflow(), overflow(),
-    /// count(), sum(), min() and max(), so that a histogram can be stored or sent and restored.
-    /// `buckets` is copied. Throws s2sim::Error when no sequence of record() and merge() could
-    /// have produced the state: `buckets` holds neither 0 nor bucket_count() counters; the
-    /// counters, underflow and overflow do not add up to `count`; or, when `count` > 0, min and
-    /// max are not 0 <= min <= max < inf, `sum` is below max, a value is counted outside
-    /// [bucket of min, bucket of max] (underflow and overflow included), or min's or max's own
-    /// bucket is empty. When `count` is 0, `min` and `max` are ignored (min() and max() give NaN)
-    /// and `sum` must be 0.
-    [[nodiscard]] static LogHistogram from_state(std::span<const std::uint64_t> buckets, std::uint64_t underflow,
+    /// count(), sum(), min() and max(). Throws s2sim::Error when no sequence of record() and
+    /// merge() could have produced the state: a bucket index is out of range, repeated or out
+    /// of order, or a listed bucket is empty; the buckets, underflow and overflow do not add up
+    /// to `count`; or, when `count` > 0, min and max are not 0 <= min <= max < inf, `sum` is
+    /// below max, a value is counted outside [bucket of min, bucket of max] (underflow and
+    /// overflow included), or min's or max's own bucket is empty. When `count` is 0, `min` and
+    /// `max` are ignored (min() and max() give NaN) and `sum` must be 0.
+    [[nodiscard]] static LogHistogram from_state(std::span<const Bucket> buckets, std::uint64_t underflow,
                                                  std::uint64_t overflow, std::uint64_t count, double sum, double min,
                                                  double max);
 
-    /// Counters currently allocated: 0 before the first record, bucket_count() after,
-    /// whatever the number of values.
+    /// Counters currently allocated: 0 before the first value in range, then whole chunks
+    /// covering every bucket touched since (reset() keeps them), whatever the number of values.
     [[nodiscard]] std::size_t allocated_buckets() const { return counts_.size(); }
+    /// Heap bytes held: the counters and the high words of those that passed 2^32 - 1.
+    [[nodiscard]] std::size_t allocated_bytes() const {
+        return counts_.capacity() * sizeof(std::uint32_t) + carries_.capacity() * sizeof(Carry);
+    }
 
 private:
-    /// Where `value` falls in an unbounded row of counters that has buckets() at 0 to
-    /// bucket_count() - 1: negative below 2^min_exponent, bucket_count() and up from
-    /// 2^max_exponent. The biased exponent and the top sub_bits mantissa bits of a double, read
-    /// as one integer, grow with its value; dropping the sign bit files -0.0 with 0.
+    /// Where `value` falls in an unbounded row of buckets that has bucket 0 to bucket_count() - 1
+    /// in range: negative below 2^min_exponent, bucket_count() and up from 2^max_exponent. The
+    /// biased exponent and the top sub_bits mantissa bits of a double, read as one integer,
+    /// grow with its value; dropping the sign bit files -0.0 with 0.
     [[nodiscard]] static constexpr std::int64_t position(double value) {
         const std::uint64_t bits = std::bit_cast<std::uint64_t>(value) << 1;
         return static_cast<std::int64_t>(bits >> (53 - sub_bits)) -
                (std::int64_t{1023 + min_exponent} << sub_bits);
     }
+    /// The high 32 bits of one bucket's count, for the rare counter that passed 2^32 - 1.
+    struct Carry {
+        std::uint32_t bucket;
+        std::uint32_t high;
+    };
     [[noreturn]] static void reject(double value);
-    void allocate();
+    /// record() of a value outside the window of counters: underflow, overflow or growth.
+    void record_outside(std::int64_t position);
+    /// Grows the window of counters to hold buckets `lo` to `hi` (in range), by whole chunks.
+    void cover(std::int64_t lo, std::int64_t hi);
+    /// Adds `high` * 2^32 to the count of `bucket`.
+    void carry(std::int64_t bucket, std::uint32_t high);
+    /// The full count of the bucket at `i` in counts_, given `next`, the first carry of a
+    /// bucket >= it (moved past the bucket's carry, if any).
+    [[nodiscard]] std::uint64_t full_count(std::size_t i, std::vector<Carry>::const_iterator& next) const;
 
-    std::vector<std::uint64_t> counts_;
-    std::uint64_t underflow_ = 0;
-    std::uint64_t overflow_ = 0;
+    // What record() reads comes first, in one cache line of 64 bytes when the histogram is
+    // aligned to 64; the rest is touched rarely.
     std::uint64_t count_ = 0;
     double sum_ = 0.0;
     double min_ = std::numeric_limits<double>::infinity();
     double max_ = -std::numeric_limits<double>::infinity();
+    std::int64_t first_ = 0;             ///< bucket index of counts_[0]
+    std::vector<std::uint32_t> counts_;  ///< low 32 bits of the counts of buckets first_, first_ + 1, ...
+    std::uint64_t underflow_ = 0;
+    std::uint64_t overflow_ = 0;
+    std::vector<Carry> carries_;  ///< by increasing bucket; usually empty
 };
 
 /// The rank (1-based) of the q-quantile among n sorted values: ceil(q * n) clamped to

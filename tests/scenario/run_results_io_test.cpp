@@ -130,6 +130,22 @@ TEST_CASE("run results io: histograms keep out-of-range values; series keep NaN"
     CHECK(back.timeseries.length_s == std::vector<double>{1, 0.5});
 }
 
+TEST_CASE("run results io: counts past 2^32 in a bucket survive", "[scenario]") {
+    // Histograms hold 32-bit counters and carry the rest: the serial form has whole counts.
+    const std::uint64_t big = (std::uint64_t{3} << 32) + 5;
+    const std::vector<stats::LogHistogram::Bucket> state{{stats::LogHistogram::bucket_index(0.001), big},
+                                                         {stats::LogHistogram::bucket_index(0.002), 1}};
+    models::RunResults r;
+    r.requests.emplace_back();
+    r.requests[0].name = "users/home";
+    r.requests[0].count = big + 1;
+    const double sum = 0.001 * static_cast<double>(big) + 0.002;
+    r.requests[0].latency = stats::LogHistogram::from_state(state, 0, 0, big + 1, sum, 0.001, 0.002);
+    const models::RunResults back = round_trip(r);
+    CHECK(back.requests[0].latency.buckets() == state);
+    check_same_histogram(back.requests[0].latency, r.requests[0].latency);
+}
+
 TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     models::RunResults r;
     r.requests.emplace_back();
@@ -155,6 +171,10 @@ TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     nlohmann::json j = nlohmann::json::from_cbor(bytes);
     j["version"] = 99;
     CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("encoded in format version 99"));
+    // Version 1 had 128 sub-buckets per power of two: its bucket indexes mean other values.
+    j["version"] = 1;
+    CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)),
+                      Contains("encoded in format version 1, this s2sim reads version 2"));
 
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0]["latency"]["count"] = 3;  // the buckets hold 2
@@ -168,6 +188,15 @@ TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0]["latency"]["bucket_index"][0] = j["requests"][0]["latency"]["bucket_index"][0].get<int>() - 1;
     CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("lies outside its min 0.001 and max 0.002"));
+
+    j = nlohmann::json::from_cbor(bytes);
+    j["requests"][0]["latency"]["bucket_index"][1] = j["requests"][0]["latency"]["bucket_index"][0];
+    CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("(expected increasing indexes)"));
+
+    j = nlohmann::json::from_cbor(bytes);
+    j["requests"][0]["latency"]["bucket_count"][0] = 0;
+    j["requests"][0]["latency"]["count"] = 1;
+    CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)), Contains("is listed but holds no value"));
 
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0]["latency"]["min"] = 0.003;
