@@ -14,8 +14,11 @@ struct RequestResult {
     std::uint64_t errors = 0;    ///< failed for any reason (rejections and timeouts included)
     std::uint64_t timeouts = 0;  ///< failed because a call timed out
     std::uint64_t rejected = 0;  ///< failed because a full queue turned a call away
-    stats::LogHistogram latency;  ///< seconds, from leaving the client to the response back
+    /// Seconds from leaving the client to the response back, of the requests that succeeded
+    /// (failures would pull it towards 0 s for rejections and towards the timeout for timeouts).
+    stats::LogHistogram latency;
     std::uint64_t retries = 0;   ///< retries made on the requests' behalf (by the calls they waited for)
+    stats::LogHistogram error_latency;  ///< seconds, as `latency`, of the requests that failed
 };
 
 /// What one operation (`service.op`) measured at the servers that ran it.
@@ -23,10 +26,12 @@ struct OpResult {
     std::string name;  ///< "service.op"
     std::uint64_t count = 0;
     std::uint64_t errors = 0;
-    stats::LogHistogram latency;  ///< seconds, from reaching the server to sending the response
+    /// Seconds from reaching the server to sending the response, of the calls that succeeded.
+    stats::LogHistogram latency;
     std::uint64_t timeouts = 0;  ///< attempts of calls to this op that their caller gave up on
     std::uint64_t retries = 0;   ///< retries of calls to this op
     std::uint64_t rejected = 0;  ///< calls to this op turned away by a full queue
+    stats::LogHistogram error_latency;  ///< seconds, as `latency`, of the calls that failed
 };
 
 /// One replicated op and one replica (`service.op->replica`): the lag of its writes.
@@ -59,8 +64,8 @@ struct RequestSeries {
     std::string name;                   ///< "workload/op"
     std::vector<std::uint64_t> count;   ///< requests completed in the window (failed or not)
     std::vector<std::uint64_t> errors;  ///< of which failed
-    std::vector<double> p50_s;          ///< latency median of the window's completions; NaN when none
-    std::vector<double> p99_s;          ///< latency 99th percentile; NaN when none
+    std::vector<double> p50_s;          ///< latency median of the window's successes; NaN when none
+    std::vector<double> p99_s;          ///< latency 99th percentile of the successes; NaN when none
     std::vector<std::uint64_t> timeouts;  ///< of which failed because a call timed out
     std::vector<std::uint64_t> retries;   ///< retries made for the window's requests
 };

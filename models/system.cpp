@@ -68,7 +68,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         service.first_op_stat = static_cast<std::uint32_t>(op_stats_.size());
         for (const OpModel& op : s.ops) {
             service.op_rng.emplace_back(model_.seed, "op/" + s.name + "." + op.name);
-            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}, 0, 0, 0});
+            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}, 0, 0, 0, {}});
             service.first_pair.push_back(static_cast<std::uint32_t>(pairs_.size()));
             if (!op.replicate) continue;
             for (const std::uint32_t replica : op.replicate->to) {
@@ -120,7 +120,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         for (const std::uint32_t op : w.ops) {
             request_stats_.push_back(
-                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}, 0});
+                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}, 0, {}});
         }
         workloads_.push_back(std::move(workload));
     }
@@ -141,6 +141,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         for (const std::string& name : pair_names_) series_.replication.push_back(ReplicationSeries{name, {}, {}});
         window_latency_.resize(request_stats_.size());
         window_errors_.assign(request_stats_.size(), 0);
+        window_count_.assign(request_stats_.size(), 0);
         window_timeouts_.assign(request_stats_.size(), 0);
         window_retries_.assign(request_stats_.size(), 0);
         busy_at_window_start_.assign(hosts_.size(), 0.0);
@@ -547,8 +548,14 @@ void System::respond(std::uint32_t id) {
     if (measuring_ && call.arrived >= measure_from_) {
         OpResult& s = op_stats_[services_[call.service].first_op_stat + call.op];
         ++s.count;
-        if (call.failure != Failure::none) ++s.errors;
-        s.latency.record((sim_.now() - call.arrived).seconds());
+        // Failures are timed apart: a rejection answers at once, so pooling it would
+        // pull the latency of the calls served towards 0.
+        if (call.failure != Failure::none) {
+            ++s.errors;
+            s.error_latency.record((sim_.now() - call.arrived).seconds());
+        } else {
+            s.latency.record((sim_.now() - call.arrived).seconds());
+        }
     }
     if (call.holds_thread) {
         call.holds_thread = false;
@@ -581,7 +588,7 @@ void System::on_response_delivered(std::uint32_t id) {
             if (call.failure == Failure::timeout) ++s.timeouts;
             s.retries += call.retries;
             const double latency = (sim_.now() - call.sent).seconds();
-            s.latency.record(latency);
+            (call.failure == Failure::none ? s.latency : s.error_latency).record(latency);
             if (window_.ns() > 0) record_window(stat, call, latency);
         }
         // A closed user thinks once its answer (or error) is back, then asks again.
@@ -611,8 +618,12 @@ void System::start_measuring() {
 }
 
 void System::record_window(std::uint32_t stat, const Call& call, double latency_s) {
-    window_latency_[stat].record(latency_s);
-    if (call.failure != Failure::none) ++window_errors_[stat];
+    if (call.failure == Failure::none) {
+        window_latency_[stat].record(latency_s);
+    } else {
+        ++window_errors_[stat];
+    }
+    ++window_count_[stat];
     if (call.failure == Failure::timeout) ++window_timeouts_[stat];
     window_retries_[stat] += call.retries;
 }
@@ -629,7 +640,7 @@ void System::close_window() {
     for (std::size_t i = 0; i < series_.requests.size(); ++i) {
         RequestSeries& s = series_.requests[i];
         stats::LogHistogram& h = window_latency_[i];
-        s.count.push_back(h.count());
+        s.count.push_back(window_count_[i]);
         s.errors.push_back(window_errors_[i]);
         s.p50_s.push_back(h.count() ? h.quantile(0.5) : nan);
         s.p99_s.push_back(h.count() ? h.quantile(0.99) : nan);
@@ -637,6 +648,7 @@ void System::close_window() {
         s.retries.push_back(window_retries_[i]);
         h.reset();
         window_errors_[i] = 0;
+        window_count_[i] = 0;
         window_timeouts_[i] = 0;
         window_retries_[i] = 0;
     }

@@ -341,6 +341,7 @@ private:
     TimeSeries series_;
     std::vector<stats::LogHistogram> window_latency_;
     std::vector<std::uint64_t> window_errors_;
+    std::vector<std::uint64_t> window_count_;   ///< requests completed in the window, failed or not
     std::vector<std::uint64_t> window_timeouts_;
     std::vector<std::uint64_t> window_retries_;
     std::vector<double> busy_at_window_start_;   ///< per host: busy core-seconds / cores since measuring

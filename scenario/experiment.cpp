@@ -87,6 +87,7 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
             c.rejected += r.rejected;
             c.retries += r.retries;
             c.latency.merge(r.latency);
+            c.error_latency.merge(r.error_latency);
             mean.push_back(r.latency.count() ? r.latency.mean() : nan);
             max.push_back(r.latency.count() ? r.latency.max() : nan);
             for (std::size_t i = 0; i < std::size(quantiles); ++i) {
@@ -114,8 +115,9 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
 std::pair<double, double> total_latency(const models::RunResults& r) {
     double sum = 0, count = 0;
     for (const auto& q : r.requests) {
-        sum += q.latency.sum();
-        count += static_cast<double>(q.latency.count());
+        // Failed requests too: the pilot's series is the mean time to an answer of any kind.
+        sum += q.latency.sum() + q.error_latency.sum();
+        count += static_cast<double>(q.latency.count() + q.error_latency.count());
     }
     return {sum, count};
 }
@@ -478,6 +480,7 @@ nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields) {
     for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number_or_null((c.*quantile_member(i)).value);
     lat["max"] = number_or_null(c.max.value);
     j["latency_s"] = lat;
+    j["error_latency_s"] = latency_json(c.error_latency);
     nlohmann::json ci;
     ci["mean"] = number_or_null(c.mean.ci95);
     for (int i = 0; i < 5; ++i) ci[quantiles[i].first] = number_or_null((c.*quantile_member(i)).ci95);
@@ -643,10 +646,16 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
     for (const char* name : {"mean", "p50", "p90", "p95", "p99", "p999", "max"}) {
         latency_header += fmt::format(",{0}_s,{0}_s_ci95", name);
     }
+    // Failed requests' latency, pooled (no interval): columns added at the end.
+    latency_header += ",error_mean_s,error_p50_s,error_p90_s,error_p95_s,error_p99_s,error_p999_s,error_max_s";
     const auto latency_row = [](const ClassFigures& c) {
         std::string s = "," + csv_figure(c.mean);
         for (int i = 0; i < 5; ++i) s += "," + csv_figure(c.*quantile_member(i));
-        return s + "," + csv_figure(c.max);
+        s += "," + csv_figure(c.max);
+        const stats::LogHistogram& h = c.error_latency;
+        s += "," + csv_number(h.count() ? h.mean() : nan);
+        for (const auto& [name, q] : quantiles) s += "," + csv_number(quantile_or_nan(h, q));
+        return s + "," + csv_number(h.count() ? h.max() : nan);
     };
     std::string requests = "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
                            "error_rate_ci95,timeouts,retries,rejected" +

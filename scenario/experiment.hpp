@@ -73,8 +73,9 @@ struct ClassFigures {
     std::uint64_t timeouts = 0;
     std::uint64_t rejected = 0;
     std::uint64_t retries = 0;
-    stats::LogHistogram latency;  ///< seconds, pooled
-    Figure mean, p50, p90, p95, p99, p999, max;
+    stats::LogHistogram latency;  ///< seconds, pooled, of the requests (calls) that succeeded
+    stats::LogHistogram error_latency;  ///< seconds, pooled, of those that failed
+    Figure mean, p50, p90, p95, p99, p999, max;  ///< of `latency` (successes only)
     Figure throughput_per_s;  ///< completed requests per simulated second (mean over replications)
     Figure error_rate;        ///< errors / count (pooled value; CI over replications)
 };

@@ -90,7 +90,7 @@ template <typename R, typename T>
 concept MaybeConst = std::same_as<std::remove_const_t<R>, T>;
 
 void fields(MaybeConst<models::RequestResult> auto& r, auto&& visit) {
-    auto& [name, count, errors, timeouts, rejected, latency, retries] = r;
+    auto& [name, count, errors, timeouts, rejected, latency, retries, error_latency] = r;
     visit("name", name);
     visit("count", count);
     visit("errors", errors);
@@ -98,10 +98,11 @@ void fields(MaybeConst<models::RequestResult> auto& r, auto&& visit) {
     visit("rejected", rejected);
     visit("latency", latency);
     visit("retries", retries);
+    visit("error_latency", error_latency);
 }
 
 void fields(MaybeConst<models::OpResult> auto& r, auto&& visit) {
-    auto& [name, count, errors, latency, timeouts, retries, rejected] = r;
+    auto& [name, count, errors, latency, timeouts, retries, rejected, error_latency] = r;
     visit("name", name);
     visit("count", count);
     visit("errors", errors);
@@ -109,6 +110,7 @@ void fields(MaybeConst<models::OpResult> auto& r, auto&& visit) {
     visit("timeouts", timeouts);
     visit("retries", retries);
     visit("rejected", rejected);
+    visit("error_latency", error_latency);
 }
 
 void fields(MaybeConst<models::ReplicationResult> auto& r, auto&& visit) {
