@@ -84,6 +84,13 @@ struct ServerSeries {
     std::vector<double> mean_queue;   ///< time-averaged jobs waiting for a core in the window
 };
 
+/// One link direction over time: one entry per window of TimeSeries.
+struct LinkSeries {
+    std::string name;                 ///< "a->b"
+    std::vector<double> utilization;  ///< bytes carried / bytes the link could carry in the window, 0..1
+    std::vector<double> bytes;        ///< bytes carried in the window
+};
+
 /// Measurements in consecutive windows of the measured span. A request belongs to
 /// the window in which its response came back (requests sent during the warm-up are
 /// left out, as in the totals), so the counts of a class sum to its total count.
@@ -94,6 +101,7 @@ struct TimeSeries {
     std::vector<RequestSeries> requests;  ///< same order as RunResults::requests
     std::vector<ServerSeries> servers;    ///< same order as RunResults::servers
     std::vector<ReplicationSeries> replication;  ///< same order as RunResults::replication
+    std::vector<LinkSeries> links;  ///< same order as RunResults::links; empty without a network
     [[nodiscard]] bool empty() const { return start_s.empty(); }
     [[nodiscard]] std::size_t windows() const { return start_s.size(); }
 };

@@ -146,6 +146,13 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         window_retries_.assign(request_stats_.size(), 0);
         busy_at_window_start_.assign(hosts_.size(), 0.0);
         queue_at_window_start_.assign(hosts_.size(), 0.0);
+        if (network_) {
+            const Topology& topology = *model_.topology;
+            for (DirectedLinkId d = 0; d < topology.directed_link_count(); ++d) {
+                series_.links.push_back(LinkSeries{topology.directed_link_name(d), {}, {}});
+            }
+            link_at_window_start_.assign(series_.links.size(), LinkStats{});
+        }
     }
 }
 
@@ -671,6 +678,17 @@ void System::close_window() {
         series_.servers[i].mean_queue.push_back(std::max(0.0, (queue - queue_at_window_start_[i]) / length));
         busy_at_window_start_[i] = busy;
         queue_at_window_start_[i] = queue;
+    }
+    // Links count bytes and capacity since the start of measuring, as servers do.
+    for (std::size_t d = 0; d < series_.links.size(); ++d) {
+        const LinkStats stats = network_->link_stats(static_cast<DirectedLinkId>(d));
+        const LinkStats& before = link_at_window_start_[d];
+        const double bytes = std::max(0.0, stats.bytes - before.bytes);
+        const double capacity = stats.capacity_bytes - before.capacity_bytes;
+        series_.links[d].bytes.push_back(bytes);
+        series_.links[d].utilization.push_back(capacity > 0 && std::isfinite(capacity) ? std::min(1.0, bytes / capacity)
+                                                                                       : 0.0);
+        link_at_window_start_[d] = stats;
     }
     window_start_ = now;
     if (!sim_.stopped() && now + window_ < end_) sim_.schedule_at(now + window_, [this] { close_window(); });

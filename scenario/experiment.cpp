@@ -13,6 +13,7 @@
 
 #include "models/system.hpp"
 #include "scenario/builder.hpp"
+#include "scenario/figures.hpp"
 #include "scenario/report.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
@@ -46,6 +47,15 @@ Figure summarize(const std::vector<double>& values, std::optional<double> pooled
 }
 
 double quantile_or_nan(const stats::LogHistogram& h, double q) { return h.count() ? h.quantile(q) : nan; }
+
+/// A percentile read from the histogram is known only to its bucket: its interval is
+/// never narrower than that, however well the replications agree.
+Figure at_resolution(Figure f) {
+    if (std::isfinite(f.value) && std::isfinite(f.ci95)) {
+        f.ci95 = std::max(f.ci95, std::abs(f.value) * stats::LogHistogram::max_relative_error);
+    }
+    return f;
+}
 
 constexpr std::pair<const char*, double> quantiles[] = {
     {"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
@@ -100,8 +110,8 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
         c.mean = summarize(mean, any ? std::optional(c.latency.mean()) : std::nullopt);
         c.max = summarize(max, any ? std::optional(c.latency.max()) : std::nullopt);
         for (std::size_t i = 0; i < std::size(quantiles); ++i) {
-            c.*quantile_member(static_cast<int>(i)) =
-                summarize(qs[i], any ? std::optional(c.latency.quantile(quantiles[i].second)) : std::nullopt);
+            c.*quantile_member(static_cast<int>(i)) = at_resolution(
+                summarize(qs[i], any ? std::optional(c.latency.quantile(quantiles[i].second)) : std::nullopt));
         }
         c.throughput_per_s = summarize(throughput);
         c.error_rate = summarize(error_rate, c.count ? std::optional(static_cast<double>(c.errors) /
@@ -369,7 +379,7 @@ ExperimentResults pool(const std::vector<models::RunResults>& runs) {
         }
         const bool any = f.lag.count() > 0;
         f.mean_lag = summarize(mean, any ? std::optional(f.lag.mean()) : std::nullopt);
-        f.p99_lag = summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt);
+        f.p99_lag = at_resolution(summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt));
         f.mean_backlog = summarize(backlog);
     }
     return e;
@@ -566,6 +576,7 @@ nlohmann::json to_json(const ExperimentResults& e) {
             add_resilience_timeseries_json(run, r);
             j["runs"].push_back(std::move(run));
         }
+        j["units"] = units_json();
     }
     if (e.warmup_auto) {
         j["warmup_s"] = e.warmup_s;

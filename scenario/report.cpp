@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "scenario/experiment.hpp"
+#include "scenario/figures.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
 
@@ -143,6 +144,7 @@ nlohmann::json to_json(const models::RunResults& r) {
     }
     add_timeseries_json(j, r);
     add_resilience_timeseries_json(j, r);
+    j["units"] = units_json();
     return j;
 }
 

@@ -165,14 +165,22 @@ void fields(MaybeConst<models::ServerSeries> auto& r, auto&& visit) {
     visit("mean_queue", mean_queue);
 }
 
+void fields(MaybeConst<models::LinkSeries> auto& r, auto&& visit) {
+    auto& [name, utilization, bytes] = r;
+    visit("name", name);
+    visit("utilization", utilization);
+    visit("bytes", bytes);
+}
+
 void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
-    auto& [window_s, start_s, length_s, requests, servers, replication] = r;
+    auto& [window_s, start_s, length_s, requests, servers, replication, links] = r;
     visit("window_s", window_s);
     visit("start_s", start_s);
     visit("length_s", length_s);
     visit("requests", requests);
     visit("servers", servers);
     visit("replication", replication);
+    visit("links", links);
 }
 
 void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {

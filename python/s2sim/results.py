@@ -194,7 +194,7 @@ class Results:
         frames = []
         if ts:
             start, length = ts.get("start_s", []), ts.get("length_s", [])
-            for kind in ("requests", "servers", "replication"):
+            for kind in ("requests", "servers", "links", "replication"):
                 for name, cols in ts.get(kind, {}).items():
                     df = pd.DataFrame({k: [_num(x) for x in v] for k, v in cols.items()
                                        if isinstance(v, list) and len(v) == len(start)})
