@@ -81,6 +81,9 @@ class Results:
     wall_s = property(lambda self: self._json.get("wall_s"))
     events = property(lambda self: self._json.get("events"))
     partial = property(lambda self: self._json.get("partial"), doc="Why the run stopped early, or None.")
+    units = property(lambda self: self._json.get("units", {}),
+                     doc='The unit of every figure, per table ({"requests": {"latency_s": "s", ...}, '
+                         '"timeseries": {...}}); see docs/results.md.')
 
     # -- tables ---------------------------------------------------------------------------
     def _table(self, section: str, index: str, fields: list[str], latency: bool,
