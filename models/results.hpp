@@ -91,6 +91,14 @@ struct LinkSeries {
     std::vector<double> bytes;        ///< bytes carried in the window
 };
 
+/// A scheduled change (`[[event]]`) that time series mark: a failure, a recovery, a slowdown.
+struct SeriesEvent {
+    double at_s = 0;      ///< seconds from the start of the run (warm-up included), as start_s
+    std::string action;   ///< "fail", "recover" or "slow"
+    std::string target;   ///< the server, link "a--b" or switch, as written
+    double for_s = 0;     ///< seconds until it reverts; 0 = it stays
+};
+
 /// Measurements in consecutive windows of the measured span. A request belongs to
 /// the window in which its response came back (requests sent during the warm-up are
 /// left out, as in the totals), so the counts of a class sum to its total count.
@@ -102,6 +110,7 @@ struct TimeSeries {
     std::vector<ServerSeries> servers;    ///< same order as RunResults::servers
     std::vector<ReplicationSeries> replication;  ///< same order as RunResults::replication
     std::vector<LinkSeries> links;  ///< same order as RunResults::links; empty without a network
+    std::vector<SeriesEvent> events;  ///< the scenario's [[event]]s, in their order, for plots to mark
     [[nodiscard]] bool empty() const { return start_s.empty(); }
     [[nodiscard]] std::size_t windows() const { return start_s.size(); }
 };

@@ -153,6 +153,11 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
             }
             link_at_window_start_.assign(series_.links.size(), LinkStats{});
         }
+        for (const FaultEvent& e : model_.events) {
+            const char* action = e.action == FaultAction::fail ? "fail" : e.action == FaultAction::recover ? "recover"
+                                                                                                          : "slow";
+            series_.events.push_back(SeriesEvent{e.at_s, action, e.target, e.duration_s.value_or(0.0)});
+        }
     }
 }
 

@@ -172,8 +172,16 @@ void fields(MaybeConst<models::LinkSeries> auto& r, auto&& visit) {
     visit("bytes", bytes);
 }
 
+void fields(MaybeConst<models::SeriesEvent> auto& r, auto&& visit) {
+    auto& [at_s, action, target, for_s] = r;
+    visit("at_s", at_s);
+    visit("action", action);
+    visit("target", target);
+    visit("for_s", for_s);
+}
+
 void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
-    auto& [window_s, start_s, length_s, requests, servers, replication, links] = r;
+    auto& [window_s, start_s, length_s, requests, servers, replication, links, events] = r;
     visit("window_s", window_s);
     visit("start_s", start_s);
     visit("length_s", length_s);
@@ -181,6 +189,7 @@ void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
     visit("servers", servers);
     visit("replication", replication);
     visit("links", links);
+    visit("events", events);
 }
 
 void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {

@@ -42,6 +42,14 @@ void add_timeseries_json(nlohmann::json& json, const models::RunResults& results
             j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
         }
     }
+    if (!ts.events.empty()) {
+        j["events"] = nlohmann::json::array();
+        for (const models::SeriesEvent& e : ts.events) {
+            nlohmann::json event = {{"at_s", e.at_s}, {"action", e.action}, {"target", e.target}};
+            if (e.for_s > 0) event["for_s"] = e.for_s;
+            j["events"].push_back(std::move(event));
+        }
+    }
     json["timeseries"] = std::move(j);
 }
 

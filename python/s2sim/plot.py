@@ -74,13 +74,16 @@ class Plotter:
             raise ValueError(f"no unit known for {kind} figure '{figure}'")
         return unit
 
-    def timeseries(self, figure: str = "p99_s", names=None, kind: str | None = None, ax=None, unit: str = "ms"):
+    def timeseries(self, figure: str = "p99_s", names=None, kind: str | None = None, ax=None, unit: str = "ms",
+                   events: bool = True):
         """One line per request class (server, link direction or replication pair) of
         ``figure`` over simulated time: ``throughput_per_s``, ``p50_s``, ``p99_s``, ``count``,
         ``errors``, ``timeouts``, ``retries`` (requests); ``utilization``, ``mean_queue``
         (servers); ``utilization``, ``bytes`` (links, ``kind="link"``); ``backlog``,
         ``lag_p99_s`` (replication). Units come from the results: seconds are drawn in
-        ``unit`` (ms by default), fractions in percent."""
+        ``unit`` (ms by default), fractions in percent. With ``events``, the scenario's
+        ``[[event]]``s (failures, recoveries, slowdowns) are marked: a dotted line at each,
+        and a shaded span while one with a ``for`` lasts."""
         ts = self._r.timeseries
         if ts.empty:
             raise ValueError("these results have no time series")
@@ -103,6 +106,8 @@ class Plotter:
         for name, part in ts.groupby("name", sort=False):
             if wanted is None or name in wanted:
                 ax.step(part["start_s"], part[figure] * scale, where="post", label=name)
+        if events:
+            self._mark_events(ax)
         ax.set_title(f"{figure} per {self._window_text()} window ({kind})")
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel(label)
@@ -110,10 +115,34 @@ class Plotter:
         ax.legend(fontsize="small")
         return ax
 
+    def _timeseries_json(self) -> dict:
+        return self._r.json.get("timeseries") or next(
+            iter(r.get("timeseries") for r in self._r.json.get("runs", []) if r.get("timeseries")), None) or {}
+
     def _window_text(self) -> str:
-        ts = self._r.json.get("timeseries") or next(iter(r.get("timeseries") for r in self._r.json.get("runs", [])
-                                                          if r.get("timeseries")), None)
-        return f"{ts['window_s']:g} s" if ts and "window_s" in ts else ""
+        ts = self._timeseries_json()
+        return f"{ts['window_s']:g} s" if "window_s" in ts else ""
+
+    def events(self) -> list[dict]:
+        """The scenario's ``[[event]]``s as the time series carry them: at_s, action, target, for_s."""
+        return list(self._timeseries_json().get("events", []))
+
+    def _mark_events(self, ax):
+        ts = self._timeseries_json()
+        start, length = ts.get("start_s", []), ts.get("length_s", [])
+        if not start:
+            return
+        first, last = start[0], start[-1] + length[-1]
+        for e in self.events():
+            at = e["at_s"]
+            if not first <= at <= last:
+                continue
+            color = {"fail": "tab:red", "slow": "tab:orange"}.get(e["action"], "tab:green")
+            ax.axvline(at, color=color, linestyle=":", linewidth=1)
+            if e.get("for_s"):
+                ax.axvspan(at, min(at + e["for_s"], last), color=color, alpha=0.08)
+            ax.annotate(f"{e['action']} {e['target']}", (at, 0.98), xycoords=("data", "axes fraction"),
+                        rotation=90, va="top", ha="right", fontsize="x-small", color=color)
 
     def utilization(self, ax=None, top: int = 20):
         """Horizontal bars of the utilisation of the ``top`` busiest servers (with 95% CI

@@ -185,3 +185,15 @@ def test_failed_requests_are_timed_apart(small):
         assert col in req.columns
     # nothing failed here: no error latency, the success latency is there
     assert req["errors"].sum() == 0 and req["error_mean_s"].isna().all() and req["mean_s"].notna().all()
+
+
+def test_timeseries_plots_mark_the_scenarios_events():
+    from conftest import SMALL
+
+    sc = s2sim.loads(SMALL + '\n[[event]]\nat = "8s"\naction = "slow"\ntarget = "db"\nfactor = 3\nfor = "4s"\n',
+                     filename="slow.toml")
+    res = sc.run(seed=1)
+    assert res.plot.events() == [{"at_s": 8.0, "action": "slow", "target": "db", "for_s": 4.0}]
+    ax = res.plot.timeseries("p99_s")
+    assert any("slow db" in t.get_text() for t in ax.texts)
+    plt.close("all")
