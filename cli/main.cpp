@@ -183,6 +183,7 @@ struct CompareArgs {
     RunArgs common;
     std::vector<std::string> files;
     std::vector<std::string> variants;
+    std::vector<std::string> show;  ///< tables of the terminal output; empty = all
 };
 
 /// A design's name: the file's stem, made unique with its position when two agree.
@@ -190,6 +191,7 @@ std::string design_name(const std::string& file) { return std::filesystem::path(
 
 int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
+    scenario::check_tables(c.show);  // before the runs, not after
     std::vector<scenario::Design> designs;
     for (const auto& file : c.files) {
         std::string name = design_name(file);
@@ -219,7 +221,8 @@ int compare_command(const CompareArgs& c) {
     std::signal(SIGINT, SIG_DFL);
     if (results.designs.empty() || results.designs.front().runs.empty()) return nothing_to_report();
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
-    if (!a.quiet) std::cout << scenario::format_table(results);
+    if (!a.csv.empty()) scenario::write_csv(results, a.csv);
+    if (!a.quiet) std::cout << scenario::format_table(results, c.show);
     for (const auto& e : results.designs) {
         if (!e.stopped_early.empty()) return 3;
     }
@@ -229,10 +232,12 @@ int compare_command(const CompareArgs& c) {
 struct SweepArgs {
     RunArgs common;
     std::vector<std::string> params;
+    std::vector<std::string> show{"requests"};  ///< tables of the terminal output
 };
 
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
+    scenario::check_tables(s.show);  // before the runs, not after
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) params.push_back(scenario::parse_sweep_param(p));
     std::signal(SIGINT, [](int) { interrupted = true; });
@@ -244,7 +249,7 @@ int sweep_command(const SweepArgs& s) {
     }
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
     if (!a.csv.empty()) scenario::write_csv(results, a.csv);
-    if (!a.quiet) std::cout << scenario::format_table(results);
+    if (!a.quiet) std::cout << scenario::format_table(results, s.show);
     for (const auto& p : results.points) {
         if (!p.results.stopped_early.empty()) return 3;
     }
@@ -309,6 +314,10 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     compare_cmd->add_option("--json", compare.common.json, "Write the comparison JSON to this file");
+    compare_cmd->add_option("--csv", compare.common.csv, "Write compare.csv (every row, every design) into this folder");
+    compare_cmd->add_option("--show", compare.show,
+                            "Tables to print: requests, ops, servers, links, replication (default: all)")
+        ->delimiter(',');
     add_common_options(compare_cmd, compare.common);
 
     SweepArgs sweep;
@@ -320,7 +329,12 @@ int main(int argc, char** argv) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sweep_cmd->add_option("--json", sweep.common.json, "Write the sweep JSON to this file");
-    sweep_cmd->add_option("--csv", sweep.common.csv, "Write sweep_requests.csv and sweep_servers.csv into this folder");
+    sweep_cmd->add_option("--csv", sweep.common.csv,
+                          "Write sweep_requests.csv, sweep_ops.csv, sweep_servers.csv, sweep_links.csv and "
+                          "sweep_replication.csv into this folder");
+    sweep_cmd->add_option("--show", sweep.show,
+                          "Tables to print: requests, ops, servers, links, replication (default: requests)")
+        ->delimiter(',');
     add_common_options(sweep_cmd, sweep.common);
 
     std::string analyze_file;

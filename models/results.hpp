@@ -14,8 +14,11 @@ struct RequestResult {
     std::uint64_t errors = 0;    ///< failed for any reason (rejections and timeouts included)
     std::uint64_t timeouts = 0;  ///< failed because a call timed out
     std::uint64_t rejected = 0;  ///< failed because a full queue turned a call away
-    stats::LogHistogram latency;  ///< seconds, from leaving the client to the response back
+    /// Seconds from leaving the client to the response back, of the requests that succeeded
+    /// (failures would pull it towards 0 s for rejections and towards the timeout for timeouts).
+    stats::LogHistogram latency;
     std::uint64_t retries = 0;   ///< retries made on the requests' behalf (by the calls they waited for)
+    stats::LogHistogram error_latency;  ///< seconds, as `latency`, of the requests that failed
 };
 
 /// What one operation (`service.op`) measured at the servers that ran it.
@@ -23,10 +26,12 @@ struct OpResult {
     std::string name;  ///< "service.op"
     std::uint64_t count = 0;
     std::uint64_t errors = 0;
-    stats::LogHistogram latency;  ///< seconds, from reaching the server to sending the response
+    /// Seconds from reaching the server to sending the response, of the calls that succeeded.
+    stats::LogHistogram latency;
     std::uint64_t timeouts = 0;  ///< attempts of calls to this op that their caller gave up on
     std::uint64_t retries = 0;   ///< retries of calls to this op
     std::uint64_t rejected = 0;  ///< calls to this op turned away by a full queue
+    stats::LogHistogram error_latency;  ///< seconds, as `latency`, of the calls that failed
 };
 
 /// One replicated op and one replica (`service.op->replica`): the lag of its writes.
@@ -59,8 +64,8 @@ struct RequestSeries {
     std::string name;                   ///< "workload/op"
     std::vector<std::uint64_t> count;   ///< requests completed in the window (failed or not)
     std::vector<std::uint64_t> errors;  ///< of which failed
-    std::vector<double> p50_s;          ///< latency median of the window's completions; NaN when none
-    std::vector<double> p99_s;          ///< latency 99th percentile; NaN when none
+    std::vector<double> p50_s;          ///< latency median of the window's successes; NaN when none
+    std::vector<double> p99_s;          ///< latency 99th percentile of the successes; NaN when none
     std::vector<std::uint64_t> timeouts;  ///< of which failed because a call timed out
     std::vector<std::uint64_t> retries;   ///< retries made for the window's requests
 };
@@ -79,6 +84,21 @@ struct ServerSeries {
     std::vector<double> mean_queue;   ///< time-averaged jobs waiting for a core in the window
 };
 
+/// One link direction over time: one entry per window of TimeSeries.
+struct LinkSeries {
+    std::string name;                 ///< "a->b"
+    std::vector<double> utilization;  ///< bytes carried / bytes the link could carry in the window, 0..1
+    std::vector<double> bytes;        ///< bytes carried in the window
+};
+
+/// A scheduled change (`[[event]]`) that time series mark: a failure, a recovery, a slowdown.
+struct SeriesEvent {
+    double at_s = 0;      ///< seconds from the start of the run (warm-up included), as start_s
+    std::string action;   ///< "fail", "recover" or "slow"
+    std::string target;   ///< the server, link "a--b" or switch, as written
+    double for_s = 0;     ///< seconds until it reverts; 0 = it stays
+};
+
 /// Measurements in consecutive windows of the measured span. A request belongs to
 /// the window in which its response came back (requests sent during the warm-up are
 /// left out, as in the totals), so the counts of a class sum to its total count.
@@ -89,6 +109,8 @@ struct TimeSeries {
     std::vector<RequestSeries> requests;  ///< same order as RunResults::requests
     std::vector<ServerSeries> servers;    ///< same order as RunResults::servers
     std::vector<ReplicationSeries> replication;  ///< same order as RunResults::replication
+    std::vector<LinkSeries> links;  ///< same order as RunResults::links; empty without a network
+    std::vector<SeriesEvent> events;  ///< the scenario's [[event]]s, in their order, for plots to mark
     [[nodiscard]] bool empty() const { return start_s.empty(); }
     [[nodiscard]] std::size_t windows() const { return start_s.size(); }
 };

@@ -68,7 +68,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         service.first_op_stat = static_cast<std::uint32_t>(op_stats_.size());
         for (const OpModel& op : s.ops) {
             service.op_rng.emplace_back(model_.seed, "op/" + s.name + "." + op.name);
-            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}, 0, 0, 0});
+            op_stats_.push_back(OpResult{s.name + "." + op.name, 0, 0, {}, 0, 0, 0, {}});
             service.first_pair.push_back(static_cast<std::uint32_t>(pairs_.size()));
             if (!op.replicate) continue;
             for (const std::uint32_t replica : op.replicate->to) {
@@ -120,7 +120,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         for (const std::uint32_t op : w.ops) {
             request_stats_.push_back(
-                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}, 0});
+                RequestResult{w.name + "/" + model_.services[w.service].ops[op].name, 0, 0, 0, 0, {}, 0, {}});
         }
         workloads_.push_back(std::move(workload));
     }
@@ -141,10 +141,23 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         for (const std::string& name : pair_names_) series_.replication.push_back(ReplicationSeries{name, {}, {}});
         window_latency_.resize(request_stats_.size());
         window_errors_.assign(request_stats_.size(), 0);
+        window_count_.assign(request_stats_.size(), 0);
         window_timeouts_.assign(request_stats_.size(), 0);
         window_retries_.assign(request_stats_.size(), 0);
         busy_at_window_start_.assign(hosts_.size(), 0.0);
         queue_at_window_start_.assign(hosts_.size(), 0.0);
+        if (network_) {
+            const Topology& topology = *model_.topology;
+            for (DirectedLinkId d = 0; d < topology.directed_link_count(); ++d) {
+                series_.links.push_back(LinkSeries{topology.directed_link_name(d), {}, {}});
+            }
+            link_at_window_start_.assign(series_.links.size(), LinkStats{});
+        }
+        for (const FaultEvent& e : model_.events) {
+            const char* action = e.action == FaultAction::fail ? "fail" : e.action == FaultAction::recover ? "recover"
+                                                                                                          : "slow";
+            series_.events.push_back(SeriesEvent{e.at_s, action, e.target, e.duration_s.value_or(0.0)});
+        }
     }
 }
 
@@ -549,8 +562,14 @@ void System::respond(std::uint32_t id) {
     if (measuring_ && call.arrived >= measure_from_) {
         OpResult& s = op_stats_[services_[call.service].first_op_stat + call.op];
         ++s.count;
-        if (call.failure != Failure::none) ++s.errors;
-        s.latency.record((sim_.now() - call.arrived).seconds());
+        // Failures are timed apart: a rejection answers at once, so pooling it would
+        // pull the latency of the calls served towards 0.
+        if (call.failure != Failure::none) {
+            ++s.errors;
+            s.error_latency.record((sim_.now() - call.arrived).seconds());
+        } else {
+            s.latency.record((sim_.now() - call.arrived).seconds());
+        }
     }
     if (call.holds_thread) {
         call.holds_thread = false;
@@ -584,7 +603,7 @@ void System::on_response_delivered(std::uint32_t id) {
             if (call.failure == Failure::timeout) ++s.timeouts;
             s.retries += call.retries;
             const double latency = (sim_.now() - call.sent).seconds();
-            s.latency.record(latency);
+            (call.failure == Failure::none ? s.latency : s.error_latency).record(latency);
             if (window_.ns() > 0) record_window(stat, call, latency);
         }
         // A closed user thinks once its answer (or error) is back, then asks again.
@@ -614,8 +633,12 @@ void System::start_measuring() {
 }
 
 void System::record_window(std::uint32_t stat, const Call& call, double latency_s) {
-    window_latency_[stat].record(latency_s);
-    if (call.failure != Failure::none) ++window_errors_[stat];
+    if (call.failure == Failure::none) {
+        window_latency_[stat].record(latency_s);
+    } else {
+        ++window_errors_[stat];
+    }
+    ++window_count_[stat];
     if (call.failure == Failure::timeout) ++window_timeouts_[stat];
     window_retries_[stat] += call.retries;
 }
@@ -632,7 +655,7 @@ void System::close_window() {
     for (std::size_t i = 0; i < series_.requests.size(); ++i) {
         RequestSeries& s = series_.requests[i];
         stats::LogHistogram& h = window_latency_[i];
-        s.count.push_back(h.count());
+        s.count.push_back(window_count_[i]);
         s.errors.push_back(window_errors_[i]);
         s.p50_s.push_back(h.count() ? h.quantile(0.5) : nan);
         s.p99_s.push_back(h.count() ? h.quantile(0.99) : nan);
@@ -640,6 +663,7 @@ void System::close_window() {
         s.retries.push_back(window_retries_[i]);
         h.reset();
         window_errors_[i] = 0;
+        window_count_[i] = 0;
         window_timeouts_[i] = 0;
         window_retries_[i] = 0;
     }
@@ -662,6 +686,17 @@ void System::close_window() {
         series_.servers[i].mean_queue.push_back(std::max(0.0, (queue - queue_at_window_start_[i]) / length));
         busy_at_window_start_[i] = busy;
         queue_at_window_start_[i] = queue;
+    }
+    // Links count bytes and capacity since the start of measuring, as servers do.
+    for (std::size_t d = 0; d < series_.links.size(); ++d) {
+        const LinkStats stats = network_->link_stats(static_cast<DirectedLinkId>(d));
+        const LinkStats& before = link_at_window_start_[d];
+        const double bytes = std::max(0.0, stats.bytes - before.bytes);
+        const double capacity = stats.capacity_bytes - before.capacity_bytes;
+        series_.links[d].bytes.push_back(bytes);
+        series_.links[d].utilization.push_back(capacity > 0 && std::isfinite(capacity) ? std::min(1.0, bytes / capacity)
+                                                                                       : 0.0);
+        link_at_window_start_[d] = stats;
     }
     window_start_ = now;
     if (!sim_.stopped() && now + window_ < end_) sim_.schedule_at(now + window_, [this] { close_window(); });

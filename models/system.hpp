@@ -342,10 +342,12 @@ private:
     TimeSeries series_;
     std::vector<stats::LogHistogram> window_latency_;
     std::vector<std::uint64_t> window_errors_;
+    std::vector<std::uint64_t> window_count_;   ///< requests completed in the window, failed or not
     std::vector<std::uint64_t> window_timeouts_;
     std::vector<std::uint64_t> window_retries_;
     std::vector<double> busy_at_window_start_;   ///< per host: busy core-seconds / cores since measuring
     std::vector<double> queue_at_window_start_;  ///< per host: queue-seconds since measuring
+    std::vector<LinkStats> link_at_window_start_;  ///< per link direction: bytes and capacity since measuring
     Time window_start_;
     Time window_;
     Time measure_from_;

@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "scenario/experiment.hpp"
 #include "scenario/report.hpp"
@@ -26,8 +28,11 @@ std::string trim(std::string_view s) {
 /// Figures compared per request class, with how to read them from one run.
 constexpr const char* request_figures[] = {"mean", "p50", "p99", "throughput_per_s", "error_rate"};
 
-double request_figure(const models::RunResults& run, const std::string& name, std::string_view figure) {
-    for (const auto& q : run.requests) {
+/// A figure of one class (`workload/op` in `run.requests`, or `service.op` in `run.ops`).
+template <typename Result>
+double class_figure(const models::RunResults& run, const std::vector<Result>& list, const std::string& name,
+                    std::string_view figure) {
+    for (const auto& q : list) {
         if (q.name != name) continue;
         if (figure == "throughput_per_s") return run.simulated_s > 0 ? static_cast<double>(q.count) / run.simulated_s : nan;
         if (figure == "error_rate") return q.count ? static_cast<double>(q.errors) / static_cast<double>(q.count) : nan;
@@ -39,8 +44,8 @@ double request_figure(const models::RunResults& run, const std::string& name, st
     return nan;
 }
 
-Figure pooled_request_figure(const ExperimentResults& e, const std::string& name, std::string_view figure) {
-    for (const auto& c : e.requests) {
+Figure pooled_class_figure(const std::vector<ClassFigures>& list, const std::string& name, std::string_view figure) {
+    for (const auto& c : list) {
         if (c.name != name) continue;
         if (figure == "mean") return c.mean;
         if (figure == "p50") return c.p50;
@@ -81,8 +86,10 @@ Figure mean_figure(const std::vector<double>& values) {
     return f;
 }
 
-/// Paired difference: replication i of each design ran on the same seeds.
-Difference paired(const std::vector<double>& design, const std::vector<double>& reference) {
+/// Paired difference: replication i of each design ran on the same seeds. A difference
+/// within `resolution` (what the figure's own precision cannot tell apart, e.g. two
+/// percentiles read from the same histogram bucket) is never significant.
+Difference paired(const std::vector<double>& design, const std::vector<double>& reference, double resolution = 0) {
     std::vector<double> d;
     for (std::size_t i = 0; i < std::min(design.size(), reference.size()); ++i) {
         if (std::isfinite(design[i]) && std::isfinite(reference[i])) d.push_back(design[i] - reference[i]);
@@ -95,7 +102,7 @@ Difference paired(const std::vector<double>& design, const std::vector<double>& 
     if (d.size() >= 2) {
         out.ci95 = stats::ci95_half_width(d);
         // All differences equal (e.g. identical designs): zero spread, no noise at all.
-        out.significant = std::abs(out.value) > out.ci95 && out.value != 0;
+        out.significant = std::abs(out.value) > out.ci95 && out.value != 0 && !(std::abs(out.value) <= resolution);
     }
     return out;
 }
@@ -197,25 +204,38 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         out.designs.push_back(std::move(e));
     }
 
-    // Request classes, in the order designs first show them.
-    std::vector<std::string> classes;
-    for (const auto& e : out.designs) {
-        for (const auto& c : e.requests) {
-            if (std::find(classes.begin(), classes.end(), c.name) == classes.end()) classes.push_back(c.name);
-        }
-    }
-    for (const auto& name : classes) {
-        for (const char* figure : request_figures) {
-            CompareRow row{"request", name, figure, {}, {}};
-            std::vector<std::vector<double>> per_run(designs.size());
-            for (std::size_t k = 0; k < designs.size(); ++k) {
-                for (const auto& r : out.designs[k].runs) per_run[k].push_back(request_figure(r, name, figure));
-                row.values.push_back(pooled_request_figure(out.designs[k], name, figure));
-                row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0]));
+    // Request classes, in the order designs first show them; ops (`service.op`, totals
+    // across workloads) after the groups, so designs whose workloads differ still compare.
+    const auto class_rows = [&](const char* kind, auto pooled_list, auto run_list) {
+        std::vector<std::string> classes;
+        for (const auto& e : out.designs) {
+            for (const auto& c : pooled_list(e)) {
+                if (std::find(classes.begin(), classes.end(), c.name) == classes.end()) classes.push_back(c.name);
             }
-            out.rows.push_back(std::move(row));
         }
-    }
+        for (const auto& name : classes) {
+            for (const char* figure : request_figures) {
+                CompareRow row{kind, name, figure, {}, {}};
+                std::vector<std::vector<double>> per_run(designs.size());
+                const bool percentile = figure[0] == 'p' && figure[1] != 'e';  // p50, p99; not per-second figures
+                for (std::size_t k = 0; k < designs.size(); ++k) {
+                    for (const auto& r : out.designs[k].runs) {
+                        per_run[k].push_back(class_figure(r, run_list(r), name, figure));
+                    }
+                    row.values.push_back(pooled_class_figure(pooled_list(out.designs[k]), name, figure));
+                    const double resolution =
+                        percentile && k > 0 ? stats::LogHistogram::max_relative_error *
+                                                  (std::abs(row.values[k].value) + std::abs(row.values[0].value))
+                                            : 0.0;
+                    row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0], resolution));
+                }
+                out.rows.push_back(std::move(row));
+            }
+        }
+    };
+    class_rows(
+        "request", [](const ExperimentResults& e) -> const auto& { return e.requests; },
+        [](const models::RunResults& r) -> const auto& { return r.requests; });
     // Server groups, by name, in the order designs first show them.
     std::vector<std::string> groups;
     for (const auto& d : designs) {
@@ -240,6 +260,59 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         }
         out.rows.push_back(std::move(row));
     }
+    class_rows(
+        "op", [](const ExperimentResults& e) -> const auto& { return e.ops; },
+        [](const models::RunResults& r) -> const auto& { return r.ops; });
+    // Link directions and replication pairs, by name.
+    const auto named_rows = [&](const char* kind, const char* figure, auto names_of, auto value_of, bool percentile) {
+        std::vector<std::string> names;
+        for (const auto& e : out.designs) {
+            if (e.runs.empty()) continue;
+            for (const std::string& name : names_of(e.runs.front())) {
+                if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+            }
+        }
+        for (const auto& name : names) {
+            CompareRow row{kind, name, figure, {}, {}};
+            std::vector<std::vector<double>> per_run(designs.size());
+            for (std::size_t k = 0; k < designs.size(); ++k) {
+                for (const auto& r : out.designs[k].runs) per_run[k].push_back(value_of(r, name));
+                row.values.push_back(mean_figure(per_run[k]));
+                const double resolution =
+                    percentile && k > 0 ? stats::LogHistogram::max_relative_error *
+                                              (std::abs(row.values[k].value) + std::abs(row.values[0].value))
+                                        : 0.0;
+                row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0], resolution));
+            }
+            out.rows.push_back(std::move(row));
+        }
+    };
+    const auto link_names = [](const models::RunResults& r) {
+        std::vector<std::string> names;
+        for (const auto& l : r.links) names.push_back(l.name);
+        return names;
+    };
+    named_rows("link", "utilization", link_names, [](const models::RunResults& r, const std::string& name) {
+        for (const auto& l : r.links) {
+            if (l.name == name) return l.utilization;
+        }
+        return nan;
+    }, false);
+    const auto pair_names = [](const models::RunResults& r) {
+        std::vector<std::string> names;
+        for (const auto& p : r.replication) names.push_back(p.name);
+        return names;
+    };
+    for (const bool p99 : {false, true}) {
+        named_rows("replication", p99 ? "lag_p99" : "lag_mean", pair_names,
+                   [p99](const models::RunResults& r, const std::string& name) {
+                       for (const auto& p : r.replication) {
+                           if (p.name != name || p.lag.count() == 0) continue;
+                           return p99 ? p.lag.quantile(0.99) : p.lag.mean();
+                       }
+                       return nan;
+                   }, p99);
+    }
     return out;
 }
 
@@ -247,7 +320,9 @@ namespace {
 
 /// Scale and unit for the table: latencies in ms, utilisation and error rates in %.
 std::pair<double, const char*> unit_of(const std::string& figure) {
-    if (figure == "mean" || figure == "p50" || figure == "p99") return {1e3, "ms"};
+    if (figure == "mean" || figure == "p50" || figure == "p99" || figure == "lag_mean" || figure == "lag_p99") {
+        return {1e3, "ms"};
+    }
     if (figure == "throughput_per_s") return {1, "/s"};
     return {100, "%"};
 }
@@ -288,7 +363,34 @@ nlohmann::json to_json(const CompareResults& c) {
     return j;
 }
 
-std::string format_table(const CompareResults& c) {
+const std::vector<std::string>& result_tables() {
+    static const std::vector<std::string> tables = {"requests", "ops", "servers", "links", "replication"};
+    return tables;
+}
+
+std::string table_of_kind(const std::string& kind) {
+    if (kind == "request") return "requests";
+    if (kind == "op") return "ops";
+    if (kind == "group" || kind == "server") return "servers";
+    if (kind == "link") return "links";
+    return kind;  // "replication"
+}
+
+void check_tables(const std::vector<std::string>& show) {
+    for (const auto& t : show) {
+        if (std::find(result_tables().begin(), result_tables().end(), t) == result_tables().end()) {
+            throw Error(fmt::format("unknown table '{}' (expected: {})", t, fmt::join(result_tables(), ", ")));
+        }
+    }
+}
+
+std::string format_table(const CompareResults& c) { return format_table(c, {}); }
+
+std::string format_table(const CompareResults& c, const std::vector<std::string>& show) {
+    check_tables(show);
+    const auto shown = [&show](const std::string& kind) {
+        return show.empty() || std::find(show.begin(), show.end(), table_of_kind(kind)) != show.end();
+    };
     std::string out;
     const int n = c.designs.empty() ? 0 : c.designs.front().replications;
     out += fmt::format("comparing {} designs: {} replications each, seed {}, common random numbers (paired)\n",
@@ -301,11 +403,14 @@ std::string format_table(const CompareResults& c) {
         if (!e.stopped_early.empty()) out += fmt::format("PARTIAL RESULTS: {}\n", e.stopped_early);
     }
     constexpr int width = 36;
-    std::string header = fmt::format("\n{:<26} {:<17}", "request / group", "figure");
+    std::string header = fmt::format("\n{:<26} {:<17}", "request / op / group", "figure");
     for (std::size_t k = 0; k < c.names.size(); ++k) header += fmt::format(" {:>{}}", c.names[k], width);
     out += header + "\n";
-    std::string last;
+    std::string last, last_kind;
     for (const auto& row : c.rows) {
+        if (!shown(row.kind)) continue;
+        if (row.kind != last_kind) out += fmt::format("{}:\n", table_of_kind(row.kind));
+        last_kind = row.kind;
         const auto [scale, unit] = unit_of(row.figure);
         const int decimals = row.figure == "throughput_per_s" ? 1 : (unit == std::string("%") ? 2 : 3);
         std::string line =
@@ -331,8 +436,26 @@ std::string format_table(const CompareResults& c) {
         }
         out += line + "\n";
     }
-    out += "\n* significant at 5%: the paired 95% CI of the difference excludes 0\n";
+    out += "\n* significant at 5%: the paired 95% CI of the difference excludes 0 (and, for percentiles,\n"
+           "  the difference exceeds the histogram's resolution)\n";
     return out;
+}
+
+void write_csv(const CompareResults& c, const std::string& folder) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
+    // Long format, one row per (row, design): the same data as the JSON's "rows".
+    std::string text = "table,kind,name,figure,design,value,ci95,difference,difference_ci95,significant\n";
+    for (const auto& row : c.rows) {
+        for (std::size_t k = 0; k < row.values.size(); ++k) {
+            const Difference d = k < row.differences.size() ? row.differences[k] : Difference{};
+            text += fmt::format("{},{},{},{},{},{},{},{},{}\n", table_of_kind(row.kind), row.kind, csv_quoted(row.name),
+                                row.figure, csv_quoted(c.names[k]), csv_figure(row.values[k]), csv_number(d.value),
+                                csv_number(d.ci95), k == 0 ? "" : (d.significant ? "true" : "false"));
+        }
+    }
+    write_file_atomically((std::filesystem::path(folder) / "compare.csv").string(), text);
 }
 
 }  // namespace s2sim::scenario

@@ -13,6 +13,7 @@
 
 #include "models/system.hpp"
 #include "scenario/builder.hpp"
+#include "scenario/figures.hpp"
 #include "scenario/report.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
@@ -46,6 +47,15 @@ Figure summarize(const std::vector<double>& values, std::optional<double> pooled
 }
 
 double quantile_or_nan(const stats::LogHistogram& h, double q) { return h.count() ? h.quantile(q) : nan; }
+
+/// A percentile read from the histogram is known only to its bucket: its interval is
+/// never narrower than that, however well the replications agree.
+Figure at_resolution(Figure f) {
+    if (std::isfinite(f.value) && std::isfinite(f.ci95)) {
+        f.ci95 = std::max(f.ci95, std::abs(f.value) * stats::LogHistogram::max_relative_error);
+    }
+    return f;
+}
 
 constexpr std::pair<const char*, double> quantiles[] = {
     {"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
@@ -87,6 +97,7 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
             c.rejected += r.rejected;
             c.retries += r.retries;
             c.latency.merge(r.latency);
+            c.error_latency.merge(r.error_latency);
             mean.push_back(r.latency.count() ? r.latency.mean() : nan);
             max.push_back(r.latency.count() ? r.latency.max() : nan);
             for (std::size_t i = 0; i < std::size(quantiles); ++i) {
@@ -99,8 +110,8 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
         c.mean = summarize(mean, any ? std::optional(c.latency.mean()) : std::nullopt);
         c.max = summarize(max, any ? std::optional(c.latency.max()) : std::nullopt);
         for (std::size_t i = 0; i < std::size(quantiles); ++i) {
-            c.*quantile_member(static_cast<int>(i)) =
-                summarize(qs[i], any ? std::optional(c.latency.quantile(quantiles[i].second)) : std::nullopt);
+            c.*quantile_member(static_cast<int>(i)) = at_resolution(
+                summarize(qs[i], any ? std::optional(c.latency.quantile(quantiles[i].second)) : std::nullopt));
         }
         c.throughput_per_s = summarize(throughput);
         c.error_rate = summarize(error_rate, c.count ? std::optional(static_cast<double>(c.errors) /
@@ -114,8 +125,9 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
 std::pair<double, double> total_latency(const models::RunResults& r) {
     double sum = 0, count = 0;
     for (const auto& q : r.requests) {
-        sum += q.latency.sum();
-        count += static_cast<double>(q.latency.count());
+        // Failed requests too: the pilot's series is the mean time to an answer of any kind.
+        sum += q.latency.sum() + q.error_latency.sum();
+        count += static_cast<double>(q.latency.count() + q.error_latency.count());
     }
     return {sum, count};
 }
@@ -367,7 +379,7 @@ ExperimentResults pool(const std::vector<models::RunResults>& runs) {
         }
         const bool any = f.lag.count() > 0;
         f.mean_lag = summarize(mean, any ? std::optional(f.lag.mean()) : std::nullopt);
-        f.p99_lag = summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt);
+        f.p99_lag = at_resolution(summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt));
         f.mean_backlog = summarize(backlog);
     }
     return e;
@@ -478,6 +490,7 @@ nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields) {
     for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number_or_null((c.*quantile_member(i)).value);
     lat["max"] = number_or_null(c.max.value);
     j["latency_s"] = lat;
+    j["error_latency_s"] = latency_json(c.error_latency);
     nlohmann::json ci;
     ci["mean"] = number_or_null(c.mean.ci95);
     for (int i = 0; i < 5; ++i) ci[quantiles[i].first] = number_or_null((c.*quantile_member(i)).ci95);
@@ -563,6 +576,7 @@ nlohmann::json to_json(const ExperimentResults& e) {
             add_resilience_timeseries_json(run, r);
             j["runs"].push_back(std::move(run));
         }
+        j["units"] = units_json();
     }
     if (e.warmup_auto) {
         j["warmup_s"] = e.warmup_s;
@@ -643,10 +657,16 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
     for (const char* name : {"mean", "p50", "p90", "p95", "p99", "p999", "max"}) {
         latency_header += fmt::format(",{0}_s,{0}_s_ci95", name);
     }
+    // Failed requests' latency, pooled (no interval): columns added at the end.
+    latency_header += ",error_mean_s,error_p50_s,error_p90_s,error_p95_s,error_p99_s,error_p999_s,error_max_s";
     const auto latency_row = [](const ClassFigures& c) {
         std::string s = "," + csv_figure(c.mean);
         for (int i = 0; i < 5; ++i) s += "," + csv_figure(c.*quantile_member(i));
-        return s + "," + csv_figure(c.max);
+        s += "," + csv_figure(c.max);
+        const stats::LogHistogram& h = c.error_latency;
+        s += "," + csv_number(h.count() ? h.mean() : nan);
+        for (const auto& [name, q] : quantiles) s += "," + csv_number(quantile_or_nan(h, q));
+        return s + "," + csv_number(h.count() ? h.max() : nan);
     };
     std::string requests = "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
                            "error_rate_ci95,timeouts,retries,rejected" +

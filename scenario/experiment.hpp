@@ -73,8 +73,9 @@ struct ClassFigures {
     std::uint64_t timeouts = 0;
     std::uint64_t rejected = 0;
     std::uint64_t retries = 0;
-    stats::LogHistogram latency;  ///< seconds, pooled
-    Figure mean, p50, p90, p95, p99, p999, max;
+    stats::LogHistogram latency;  ///< seconds, pooled, of the requests (calls) that succeeded
+    stats::LogHistogram error_latency;  ///< seconds, pooled, of those that failed
+    Figure mean, p50, p90, p95, p99, p999, max;  ///< of `latency` (successes only)
     Figure throughput_per_s;  ///< completed requests per simulated second (mean over replications)
     Figure error_rate;        ///< errors / count (pooled value; CI over replications)
 };
@@ -253,11 +254,14 @@ struct Difference {
     bool significant = false;
 };
 
-/// One line of the comparison: a figure of a request class or a server, for every design.
+/// One line of the comparison: a figure of a request class, a server group, an op, a
+/// link direction or a replication pair, for every design.
 struct CompareRow {
-    std::string kind;    ///< "request" or "server"
-    std::string name;    ///< "workload/op" or server name
-    std::string figure;  ///< mean, p50, p99, throughput_per_s, error_rate (requests); utilization (servers)
+    std::string kind;    ///< "request", "group", "op", "link" or "replication"
+    std::string name;    ///< "workload/op", group name, "service.op", "a->b" or "service.op->replica"
+    /// mean, p50, p99 (seconds), throughput_per_s, error_rate (requests and ops); utilization
+    /// (groups, links; 0..1); lag_mean, lag_p99 (replication, seconds)
+    std::string figure;
     std::vector<Figure> values;           ///< one per design (NaN when the design lacks it)
     std::vector<Difference> differences;  ///< one per design; [0] is empty (the reference)
 };
@@ -281,6 +285,18 @@ struct CompareResults {
 /// Side by side per `workload/op` and per server, with "+1.2 ms ± 0.3 (significant)"
 /// or "within noise" for each design after the first.
 [[nodiscard]] std::string format_table(const CompareResults& results);
+/// The same, with only the tables named in `show` (result_tables(); empty = all).
+/// Throws s2sim::Error naming the choices for an unknown table.
+[[nodiscard]] std::string format_table(const CompareResults& results, const std::vector<std::string>& show);
+/// compare.csv in `folder`: one row per figure and design (table, kind, name, figure,
+/// design, value, ci95, difference, difference_ci95, significant), as the JSON's rows.
+void write_csv(const CompareResults& results, const std::string& folder);
+
+/// The tables of the results, as `--show` and Python's `table=` name them:
+/// requests, ops, servers, links, replication.
+[[nodiscard]] const std::vector<std::string>& result_tables();
+/// Throws s2sim::Error quoting the first name of `show` that is not one of result_tables().
+void check_tables(const std::vector<std::string>& show);
 
 // ---------------------------------------------------------------- sweeps
 
@@ -318,12 +334,17 @@ struct SweepResults {
                                       const std::vector<std::string>& overrides = {},
                                       const std::string& base_dir = "");
 
-/// {"params": [keys], "points": [{"values": {key: value}, "results": to_json(...)}]}.
+/// {"params": [keys], "points": [{"values": {key: value}, "results": to_json(...)}]}; each
+/// value with its TOML type (`2` a number, `power_of_two` a string), as `--set` reads it.
 [[nodiscard]] nlohmann::json to_json(const SweepResults& results);
 /// One row per point and request class: the values, then throughput, errors, mean, p99.
 [[nodiscard]] std::string format_table(const SweepResults& results);
-/// sweep_requests.csv and sweep_servers.csv: one row per point and class (or server),
-/// the param values as the first columns, figures with their `_ci95` columns.
+/// The tables named in `show` (result_tables(); empty = all), one row per point and
+/// class, op, server, link direction or replication pair.
+[[nodiscard]] std::string format_table(const SweepResults& results, const std::vector<std::string>& show);
+/// sweep_requests.csv, sweep_servers.csv, sweep_ops.csv, sweep_links.csv and (when an op
+/// replicates) sweep_replication.csv: one row per point and class (op, server, link,
+/// pair), the param values as the first columns, figures with their `_ci95` columns.
 void write_csv(const SweepResults& results, const std::string& folder);
 
 // ---------------------------------------------------------------- analytic estimate

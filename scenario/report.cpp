@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "scenario/experiment.hpp"
+#include "scenario/figures.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
 
@@ -35,6 +36,8 @@ bool too_few_samples(std::uint64_t count, double q) {
 
 namespace {
 
+}  // namespace
+
 nlohmann::json latency_json(const stats::LogHistogram& h) {
     nlohmann::json j;
     if (h.count() == 0) {
@@ -53,6 +56,8 @@ nlohmann::json latency_json(const stats::LogHistogram& h) {
     if (!few.empty()) j["few_samples"] = few;
     return j;
 }
+
+namespace {
 
 /// Milliseconds for the table; a percentile resting on too few samples gets a '~'.
 std::string ms(const stats::LogHistogram& h, double q) {
@@ -116,12 +121,14 @@ nlohmann::json to_json(const models::RunResults& r) {
             {"timeouts", q.timeouts},
             {"retries", q.retries},
             {"rejected", q.rejected},
-            {"latency_s", latency_json(q.latency)}};
+            {"latency_s", latency_json(q.latency)},
+            {"error_latency_s", latency_json(q.error_latency)}};
     }
     j["ops"] = nlohmann::json::object();
     for (const auto& o : r.ops) {
         j["ops"][o.name] = {{"count", o.count},       {"errors", o.errors},     {"timeouts", o.timeouts},
-                            {"retries", o.retries},   {"rejected", o.rejected}, {"latency_s", latency_json(o.latency)}};
+                            {"retries", o.retries},   {"rejected", o.rejected}, {"latency_s", latency_json(o.latency)},
+                            {"error_latency_s", latency_json(o.error_latency)}};
     }
     j["servers"] = nlohmann::json::object();
     for (const auto& s : r.servers) {
@@ -137,6 +144,7 @@ nlohmann::json to_json(const models::RunResults& r) {
     }
     add_timeseries_json(j, r);
     add_resilience_timeseries_json(j, r);
+    j["units"] = units_json();
     return j;
 }
 
@@ -225,16 +233,21 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     std::filesystem::create_directories(folder, ec);
     if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
     const std::string latency_header = "mean_s,p50_s,p90_s,p95_s,p99_s,p999_s,max_s";
-    std::string requests = "request,count,throughput_per_s,errors,timeouts,retries,rejected," + latency_header + "\n";
+    // Columns are only ever added at the end: scripts read them by position too.
+    const std::string error_latency_header =
+        "error_mean_s,error_p50_s,error_p90_s,error_p95_s,error_p99_s,error_p999_s,error_max_s";
+    std::string requests = "request,count,throughput_per_s,errors,timeouts,retries,rejected," + latency_header + "," +
+                           error_latency_header + "\n";
     for (const auto& q : r.requests) {
-        requests += fmt::format("{},{},{:.9g},{},{},{},{},{}\n", csv_quoted(q.name), q.count,
+        requests += fmt::format("{},{},{:.9g},{},{},{},{},{},{}\n", csv_quoted(q.name), q.count,
                                 r.simulated_s > 0 ? static_cast<double>(q.count) / r.simulated_s : 0.0, q.errors,
-                                q.timeouts, q.retries, q.rejected, csv_latency(q.latency));
+                                q.timeouts, q.retries, q.rejected, csv_latency(q.latency),
+                                csv_latency(q.error_latency));
     }
-    std::string ops = "op,count,errors,timeouts,retries,rejected," + latency_header + "\n";
+    std::string ops = "op,count,errors,timeouts,retries,rejected," + latency_header + "," + error_latency_header + "\n";
     for (const auto& o : r.ops) {
-        ops += fmt::format("{},{},{},{},{},{},{}\n", csv_quoted(o.name), o.count, o.errors, o.timeouts, o.retries,
-                           o.rejected, csv_latency(o.latency));
+        ops += fmt::format("{},{},{},{},{},{},{},{}\n", csv_quoted(o.name), o.count, o.errors, o.timeouts, o.retries,
+                           o.rejected, csv_latency(o.latency), csv_latency(o.error_latency));
     }
     std::string servers = "server,utilization,mean_queue,max_queue,completed,rejected\n";
     for (const auto& s : r.servers) {

@@ -30,6 +30,10 @@ inline constexpr double min_samples_beyond_percentile = 10;
 /// is ever left half-written. Throws s2sim::Error when the folder cannot be written.
 void write_csv(const models::RunResults& results, const std::string& folder);
 
+/// {mean, p50, p90, p95, p99, p999, max} of a latency histogram in seconds (nulls when
+/// empty), plus "few_samples": [names] for percentiles resting on too few samples.
+[[nodiscard]] nlohmann::json latency_json(const stats::LogHistogram& h);
+
 /// A CSV field: as it is, or quoted (with doubled quotes) when it holds a comma, a quote or a newline.
 [[nodiscard]] std::string csv_quoted(const std::string& s);
 

@@ -86,7 +86,7 @@ template <typename R, typename T>
 concept MaybeConst = std::same_as<std::remove_const_t<R>, T>;
 
 void fields(MaybeConst<models::RequestResult> auto& r, auto&& visit) {
-    auto& [name, count, errors, timeouts, rejected, latency, retries] = r;
+    auto& [name, count, errors, timeouts, rejected, latency, retries, error_latency] = r;
     visit("name", name);
     visit("count", count);
     visit("errors", errors);
@@ -94,10 +94,11 @@ void fields(MaybeConst<models::RequestResult> auto& r, auto&& visit) {
     visit("rejected", rejected);
     visit("latency", latency);
     visit("retries", retries);
+    visit("error_latency", error_latency);
 }
 
 void fields(MaybeConst<models::OpResult> auto& r, auto&& visit) {
-    auto& [name, count, errors, latency, timeouts, retries, rejected] = r;
+    auto& [name, count, errors, latency, timeouts, retries, rejected, error_latency] = r;
     visit("name", name);
     visit("count", count);
     visit("errors", errors);
@@ -105,6 +106,7 @@ void fields(MaybeConst<models::OpResult> auto& r, auto&& visit) {
     visit("timeouts", timeouts);
     visit("retries", retries);
     visit("rejected", rejected);
+    visit("error_latency", error_latency);
 }
 
 void fields(MaybeConst<models::ReplicationResult> auto& r, auto&& visit) {
@@ -159,14 +161,31 @@ void fields(MaybeConst<models::ServerSeries> auto& r, auto&& visit) {
     visit("mean_queue", mean_queue);
 }
 
+void fields(MaybeConst<models::LinkSeries> auto& r, auto&& visit) {
+    auto& [name, utilization, bytes] = r;
+    visit("name", name);
+    visit("utilization", utilization);
+    visit("bytes", bytes);
+}
+
+void fields(MaybeConst<models::SeriesEvent> auto& r, auto&& visit) {
+    auto& [at_s, action, target, for_s] = r;
+    visit("at_s", at_s);
+    visit("action", action);
+    visit("target", target);
+    visit("for_s", for_s);
+}
+
 void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
-    auto& [window_s, start_s, length_s, requests, servers, replication] = r;
+    auto& [window_s, start_s, length_s, requests, servers, replication, links, events] = r;
     visit("window_s", window_s);
     visit("start_s", start_s);
     visit("length_s", length_s);
     visit("requests", requests);
     visit("servers", servers);
     visit("replication", replication);
+    visit("links", links);
+    visit("events", events);
 }
 
 void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
@@ -96,6 +97,40 @@ SweepResults run_grid(const std::vector<SweepParam>& params, const ExperimentOpt
 }
 
 
+/// A TOML value as JSON: numbers, booleans and strings keep their type; arrays and tables recurse.
+nlohmann::json json_of(const toml::node& node) {
+    if (const auto* v = node.as_integer()) return v->get();
+    if (const auto* v = node.as_floating_point()) return v->get();
+    if (const auto* v = node.as_boolean()) return v->get();
+    if (const auto* v = node.as_string()) return v->get();
+    if (const auto* a = node.as_array()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& item : *a) out.push_back(json_of(item));
+        return out;
+    }
+    if (const auto* t = node.as_table()) {
+        nlohmann::json out = nlohmann::json::object();
+        for (const auto& [key, item] : *t) out[std::string(key.str())] = json_of(item);
+        return out;
+    }
+    return nullptr;  // dates and times: the caller keeps the text
+}
+
+/// A swept value as `--set` reads it (a TOML value when it is one, else a bare string),
+/// so `2` stays a number and `power_of_two` a string in the JSON.
+nlohmann::json typed_value(const std::string& text) {
+    try {
+        const toml::table doc = toml::parse("v = " + text);
+        if (doc.size() == 1 && doc.contains("v")) {
+            nlohmann::json value = json_of(*doc.get("v"));
+            if (!value.is_null()) return value;
+        }
+    } catch (const toml::parse_error&) {
+        // not a TOML value: a bare string such as 60s
+    }
+    return text;
+}
+
 std::string ms(const Figure& f) {
     if (!std::isfinite(f.value)) return "-";
     std::string s = fmt::format("{:.3f}", 1e3 * f.value);
@@ -141,13 +176,20 @@ nlohmann::json to_json(const SweepResults& s) {
     j["points"] = nlohmann::json::array();
     for (const auto& point : s.points) {
         nlohmann::json values = nlohmann::json::object();
-        for (std::size_t i = 0; i < s.params.size(); ++i) values[s.params[i].key] = point.values[i];
+        for (std::size_t i = 0; i < s.params.size(); ++i) values[s.params[i].key] = typed_value(point.values[i]);
         j["points"].push_back({{"values", values}, {"results", to_json(point.results)}});
     }
     return j;
 }
 
-std::string format_table(const SweepResults& s) {
+std::string format_table(const SweepResults& s) { return format_table(s, {"requests"}); }
+
+std::string format_table(const SweepResults& s, const std::vector<std::string>& show_tables) {
+    check_tables(show_tables);
+    const auto show = [&show_tables](const char* table) {
+        return show_tables.empty() ||
+               std::find(show_tables.begin(), show_tables.end(), std::string(table)) != show_tables.end();
+    };
     std::string out;
     const int n = s.points.empty() ? 0 : s.points.front().results.replications;
     out += fmt::format("sweep of {} points, {} replication{} each{}\n\n", s.points.size(), n, n == 1 ? "" : "s",
@@ -160,19 +202,82 @@ std::string format_table(const SweepResults& s) {
         widths.push_back(w);
         header += fmt::format("{:<{}}  ", p.key, w);
     }
-    header += fmt::format("{:<26} {:>14} {:>7} {:>18} {:>18}", "request", "per s", "errors", "mean ms", "p99 ms");
-    out += header + "\n";
-    for (const auto& point : s.points) {
-        for (const auto& c : point.results.requests) {
-            std::string line;
-            for (std::size_t i = 0; i < s.params.size(); ++i) line += fmt::format("{:<{}}  ", point.values[i], widths[i]);
-            const std::string rate = std::isfinite(c.throughput_per_s.ci95)
-                                         ? fmt::format("{:.1f} ±{:.1f}", c.throughput_per_s.value, c.throughput_per_s.ci95)
-                                         : fmt::format("{:.1f}", c.throughput_per_s.value);
-            line += fmt::format("{:<26} {:>14} {:>7} {:>18} {:>18}", c.name, rate, c.errors, ms(c.mean), ms(c.p99));
-            out += line + "\n";
+    const auto prefix = [&](const SweepPoint& point) {
+        std::string line;
+        for (std::size_t i = 0; i < s.params.size(); ++i) line += fmt::format("{:<{}}  ", point.values[i], widths[i]);
+        return line;
+    };
+    const auto classes = [&](const char* kind, auto list_of) {
+        out += header + fmt::format("{:<26} {:>14} {:>7} {:>18} {:>18}", kind, "per s", "errors", "mean ms", "p99 ms") +
+               "\n";
+        for (const auto& point : s.points) {
+            for (const auto& c : list_of(point.results)) {
+                const std::string rate =
+                    std::isfinite(c.throughput_per_s.ci95)
+                        ? fmt::format("{:.1f} ±{:.1f}", c.throughput_per_s.value, c.throughput_per_s.ci95)
+                        : fmt::format("{:.1f}", c.throughput_per_s.value);
+                out += prefix(point) +
+                       fmt::format("{:<26} {:>14} {:>7} {:>18} {:>18}", c.name, rate, c.errors, ms(c.mean), ms(c.p99)) +
+                       "\n";
+            }
+            if (!point.results.stopped_early.empty()) out += "  (partial: " + point.results.stopped_early + ")\n";
         }
-        if (!point.results.stopped_early.empty()) out += "  (partial: " + point.results.stopped_early + ")\n";
+    };
+    const auto pm = [](const Figure& f, double scale, int decimals) {
+        if (!std::isfinite(f.value)) return std::string("-");
+        std::string text = fmt::format("{:.{}f}", f.value * scale, decimals);
+        if (std::isfinite(f.ci95)) text += fmt::format(" ±{:.{}f}", f.ci95 * scale, decimals);
+        return text;
+    };
+    bool first = true;
+    const auto gap = [&] {
+        if (!first) out += "\n";
+        first = false;
+    };
+    if (show("requests")) {
+        gap();
+        classes("request", [](const ExperimentResults& e) -> const auto& { return e.requests; });
+    }
+    if (show("ops")) {
+        gap();
+        classes("op", [](const ExperimentResults& e) -> const auto& { return e.ops; });
+    }
+    if (show("servers")) {
+        gap();
+        out += header + fmt::format("{:<26} {:>16} {:>16}", "server", "util %", "mean queue") + "\n";
+        for (const auto& point : s.points) {
+            for (const auto& sv : point.results.servers) {
+                out += prefix(point) +
+                       fmt::format("{:<26} {:>16} {:>16}", sv.name, pm(sv.utilization, 100, 1), pm(sv.mean_queue, 1, 2)) +
+                       "\n";
+            }
+        }
+    }
+    if (show("links")) {
+        gap();
+        out += header + fmt::format("{:<26} {:>16} {:>16}", "link", "util %", "MB") + "\n";
+        for (const auto& point : s.points) {
+            for (const auto& l : point.results.links) {
+                out += prefix(point) +
+                       fmt::format("{:<26} {:>16} {:>16}", l.name, pm(l.utilization, 100, 2), pm(l.bytes, 1e-6, 2)) +
+                       "\n";
+            }
+        }
+    }
+    const bool any_replication = std::any_of(s.points.begin(), s.points.end(),
+                                             [](const SweepPoint& p) { return !p.results.replication.empty(); });
+    if (show("replication") && any_replication) {
+        gap();
+        out += header + fmt::format("{:<30} {:>9} {:>7} {:>18} {:>18} {:>14}", "replication", "writes", "failed",
+                                    "lag ms", "p99 ms", "backlog") +
+               "\n";
+        for (const auto& point : s.points) {
+            for (const auto& f : point.results.replication) {
+                out += prefix(point) + fmt::format("{:<30} {:>9} {:>7} {:>18} {:>18} {:>14}", f.name, f.count,
+                                                   f.failed, ms(f.mean_lag), ms(f.p99_lag), pm(f.mean_backlog, 1, 2)) +
+                       "\n";
+            }
+        }
     }
     return out;
 }
@@ -187,6 +292,12 @@ void write_csv(const SweepResults& s, const std::string& folder) {
                            "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
                            "error_rate_ci95,mean_s,mean_s_ci95,p50_s,p50_s_ci95,p99_s,p99_s_ci95,max_s,max_s_ci95\n";
     std::string servers = keys + "server,replications,utilization,utilization_ci95,mean_queue,mean_queue_ci95\n";
+    std::string ops = keys + "op,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
+                             "error_rate_ci95,mean_s,mean_s_ci95,p50_s,p50_s_ci95,p99_s,p99_s_ci95,max_s,max_s_ci95\n";
+    std::string links = keys + "link,replications,utilization,utilization_ci95,bytes,bytes_ci95\n";
+    std::string pairs = keys + "replication,replications,count,failed,lag_mean_s,lag_mean_s_ci95,lag_p99_s,"
+                               "lag_p99_s_ci95,mean_backlog,mean_backlog_ci95,max_backlog\n";
+    bool any_replication = false;
     for (const auto& point : s.points) {
         std::string values;
         for (const auto& v : point.values) values += csv_quoted(v) + ",";
@@ -200,10 +311,28 @@ void write_csv(const SweepResults& s, const std::string& folder) {
             servers += fmt::format("{}{},{},{},{}\n", values, csv_quoted(sv.name), e.replications,
                                    csv_figure(sv.utilization), csv_figure(sv.mean_queue));
         }
+        for (const auto& c : e.ops) {
+            ops += fmt::format("{}{},{},{},{},{},{},{},{},{},{}\n", values, csv_quoted(c.name), e.replications, c.count,
+                               csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate), csv_figure(c.mean),
+                               csv_figure(c.p50), csv_figure(c.p99), csv_figure(c.max));
+        }
+        for (const auto& l : e.links) {
+            links += fmt::format("{}{},{},{},{}\n", values, csv_quoted(l.name), e.replications,
+                                 csv_figure(l.utilization), csv_figure(l.bytes));
+        }
+        for (const auto& f : e.replication) {
+            any_replication = true;
+            pairs += fmt::format("{}{},{},{},{},{},{},{},{:.9g}\n", values, csv_quoted(f.name), e.replications, f.count,
+                                 f.failed, csv_figure(f.mean_lag), csv_figure(f.p99_lag), csv_figure(f.mean_backlog),
+                                 f.max_backlog);
+        }
     }
     const std::filesystem::path dir(folder);
     write_file_atomically((dir / "sweep_requests.csv").string(), requests);
     write_file_atomically((dir / "sweep_servers.csv").string(), servers);
+    write_file_atomically((dir / "sweep_ops.csv").string(), ops);
+    write_file_atomically((dir / "sweep_links.csv").string(), links);
+    if (any_replication) write_file_atomically((dir / "sweep_replication.csv").string(), pairs);
 }
 
 }  // namespace s2sim::scenario

@@ -36,6 +36,20 @@ void add_timeseries_json(nlohmann::json& json, const models::RunResults& results
     for (const models::ServerSeries& s : ts.servers) {
         j["servers"][s.name] = {{"utilization", s.utilization}, {"mean_queue", s.mean_queue}};
     }
+    if (!ts.links.empty()) {
+        j["links"] = nlohmann::json::object();
+        for (const models::LinkSeries& l : ts.links) {
+            j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
+        }
+    }
+    if (!ts.events.empty()) {
+        j["events"] = nlohmann::json::array();
+        for (const models::SeriesEvent& e : ts.events) {
+            nlohmann::json event = {{"at_s", e.at_s}, {"action", e.action}, {"target", e.target}};
+            if (e.for_s > 0) event["for_s"] = e.for_s;
+            j["events"].push_back(std::move(event));
+        }
+    }
     json["timeseries"] = std::move(j);
 }
 
@@ -64,6 +78,15 @@ void write_timeseries_csv(const models::RunResults& results, const std::string& 
     }
     write_file_atomically(folder + "/timeseries_requests.csv", requests);
     write_file_atomically(folder + "/timeseries_servers.csv", servers);
+    if (ts.links.empty()) return;  // no network
+    std::string links = "link,start_s,length_s,utilization,bytes\n";
+    for (const models::LinkSeries& l : ts.links) {
+        for (std::size_t i = 0; i < ts.windows(); ++i) {
+            links += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", csv_quoted(l.name), ts.start_s[i], ts.length_s[i],
+                                 l.utilization[i], l.bytes[i]);
+        }
+    }
+    write_file_atomically(folder + "/timeseries_links.csv", links);
 }
 
 }  // namespace s2sim::scenario

@@ -583,6 +583,7 @@ LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
     const double capacity = topology_.capacity(d);
     const Time since = std::max(l.capacity_since, stats_start_);
     const double offered = l.capacity_seconds + capacity * seconds_between(since, now);
+    s.capacity_bytes = offered;
     if (offered > 0.0 && !std::isinf(offered)) s.utilization = std::min(1.0, s.bytes / offered);
     return s;
 }

@@ -30,6 +30,7 @@ using FlowCallback = InlineCallable<48, bool>;
 struct LinkStats {
     double bytes = 0.0;        ///< bytes carried (fluid: partly sent messages count their part)
     double utilization = 0.0;  ///< time average of allocated rate / capacity, in [0, 1]
+    double capacity_bytes = 0.0;  ///< bytes the link could have carried (its capacity integrated over time)
 };
 
 /// The flow-level network model of SimGrid (correction factors set to 1).

@@ -15,7 +15,7 @@ from ._toml import literal, override
 from .results import QUANTILE_GRID, Results
 from .scenario import Scenario
 
-_TABLES = ("requests", "ops", "servers", "links")
+_TABLES = ("requests", "ops", "servers", "links", "replication")
 
 
 def compare(designs: Mapping[str, Scenario], seed: int | None = None, replications: int | None = None,
@@ -25,8 +25,11 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
 
     Returns one row per (kind, name, figure, design): ``value`` and ``ci95``, then
     ``difference`` from the first design, its ``difference_ci95`` and ``significant`` (the CI
-    of the difference excludes 0). Figures: mean, p50, p99 (seconds), throughput_per_s,
-    error_rate for request classes; utilization for servers. Replications default to the
+    of the difference excludes 0, and for percentiles exceeds the histogram's resolution).
+    Kinds and figures: ``request`` (``workload/op``) and ``op`` (``service.op``, totals across
+    workloads): mean, p50, p99 (seconds), throughput_per_s, error_rate; ``group`` (servers)
+    and ``link`` (``a->b``): utilization; ``replication``: lag_mean, lag_p99 (seconds).
+    Column ``table`` names the table of the kind (requests, ops, servers, links, replication). Replications default to the
     first file's, and at least 5. Pivot for a side-by-side view:
     ``df.pivot_table(index=["name", "figure"], columns="design", values="value")``."""
     if len(designs) < 2:
@@ -48,8 +51,14 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
                 "significant": bool(diff.get("significant")) if diff else False,
             })
     df = pd.DataFrame(rows)
+    if len(df):
+        df["table"] = df["kind"].map(_TABLE_OF_KIND).fillna(df["kind"])  # added last: columns only grow
     df.attrs.update(seed=data.get("seed"), replications=data.get("replications"), designs=list(data["designs"]))
     return df
+
+
+_TABLE_OF_KIND = {"request": "requests", "op": "ops", "group": "servers", "server": "servers", "link": "links",
+                  "replication": "replication"}
 
 
 def _nan(v):
@@ -73,8 +82,8 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
           seed: int | None = None, jobs: int | None = None, client=None, table: str = "requests") -> pd.DataFrame:
     """Runs ``scenario`` at every point of the grid of ``params`` ({dotted path: [values]},
     the last varying fastest), each with the same seeds, and returns one DataFrame: a column
-    per param, then the rows of ``Results.<table>`` (``requests``, ``ops``, ``servers`` or
-    ``links``) of that point, with 95% CIs when there are replications.
+    per param (values as given), then the rows of ``Results.<table>`` (``requests``, ``ops``,
+    ``servers``, ``links`` or ``replication``) of that point, with 95% CIs when there are replications.
 
     With ``client`` (a ``dask.distributed.Client``) the points run as tasks on the cluster:
     each travels as TOML text plus overrides and comes back as the results JSON, so the

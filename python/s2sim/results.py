@@ -81,6 +81,9 @@ class Results:
     wall_s = property(lambda self: self._json.get("wall_s"))
     events = property(lambda self: self._json.get("events"))
     partial = property(lambda self: self._json.get("partial"), doc="Why the run stopped early, or None.")
+    units = property(lambda self: self._json.get("units", {}),
+                     doc='The unit of every figure, per table ({"requests": {"latency_s": "s", ...}, '
+                         '"timeseries": {...}}); see docs/results.md.')
 
     # -- tables ---------------------------------------------------------------------------
     def _table(self, section: str, index: str, fields: list[str], latency: bool,
@@ -96,6 +99,10 @@ class Results:
             if latency:
                 for k in _LATENCY:
                     row[f"{prefix}{k}_s"] = _num(v.get(latency_key, {}).get(k))
+            if latency and "error_latency_s" in v:
+                # failed requests' latency, apart from the successes' (columns as in the CSV)
+                for k in _LATENCY:
+                    row[f"error_{k}_s"] = _num((v["error_latency_s"] or {}).get(k))
             for k, ci in (v.get("ci95") or {}).items():
                 row[(f"{prefix}{k}_s" if k in _LATENCY else k) + "_ci95"] = _num(ci)
             rows.append(row)
@@ -118,7 +125,8 @@ class Results:
     @property
     def requests(self) -> pd.DataFrame:
         """Per ``workload/op``: count, throughput_per_s, errors, timeouts, rejected, latency
-        (seconds) mean_s .. max_s; with replications, ``*_ci95`` half-widths."""
+        (seconds) mean_s .. max_s of the requests that succeeded; with replications, ``*_ci95``
+        half-widths; error_mean_s .. error_max_s: latency of the failed ones."""
         df = self._table("requests", "request", ["count", "throughput_per_s", "errors", "error_rate",
                                                  "timeouts", "retries", "rejected"], True)
         if "workload" not in df.columns and len(df):
@@ -130,7 +138,7 @@ class Results:
     @property
     def ops(self) -> pd.DataFrame:
         """Per ``service.op``: count, errors, timeouts, retries, rejected, latency at the
-        server (seconds)."""
+        server (seconds) of the calls that succeeded, error_mean_s .. error_max_s of those that failed."""
         return self._table("ops", "op", ["count", "errors", "timeouts", "retries", "rejected"], True)
 
     @property
@@ -177,18 +185,19 @@ class Results:
 
     @property
     def timeseries(self) -> pd.DataFrame:
-        """Per window and request class, server or replication pair, long format: columns
-        kind ("request", "server" or "replication"), name, start_s, length_s, then throughput_per_s, count, errors,
-        timeouts, retries, p50_s, p99_s (requests), utilization, mean_queue (servers) or
-        backlog, lag_p99_s (replication pairs). Empty when the run kept no
-        time series. With replications: those of replication 0."""
+        """Per window and request class, server, link direction or replication pair, long
+        format: columns kind ("request", "server", "link" or "replication"), name, start_s,
+        length_s, then throughput_per_s, count, errors, timeouts, retries, p50_s, p99_s
+        (requests), utilization, mean_queue (servers), utilization, bytes (links) or
+        backlog, lag_p99_s (replication pairs). Empty when the run kept no time series.
+        With replications: those of replication 0."""
         if "timeseries" in self._cache:
             return self._cache["timeseries"]
         ts = self._timeseries_json()
         frames = []
         if ts:
             start, length = ts.get("start_s", []), ts.get("length_s", [])
-            for kind in ("requests", "servers", "replication"):
+            for kind in ("requests", "servers", "links", "replication"):
                 for name, cols in ts.get(kind, {}).items():
                     df = pd.DataFrame({k: [_num(x) for x in v] for k, v in cols.items()
                                        if isinstance(v, list) and len(v) == len(start)})

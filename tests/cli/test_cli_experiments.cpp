@@ -108,3 +108,33 @@ TEST_CASE("cli: analyze solves the Jackson tandem", "[cli][theory]") {
     CHECK(r.text.find("7000.000") != std::string::npos);
     CHECK(read_json(json)["requests"]["jobs/step"]["latency_s"]["mean"].get<double>() == Approx(7.0));
 }
+
+TEST_CASE("cli: compare and sweep show the tables asked for and write every table", "[cli]") {
+    const fs::path csv = dir() / "compare-csv";
+    const Result r = run_s2sim("compare " + file("compare_lb.toml") +
+                               " --duration 5s -r 2 --variant 'lc: service.search.balancer=least_connections'"
+                               " --show ops --csv " + csv.string());
+    INFO(r.text);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.text.find("ops:") != std::string::npos);
+    CHECK(r.text.find("search.query") != std::string::npos);
+    CHECK(r.text.find("shoppers/search") == std::string::npos);  // requests not asked for
+    const std::string rows = read_text(csv / "compare.csv");
+    CHECK(rows.rfind("table,kind,name,figure,design,value,ci95,difference,difference_ci95,significant\n", 0) == 0);
+    CHECK(rows.find("ops,op,search.query,mean,lc,") != std::string::npos);
+    CHECK(rows.find("requests,request,shoppers/search,p99,compare_lb,") != std::string::npos);
+
+    const fs::path sweep = dir() / "sweep-tables";
+    const Result s = run_s2sim("sweep " + file("mm1.toml") + " --duration 50s --param server.server.cores=1,2"
+                               " --show servers,ops --csv " + sweep.string());
+    INFO(s.text);
+    REQUIRE(s.exit_code == 0);
+    CHECK(s.text.find("server.server.cores  server") != std::string::npos);
+    CHECK(read_text(sweep / "sweep_ops.csv").rfind("server.server.cores,op,", 0) == 0);
+    CHECK(fs::exists(sweep / "sweep_links.csv"));
+
+    const Result bad = run_s2sim("sweep " + file("mm1.toml") + " --param server.server.cores=1 --show nope");
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.text.find("unknown table 'nope' (expected: requests, ops, servers, links, replication)") !=
+          std::string::npos);
+}

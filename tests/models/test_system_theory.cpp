@@ -129,3 +129,51 @@ TEST_CASE("system: power_of_two, 100 servers, d = 2, lambda = 0.9", "[models][th
     CHECK(half_width < 0.01);
     CHECK(estimate > 2.6141);  // finite n is worse than the limit
 }
+
+TEST_CASE("system: M/M/2/5 latency covers admitted requests only", "[models][theory][results]") {
+    // One server with 2 cores and room for 3 waiting (K = 5), lambda = 1.6, mu = 1.
+    // Stationary distribution of the birth-death chain: p_n ~ a^n / n! for n <= c,
+    // a^n / (c! c^(n-c)) above; an arrival is turned away with probability p_K. By
+    // Little's law the admitted customers' mean sojourn is L / (lambda (1 - p_K)).
+    constexpr unsigned c = 2, k = 5;
+    constexpr double lambda = 1.6;
+    std::vector<double> p(k + 1);
+    double norm = 0;
+    for (unsigned n = 0; n <= k; ++n) {
+        double w = 1;
+        for (unsigned i = 1; i <= n; ++i) w *= lambda / std::min(i, c);
+        p[n] = w;
+        norm += w;
+    }
+    double mean_in_system = 0;
+    for (unsigned n = 0; n <= k; ++n) mean_in_system += n * p[n] / norm;
+    const double blocking = p[k] / norm;
+    const double admitted_sojourn = mean_in_system / (lambda * (1 - blocking));
+
+    std::vector<double> means, error_means, blocked;
+    for (int r = 0; r < 20; ++r) {
+        BalancerOptions options;
+        SystemModel m = pool(1, lambda, options, 300 + r, 20'000, 2'000);
+        m.hosts[0].server.cores = c;
+        m.hosts[0].server.queue_limit = k - c;
+        System system(std::move(m));
+        const RunResults results = system.run();
+        const RequestResult& q = results.requests.at(0);
+        REQUIRE(q.rejected > 0);
+        // Every request is timed once: successes in `latency`, failures in `error_latency`.
+        CHECK(q.latency.count() + q.error_latency.count() == q.count);
+        CHECK(q.error_latency.count() == q.errors);
+        means.push_back(q.latency.mean());
+        error_means.push_back(q.error_latency.mean());
+        blocked.push_back(static_cast<double>(q.rejected) / static_cast<double>(q.count));
+    }
+    stats::Welford mean, block;
+    for (const double x : means) mean.add(x);
+    for (const double x : blocked) block.add(x);
+    const double half_width = stats::ci_half_width(means, 0.999);
+    INFO("admitted sojourn: simulated " << mean.mean() << " ± " << half_width << ", theory " << admitted_sojourn);
+    CHECK(std::abs(mean.mean() - admitted_sojourn) < half_width);
+    CHECK(std::abs(block.mean() - blocking) < stats::ci_half_width(blocked, 0.999));
+    // Without a network a rejection answers at once: failures do not pull the latency down.
+    for (const double x : error_means) CHECK(x < 1e-6);
+}

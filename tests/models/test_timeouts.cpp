@@ -41,8 +41,8 @@ TEST_CASE("timeouts: a timeout fires at exactly its time and the callee keeps wo
     REQUIRE(r.requests[0].count == 2);
     CHECK(r.requests[0].errors == 2);
     CHECK(r.requests[0].timeouts == 2);
-    CHECK(r.requests[0].latency.min() == Approx(0.1).margin(1e-12));
-    CHECK(r.requests[0].latency.max() == Approx(0.1).margin(1e-12));
+    CHECK(r.requests[0].error_latency.min() == Approx(0.1).margin(1e-12));
+    CHECK(r.requests[0].error_latency.max() == Approx(0.1).margin(1e-12));
     CHECK(r.ops[1].timeouts == 2);
     // The work already sent is done anyway (the first at 2 s; the second ends after 2.5 s).
     CHECK(r.servers[1].completed == 1);
@@ -71,8 +71,8 @@ TEST_CASE("timeouts: retries of a call to a dead server are counted and spaced b
     CHECK(r.ops[1].retries == 6);
     CHECK(r.ops[1].errors == 8);  // four refused attempts per request
     // Refused at once, three backoffs of 10 ms.
-    CHECK(r.requests[0].latency.max() == Approx(30 * ms).margin(1e-12));
-    CHECK(r.requests[0].latency.min() == Approx(30 * ms).margin(1e-12));
+    CHECK(r.requests[0].error_latency.max() == Approx(30 * ms).margin(1e-12));
+    CHECK(r.requests[0].error_latency.min() == Approx(30 * ms).margin(1e-12));
 }
 
 TEST_CASE("timeouts: an optional call's failure does not fail the op", "[models][timeouts]") {

@@ -94,3 +94,17 @@ def test_a_dask_run_reports_bad_values_like_a_local_one(small, dask_client):
     bad = small.edited({"server.web.cores": 0})
     with pytest.raises(s2sim.ConfigError):
         bad.run(client=dask_client)
+
+
+def test_sweep_and_compare_carry_every_table(small):
+    for table in ("requests", "ops", "servers", "links", "replication"):
+        df = s2sim.sweep(small, {"server.web.count": [1, 2]}, table=table)
+        assert "server.web.count" in df.columns, table
+    df = s2sim.sweep(small, {"server.web.count": [1, 2]}, table="ops")
+    assert set(df["op"]) == {"frontend.home", "backend.read"}
+    assert list(df["server.web.count"].unique()) == [1, 2]
+    cmp = s2sim.compare({"a": small, "b": small}, replications=2)
+    assert {"request", "group", "op"} <= set(cmp["kind"])
+    assert set(cmp.loc[cmp["kind"] == "op", "name"]) == {"frontend.home", "backend.read"}
+    # identical designs: nothing is significant
+    assert not cmp["significant"].any()

@@ -6,6 +6,7 @@ import pickle
 import subprocess
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -143,3 +144,56 @@ def test_an_interrupt_stops_the_replication_running(small):
     finally:
         timer.cancel()
     assert time.monotonic() - start < 10
+
+
+def test_each_timeseries_plot_draws_its_dataframe_in_its_unit(small):
+    res = small.run(seed=1)
+    ts = res.timeseries
+    assert not ts.empty
+    cases = [("throughput_per_s", "request", 1.0, "throughput_per_s (1/s)"),
+             ("p99_s", "request", 1e3, "p99_s (ms)"),
+             ("count", "request", 1.0, "count (requests)"),
+             ("utilization", "server", 100.0, "utilization (%)"),
+             ("mean_queue", "server", 1.0, "mean_queue (jobs)")]
+    for figure, kind, scale, label in cases:
+        ax = res.plot.timeseries(figure)
+        assert ax.get_ylabel() == label, figure
+        part = ts[ts["kind"] == kind]
+        lines = ax.get_lines()
+        assert len(lines) == part["name"].nunique(), figure
+        for line, (name, rows) in zip(lines, part.groupby("name", sort=False)):
+            assert line.get_label() == name
+            np.testing.assert_allclose(line.get_xdata(), rows["start_s"].to_numpy())
+            np.testing.assert_allclose(line.get_ydata(), rows[figure].to_numpy() * scale, equal_nan=True)
+        assert ax.get_title()
+        plt.close("all")
+
+
+def test_units_come_with_the_results(small):
+    units = small.run(seed=1).json["units"]
+    assert units["requests"]["throughput_per_s"] == "1/s"
+    assert units["requests"]["latency_s"] == "s"
+    assert units["timeseries"]["links"]["bytes"] == "bytes"
+
+
+def test_failed_requests_are_timed_apart(small):
+    sc = small
+    sc.scenario.duration = "5s"
+    res = sc.run(seed=1)
+    req = res.requests
+    for col in ("error_mean_s", "error_p99_s", "error_max_s"):
+        assert col in req.columns
+    # nothing failed here: no error latency, the success latency is there
+    assert req["errors"].sum() == 0 and req["error_mean_s"].isna().all() and req["mean_s"].notna().all()
+
+
+def test_timeseries_plots_mark_the_scenarios_events():
+    from conftest import SMALL
+
+    sc = s2sim.loads(SMALL + '\n[[event]]\nat = "8s"\naction = "slow"\ntarget = "db"\nfactor = 3\nfor = "4s"\n',
+                     filename="slow.toml")
+    res = sc.run(seed=1)
+    assert res.plot.events() == [{"at_s": 8.0, "action": "slow", "target": "db", "for_s": 4.0}]
+    ax = res.plot.timeseries("p99_s")
+    assert any("slow db" in t.get_text() for t in ax.texts)
+    plt.close("all")

@@ -291,7 +291,10 @@ TEST_CASE("sweep: the grid runs every point, the last param fastest", "[scenario
     CHECK(util(1) > util(0));
     const auto j = sc::to_json(s);
     CHECK(j["points"].size() == 4);
-    CHECK(j["points"][3]["values"]["server.s.count"] == "2");
+    // Values keep their TOML type: a number stays a number, a quoted string a string.
+    CHECK(j["points"][3]["values"]["server.s.count"] == 2);
+    CHECK(j["points"][3]["values"]["server.s.count"].is_number_integer());
+    CHECK(j["points"][1]["values"]["workload.jobs.arrival"] == "poisson(1.5/s)");
     CHECK_THROWS_AS(sc::sweep_text(text, "sweep.toml", {sc::SweepParam{"server.s.count", {"0"}}}), ConfigError);
 }
 
