@@ -86,7 +86,7 @@ void add_common_options(CLI::App* cmd, RunArgs& a) {
     cmd->add_option("--seed", a.seed, "Master seed (default: [scenario] seed)");
     cmd->add_option("--duration", a.duration, "Measured simulated time, e.g. 60s (overrides the file)");
     cmd->add_option("--warmup", a.warmup, "Warm-up discarded from statistics, e.g. 10s, or auto (MSER)");
-    cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6")->take_all();
+    cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6; KEY+=VALUE appends to an array")->take_all();
     cmd->add_option("--replications,-r", a.replications,
                     "Independent replications (default: [scenario] replications); figures gain 95% CIs")
         ->check(CLI::PositiveNumber);
