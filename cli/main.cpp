@@ -17,6 +17,7 @@
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/network_summary.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
 
@@ -261,8 +262,8 @@ int analyze_command(const std::string& file, const std::vector<std::string>& set
 
 int check_command(const std::string& file, const std::vector<std::string>& sets) {
     const scenario::Spec spec = scenario::load_file(file, sets);
-    scenario::validate(spec);
-    std::cout << file << ": ok\n" << scenario::summarize(spec);
+    const std::string network = scenario::describe_network(spec);  // validates too
+    std::cout << file << ": ok\n" << scenario::summarize(spec) << network;
     return 0;
 }
 
@@ -294,7 +295,10 @@ int main(int argc, char** argv) {
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and report what it measured.");
     run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
-    run_cmd->add_option("--csv", run.csv, "Write requests.csv, ops.csv, servers.csv, links.csv into this folder");
+    run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
+                        "timeseries_requests.csv, timeseries_servers.csv and, with replication, replication.csv and "
+                        "timeseries_replication.csv; with several replications the time series go to "
+                        "replication-N/ subfolders");
     add_common_options(run_cmd, run);
 
     CompareArgs compare;
