@@ -235,7 +235,9 @@ struct SweepArgs {
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
     std::vector<scenario::SweepParam> params;
-    for (const auto& p : s.params) params.push_back(scenario::parse_sweep_param(p));
+    for (const auto& p : s.params) {
+        for (auto& linked : scenario::parse_sweep_params(p)) params.push_back(std::move(linked));
+    }
     std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
     std::signal(SIGINT, SIG_DFL);
@@ -317,9 +319,12 @@ int main(int argc, char** argv) {
 
     SweepArgs sweep;
     CLI::App* sweep_cmd =
-        app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]");
+        app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]; "
+                                    "keys linked by ';' in one --param move together");
     sweep_cmd->add_option("file", sweep.common.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-    sweep_cmd->add_option("--param", sweep.params, "A key and its values: server.web.count=2,4,8")
+    sweep_cmd->add_option("--param", sweep.params, "A key and its values, server.web.count=2,4,8 (each --param is crossed with the others), or keys "
+                    "that move together, 'workload.a.arrival=poisson(40/s),poisson(60/s); "
+                    "workload.b.arrival=poisson(60/s),poisson(40/s)' (2 points)")
         ->required()
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

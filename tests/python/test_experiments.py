@@ -94,3 +94,24 @@ def test_a_dask_run_reports_bad_values_like_a_local_one(small, dask_client):
     bad = small.edited({"server.web.cores": 0})
     with pytest.raises(s2sim.ConfigError):
         bad.run(client=dask_client)
+
+
+def test_a_linked_sweep_moves_its_keys_together(small):
+    df = s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), (2, 3)], "scenario.seed": [1, 2]},
+                     replications=1)
+    assert list(df.columns[:4]) == ["server.web.count", "server.db.cores", "scenario.seed", "request"]
+    assert list(zip(df["server.web.count"], df["server.db.cores"], df["scenario.seed"])) == [
+        (1, 2, 1), (1, 2, 2), (2, 3, 1), (2, 3, 2)]
+    # Each point is the scenario with those values: one web server works twice as hard as two.
+    servers = s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), (2, 3)]}, replications=1,
+                          seed=1, table="servers")
+    one = servers[(servers["server.web.count"] == 1) & (servers["server"] == "web-1")]["utilization"].item()
+    two = servers[(servers["server.web.count"] == 2) & (servers["server"] == "web-1")]["utilization"].item()
+    assert one > 1.6 * two
+
+
+def test_linked_sweep_values_are_checked(small):
+    with pytest.raises(ValueError, match="each value is a tuple of 2"):
+        s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), 3]})
+    with pytest.raises(ValueError, match="name a key twice"):
+        s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2)], "server.db.cores": [1]})
