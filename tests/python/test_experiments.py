@@ -105,8 +105,9 @@ def test_a_linked_sweep_moves_its_keys_together(small):
     # Each point is the scenario with those values: one web server works twice as hard as two.
     servers = s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), (2, 3)]}, replications=1,
                           seed=1, table="servers")
-    one = servers[(servers["server.web.count"] == 1) & (servers["server"] == "web-1")]["utilization"].item()
-    two = servers[(servers["server.web.count"] == 2) & (servers["server"] == "web-1")]["utilization"].item()
+    web = servers["server"].str.startswith("web")
+    one = servers[(servers["server.web.count"] == 1) & web]["utilization"].mean()
+    two = servers[(servers["server.web.count"] == 2) & web]["utilization"].mean()
     assert one > 1.6 * two
 
 
