@@ -112,3 +112,23 @@ TEST_CASE("cli: run --help names every file --csv writes", "[cli]") {
         }
     }
 }
+
+TEST_CASE("cli: sweep --param links keys with ';' and crosses separate params", "[cli]") {
+    const fs::path json = s2sim::testing::scratch_dir("cli-sweep-linked") / "sweep.json";
+    const auto out = run_s2sim("sweep " + s2sim::testing::scenario_path("mm1.toml") +
+                               " --quiet --duration 200s --warmup 0s --json " + json.string() +
+                               " --param 'workload.jobs.arrival=poisson(0.1/s),poisson(0.15/s); "
+                               "service.queue.op.serve.work=exp(5s),exp(4s)' --param scenario.seed=1,2");
+    INFO(out.text);
+    REQUIRE(out.exit_code == 0);
+    const auto j = s2sim::testing::read_json(json);
+    REQUIRE(j["points"].size() == 4);
+    CHECK(j["points"][1]["values"]["workload.jobs.arrival"] == "poisson(0.1/s)");
+    CHECK(j["points"][1]["values"]["service.queue.op.serve.work"] == "exp(5s)");
+    CHECK(j["points"][1]["values"]["scenario.seed"] == "2");
+    CHECK(j["points"][2]["values"]["workload.jobs.arrival"] == "poisson(0.15/s)");
+    CHECK(j["points"][2]["values"]["service.queue.op.serve.work"] == "exp(4s)");
+    const auto bad = run_s2sim("sweep " + s2sim::testing::scenario_path("mm1.toml") + " --param 'a=1,2; b=1'");
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.text, Contains("linked keys move together, so they need as many values"));
+}
