@@ -17,6 +17,7 @@
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/network_summary.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
 
@@ -86,7 +87,7 @@ void add_common_options(CLI::App* cmd, RunArgs& a) {
     cmd->add_option("--seed", a.seed, "Master seed (default: [scenario] seed)");
     cmd->add_option("--duration", a.duration, "Measured simulated time, e.g. 60s (overrides the file)");
     cmd->add_option("--warmup", a.warmup, "Warm-up discarded from statistics, e.g. 10s, or auto (MSER)");
-    cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6")->take_all();
+    cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6; KEY+=VALUE appends to an array")->take_all();
     cmd->add_option("--replications,-r", a.replications,
                     "Independent replications (default: [scenario] replications); figures gain 95% CIs")
         ->check(CLI::PositiveNumber);
@@ -239,7 +240,9 @@ int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
     scenario::check_tables(s.show);  // before the runs, not after
     std::vector<scenario::SweepParam> params;
-    for (const auto& p : s.params) params.push_back(scenario::parse_sweep_param(p));
+    for (const auto& p : s.params) {
+        for (auto& linked : scenario::parse_sweep_params(p)) params.push_back(std::move(linked));
+    }
     std::signal(SIGINT, [](int) { interrupted = true; });
     const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
     std::signal(SIGINT, SIG_DFL);
@@ -266,8 +269,8 @@ int analyze_command(const std::string& file, const std::vector<std::string>& set
 
 int check_command(const std::string& file, const std::vector<std::string>& sets) {
     const scenario::Spec spec = scenario::load_file(file, sets);
-    scenario::validate(spec);
-    std::cout << file << ": ok\n" << scenario::summarize(spec);
+    const std::string network = scenario::describe_network(spec);  // validates too
+    std::cout << file << ": ok\n" << scenario::summarize(spec) << network;
     return 0;
 }
 
@@ -299,7 +302,10 @@ int main(int argc, char** argv) {
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and report what it measured.");
     run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
-    run_cmd->add_option("--csv", run.csv, "Write requests.csv, ops.csv, servers.csv, links.csv into this folder");
+    run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
+                        "timeseries_requests.csv, timeseries_servers.csv and, with replication, replication.csv and "
+                        "timeseries_replication.csv; with several replications the time series go to "
+                        "replication-N/ subfolders");
     add_common_options(run_cmd, run);
 
     CompareArgs compare;
@@ -322,9 +328,12 @@ int main(int argc, char** argv) {
 
     SweepArgs sweep;
     CLI::App* sweep_cmd =
-        app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]");
+        app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]; "
+                                    "keys linked by ';' in one --param move together");
     sweep_cmd->add_option("file", sweep.common.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-    sweep_cmd->add_option("--param", sweep.params, "A key and its values: server.web.count=2,4,8")
+    sweep_cmd->add_option("--param", sweep.params, "A key and its values, server.web.count=2,4,8 (each --param is crossed with the others), or keys "
+                    "that move together, 'workload.a.arrival=poisson(40/s),poisson(60/s); "
+                    "workload.b.arrival=poisson(60/s),poisson(40/s)' (2 points)")
         ->required()
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -304,11 +304,28 @@ void check_tables(const std::vector<std::string>& show);
 struct SweepParam {
     std::string key;
     std::vector<std::string> values;
+    /// Moves together with the param before it (OMNeT++'s parallel iteration): their
+    /// i-th values make one point, so both have as many values. False: a new axis of
+    /// the grid, crossed with the others.
+    bool linked_with_previous = false;
 };
 
 /// Parses `--param` text "key=v1,v2,v3" (commas inside quotes, brackets, braces or
 /// parentheses do not split). Throws s2sim::Error quoting the text when malformed.
 [[nodiscard]] SweepParam parse_sweep_param(std::string_view text);
+
+/// Parses `--param` text that may link several keys with top-level semicolons,
+/// "key1=a1,a2,a3; key2=b1,b2,b3": the keys move together (the first point has a1
+/// and b1, the second a2 and b2, ...), so their lists have one length. The first
+/// param starts an axis, the others are linked_with_previous. Throws s2sim::Error
+/// quoting the text when malformed or when the lengths differ.
+[[nodiscard]] std::vector<SweepParam> parse_sweep_params(std::string_view text);
+
+/// The values of every point of the grid of `params`, one per param in order: the
+/// axes (a param and those linked with it) are crossed, the last axis varying fastest;
+/// linked params take their values at the same index. Throws s2sim::Error when a param
+/// has no value or a linked param's list differs in length from its axis's first.
+[[nodiscard]] std::vector<std::vector<std::string>> sweep_points(const std::vector<SweepParam>& params);
 
 /// One point of the grid: its values (one per param) and what it measured.
 struct SweepPoint {
@@ -316,7 +333,7 @@ struct SweepPoint {
     ExperimentResults results;
 };
 
-/// The grid, the last param varying fastest.
+/// The grid, the last axis varying fastest (see sweep_points).
 struct SweepResults {
     std::vector<SweepParam> params;
     std::vector<SweepPoint> points;

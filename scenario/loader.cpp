@@ -540,7 +540,7 @@ void Loader::load_servers(const toml::table& root) {
     const auto tables = table_array(root, "server");
     for (std::size_t gi = 0; gi < tables.size(); ++gi) {
         const toml::table& t = *tables[gi];
-        const Fields pre = open(t, fmt::format("[[server]] #{}", gi + 1),
+        const Fields pre = open(t, fmt::format("[[server]] at index {}", gi),
                                 {"name", "count", "cores", "speed", "discipline", "queue", "threads", "site"});
         const toml::node& name_node = need(pre, "name");
         const std::string nm = name(name_node, "server");
@@ -601,7 +601,7 @@ void Loader::load_servers(const toml::table& root) {
 void Loader::load_switches_and_clients(const toml::table& root) {
     const auto switches = table_array(root, "switch");
     for (std::size_t i = 0; i < switches.size(); ++i) {
-        const Fields f = open(*switches[i], fmt::format("[[switch]] #{}", i + 1), {"name", "site"});
+        const Fields f = open(*switches[i], fmt::format("[[switch]] at index {}", i), {"name", "site"});
         const auto& name_node = need(f, "name");
         SwitchSpec s{name(name_node, "switch"), std::nullopt, f.where};
         if (const auto* v = f.get("site")) s.site = str(*v);
@@ -610,7 +610,7 @@ void Loader::load_switches_and_clients(const toml::table& root) {
     }
     const auto clients = table_array(root, "client");
     for (std::size_t i = 0; i < clients.size(); ++i) {
-        const Fields f = open(*clients[i], fmt::format("[[client]] #{}", i + 1), {"name", "site"});
+        const Fields f = open(*clients[i], fmt::format("[[client]] at index {}", i), {"name", "site"});
         const auto& name_node = need(f, "name");
         ClientSpec c{name(name_node, "client"), std::nullopt, f.where};
         if (const auto* v = f.get("site")) c.site = str(*v);
@@ -623,7 +623,7 @@ void Loader::load_links(const toml::table& root) {
     const auto tables = table_array(root, "link");
     spec_.link_entries = static_cast<int>(tables.size());
     for (std::size_t li = 0; li < tables.size(); ++li) {
-        const Fields f = open(*tables[li], fmt::format("[[link]] #{}", li + 1), {"between", "bandwidth", "distance", "latency"});
+        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency"});
         const auto& between = need(f, "between");
         const auto* ends = between.as_array();
         if (ends == nullptr || ends->size() != 2) {
@@ -1149,7 +1149,7 @@ void Loader::load_workloads(const toml::table& root) {
     const auto tables = table_array(root, "workload");
     std::map<std::string, SourcePos> seen;
     for (std::size_t wi = 0; wi < tables.size(); ++wi) {
-        const Fields pre = open(*tables[wi], fmt::format("[[workload]] #{}", wi + 1), {"name", "from", "to", "arrival", "mix", "keys"});
+        const Fields pre = open(*tables[wi], fmt::format("[[workload]] at index {}", wi), {"name", "from", "to", "arrival", "mix", "keys"});
         const auto& name_node = need(pre, "name");
         WorkloadSpec w;
         w.name = name(name_node, "workload");
@@ -1231,7 +1231,7 @@ void Loader::load_workloads(const toml::table& root) {
 void Loader::load_events(const toml::table& root) {
     const auto tables = table_array(root, "event");
     for (std::size_t ei = 0; ei < tables.size(); ++ei) {
-        const Fields f = open(*tables[ei], fmt::format("[[event]] #{}", ei + 1), {"at", "action", "target", "for", "factor"});
+        const Fields f = open(*tables[ei], fmt::format("[[event]] at index {}", ei), {"at", "action", "target", "for", "factor"});
         EventSpec e;
         e.pos = f.where;
         e.at = quantity(need(f, "at"), Unit::time);
@@ -1304,7 +1304,7 @@ void Loader::load_events(const toml::table& root) {
 void Loader::load_failures(const toml::table& root) {
     const auto tables = table_array(root, "failure");
     for (std::size_t fi = 0; fi < tables.size(); ++fi) {
-        const Fields f = open(*tables[fi], fmt::format("[[failure]] #{}", fi + 1), {"target", "mtbf", "mttr"});
+        const Fields f = open(*tables[fi], fmt::format("[[failure]] at index {}", fi), {"target", "mtbf", "mttr"});
         FailureSpec fs;
         fs.pos = f.where;
         const auto& target = need(f, "target");

@@ -14,10 +14,12 @@ namespace s2sim::scenario {
 /// Path segments name table keys; on an array of tables ([[server]], [[workload]]) a
 /// segment picks the element whose `name` is that segment, or the element at that
 /// 0-based index. Missing tables along the path are created; the last key is
-/// inserted or replaced. The value is parsed as a TOML value when it is one
-/// (number, boolean, array, inline table, quoted string), else taken as a bare string.
-/// Values keep a source position whose file is "--set KEY=VALUE" (line 1, columns
-/// counted in KEY=VALUE), so later errors point into the override.
+/// inserted or replaced. "dotted.key+=value" appends the value to the array at the
+/// path instead (created when missing). The value is parsed as a TOML value when it
+/// is one (number, boolean, array, inline table, quoted string), else taken as a
+/// bare string. Keys, tables and values an override makes keep a source position
+/// whose file is "--set KEY=VALUE" (line 1, columns counted in KEY=VALUE), so later
+/// errors point into the override.
 /// Throws ConfigError naming the override when the path cannot be followed.
 void apply_override(toml::table& root, std::string_view override_text);
 

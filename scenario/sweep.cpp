@@ -24,30 +24,12 @@ std::string trim(std::string_view s) {
     return std::string(s.substr(begin, end - begin + 1));
 }
 
-/// The override lists of every grid point, the last param varying fastest.
-std::vector<std::vector<std::string>> grid(const std::vector<SweepParam>& params) {
-    std::vector<std::vector<std::string>> points{{}};
-    for (const auto& p : params) {
-        if (p.values.empty()) throw Error("sweep parameter '" + p.key + "' has no value");
-        std::vector<std::vector<std::string>> next;
-        for (const auto& point : points) {
-            for (const auto& v : p.values) {
-                auto extended = point;
-                extended.push_back(v);
-                next.push_back(std::move(extended));
-            }
-        }
-        points = std::move(next);
-    }
-    return points;
-}
-
 template <typename Load>
 SweepResults run_grid(const std::vector<SweepParam>& params, const ExperimentOptions& options,
                       const std::vector<std::string>& overrides, Load load) {
     SweepResults out;
     out.params = params;
-    const auto values = grid(params);
+    const auto values = sweep_points(params);
     // Load every point first: a bad value is reported before any time is spent.
     std::vector<Spec> specs;
     for (const auto& point : values) {
@@ -152,6 +134,71 @@ SweepParam parse_sweep_param(std::string_view text) {
         p.values.push_back(std::move(v));
     }
     return p;
+}
+
+std::vector<SweepParam> parse_sweep_params(std::string_view text) {
+    // Split on semicolons outside quotes and brackets, as split_top_level does on commas.
+    std::vector<std::string_view> pieces;
+    int depth = 0;
+    char quote = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '[' || c == '{' || c == '(') {
+            ++depth;
+        } else if (c == ']' || c == '}' || c == ')') {
+            --depth;
+        } else if (c == ';' && depth == 0) {
+            pieces.push_back(text.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    pieces.push_back(text.substr(start));
+    std::vector<SweepParam> out;
+    for (const std::string_view piece : pieces) {
+        SweepParam p = parse_sweep_param(trim(piece));
+        p.linked_with_previous = !out.empty();
+        if (p.linked_with_previous && p.values.size() != out.front().values.size()) {
+            throw Error(fmt::format("sweep parameter '{}': linked keys move together, so they need as many values: "
+                                    "'{}' has {}, '{}' has {}",
+                                    std::string(text), out.front().key, out.front().values.size(), p.key,
+                                    p.values.size()));
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<std::vector<std::string>> sweep_points(const std::vector<SweepParam>& params) {
+    std::vector<std::vector<std::string>> points{{}};
+    for (std::size_t first = 0; first < params.size();) {
+        // One axis: params[first] and the params linked with it.
+        std::size_t end = first + 1;
+        while (end < params.size() && params[end].linked_with_previous) ++end;
+        const std::size_t n = params[first].values.size();
+        for (std::size_t i = first; i < end; ++i) {
+            if (params[i].values.empty()) throw Error("sweep parameter '" + params[i].key + "' has no value");
+            if (params[i].values.size() != n) {
+                throw Error(fmt::format("sweep parameters '{}' and '{}' are linked but have {} and {} values",
+                                        params[first].key, params[i].key, n, params[i].values.size()));
+            }
+        }
+        std::vector<std::vector<std::string>> next;
+        for (const auto& point : points) {
+            for (std::size_t v = 0; v < n; ++v) {
+                auto extended = point;
+                for (std::size_t i = first; i < end; ++i) extended.push_back(params[i].values[v]);
+                next.push_back(std::move(extended));
+            }
+        }
+        points = std::move(next);
+        first = end;
+    }
+    return points;
 }
 
 SweepResults sweep(const std::string& path, const std::vector<SweepParam>& params, const ExperimentOptions& options,

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what s2sim needs on Debian 12, idempotently: Debian's packages for the
-# C++ side, the project's virtual environment (.venv) with the pinned Python
-# packages of pyproject.toml. Touches the network only when something is missing.
+# C++ side (and Graphviz for `s2sim graph | dot`), the project's virtual environment
+# (.venv) with the pinned Python packages of pyproject.toml, and the s2sim package
+# itself: build/ compiles the command-line program and the Python module in one tree,
+# and .venv imports the module from there. Touches the network only when something is
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache keys on paths relative to the project, so every clone shares the cache.
@@ -10,7 +13,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 apt_packages=(g++ cmake ninja-build ccache pkg-config git
   libboost-graph-dev libboost-math-dev libeigen3-dev libtomlplusplus-dev catch2
   libpcg-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libbenchmark-dev
-  python3 python3-venv python3-dev clang libclang-rt-14-dev)
+  python3 python3-venv python3-dev clang libclang-rt-14-dev graphviz)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,25 +43,49 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
-# The s2sim Python package, installed editable into .venv: `import s2sim` works there and
-# in Jupyter without PYTHONPATH. Its C++ core compiles with scikit-build-core into
-# build-python/ (Ninja + ccache, so a re-install after a change is incremental); it is
-# re-installed only when a source changed since the last install.
-pkg_stamp=.venv/.s2sim-package
-if [ ! -f "$pkg_stamp" ] || ! .venv/bin/python -c "import s2sim._core" 2>/dev/null ||
-   [ -n "$(find CMakeLists.txt pyproject.toml sim models scenario cli python \
-             -newer "$pkg_stamp" \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.txt' -o -name '*.toml' \) \
-             -print -quit 2>/dev/null)" ]; then
-  echo "setup: building and installing the s2sim Python package into .venv (first time: a few minutes)"
-  touch "$pkg_stamp.new"
-  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-    .venv/bin/pip install -q --no-build-isolation --no-deps -e .
-  mv "$pkg_stamp.new" "$pkg_stamp"
+# The s2sim package in .venv, from this checkout: its Python files in place (python/s2sim)
+# and its C++ core from build/, compiled once with the command-line program (a second
+# build tree, as `pip install .` makes in build-python/, would compile every library
+# again). A .pth file puts python/ on the path and maps s2sim._core to build/python/;
+# .venv/bin/s2sim is the program in build/. `pip install .` still builds a wheel on its own.
+S2SIM_TARGETS="s2sim _core" bash scripts/build.sh
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if .venv/bin/python -m pip show -q s2sim >/dev/null 2>&1; then
+  echo "setup: replacing the pip-installed s2sim package in .venv with the one built in build/"
+  .venv/bin/python -m pip uninstall -q -y s2sim
 fi
+rm -f .venv/.s2sim-package
+sed "s|@ROOT@|$PWD|g" > "$site/_s2sim_checkout.py.new" <<'PY'
+"""Written by scripts/setup.sh: s2sim from the checkout @ROOT@, its Python files in
+place and its C++ core s2sim._core from build/python/ (built with the command-line program)."""
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
 
-# A Jupyter kernel running .venv's Python: pick "Python (s2sim)" in Jupyter.
-kernel_json=${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/s2sim/kernel.json
-if [ ! -f "$kernel_json" ] || ! grep -q "$PWD/.venv/bin/python" "$kernel_json"; then
-  echo "setup: registering the Jupyter kernel 's2sim'"
-  .venv/bin/python -m ipykernel install --user --name s2sim --display-name "Python (s2sim)" >/dev/null
-fi
+CORE_DIR = "@ROOT@/build/python"
+
+
+class _CoreFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "s2sim._core":
+            return None
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            candidate = os.path.join(CORE_DIR, "_core" + suffix)
+            if os.path.exists(candidate):
+                return importlib.util.spec_from_file_location(name, candidate)
+        return None
+
+
+sys.meta_path.insert(0, _CoreFinder())
+PY
+mv "$site/_s2sim_checkout.py.new" "$site/_s2sim_checkout.py"
+printf '%s\nimport _s2sim_checkout\n' "$PWD/python" > "$site/_s2sim_checkout.pth"
+ln -sfn "$PWD/build/s2sim" .venv/bin/s2sim
+.venv/bin/python -c "import s2sim._core" || { echo "setup: .venv cannot import s2sim._core from build/python" >&2; exit 1; }
+
+# A Jupyter kernel running .venv's Python: "s2sim" unless that name runs another checkout
+# (see scripts/jupyter_kernel.sh); the name it got is kept for scripts/test_python.sh.
+kernel=$(bash scripts/jupyter_kernel.sh "$PWD/.venv/bin/python" "$(cat .venv/.s2sim-kernel 2>/dev/null || true)")
+echo "$kernel" > .venv/.s2sim-kernel

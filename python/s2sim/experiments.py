@@ -65,9 +65,35 @@ def _nan(v):
     return float("nan") if v is None else v
 
 
-def _grid(params: Mapping[str, list]) -> list[tuple]:
-    # the last param varies fastest, as in the C++ sweep
-    return list(itertools.product(*[list(v) for v in params.values()]))
+def _axes(params: Mapping) -> list[tuple[tuple[str, ...], list[tuple]]]:
+    """``params`` as axes of the grid: (keys, [values of the keys at each step]). A str key
+    is an axis of its own; a tuple of keys is linked: its values are tuples, one value per
+    key, moving together (OMNeT++'s parallel iteration)."""
+    axes = []
+    for key, values in params.items():
+        values = list(values)
+        if not values:
+            raise ValueError(f"sweep parameter {key!r} has no value")
+        if isinstance(key, str):
+            axes.append(((key,), [(v,) for v in values]))
+            continue
+        keys = tuple(key)
+        if not keys or not all(isinstance(k, str) for k in keys):
+            raise ValueError(f"sweep parameter {key!r}: a key is a dotted path or a tuple of them")
+        steps = []
+        for v in values:
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != len(keys):
+                raise ValueError(f"sweep parameters {keys} are linked: each value is a tuple of {len(keys)} "
+                                 f"(one per key), got {v!r}")
+            steps.append(tuple(v))
+        axes.append((keys, steps))
+    return axes
+
+
+def _grid(axes) -> list[tuple]:
+    """The values of every point, one per key: the axes crossed, the last varying fastest
+    (as in the C++ sweep), linked keys side by side."""
+    return [tuple(v for step in combo for v in step) for combo in itertools.product(*[steps for _, steps in axes])]
 
 
 def _run_point(text: str, filename: str, base_dir: str, overrides: list[str], seed, replications: int,
@@ -85,6 +111,12 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
     per param (values as given), then the rows of ``Results.<table>`` (``requests``, ``ops``,
     ``servers``, ``links`` or ``replication``) of that point, with 95% CIs when there are replications.
 
+    Keys that move together (not crossed) are one entry whose key is a tuple of paths and
+    whose values are tuples, one value per path: ``{("workload.a.arrival",
+    "workload.b.arrival"): [("poisson(40/s)", "poisson(60/s)"), ("poisson(60/s)",
+    "poisson(40/s)")]}`` is two points, like ``s2sim sweep --param 'a=...; b=...'``; each
+    path still gets its own column.
+
     With ``client`` (a ``dask.distributed.Client``) the points run as tasks on the cluster:
     each travels as TOML text plus overrides and comes back as the results JSON, so the
     DataFrame is identical to a local sweep with the same seeds. Files a scenario refers
@@ -94,11 +126,15 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
         raise ValueError(f"unknown table '{table}' (expected: {', '.join(_TABLES)})")
     if not params:
         raise ValueError("sweep needs at least one param")
-    keys = list(params)
-    points = _grid(params)
+    axes = _axes(params)
+    keys = [k for axis_keys, _ in axes for k in axis_keys]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"sweep parameters name a key twice: {keys}")
+    points = _grid(axes)
     if client is None:
-        json_bytes = _core.sweep(scenario.text, scenario.filename,
-                                 [(k, [literal(v) for v in params[k]]) for k in keys],
+        core_params = [(k, [literal(step[i]) for step in steps], i > 0)
+                       for axis_keys, steps in axes for i, k in enumerate(axis_keys)]
+        json_bytes = _core.sweep(scenario.text, scenario.filename, core_params,
                                  scenario.overrides, scenario.base_dir, seed=seed,
                                  replications=replications or 0, jobs=jobs or 0)
         results = [Results(p["results"]) for p in _json.loads(json_bytes)["points"]]

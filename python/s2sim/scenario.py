@@ -112,7 +112,8 @@ class Scenario:
     # -- editing ------------------------------------------------------------------------
     def set(self, path: str, value) -> Scenario:
         """Sets the value at dotted ``path`` (``"server.web.count"``; on an array of tables
-        a segment is an element's name or index). ``value`` is a Python value (str, int,
+        a segment is an element's name or 0-based index; a path ending in ``+`` appends,
+        see ``append``). ``value`` is a Python value (str, int,
         float, bool, list, dict) written as TOML. The path is checked now and raises
         ConfigError if it cannot be followed. Returns self, so edits chain."""
         edit = _override(path, value)
@@ -120,6 +121,13 @@ class Scenario:
         self._overrides.append(edit)
         self._data_cache = None
         return self
+
+    def append(self, path: str, value) -> Scenario:
+        """Appends ``value`` to the array at dotted ``path`` (created when missing), the
+        override ``path+=value``: ``sc.append("event", {"at": "60s", "action": "fail",
+        "target": "db-1"})`` adds an ``[[event]]``. ``sc.set(path + "+", value)`` is the
+        same edit. Returns self."""
+        return self.set(path + "+", value)
 
     def edited(self, changes: Mapping[str, object]) -> Scenario:
         """A copy with ``changes`` ({dotted path: value}) applied."""

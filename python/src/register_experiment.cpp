@@ -38,11 +38,11 @@ void register_experiment(py::module_& m) {
     m.def(
         "sweep",
         [](const std::string& text, const std::string& filename,
-           const std::vector<std::pair<std::string, std::vector<std::string>>>& params,
+           const std::vector<std::tuple<std::string, std::vector<std::string>, bool>>& params,
            const std::vector<std::string>& overrides, const std::string& base_dir, std::optional<std::uint64_t> seed,
            int replications, int jobs, std::optional<double> precision, int max_replications) {
             std::vector<scenario::SweepParam> ps;
-            for (const auto& [key, values] : params) ps.push_back({key, values});
+            for (const auto& [key, values, linked] : params) ps.push_back({key, values, linked});
             const std::string json = interruptible([&](const std::atomic<bool>& stop) {
                 return scenario::to_json(scenario::sweep_text(
                                              text, filename, ps,
@@ -55,7 +55,8 @@ void register_experiment(py::module_& m) {
         py::arg("text"), py::arg("filename"), py::arg("params"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("base_dir") = "", py::kw_only(), py::arg("seed") = py::none(), py::arg("replications") = 0,
         py::arg("jobs") = 0, py::arg("precision") = py::none(), py::arg("max_replications") = 50,
-        "Runs the grid of `params` [(key, [values as --set takes them])] over scenario `text`;\n"
+        "Runs the grid of `params` [(key, [values as --set takes them], linked with the previous)] over\n"
+        "scenario `text`;\n"
         "returns the sweep JSON ({params, points: [{values, results}]}).");
 
     m.def(

@@ -4,6 +4,7 @@
 
 #include "scenario/builder.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/network_summary.hpp"
 
 namespace s2sim::python {
 
@@ -13,8 +14,7 @@ void register_scenario(py::module_& m) {
         [](const std::string& text, const std::string& filename, const std::vector<std::string>& overrides,
            const std::string& base_dir) {
             const scenario::Spec spec = scenario::parse(text, filename, overrides, base_dir);
-            scenario::validate(spec);
-            return scenario::summarize(spec);
+            return scenario::summarize(spec) + scenario::describe_network(spec);  // validates too
         },
         py::arg("text"), py::arg("filename"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("base_dir") = "", py::call_guard<py::gil_scoped_release>(),

@@ -108,3 +108,25 @@ def test_sweep_and_compare_carry_every_table(small):
     assert set(cmp.loc[cmp["kind"] == "op", "name"]) == {"frontend.home", "backend.read"}
     # identical designs: nothing is significant
     assert not cmp["significant"].any()
+
+
+def test_a_linked_sweep_moves_its_keys_together(small):
+    df = s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), (2, 3)], "scenario.seed": [1, 2]},
+                     replications=1)
+    assert list(df.columns[:4]) == ["server.web.count", "server.db.cores", "scenario.seed", "request"]
+    assert list(zip(df["server.web.count"], df["server.db.cores"], df["scenario.seed"])) == [
+        (1, 2, 1), (1, 2, 2), (2, 3, 1), (2, 3, 2)]
+    # Each point is the scenario with those values: one web server works twice as hard as two.
+    servers = s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), (2, 3)]}, replications=1,
+                          seed=1, table="servers")
+    web = servers["server"].str.startswith("web")
+    one = servers[(servers["server.web.count"] == 1) & web]["utilization"].mean()
+    two = servers[(servers["server.web.count"] == 2) & web]["utilization"].mean()
+    assert one > 1.6 * two
+
+
+def test_linked_sweep_values_are_checked(small):
+    with pytest.raises(ValueError, match="each value is a tuple of 2"):
+        s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2), 3]})
+    with pytest.raises(ValueError, match="name a key twice"):
+        s2sim.sweep(small, {("server.web.count", "server.db.cores"): [(1, 2)], "server.db.cores": [1]})

@@ -67,3 +67,19 @@ def test_scenarios_pickle(small):
 def test_unknown_names_are_key_errors(small):
     with pytest.raises(KeyError, match="no server named 'nope'"):
         small.servers["nope"]
+
+
+def test_append_adds_an_entry_to_an_array_of_tables(small):
+    small.append("event", {"at": "5s", "action": "fail", "target": "db", "for": "2s"})
+    small.set("server+", {"name": "cache", "cores": 4})
+    assert small.overrides[0] == 'event+={ at = "5s", action = "fail", target = "db", for = "2s" }'
+    assert [e["at"] for e in small.data["event"]] == ["5s"]
+    assert small.servers["cache"].cores == 4
+    assert "2 events" not in small.check() and "1 event" in small.check()
+
+
+def test_override_errors_point_into_the_override(small):
+    with pytest.raises(s2sim.ConfigError) as info:
+        small.set("event.0.at", "60s")
+    assert str(info.value).startswith('--set event.0.at="60s":1:7: error: there is no entry 0 of \'event\'')
+    assert "event+={ ... }" in str(info.value)

@@ -55,7 +55,7 @@ TEST_CASE("scenario errors: an unknown key suggests the closest", "[scenario][er
                  "unknown key 'durration' in [scenario] (did you mean 'duration'?)");
     expect_error(kBase + "[services.x]\n", 11, 2, "unknown key 'services' in the scenario file (did you mean 'service'?)");
     expect_error(kBase + "[[server]]\nname = \"db\"\nthreds = 4\n", 13, 1,
-                 "unknown key 'threds' in [[server]] #2 (did you mean 'threads'?)");
+                 "unknown key 'threds' in [[server]] at index 1 (did you mean 'threads'?)");
     // With no close match, the choices are listed.
     expect_error("[scenario]\nduration = \"60s\"\nzzzzzz = 1\n", 3, 1, "(expected: name, duration, warmup,");
 }
@@ -71,7 +71,7 @@ TEST_CASE("scenario errors: a value of the wrong type", "[scenario][errors]") {
 
 TEST_CASE("scenario errors: a missing required key points at its table", "[scenario][errors]") {
     expect_error("[scenario]\nseed = 1\n", 1, 1, "missing key 'duration' in [scenario]");
-    expect_error(kBase + "\n[[switch]]\nsite = \"x\"\n", 12, 1, "missing key 'name' in [[switch]] #1");
+    expect_error(kBase + "\n[[switch]]\nsite = \"x\"\n", 12, 1, "missing key 'name' in [[switch]] at index 0");
     expect_error(kBase + "[service.front.op.x]\nrequest = \"1KB\"\n", 11, 1, "missing key 'work' in [service.front.op.x]");
     expect_error("[[server]]\nname = \"a\"\n", 1, 1, "missing section [scenario]");
 }

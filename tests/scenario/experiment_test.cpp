@@ -228,6 +228,58 @@ TEST_CASE("experiment: variants and sweep params split on top-level commas only"
     CHECK_THROWS_WITH(sc::parse_sweep_param("novalues"), Contains("'novalues' is not key=v1,v2"));
 }
 
+TEST_CASE("sweep: linked params move together, axes are crossed", "[scenario][sweep]") {
+    const auto linked = sc::parse_sweep_params("workload.a.arrival=poisson(40/s),\"poisson(60/s)\"; "
+                                               "workload.b.arrival=poisson(60/s),poisson(40/s)");
+    REQUIRE(linked.size() == 2);
+    CHECK(linked[0].key == "workload.a.arrival");
+    CHECK_FALSE(linked[0].linked_with_previous);
+    CHECK(linked[1].key == "workload.b.arrival");
+    CHECK(linked[1].linked_with_previous);
+    CHECK(linked[1].values == std::vector<std::string>{"poisson(60/s)", "poisson(40/s)"});
+    // A semicolon inside quotes or brackets does not link.
+    const auto one = sc::parse_sweep_params("scenario.name=\"a;b\",[1;2]");
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].values == std::vector<std::string>{"\"a;b\"", "[1;2]"});
+    CHECK_THROWS_WITH(sc::parse_sweep_params("a=1,2,3; b=1,2"),
+                      Contains("linked keys move together, so they need as many values: 'a' has 3, 'b' has 2"));
+    CHECK_THROWS_WITH(sc::parse_sweep_params("a=1; novalues"), Contains("'novalues' is not key=v1,v2"));
+
+    // Axis x (2 values) crossed with the linked pair (a, b) (3 values), the last axis fastest.
+    std::vector<sc::SweepParam> params{{"x", {"1", "2"}}, {"a", {"a1", "a2", "a3"}}, {"b", {"b1", "b2", "b3"}, true}};
+    const auto points = sc::sweep_points(params);
+    using P = std::vector<std::string>;
+    CHECK(points == std::vector<P>{{"1", "a1", "b1"}, {"1", "a2", "b2"}, {"1", "a3", "b3"},
+                                   {"2", "a1", "b1"}, {"2", "a2", "b2"}, {"2", "a3", "b3"}});
+    // Unlinked, the same params are a full grid of 2 x 3 x 3.
+    params[2].linked_with_previous = false;
+    CHECK(sc::sweep_points(params).size() == 18);
+    params[2] = {"b", {"b1"}, true};
+    CHECK_THROWS_WITH(sc::sweep_points(params), Contains("'a' and 'b' are linked but have 3 and 1 values"));
+}
+
+TEST_CASE("sweep: linked params run as one point per step", "[scenario][sweep]") {
+    const std::string text = "[scenario]\nduration = \"50s\"\n[[server]]\nname = \"s\"\n"
+                             "[service.q]\nservers = [\"s\"]\n[service.q.op.serve]\nwork = \"exp(100ms)\"\n"
+                             "[[workload]]\nname = \"a\"\nto = \"q\"\narrival = \"poisson(1/s)\"\n"
+                             "[[workload]]\nname = \"b\"\nto = \"q\"\narrival = \"poisson(1/s)\"\n";
+    const auto s = sc::sweep_text(text, "linked.toml",
+                                  sc::parse_sweep_params("workload.a.arrival=poisson(1/s),poisson(3/s); "
+                                                         "workload.b.arrival=poisson(3/s),poisson(1/s)"));
+    REQUIRE(s.points.size() == 2);
+    CHECK(s.points[1].values == std::vector<std::string>{"poisson(3/s)", "poisson(1/s)"});
+    // The share moves from b to a: a's throughput rises, b's falls.
+    const auto rate = [&](std::size_t point, const std::string& name) {
+        for (const auto& c : s.points[point].results.requests) {
+            if (c.name.rfind(name + "/", 0) == 0) return c.throughput_per_s.value;
+        }
+        FAIL("no class " << name);
+        return 0.0;
+    };
+    CHECK(rate(1, "a") > 2 * rate(0, "a"));
+    CHECK(rate(1, "b") < rate(0, "b") / 2);
+}
+
 TEST_CASE("compare: identical designs differ by exactly 0 (common random numbers)", "[scenario]") {
     const sc::Spec spec = sc::load_file(scenario_file("compare_lb.toml"), {"scenario.duration=\"5s\""});
     sc::ExperimentOptions o;
