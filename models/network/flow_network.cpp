@@ -175,7 +175,6 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time now = sim_.now();
     flow.phase = Phase::bandwidth;
     flow.last_update = now;
-    seeds_.clear();
     if (live_groups_ > 0) {
         // Over a group's bottleneck it joins the group (other groups on its path dissolve);
         // over a group's other links it is one more message beside the group.
@@ -185,6 +184,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
             if (l.group != none && groups_[l.group].link == hop.link) joins = l.group;
         }
         if (joins != none) {
+            seeds_.clear();
             for (const Hop& hop : flow.hops) {
                 const std::uint32_t g = links_[hop.link].group;
                 if (g != none && g != joins) dissolve(g);
@@ -203,6 +203,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
+    seeds_.clear();
     for (Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];
         hop.slot = static_cast<std::uint32_t>(l.flows.size());
@@ -235,6 +236,31 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
 double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
+    if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
+    const Flow& flow = flows_[f];
+    double r = infinity;
+    bool shared = false;  // some link of the path already carries messages
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        const double spare = l.capacity - l.rate_sum;
+        if (std::isinf(l.capacity) || spare <= saturation_tolerance * l.capacity) return 0.0;
+        r = std::min(r, spare);
+        shared |= !l.flows.empty();
+    }
+    path_empty = !shared;
+    if (!shared) return r;  // the usual case: nobody else to check
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.capacity - l.rate_sum > r * (1 + saturation_tolerance)) continue;
+        for (std::uint32_t g : l.flows) {
+            if (flows_[g].rate > r * (1 + saturation_tolerance)) return 0.0;
+        }
+    }
+    return r;
+}
+
+// The same, counting the members of groups on the path at their group's rate.
+double FlowNetwork::rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_empty) const {
     const Flow& flow = flows_[f];
     double r = infinity;
     bool shared = false;  // some link of the path already carries messages
@@ -246,7 +272,7 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) cons
         shared |= !l.flows.empty() || l.group != none;
     }
     path_empty = !shared;
-    if (!shared) return r;  // the usual case: nobody else to check
+    if (!shared) return r;
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         if (l.capacity - total_rate(l) > r * (1 + saturation_tolerance)) continue;
@@ -270,10 +296,10 @@ bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
     ++delivered_in_place_;
     for (const Hop& hop : flow.hops) {
         // The same operations as on_latency_done() and leave_links() at `done`.
-        LinkState& l = links_[hop.link];
-        settle(l, entry);
+        LinkState& l = links_[hop.link];  // on nobody's path: no group's either
+        settle_plain(l, entry);
         l.rate_sum += rate;
-        settle(l, done);
+        settle_plain(l, done);
         l.rate_sum = 0.0;  // it was the link's only message
     }
     flow.rate = rate;
@@ -413,7 +439,7 @@ void FlowNetwork::reallocate() {
         settle(l, now);
         l.rate_sum = 0.0;
         // A group's members keep their rate: the others share what it leaves.
-        l.cap_left = l.group == none ? l.capacity
+        l.cap_left = live_groups_ == 0 || l.group == none ? l.capacity
                                      : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
         if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
@@ -495,18 +521,20 @@ void FlowNetwork::reallocate() {
     // as the members, so that it is their bottleneck and not one of the members.
     // Otherwise the group dissolves and its members are allocated with the rest.
     dissolving_.clear();
-    for (DirectedLinkId d : comp_links_) {
-        const LinkState& l = links_[d];
-        if (l.group == none) continue;
-        const Group& group = groups_[l.group];
-        const double tolerance = saturation_tolerance * l.capacity;
-        bool valid = l.capacity - l.group_flows * group.rate >= -tolerance;
-        if (valid && !l.flows.empty() && l.cap_left <= tolerance) {
-            for (std::uint32_t f : l.flows) {
-                if (flows_[f].rate < group.rate * (1 - saturation_tolerance)) valid = false;
+    if (live_groups_ > 0) {
+        for (DirectedLinkId d : comp_links_) {
+            const LinkState& l = links_[d];
+            if (l.group == none) continue;
+            const Group& group = groups_[l.group];
+            const double tolerance = saturation_tolerance * l.capacity;
+            bool valid = l.capacity - l.group_flows * group.rate >= -tolerance;
+            if (valid && !l.flows.empty() && l.cap_left <= tolerance) {
+                for (std::uint32_t f : l.flows) {
+                    if (flows_[f].rate < group.rate * (1 - saturation_tolerance)) valid = false;
+                }
             }
+            if (!valid) dissolving_.push_back(l.group);
         }
-        if (!valid) dissolving_.push_back(l.group);
     }
     if (!dissolving_.empty()) {
         for (std::uint32_t g : dissolving_) {

@@ -184,6 +184,10 @@ private:
         std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it, but grouped ones
         double capacity = 0.0;  // the topology's, kept here: the hot loops read it with rate_sum
         double rate_sum = 0.0;  // of `flows`; a group's members add group_flows * its rate
+        // The one processor-sharing group whose members cross it, and how many do
+        // (beside rate_sum: the rate checks read them together).
+        std::uint32_t group = UINT32_MAX;
+        std::uint32_t group_flows = 0;
         double bytes = 0.0;  // carried since stats_start_, up to `last`
         Time last;
         // Capacity-seconds offered before the last capacity change (since stats_start_),
@@ -194,11 +198,7 @@ private:
         double cap_left = 0.0;
         std::uint32_t unfrozen = 0;
         std::uint32_t mark = 0;
-        // The one processor-sharing group whose members cross it, how many do, and
-        // the group's served bytes per member when its bytes were last counted.
-        std::uint32_t group = UINT32_MAX;
-        std::uint32_t group_flows = 0;
-        double group_served = 0.0;
+        double group_served = 0.0;  // the group's bytes served per member when `bytes` was last counted
     };
     // A message in its latency phase, queued with the others of its latency class.
     // A failed one stays queued, stale, until it reaches the front.
@@ -269,6 +269,7 @@ private:
     void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
     /// `path_empty` tells whether the message's links carry nobody else.
     [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const;
+    [[nodiscard]] double rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_empty) const;
     /// Delivers a message entering an empty path at `rate` at once when its completion,
     /// `done`, would be the simulation's next event (Simulation::advance_if_next);
     /// false otherwise.
@@ -286,16 +287,21 @@ private:
     void notify();
     /// Counts a link's bytes at its current rate sum up to `now`.
     void settle(LinkState& l, Time now) {
+        settle_plain(l, now);
+        if (live_groups_ > 0 && l.group != UINT32_MAX) settle_group_bytes(l, now);
+    }
+    /// settle() for a link that no group's members cross.
+    static void settle_plain(LinkState& l, Time now) {
         if (now > l.last) {
             l.bytes += l.rate_sum * (now - l.last).seconds();
             l.last = now;
         }
-        if (l.group != UINT32_MAX) settle_group_bytes(l, now);
     }
     void settle_group_bytes(LinkState& l, Time now);
     /// Sum of the rates on a link, group members included.
     [[nodiscard]] double total_rate(const LinkState& l) const {
-        return l.group == UINT32_MAX ? l.rate_sum : l.rate_sum + l.group_flows * groups_[l.group].rate;
+        return live_groups_ == 0 || l.group == UINT32_MAX ? l.rate_sum
+                                                          : l.rate_sum + l.group_flows * groups_[l.group].rate;
     }
 
     // ---- processor-sharing groups (see the class comment) ----
@@ -307,7 +313,7 @@ private:
     }
     /// Records a change of a link's rate sum, capacity or member count for its group.
     void touch(DirectedLinkId d) {
-        if (links_[d].group != UINT32_MAX) push_headroom(links_[d].group, d);
+        if (live_groups_ > 0 && links_[d].group != UINT32_MAX) push_headroom(links_[d].group, d);
     }
     void push_headroom(std::uint32_t g, DirectedLinkId d);
     /// Adds to seeds_ every link of the group (but its bottleneck) whose headroom is at most `limit`.
