@@ -175,30 +175,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time now = sim_.now();
     flow.phase = Phase::bandwidth;
     flow.last_update = now;
-    if (live_groups_ > 0) {
-        // Over a group's bottleneck it joins the group (other groups on its path dissolve);
-        // over a group's other links it is one more message beside the group.
-        std::uint32_t joins = none;
-        for (const Hop& hop : flow.hops) {
-            const LinkState& l = links_[hop.link];
-            if (l.group != none && groups_[l.group].link == hop.link) joins = l.group;
-        }
-        if (joins != none) {
-            seeds_.clear();
-            for (const Hop& hop : flow.hops) {
-                const std::uint32_t g = links_[hop.link].group;
-                if (g != none && g != joins) dissolve(g);
-            }
-            join_group(f, joins);
-            if (seeds_.empty()) {
-                ++fast_updates_;
-            } else {
-                reallocate();
-            }
-            schedule_completion();
-            return;
-        }
-    }
+    if (live_groups_ > 0 && enter_group(f)) return;
     bool path_empty = false;
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
@@ -226,6 +203,31 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         reallocate();
     }
     schedule_completion();
+}
+
+// Over a group's bottleneck a message joins the group (other groups on its path
+// dissolve); over a group's other links it is one more message beside the group.
+bool FlowNetwork::enter_group(std::uint32_t f) {
+    const Flow& flow = flows_[f];
+    std::uint32_t joins = none;
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.group != none && groups_[l.group].link == hop.link) joins = l.group;
+    }
+    if (joins == none) return false;
+    seeds_.clear();
+    for (const Hop& hop : flow.hops) {
+        const std::uint32_t g = links_[hop.link].group;
+        if (g != none && g != joins) dissolve(g);
+    }
+    join_group(f, joins);
+    if (seeds_.empty()) {
+        ++fast_updates_;
+    } else {
+        reallocate();
+    }
+    schedule_completion();
+    return true;
 }
 
 // Exact shortcut of progressive filling for a message entering its bandwidth
@@ -453,11 +455,15 @@ void FlowNetwork::reallocate() {
     double group_share = 0.0;
     const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
-        std::size_t fixed = 0;
+        const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
+        if (fixed == bottleneck.flows.size() && fixed > group_size && bottleneck.group == none && !std::isinf(share)) {
+            group_link = link;
+            group_size = fixed;
+            group_share = share;
+        }
         for (std::uint32_t f : bottleneck.flows) {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
-            ++fixed;
             flow.rate = share;
             for (const Hop& hop : flow.hops) {
                 LinkState& l = links_[hop.link];
@@ -467,11 +473,6 @@ void FlowNetwork::reallocate() {
             }
         }
         bottleneck.cap_left = 0.0;
-        if (fixed == bottleneck.flows.size() && fixed > group_size && bottleneck.group == none && !std::isinf(share)) {
-            group_link = link;
-            group_size = fixed;
-            group_share = share;
-        }
     };
     if (shares_.size() <= links_scanned_for_the_smallest_share) {
         // A few links (the usual case): scanning them for the smallest current

@@ -320,6 +320,8 @@ private:
     void seed_tight_links(std::uint32_t g, double limit);
     /// The completion entry of the group's first member, after a rate or member change.
     void requeue_group(std::uint32_t g, std::uint32_t old_first);
+    /// A message entering its bandwidth phase over a group's bottleneck joins it: true then.
+    bool enter_group(std::uint32_t f);
     /// Adds a message entering its bandwidth phase over the group's bottleneck.
     void join_group(std::uint32_t f, std::uint32_t g);
     /// Takes a finished member out of its group (it is the group's first).
