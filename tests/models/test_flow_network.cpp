@@ -809,3 +809,35 @@ TEST_CASE("flow network: completions match a plain progressive-filling solver", 
     CHECK((net.groups_formed() > 0) == grouped);  // the fast path was exercised
     CHECK((net.groups_dissolved() > 0) == grouped);
 }
+
+TEST_CASE("flow network: forty messages on one link are processor sharing", "[models][network]") {
+    // 1 Gbps = 1.25e8 B/s, 10 ms. Message k (1..40) of k * 1e5 bytes, all sent at 0:
+    // from 10 ms they share the link equally, and between departures j-1 and j the
+    // 41 - j left each move 1e5 bytes, which takes (41 - j) * 1e5 / 1.25e8 =
+    // (41 - j) * 0.8 ms. Message k ends at 10 ms + 0.8 ms * sum_{j<=k} (41 - j).
+    // From the 32nd entry on they form a group with one virtual clock.
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    for (int k = 1; k <= 40; ++k) send_at(sim, net, log, 0.0, n.a, n.b, k * 1e5);
+    const DirectedLinkId d = Topology::directed_link(n.link, Direction::a_to_b);
+    sim.schedule_at(at(0.0105), [&] {
+        CHECK(net.link_flow_count(d) == 40);
+        CHECK(net.flows_in_bandwidth_phase() == 40);
+        CHECK(net.link_rate(d) == Approx(1 * gbps).epsilon(1e-12));
+        CHECK(net.groups_formed() == 1);
+    });
+    sim.run();
+    for (int k = 1; k <= 40; ++k) {
+        const std::int64_t steps = 41LL * k - static_cast<std::int64_t>(k) * (k + 1) / 2;
+        const Time expected = Time::from_ns(10'000'000 + 800'000 * steps);
+        INFO("message " << k);
+        CHECK(std::llabs((log.when[k - 1] - expected).ns()) <= 1);
+    }
+    CHECK(log.order.front() == 0);
+    CHECK(log.order.back() == 39);
+    // Each message's bytes went over the link once.
+    CHECK(net.link_stats(d).bytes == Approx(820 * 1e5).epsilon(1e-12));
+    CHECK(net.flows_in_flight() == 0);
+}
