@@ -37,6 +37,14 @@ struct ShareAfter {
     }
 };
 
+// Min-heap order of a group's members: first to finish first, then send order.
+struct MemberAfter {
+    template <class M>
+    bool operator()(const M& x, const M& y) const {
+        return x.virtual_finish > y.virtual_finish || (x.virtual_finish == y.virtual_finish && x.seq > y.seq);
+    }
+};
+
 }  // namespace
 
 FlowNetwork::FlowNetwork(Simulation& simulation, Topology& topology)
@@ -167,6 +175,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time now = sim_.now();
     flow.phase = Phase::bandwidth;
     flow.last_update = now;
+    if (live_groups_ > 0 && enter_group(f)) return;
     bool path_empty = false;
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
@@ -179,6 +188,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         if (alone_rate > 0.0) {
             settle(l, now);
             l.rate_sum += alone_rate;
+            touch(hop.link);
         } else {
             seeds_.push_back(hop.link);
         }
@@ -195,6 +205,31 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     schedule_completion();
 }
 
+// Over a group's bottleneck a message joins the group (other groups on its path
+// dissolve); over a group's other links it is one more message beside the group.
+bool FlowNetwork::enter_group(std::uint32_t f) {
+    const Flow& flow = flows_[f];
+    std::uint32_t joins = none;
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.group != none && groups_[l.group].link == hop.link) joins = l.group;
+    }
+    if (joins == none) return false;
+    seeds_.clear();
+    for (const Hop& hop : flow.hops) {
+        const std::uint32_t g = links_[hop.link].group;
+        if (g != none && g != joins) dissolve(g);
+    }
+    join_group(f, joins);
+    if (seeds_.empty()) {
+        ++fast_updates_;
+    } else {
+        reallocate();
+    }
+    schedule_completion();
+    return true;
+}
+
 // Exact shortcut of progressive filling for a message entering its bandwidth
 // phase. Let r be the least spare capacity along its path. If r > 0 and every
 // message already on a link whose spare capacity is r has a rate <= r, then the
@@ -203,6 +238,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
 double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
+    if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
     const Flow& flow = flows_[f];
     double r = infinity;
     bool shared = false;  // some link of the path already carries messages
@@ -225,6 +261,31 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) cons
     return r;
 }
 
+// The same, counting the members of groups on the path at their group's rate.
+double FlowNetwork::rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_empty) const {
+    const Flow& flow = flows_[f];
+    double r = infinity;
+    bool shared = false;  // some link of the path already carries messages
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        const double spare = l.capacity - total_rate(l);
+        if (std::isinf(l.capacity) || spare <= saturation_tolerance * l.capacity) return 0.0;
+        r = std::min(r, spare);
+        shared |= !l.flows.empty() || l.group != none;
+    }
+    path_empty = !shared;
+    if (!shared) return r;
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.capacity - total_rate(l) > r * (1 + saturation_tolerance)) continue;
+        if (l.group != none && groups_[l.group].rate > r * (1 + saturation_tolerance)) return 0.0;
+        for (std::uint32_t g : l.flows) {
+            if (flows_[g].rate > r * (1 + saturation_tolerance)) return 0.0;
+        }
+    }
+    return r;
+}
+
 // A message alone on its whole path, whose completion would be the very next
 // event of the simulation, is delivered at once: nobody can join its links in
 // between, so the links' byte counts, the clock and the event count end exactly
@@ -237,10 +298,10 @@ bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
     ++delivered_in_place_;
     for (const Hop& hop : flow.hops) {
         // The same operations as on_latency_done() and leave_links() at `done`.
-        LinkState& l = links_[hop.link];
-        settle(l, entry);
+        LinkState& l = links_[hop.link];  // on nobody's path: no group's either
+        settle_plain(l, entry);
         l.rate_sum += rate;
-        settle(l, done);
+        settle_plain(l, done);
         l.rate_sum = 0.0;  // it was the link's only message
     }
     flow.rate = rate;
@@ -261,9 +322,10 @@ bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
     const Flow& flow = flows_[f];
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
-        if (l.flows.size() == 1) continue;  // only this message: the usual case
+        if (l.flows.size() == 1 && l.group == none) continue;  // only this message: the usual case
         const double capacity = l.capacity;
-        if (std::isinf(capacity) || capacity - l.rate_sum > saturation_tolerance * capacity) continue;
+        if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) continue;
+        if (l.group != none && groups_[l.group].rate >= flow.rate * (1 - saturation_tolerance)) return false;
         for (std::uint32_t g : l.flows) {
             if (g != f && flows_[g].rate >= flow.rate * (1 - saturation_tolerance)) return false;
         }
@@ -282,36 +344,53 @@ void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
         } else {
             seeds_.push_back(hop.link);
         }
-        auto& list = l.flows;
-        const std::uint32_t moved = list.back();
-        list[hop.slot] = moved;
-        list.pop_back();
-        if (moved != f) {
-            for (Hop& other : flows_[moved].hops) {
-                if (other.link == hop.link) {
-                    other.slot = hop.slot;
-                    break;
-                }
+        unlist(f, hop);
+        if (others_keep_their_rates) touch(hop.link);
+    }
+    heap_remove(f);
+}
+
+void FlowNetwork::unlist(std::uint32_t f, const Hop& hop) {
+    auto& list = links_[hop.link].flows;
+    const std::uint32_t moved = list.back();
+    list[hop.slot] = moved;
+    list.pop_back();
+    if (moved != f) {
+        for (Hop& other : flows_[moved].hops) {
+            if (other.link == hop.link) {
+                other.slot = hop.slot;
+                break;
             }
         }
     }
-    heap_remove(f);
 }
 
 void FlowNetwork::on_completion() {
     const Time now = sim_.now();
     seeds_.clear();
+    const std::size_t first_done = to_notify_.size();
+    bool grouped_done = false;
     while (!completion_heap_.empty() && completion_heap_.front().finish <= now) {
         const std::uint32_t f = completion_heap_.front().flow;
-        // Once one departure needs the full computation, the rates of the rest
-        // are stale until it runs: they all take the full path.
-        const bool alone = seeds_.empty() && can_leave_alone(f);
-        if (alone) ++fast_updates_;
-        // Otherwise the link rate sums still include this message, so its last
-        // bytes are counted when reallocate() settles the links.
-        leave_links(f, alone);
+        if (flows_[f].group != none) {
+            leave_group(f);
+            grouped_done = true;
+        } else {
+            // Once one departure needs the full computation, the rates of the rest
+            // are stale until it runs: they all take the full path.
+            const bool alone = seeds_.empty() && can_leave_alone(f);
+            if (alone) ++fast_updates_;
+            // Otherwise the link rate sums still include this message, so its last
+            // bytes are counted when reallocate() settles the links.
+            leave_links(f, alone);
+        }
         flows_[f].remaining = 0.0;
         finish(f, true);
+    }
+    if (grouped_done) {
+        // A group's members come out by virtual finish; those of one instant are reported in send order.
+        std::stable_sort(to_notify_.begin() + static_cast<std::ptrdiff_t>(first_done), to_notify_.end(),
+                         [this](const auto& x, const auto& y) { return flows_[x.first].seq < flows_[y.first].seq; });
     }
     reallocate();
     schedule_completion();
@@ -324,12 +403,7 @@ void FlowNetwork::reallocate() {
     if (seeds_.empty()) return;
     ++reallocations_;
     const Time now = sim_.now();
-    ++epoch_;
-    if (epoch_ == 0) {  // wrapped: clear the marks so none looks current
-        for (auto& f : flows_) f.mark = 0;
-        for (auto& l : links_) l.mark = 0;
-        epoch_ = 1;
-    }
+    next_epoch();
     comp_links_.clear();
     comp_flows_.clear();
     for (DirectedLinkId d : seeds_) {
@@ -366,15 +440,27 @@ void FlowNetwork::reallocate() {
         LinkState& l = links_[d];
         settle(l, now);
         l.rate_sum = 0.0;
-        l.cap_left = l.capacity;
+        // A group's members keep their rate: the others share what it leaves.
+        l.cap_left = live_groups_ == 0 || l.group == none ? l.capacity
+                                     : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
         if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
     }
     // Water-filling: the link with the smallest fair share (then the lowest id)
     // fixes the rate of every unallocated message crossing it; those messages
     // then use up that share on their other links.
-    const auto fix_rates_at = [this](DirectedLinkId link, double share) {
+    // The link that fixes the most messages at once, all of its own, in a group's making.
+    DirectedLinkId group_link = none;
+    std::size_t group_size = min_group_size_ - 1;
+    double group_share = 0.0;
+    const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
+        const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
+        if (fixed == bottleneck.flows.size() && fixed > group_size && bottleneck.group == none && !std::isinf(share)) {
+            group_link = link;
+            group_size = fixed;
+            group_share = share;
+        }
         for (std::uint32_t f : bottleneck.flows) {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
@@ -430,12 +516,56 @@ void FlowNetwork::reallocate() {
         }
     }
 
+    // The allocation is max-min fair if every group's members still have their
+    // bottleneck (they do: it is theirs alone), its links are not overfull, and
+    // wherever a link of a group is full, the others on it get at least as much
+    // as the members, so that it is their bottleneck and not one of the members.
+    // Otherwise the group dissolves and its members are allocated with the rest.
+    dissolving_.clear();
+    if (live_groups_ > 0) {
+        for (DirectedLinkId d : comp_links_) {
+            const LinkState& l = links_[d];
+            if (l.group == none) continue;
+            const Group& group = groups_[l.group];
+            const double tolerance = saturation_tolerance * l.capacity;
+            bool valid = l.capacity - l.group_flows * group.rate >= -tolerance;
+            if (valid && !l.flows.empty() && l.cap_left <= tolerance) {
+                for (std::uint32_t f : l.flows) {
+                    if (flows_[f].rate < group.rate * (1 - saturation_tolerance)) valid = false;
+                }
+            }
+            if (!valid) dissolving_.push_back(l.group);
+        }
+    }
+    if (!dissolving_.empty()) {
+        for (std::uint32_t g : dissolving_) {
+            if (groups_[g].live) dissolve(g);  // seeds its bottleneck
+        }
+        seeds_.insert(seeds_.end(), comp_links_.begin(), comp_links_.end());
+        reallocate();
+        return;
+    }
+
     for (std::uint32_t f : comp_flows_) {
         Flow& flow = flows_[f];
         flow.finish = finish_time(now, flow.remaining, flow.rate);
         heap_update(f);
     }
+    if (live_groups_ > 0) {
+        for (DirectedLinkId d : comp_links_) touch(d);
+    }
     seeds_.clear();
+    if (group_link != none) form_group(group_link, group_share);
+}
+
+std::uint32_t FlowNetwork::next_epoch() {
+    ++epoch_;
+    if (epoch_ == 0) {  // wrapped: clear the marks so none looks current
+        for (auto& f : flows_) f.mark = 0;
+        for (auto& l : links_) l.mark = 0;
+        epoch_ = 1;
+    }
+    return epoch_;
 }
 
 void FlowNetwork::schedule_completion() {
@@ -494,6 +624,9 @@ void FlowNetwork::fail_link(LinkId link) {
     const DirectedLinkId backward = Topology::directed_link(link, Direction::b_to_a);
     const std::size_t first = to_notify_.size();
     seeds_.clear();
+    for (const DirectedLinkId d : {forward, backward}) {
+        if (d < links_.size() && links_[d].group != none) dissolve(links_[d].group);
+    }
     for (std::uint32_t f = 0; f < flows_.size(); ++f) {
         Flow& flow = flows_[f];
         if (flow.phase != Phase::latency && flow.phase != Phase::bandwidth) continue;
@@ -527,6 +660,10 @@ void FlowNetwork::set_link_capacity(LinkId link, double a_to_b, double b_to_a) {
     seeds_.clear();
     for (const Direction dir : {Direction::a_to_b, Direction::b_to_a}) {
         const DirectedLinkId d = Topology::directed_link(link, dir);
+        if (links_[d].group != none) dissolve(links_[d].group);
+    }
+    for (const Direction dir : {Direction::a_to_b, Direction::b_to_a}) {
+        const DirectedLinkId d = Topology::directed_link(link, dir);
         LinkState& l = links_[d];
         settle(l, now);
         const Time since = std::max(l.capacity_since, stats_start_);
@@ -555,19 +692,21 @@ bool FlowNetwork::in_flight(FlowId id) const {
 
 double FlowNetwork::rate(FlowId id) const {
     const Flow& f = checked(id);
+    if (f.group != none) return groups_[f.group].rate;
     return f.phase == Phase::bandwidth ? f.rate : 0.0;
 }
 
 double FlowNetwork::remaining_bytes(FlowId id) const {
     const Flow& f = checked(id);
     if (f.phase != Phase::bandwidth) return f.remaining;
+    if (f.group != none) return std::max(0.0, f.virtual_finish - served(groups_[f.group], sim_.now()));
     return std::max(0.0, f.remaining - f.rate * seconds_between(f.last_update, sim_.now()));
 }
 
-double FlowNetwork::link_rate(DirectedLinkId d) const { return d < links_.size() ? links_[d].rate_sum : 0.0; }
+double FlowNetwork::link_rate(DirectedLinkId d) const { return d < links_.size() ? total_rate(links_[d]) : 0.0; }
 
 std::size_t FlowNetwork::link_flow_count(DirectedLinkId d) const {
-    return d < links_.size() ? links_[d].flows.size() : 0;
+    return d < links_.size() ? links_[d].flows.size() + links_[d].group_flows : 0;
 }
 
 LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
@@ -580,6 +719,7 @@ LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
     const LinkState& l = links_[d];
     const Time now = sim_.now();
     s.bytes = l.bytes + (now > l.last ? l.rate_sum * seconds_between(l.last, now) : 0.0);
+    if (l.group != none) s.bytes += l.group_flows * (served(groups_[l.group], now) - l.group_served);
     const double capacity = topology_.capacity(d);
     const Time since = std::max(l.capacity_since, stats_start_);
     const double offered = l.capacity_seconds + capacity * seconds_between(since, now);
@@ -599,6 +739,253 @@ void FlowNetwork::reset_stats() {
         l.capacity_since = now;
     }
     stats_start_ = now;
+}
+
+// ---- processor-sharing groups ------------------------------------------------
+
+double FlowNetwork::served(const Group& g, Time now) const { return g.served + g.rate * seconds_between(g.since, now); }
+
+void FlowNetwork::advance(Group& g, Time now) {
+    g.served = served(g, now);
+    g.since = now;
+}
+
+void FlowNetwork::settle_group_bytes(LinkState& l, Time now) {
+    const double v = served(groups_[l.group], now);
+    l.bytes += l.group_flows * (v - l.group_served);
+    l.group_served = v;
+}
+
+void FlowNetwork::push_headroom(std::uint32_t g, DirectedLinkId d) {
+    Group& group = groups_[g];
+    if (d == group.link) return;
+    auto& heap = group.headroom;
+    heap.push_back(ShareEntry{headroom(links_[d]), d});
+    std::push_heap(heap.begin(), heap.end(), ShareAfter{});
+    if (heap.size() > 64 + 4 * static_cast<std::size_t>(group.links)) {
+        // Drop stale entries and duplicates: the heap stays within a few entries per link.
+        std::erase_if(heap, [&](const ShareEntry& e) {
+            const LinkState& l = links_[e.link];
+            return l.group != g || headroom(l) != e.share;
+        });
+        std::sort(heap.begin(), heap.end(),
+                  [](const ShareEntry& x, const ShareEntry& y) { return x.link < y.link; });
+        heap.erase(std::unique(heap.begin(), heap.end(),
+                               [](const ShareEntry& x, const ShareEntry& y) { return x.link == y.link; }),
+                   heap.end());
+        std::make_heap(heap.begin(), heap.end(), ShareAfter{});
+    }
+}
+
+void FlowNetwork::seed_tight_links(std::uint32_t g, double limit) {
+    auto& heap = groups_[g].headroom;
+    tight_.clear();
+    while (!heap.empty() && heap.front().share <= limit) {
+        std::pop_heap(heap.begin(), heap.end(), ShareAfter{});
+        const ShareEntry e = heap.back();
+        heap.pop_back();
+        const LinkState& l = links_[e.link];
+        if (l.group != g || headroom(l) != e.share) continue;  // stale
+        tight_.push_back(e);
+        seeds_.push_back(e.link);
+    }
+    for (const ShareEntry& e : tight_) {
+        heap.push_back(e);
+        std::push_heap(heap.begin(), heap.end(), ShareAfter{});
+    }
+}
+
+void FlowNetwork::requeue_group(std::uint32_t g, std::uint32_t old_first) {
+    const Group& group = groups_[g];
+    const std::uint32_t first = group.members.front().flow;
+    Flow& flow = flows_[first];
+    flow.finish = finish_time(sim_.now(), std::max(0.0, flow.virtual_finish - group.served), group.rate);
+    if (first == old_first) {
+        heap_update(first);
+        return;
+    }
+    if (old_first != none) heap_remove(old_first);
+    heap_push(first);
+}
+
+void FlowNetwork::join_group(std::uint32_t f, std::uint32_t g) {
+    const Time now = sim_.now();
+    Group& group = groups_[g];
+    advance(group, now);
+    const double old_rate = group.rate;
+    const std::uint32_t old_first = group.members.front().flow;
+    Flow& flow = flows_[f];
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        settle(l, now);
+        if (l.group == none) {
+            l.group = g;
+            l.group_flows = 0;
+            l.group_served = group.served;
+            ++group.links;
+        }
+        ++l.group_flows;
+    }
+    ++group.count;
+    ++grouped_flows_;
+    group.rate = links_[group.link].capacity / group.count;
+    flow.group = g;
+    flow.rate = group.rate;
+    flow.virtual_finish = group.served + flow.remaining;
+    flow.heap_pos = none;
+    group.members.push_back(GroupMember{flow.virtual_finish, flow.seq, f});
+    std::push_heap(group.members.begin(), group.members.end(), MemberAfter{});
+    for (const Hop& hop : flow.hops) push_headroom(g, hop.link);
+    // The members slow down: links they filled together with others are full no more.
+    seed_tight_links(g, old_rate * (1 + saturation_tolerance));
+    requeue_group(g, old_first);
+}
+
+void FlowNetwork::leave_group(std::uint32_t f) {
+    const Time now = sim_.now();
+    Flow& flow = flows_[f];
+    const std::uint32_t g = flow.group;
+    Group& group = groups_[g];
+    advance(group, now);
+    std::pop_heap(group.members.begin(), group.members.end(), MemberAfter{});
+    group.members.pop_back();  // f: the first to finish
+    heap_remove(f);
+    const std::size_t seeded = seeds_.size();
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        // Others that filled a link with it may take its share, as when a plain message leaves.
+        if (!l.flows.empty() && l.capacity - total_rate(l) <= saturation_tolerance * l.capacity) {
+            seeds_.push_back(hop.link);
+        }
+        settle(l, now);
+        if (--l.group_flows == 0) {
+            l.group = none;
+            --group.links;
+        } else {
+            push_headroom(g, hop.link);
+        }
+    }
+    flow.group = none;
+    --grouped_flows_;
+    if (--group.count == 0) {
+        group.live = false;
+        group.headroom.clear();
+        --live_groups_;
+        free_groups_.push_back(g);
+        if (seeds_.size() == seeded) ++fast_updates_;
+        return;
+    }
+    group.rate = links_[group.link].capacity / group.count;
+    // The members speed up: links they would fill are seeds for reallocate().
+    seed_tight_links(g, group.rate * (1 + saturation_tolerance));
+    if (seeds_.size() == seeded) ++fast_updates_;
+    requeue_group(g, none);
+}
+
+void FlowNetwork::dissolve(std::uint32_t g) {
+    const Time now = sim_.now();
+    Group& group = groups_[g];
+    advance(group, now);
+    ++groups_dissolved_;
+    for (const GroupMember& m : group.members) {
+        Flow& flow = flows_[m.flow];
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            if (l.group == g) {
+                settle(l, now);
+                l.rate_sum += l.group_flows * group.rate;
+                l.group = none;
+                l.group_flows = 0;
+            }
+            hop.slot = static_cast<std::uint32_t>(l.flows.size());
+            l.flows.push_back(m.flow);
+        }
+        flow.group = none;
+        flow.rate = group.rate;
+        flow.remaining = std::max(0.0, flow.virtual_finish - group.served);
+        flow.last_update = now;
+        flow.finish = finish_time(now, flow.remaining, flow.rate);
+        if (flow.heap_pos == none) {
+            heap_push(m.flow);
+        } else {
+            heap_update(m.flow);
+        }
+    }
+    grouped_flows_ -= group.count;
+    --live_groups_;
+    seeds_.push_back(group.link);
+    group.live = false;
+    group.members.clear();
+    group.headroom.clear();
+    group.count = 0;
+    group.links = 0;
+    free_groups_.push_back(g);
+}
+
+void FlowNetwork::form_group(DirectedLinkId link, double share) {
+    // A link belongs to one group at most.
+    for (std::uint32_t f : links_[link].flows) {
+        for (const Hop& hop : flows_[f].hops) {
+            if (links_[hop.link].group != none) return;
+        }
+    }
+    const Time now = sim_.now();
+    std::uint32_t g = 0;
+    if (!free_groups_.empty()) {
+        g = free_groups_.back();
+        free_groups_.pop_back();
+    } else {
+        g = static_cast<std::uint32_t>(groups_.size());
+        groups_.emplace_back();
+    }
+    Group& group = groups_[g];
+    group.link = link;
+    group.rate = share;
+    group.served = 0.0;
+    group.since = now;
+    group.live = true;
+    group.count = 0;
+    group.links = 0;
+    group.members.clear();
+    group.headroom.clear();
+    ++groups_formed_;
+    ++live_groups_;
+    grouping_ = links_[link].flows;
+    for (std::uint32_t f : grouping_) {
+        Flow& flow = flows_[f];
+        heap_remove(f);
+        for (const Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            unlist(f, hop);
+            if (l.group != g) {
+                settle(l, now);
+                l.group = g;
+                l.group_flows = 0;
+                l.group_served = 0.0;
+                ++group.links;
+            }
+            ++l.group_flows;
+        }
+        flow.group = g;
+        flow.virtual_finish = flow.remaining;  // reallocate() moved it to now
+        group.members.push_back(GroupMember{flow.virtual_finish, flow.seq, f});
+        ++group.count;
+    }
+    grouped_flows_ += group.count;
+    std::make_heap(group.members.begin(), group.members.end(), MemberAfter{});
+    // The rate sums now count the other messages only.
+    const std::uint32_t mark = next_epoch();
+    for (std::uint32_t f : grouping_) {
+        for (const Hop& hop : flows_[f].hops) {
+            LinkState& l = links_[hop.link];
+            if (l.mark == mark) continue;
+            l.mark = mark;
+            l.rate_sum = 0.0;
+            for (std::uint32_t o : l.flows) l.rate_sum += flows_[o].rate;
+            push_headroom(g, hop.link);
+        }
+    }
+    requeue_group(g, none);
 }
 
 // ---- completion heap --------------------------------------------------------

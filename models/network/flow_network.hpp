@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -41,6 +42,15 @@ struct LinkStats {
 /// Rates are recomputed when a message starts or ends its bandwidth phase,
 /// only over the messages that share links with it, transitively. A message
 /// alone on its path thus takes exactly latency + S / bottleneck bandwidth.
+///
+/// Messages that share one bottleneck link, and whose other links have room
+/// to spare, all get that link's capacity divided by their number: processor
+/// sharing. Once a reallocation finds at least min_group_size() of them, they
+/// form a group with a virtual clock (bytes served per member since the group
+/// formed): a member's finish is its virtual finish, a join or a departure
+/// changes one rate and one completion entry, O(log n), and the other messages
+/// see the group as capacity taken on its links. A change that makes a link of
+/// the group a bottleneck too dissolves it back into plain messages.
 ///
 /// Times are whole nanoseconds: a completion is scheduled at
 /// now + remaining / rate, rounded to the nearest nanosecond, and a message is
@@ -107,15 +117,25 @@ public:
     /// Messages sent and neither delivered nor failed yet.
     [[nodiscard]] std::size_t flows_in_flight() const { return in_flight_; }
     /// Messages moving bytes now (past their latency phase).
-    [[nodiscard]] std::size_t flows_in_bandwidth_phase() const { return completion_heap_.size(); }
+    [[nodiscard]] std::size_t flows_in_bandwidth_phase() const {
+        return completion_heap_.size() + grouped_flows_ - live_groups_;
+    }
     /// Messages delivered since construction.
     [[nodiscard]] std::uint64_t delivered() const { return delivered_; }
     /// Messages failed since construction.
     [[nodiscard]] std::uint64_t failed() const { return failed_; }
     /// Number of rate recomputations so far (for benchmarks).
     [[nodiscard]] std::uint64_t reallocations() const { return reallocations_; }
-    /// Starts and ends handled without recomputing anyone's rate (see rate_if_nobody_moves).
+    /// Starts and ends handled without recomputing anyone's rate (see rate_if_nobody_moves),
+    /// and joins and departures of processor-sharing groups.
     [[nodiscard]] std::uint64_t fast_updates() const { return fast_updates_; }
+    /// Processor-sharing groups formed and dissolved so far (for benchmarks and tests).
+    [[nodiscard]] std::uint64_t groups_formed() const { return groups_formed_; }
+    [[nodiscard]] std::uint64_t groups_dissolved() const { return groups_dissolved_; }
+    /// Messages on one bottleneck from which a reallocation forms a processor-sharing group
+    /// (default 32; SIZE_MAX never forms one, for comparisons).
+    [[nodiscard]] std::size_t min_group_size() const { return min_group_size_; }
+    void set_min_group_size(std::size_t n) { min_group_size_ = std::max<std::size_t>(n, 1); }
     /// Messages delivered without a completion event: alone on their path, and
     /// their completion the simulation's next event (see Simulation::advance_if_next).
     [[nodiscard]] std::uint64_t delivered_in_place() const { return delivered_in_place_; }
@@ -149,6 +169,7 @@ private:
         std::uint32_t generation = 0;
         std::uint32_t heap_pos = UINT32_MAX;
         std::uint32_t mark = 0;
+        std::uint32_t group = UINT32_MAX;  // its processor-sharing group, if any
         Phase phase = Phase::free;
         bool no_route = false;
         // Inline for routes of up to 6 links (a data centre's are 2 to 6), so the
@@ -157,12 +178,17 @@ private:
         boost::container::small_vector<Hop, 6> hops;
         FlowCallback callback;
         double bytes = 0.0;
+        double virtual_finish = 0.0;  // in a group: the group's bytes served per member when it is done
         EventId latency_event;
     };
     struct LinkState {
-        std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it
+        std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it, but grouped ones
         double capacity = 0.0;  // the topology's, kept here: the hot loops read it with rate_sum
-        double rate_sum = 0.0;
+        double rate_sum = 0.0;  // of `flows`; a group's members add group_flows * its rate
+        // The one processor-sharing group whose members cross it, and how many do
+        // (beside rate_sum: the rate checks read them together).
+        std::uint32_t group = UINT32_MAX;
+        std::uint32_t group_flows = 0;
         double bytes = 0.0;  // carried since stats_start_, up to `last`
         Time last;
         // Capacity-seconds offered before the last capacity change (since stats_start_),
@@ -173,6 +199,7 @@ private:
         double cap_left = 0.0;
         std::uint32_t unfrozen = 0;
         std::uint32_t mark = 0;
+        double group_served = 0.0;  // the group's bytes served per member when `bytes` was last counted
     };
     // A message in its latency phase, queued with the others of its latency class.
     // A failed one stays queued, stale, until it reaches the front.
@@ -194,6 +221,28 @@ private:
     struct ShareEntry {
         double share;
         DirectedLinkId link;
+    };
+    struct GroupMember {
+        double virtual_finish;
+        std::uint64_t seq;
+        std::uint32_t flow;
+    };
+    // Messages whose only bottleneck is `link`, each at rate capacity / count.
+    // Members are in no link's `flows` and, but the one that finishes first, not
+    // in the completion heap. `headroom` holds, per other link of the group, the
+    // rate its members could get before that link fills up, (capacity -
+    // rate_sum) / group_flows, as a min-heap with stale entries (an entry is
+    // current when it matches the link's value; every change pushes one).
+    struct Group {
+        DirectedLinkId link = 0;
+        std::uint32_t count = 0;  // members
+        std::uint32_t links = 0;  // links its members cross
+        double rate = 0.0;
+        double served = 0.0;  // bytes served per member from formation to `since`
+        Time since;
+        std::vector<GroupMember> members;  // min-heap by (virtual finish, seq)
+        std::vector<ShareEntry> headroom;
+        bool live = false;
     };
 
     FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done);
@@ -221,6 +270,7 @@ private:
     void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
     /// `path_empty` tells whether the message's links carry nobody else.
     [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const;
+    [[nodiscard]] double rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_empty) const;
     /// Delivers a message entering an empty path at `rate` at once when its completion,
     /// `done`, would be the simulation's next event (Simulation::advance_if_next);
     /// false otherwise.
@@ -237,12 +287,54 @@ private:
     void finish(std::uint32_t f, bool ok);
     void notify();
     /// Counts a link's bytes at its current rate sum up to `now`.
-    static void settle(LinkState& l, Time now) {
+    void settle(LinkState& l, Time now) {
+        settle_plain(l, now);
+        if (live_groups_ > 0 && l.group != UINT32_MAX) settle_group_bytes(l, now);
+    }
+    /// settle() for a link that no group's members cross.
+    static void settle_plain(LinkState& l, Time now) {
         if (now > l.last) {
             l.bytes += l.rate_sum * (now - l.last).seconds();
             l.last = now;
         }
     }
+    void settle_group_bytes(LinkState& l, Time now);
+    /// Sum of the rates on a link, group members included.
+    [[nodiscard]] double total_rate(const LinkState& l) const {
+        return live_groups_ == 0 || l.group == UINT32_MAX ? l.rate_sum
+                                                          : l.rate_sum + l.group_flows * groups_[l.group].rate;
+    }
+
+    // ---- processor-sharing groups (see the class comment) ----
+    [[nodiscard]] double served(const Group& g, Time now) const;
+    /// Moves the group's virtual clock to `now` at its current rate.
+    void advance(Group& g, Time now);
+    [[nodiscard]] double headroom(const LinkState& l) const {
+        return (l.capacity - l.rate_sum) / l.group_flows;
+    }
+    /// Records a change of a link's rate sum, capacity or member count for its group.
+    void touch(DirectedLinkId d) {
+        if (live_groups_ > 0 && links_[d].group != UINT32_MAX) push_headroom(links_[d].group, d);
+    }
+    void push_headroom(std::uint32_t g, DirectedLinkId d);
+    /// Adds to seeds_ every link of the group (but its bottleneck) whose headroom is at most `limit`.
+    void seed_tight_links(std::uint32_t g, double limit);
+    /// The completion entry of the group's first member, after a rate or member change.
+    void requeue_group(std::uint32_t g, std::uint32_t old_first);
+    /// A message entering its bandwidth phase over a group's bottleneck joins it: true then.
+    bool enter_group(std::uint32_t f);
+    /// Adds a message entering its bandwidth phase over the group's bottleneck.
+    void join_group(std::uint32_t f, std::uint32_t g);
+    /// Takes a finished member out of its group (it is the group's first).
+    void leave_group(std::uint32_t f);
+    /// Turns the members back into plain messages at the group's rate and seeds
+    /// its bottleneck for reallocate().
+    void dissolve(std::uint32_t g);
+    /// Makes a group of the messages on `link`, all at rate `share` now.
+    void form_group(DirectedLinkId link, double share);
+    void unlist(std::uint32_t f, const Hop& hop);
+    /// A fresh mark for links and flows (reallocate's component, form_group's links).
+    std::uint32_t next_epoch();
     // Indexed min-heap of messages in bandwidth phase by (finish, seq).
     // The heap holds the keys, so that sifting does not visit the flows.
     struct Completion {
@@ -279,11 +371,21 @@ private:
     std::uint64_t reallocations_ = 0;
     std::uint64_t fast_updates_ = 0;
     std::uint64_t delivered_in_place_ = 0;
+    std::size_t min_group_size_ = 32;
+    std::uint64_t groups_formed_ = 0;
+    std::uint64_t groups_dissolved_ = 0;
+    std::vector<Group> groups_;
+    std::vector<std::uint32_t> free_groups_;
+    std::size_t grouped_flows_ = 0;
+    std::size_t live_groups_ = 0;
     // scratch, kept to avoid allocating per event
     std::vector<DirectedLinkId> seeds_;
     std::vector<DirectedLinkId> comp_links_;
     std::vector<std::uint32_t> comp_flows_;
     std::vector<ShareEntry> shares_;
+    std::vector<ShareEntry> tight_;
+    std::vector<std::uint32_t> dissolving_;
+    std::vector<std::uint32_t> grouping_;
     std::vector<std::pair<std::uint32_t, bool>> to_notify_;
     bool notifying_ = false;
 };

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <string>
 #include <vector>
@@ -527,4 +529,315 @@ TEST_CASE("flow network: random traffic stays max-min fair and conserves bytes",
         const double bound = crossing[d] * topo.capacity(d) * 0.5e-9 + 1e-6;
         CHECK(std::abs(net.link_stats(d).bytes - expected[d]) <= bound);
     }
+}
+
+namespace {
+
+// A plain fluid max-min reference: progressive filling from scratch at every
+// change, times in double seconds, no shortcut and no rounding to nanoseconds.
+struct Reference {
+    struct Message {
+        double entry = 0.0;  // start of the bandwidth phase, s
+        double sent = 0.0;
+        double bytes = 0.0;
+        std::vector<DirectedLinkId> links;
+        double done = -1.0;  // when delivered or failed, s
+        bool ok = false;
+    };
+    struct Change {
+        double at = 0.0;
+        LinkId link = 0;
+        bool fail = false;  // else a capacity change
+        double a_to_b = 0.0, b_to_a = 0.0;
+    };
+    std::vector<Message> messages;
+    std::vector<Change> changes;
+    std::vector<double> capacity;  // by directed link
+
+    void run() {
+        std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) { return x.at < y.at; });
+        std::vector<std::size_t> order(messages.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t x, std::size_t y) { return messages[x].entry < messages[y].entry; });
+        std::vector<std::size_t> active;
+        std::vector<double> remaining(messages.size()), rate(messages.size());
+        for (std::size_t i = 0; i < messages.size(); ++i) remaining[i] = messages[i].bytes;
+        std::size_t next_entry = 0, next_change = 0;
+        double now = 0.0;
+        const auto crosses = [](const Message& m, LinkId link) {
+            for (DirectedLinkId d : m.links) {
+                if (d / 2 == link) return true;
+            }
+            return false;
+        };
+        while (true) {
+            // Progressive filling over the active messages.
+            std::vector<double> cap_left = capacity;
+            std::vector<int> unfrozen(capacity.size(), 0);
+            std::vector<bool> fixed(messages.size(), false);
+            for (std::size_t i : active) {
+                for (DirectedLinkId d : messages[i].links) ++unfrozen[d];
+            }
+            for (std::size_t left = active.size(); left > 0;) {
+                std::size_t best = capacity.size();
+                for (std::size_t d = 0; d < capacity.size(); ++d) {
+                    if (unfrozen[d] > 0 && (best == capacity.size() ||
+                                            cap_left[d] / unfrozen[d] < cap_left[best] / unfrozen[best])) {
+                        best = d;
+                    }
+                }
+                const double share = cap_left[best] / unfrozen[best];
+                for (std::size_t i : active) {
+                    if (fixed[i] || !crosses(messages[i], static_cast<LinkId>(best / 2))) continue;
+                    bool on_best = false;
+                    for (DirectedLinkId d : messages[i].links) on_best |= d == best;
+                    if (!on_best) continue;
+                    fixed[i] = true;
+                    rate[i] = share;
+                    --left;
+                    for (DirectedLinkId d : messages[i].links) {
+                        cap_left[d] -= share;
+                        --unfrozen[d];
+                    }
+                }
+            }
+            double next_done = std::numeric_limits<double>::infinity();
+            for (std::size_t i : active) next_done = std::min(next_done, now + remaining[i] / rate[i]);
+            const double entry_at = next_entry < order.size() ? messages[order[next_entry]].entry
+                                                              : std::numeric_limits<double>::infinity();
+            const double change_at =
+                next_change < changes.size() ? changes[next_change].at : std::numeric_limits<double>::infinity();
+            const double next = std::min({next_done, entry_at, change_at});
+            if (std::isinf(next)) break;
+            std::vector<std::size_t> still;
+            for (std::size_t i : active) {
+                const double finish = now + remaining[i] / rate[i];
+                if (finish <= next_done * (1 + 1e-13) && next_done <= next) {
+                    messages[i].done = finish;
+                    messages[i].ok = true;
+                } else {
+                    remaining[i] -= rate[i] * (next - now);
+                    still.push_back(i);
+                }
+            }
+            active = still;
+            now = next;
+            if (next_done <= next) continue;
+            if (entry_at <= change_at) {
+                const std::size_t i = order[next_entry++];
+                if (messages[i].done < 0.0) active.push_back(i);
+                continue;
+            }
+            const Change& c = changes[next_change++];
+            if (c.fail) {
+                for (Message& m : messages) {
+                    if (m.done < 0.0 && m.sent <= now && crosses(m, c.link)) {
+                        m.done = now;
+                        m.ok = false;
+                    }
+                }
+                std::erase_if(active, [&](std::size_t i) { return messages[i].done >= 0.0; });
+            } else {
+                capacity[2 * c.link] = c.a_to_b;
+                capacity[2 * c.link + 1] = c.b_to_a;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("flow network: completions match a plain progressive-filling solver", "[models][network]") {
+    // Random two-pod trees (racks of servers under a switch per pod, one core
+    // link between the pods), a few hundred messages of up to 400 MB sent over
+    // 100 s, most across the core, so that hundreds share it and form
+    // processor-sharing groups; a few links are slowed, restored or failed on
+    // the way. Every completion must match the reference to 1e-9 relative
+    // (the network rounds each event to the nanosecond; completions take
+    // tens to hundreds of seconds), and failures must hit the same messages.
+    const std::uint64_t seed = GENERATE(range(1, 9));
+    const bool grouped = GENERATE(true, false);
+    pcg64 rng(seed);
+    const auto uniform = [&rng](double lo, double hi) {
+        return lo + (hi - lo) * static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    };
+    Topology topo;
+    std::vector<NodeId> servers;
+    std::vector<int> pod_of;
+    const int racks = 2 + static_cast<int>(rng(5));
+    const NodeId pod_switch[2] = {topo.add_node("pod0", NodeKind::switch_), topo.add_node("pod1", NodeKind::switch_)};
+    for (int r = 0; r < racks; ++r) {
+        const int pod = r % 2;
+        const NodeId tor = topo.add_node(std::string("tor") + std::to_string(r), NodeKind::switch_);
+        topo.add_link(tor, pod_switch[pod], uniform(20, 80) * mbps, uniform(20, 80) * mbps, 5e-6);
+        const int per_rack = 2 + static_cast<int>(rng(5));
+        for (int i = 0; i < per_rack; ++i) {
+            servers.push_back(topo.add_node(std::string("s") + std::to_string(servers.size()), NodeKind::server));
+            pod_of.push_back(pod);
+            topo.add_link(servers.back(), tor, uniform(5, 40) * mbps, uniform(5, 40) * mbps, 2e-6);
+        }
+    }
+    const LinkId core = topo.add_link(pod_switch[0], pod_switch[1], uniform(2, 10) * mbps, uniform(2, 10) * mbps, 1e-3);
+    const std::size_t link_count = topo.directed_link_count() / 2;
+
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    if (!grouped) net.set_min_group_size(SIZE_MAX);
+    Reference ref;
+    for (std::size_t d = 0; d < topo.directed_link_count(); ++d) ref.capacity.push_back(topo.capacity(d));
+    Log log;
+    const int n = 300 + static_cast<int>(rng(200));
+    ref.messages.resize(static_cast<std::size_t>(n));
+    std::vector<std::function<void()>> sends(static_cast<std::size_t>(n));  // events capture a pointer to theirs
+    std::vector<FlowId> ids(static_cast<std::size_t>(n));
+    // At sampled instants every message in its bandwidth phase must have a
+    // bottleneck: a full link of its path where nobody gets more.
+    int samples = 0;
+    std::function<void()> sample = [&] {
+        std::vector<double> sum(topo.directed_link_count(), 0.0);
+        std::vector<double> top(topo.directed_link_count(), 0.0);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (!net.in_flight(ids[i]) || net.rate(ids[i]) == 0.0) continue;
+            for (DirectedLinkId d : ref.messages[i].links) {
+                sum[d] += net.rate(ids[i]);
+                top[d] = std::max(top[d], net.rate(ids[i]));
+            }
+        }
+        for (std::size_t d = 0; d < sum.size(); ++d) {
+            if (sum[d] > topo.capacity(d) * (1 + 1e-9) ||
+                std::abs(sum[d] - net.link_rate(d)) > 1e-9 * topo.capacity(d)) {
+                INFO("at " << sim.now().seconds() << " link " << d);
+                REQUIRE(sum[d] <= topo.capacity(d) * (1 + 1e-9));
+                REQUIRE(sum[d] == Approx(net.link_rate(d)).epsilon(1e-9));
+            }
+        }
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (!net.in_flight(ids[i]) || net.rate(ids[i]) == 0.0) continue;
+            const double r = net.rate(ids[i]);
+            bool bottleneck = false;
+            for (DirectedLinkId d : ref.messages[i].links) {
+                if (sum[d] >= topo.capacity(d) * (1 - 1e-9) && r >= top[d] * (1 - 1e-9)) bottleneck = true;
+            }
+            if (bottleneck) continue;
+            INFO("at " << sim.now().seconds() << " message " << i);
+            REQUIRE(bottleneck);
+        }
+        ++samples;
+        if (samples < 400) sim.schedule_in(Time::from_seconds(2.999), [&sample] { sample(); });
+    };
+    sim.schedule_at(at(0.5), [&sample] { sample(); });
+    for (int k = 0; k < n; ++k) {
+        const auto from = static_cast<std::uint32_t>(rng(static_cast<std::uint32_t>(servers.size())));
+        auto to = static_cast<std::uint32_t>(rng(static_cast<std::uint32_t>(servers.size() - 1)));
+        if (to >= from) ++to;
+        if (rng(5) != 0 && pod_of[from] == pod_of[to]) {  // mostly across the core
+            for (std::uint32_t t = 0; t < servers.size(); ++t) {
+                if (pod_of[t] != pod_of[from]) to = t;
+            }
+        }
+        const double bytes = std::floor(uniform(1e5, 4e8));
+        const Time when = Time::from_ns(static_cast<std::int64_t>(rng(100'000'000'000ULL)));
+        const std::size_t i = log.expect();
+        ref.messages[i].bytes = bytes;
+        const auto send = [&, i](NodeId from, NodeId to) {
+            Reference::Message& m = ref.messages[i];
+            const double bytes = m.bytes;
+            m.sent = sim.now().seconds();
+            if (const Route* route = topo.find_route(from, to)) {
+                m.links = route->links;
+                m.entry = (sim.now() + route->latency).seconds();
+            } else {
+                m.entry = std::numeric_limits<double>::infinity();  // fails at once
+                m.done = m.sent;
+            }
+            ids[i] = net.send(from, to, bytes, Record{&log, i, &sim});
+        };
+        sends[i] = [send, a = servers[from], b = servers[to]] { send(a, b); };
+        sim.schedule_at(when, [handler = &sends[i]] { (*handler)(); });
+    }
+    // Slow the core (dissolving its group) and restore it; slow and fail a few other links.
+    const auto change_at = [&](double t, LinkId link, bool fail, double ab, double ba) {
+        ref.changes.push_back(Reference::Change{t, link, fail, ab, ba});
+        sim.schedule_at(at(t), [&net, link, fail, ab, ba] {
+            if (fail) {
+                net.fail_link(link);
+            } else {
+                net.set_link_capacity(link, ab, ba);
+            }
+        });
+    };
+    const double core_ab = topo.capacity(Topology::directed_link(core, Direction::a_to_b));
+    const double core_ba = topo.capacity(Topology::directed_link(core, Direction::b_to_a));
+    change_at(40.0 + 1e-4 * static_cast<double>(seed), core, false, core_ab / 3, core_ba / 5);
+    change_at(70.0 + 1e-4 * static_cast<double>(seed), core, false, core_ab, core_ba);
+    const auto other = static_cast<LinkId>(rng(static_cast<std::uint32_t>(link_count - 1)));
+    change_at(55.3, other, false, uniform(1, 40) * mbps, uniform(1, 40) * mbps);
+    if (seed % 2 == 0) change_at(90.7, static_cast<LinkId>(rng(static_cast<std::uint32_t>(link_count))), true, 0, 0);
+    sim.run();
+
+    ref.run();
+    int compared = 0;
+    for (std::size_t i = 0; i < ref.messages.size(); ++i) {
+        const Reference::Message& m = ref.messages[i];
+        INFO("seed " << seed << (grouped ? ", grouped" : ", not grouped") << ": message " << i << " of " << m.bytes << " bytes, sent at " << m.sent);
+        REQUIRE(log.ok[i] == (m.ok ? 1 : 0));
+        const double got = log.when[i].seconds();
+        CHECK(std::abs(got - m.done) <= 1e-9 * m.done);
+        ++compared;
+    }
+    CHECK(compared == n);
+    CHECK(net.flows_in_flight() == 0);
+    CHECK(net.flows_in_bandwidth_phase() == 0);
+    if (seed % 2 == 1) {
+        // No failure: every link carried exactly the bytes of the messages routed
+        // over it (up to each completion's rounding to the nanosecond), members
+        // of groups counted through their group's clock.
+        std::vector<double> expected(topo.directed_link_count(), 0.0);
+        std::vector<int> crossing(topo.directed_link_count(), 0);
+        for (const Reference::Message& m : ref.messages) {
+            for (DirectedLinkId d : m.links) {
+                expected[d] += m.bytes;
+                ++crossing[d];
+            }
+        }
+        for (std::size_t d = 0; d < expected.size(); ++d) {
+            const double bound = crossing[d] * 80 * mbps * 0.5e-9 + 1e-9 * expected[d] + 1e-6;  // rates <= 80 Mbps
+            CHECK(std::abs(net.link_stats(d).bytes - expected[d]) <= bound);
+        }
+    }
+    CHECK((net.groups_formed() > 0) == grouped);  // the fast path was exercised
+    CHECK((net.groups_dissolved() > 0) == grouped);
+}
+
+TEST_CASE("flow network: forty messages on one link are processor sharing", "[models][network]") {
+    // 1 Gbps = 1.25e8 B/s, 10 ms. Message k (1..40) of k * 1e5 bytes, all sent at 0:
+    // from 10 ms they share the link equally, and between departures j-1 and j the
+    // 41 - j left each move 1e5 bytes, which takes (41 - j) * 1e5 / 1.25e8 =
+    // (41 - j) * 0.8 ms. Message k ends at 10 ms + 0.8 ms * sum_{j<=k} (41 - j).
+    // From the 32nd entry on they form a group with one virtual clock.
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    for (int k = 1; k <= 40; ++k) send_at(sim, net, log, 0.0, n.a, n.b, k * 1e5);
+    const DirectedLinkId d = Topology::directed_link(n.link, Direction::a_to_b);
+    sim.schedule_at(at(0.0105), [&] {
+        CHECK(net.link_flow_count(d) == 40);
+        CHECK(net.flows_in_bandwidth_phase() == 40);
+        CHECK(net.link_rate(d) == Approx(1 * gbps).epsilon(1e-12));
+        CHECK(net.groups_formed() == 1);
+    });
+    sim.run();
+    for (int k = 1; k <= 40; ++k) {
+        const std::int64_t steps = 41LL * k - static_cast<std::int64_t>(k) * (k + 1) / 2;
+        const Time expected = Time::from_ns(10'000'000 + 800'000 * steps);
+        INFO("message " << k);
+        CHECK(std::llabs((log.when[k - 1] - expected).ns()) <= 1);
+    }
+    CHECK(log.order.front() == 0);
+    CHECK(log.order.back() == 39);
+    // Each message's bytes went over the link once.
+    CHECK(net.link_stats(d).bytes == Approx(820 * 1e5).epsilon(1e-12));
+    CHECK(net.flows_in_flight() == 0);
 }
