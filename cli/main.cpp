@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
     run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
     run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
-                        "timeseries_requests.csv, timeseries_servers.csv and, with replication, replication.csv and "
+                        "timeseries_requests.csv, timeseries_servers.csv, timeseries_links.csv and, with replication, replication.csv and "
                         "timeseries_replication.csv; with several replications the time series go to "
                         "replication-N/ subfolders");
     add_common_options(run_cmd, run);

@@ -125,7 +125,7 @@ TEST_CASE("cli: sweep --param links keys with ';' and crosses separate params", 
     REQUIRE(j["points"].size() == 4);
     CHECK(j["points"][1]["values"]["workload.jobs.arrival"] == "poisson(0.1/s)");
     CHECK(j["points"][1]["values"]["service.queue.op.serve.work"] == "exp(5s)");
-    CHECK(j["points"][1]["values"]["scenario.seed"] == "2");
+    CHECK(j["points"][1]["values"]["scenario.seed"] == 2);  // values keep their TOML type
     CHECK(j["points"][2]["values"]["workload.jobs.arrival"] == "poisson(0.15/s)");
     CHECK(j["points"][2]["values"]["service.queue.op.serve.work"] == "exp(4s)");
     const auto bad = run_s2sim("sweep " + s2sim::testing::scenario_path("mm1.toml") + " --param 'a=1,2; b=1'");
