@@ -1,12 +1,9 @@
 // The s2sim command: run, compare, sweep, analyze, check and draw scenarios.
 // Only calls the scenario layer.
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/progress.hpp"
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
@@ -28,32 +26,6 @@ using namespace s2sim;
 // Set by SIGINT (a lock-free atomic is async-signal-safe); the event loop polls it.
 std::atomic<bool> interrupted{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
-
-/// A progress bar on stderr, shown only on a terminal and only once a run has taken a second.
-class ProgressBar {
-public:
-    explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}
-    bool operator()(double fraction) {
-        if (interrupted) return false;
-        if (!enabled_) return true;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        if (elapsed < 1.0) return true;
-        const int width = 40;
-        const int filled = static_cast<int>(fraction * width);
-        std::fprintf(stderr, "\r[%s%s] %3.0f%%  %.1f s", std::string(filled, '#').c_str(),
-                     std::string(width - filled, ' ').c_str(), 100 * fraction, elapsed);
-        shown_ = true;
-        return true;
-    }
-    ~ProgressBar() {
-        if (shown_) std::fprintf(stderr, "\r%s\r", std::string(60, ' ').c_str());
-    }
-
-private:
-    bool enabled_;
-    bool shown_ = false;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 struct RunArgs {
     std::string file;
@@ -70,14 +42,18 @@ struct RunArgs {
     int max_replications = 50;
 };
 
-scenario::ExperimentOptions experiment_options(const RunArgs& a) {
+/// The options of `a`; progress goes to `bar` (which draws only when it should).
+scenario::ExperimentOptions experiment_options(const RunArgs& a, cli::ProgressBar& bar) {
     scenario::ExperimentOptions o;
     o.seed = a.seed;
     o.replications = a.replications;
     o.jobs = a.jobs;
     o.precision = a.precision;
     o.max_replications = a.max_replications;
-    o.progress = [](double) { return !interrupted; };
+    o.progress = [&bar](double fraction) {
+        bar.update(fraction);
+        return !interrupted;
+    };
     o.stop_flag = &interrupted;  // Ctrl-C stops the replications running, not only those to come
     return o;
 }
@@ -101,29 +77,52 @@ void add_common_options(CLI::App* cmd, RunArgs& a) {
     cmd->add_flag("--quiet,-q", a.quiet, "Print nothing but errors");
 }
 
-/// Before any simulation: warns about servers the analytic estimate finds saturated, and
-/// says up front when the run will be long (the estimate's calls per second times the
-/// simulated time, at the speed bench/README.md measures for the shop).
-void preflight(const scenario::Spec& spec, int replications) {
+/// What a command will simulate, as the analytic estimate sees it.
+struct SimulatedWork {
+    double requests = 0;
+    double calls = 0;
+};
+
+/// The requests and calls `spec` simulates over `replications`, from the analytic
+/// estimate; prints its saturation warnings first (each after `label`) when `warn`.
+/// Zero when the estimate cannot handle the model: it is advice, the model is simulated
+/// all the same.
+SimulatedWork estimate_work(const scenario::Spec& spec, int replications, const std::string& label = "",
+                            bool warn = true) {
     try {
         const models::AnalyticResults estimate = scenario::analyze(spec);
-        for (const auto& w : scenario::saturation_warnings(estimate)) std::cerr << "s2sim: warning: " << w << "\n";
+        if (warn) {
+            for (const auto& w : scenario::saturation_warnings(estimate)) {
+                std::cerr << "s2sim: warning: " << label << w << "\n";
+            }
+        }
         double calls_per_s = 0;
         for (const auto& op : estimate.ops) calls_per_s += op.visit_rate;
         double requests_per_s = 0;
         for (const auto& r : estimate.requests) requests_per_s += r.rate;
         const double simulated_s = (spec.run.warmup + spec.run.duration) * std::max(1, replications);
-        const double calls = calls_per_s * simulated_s;
-        constexpr double calls_per_wall_s = 1e6;  // one core, the shop of scenarios/ecommerce.toml
-        if (calls / calls_per_wall_s > 60) {
-            std::cerr << fmt::format(
-                "s2sim: note: this run simulates about {:.3g} requests and {:.3g} calls; at about {:.0g} calls "
-                "per second and core that takes roughly {:.0f} minutes. Ctrl-C stops it and keeps what was measured.\n",
-                requests_per_s * simulated_s, calls, calls_per_wall_s, calls / calls_per_wall_s / 60);
-        }
+        return {requests_per_s * simulated_s, calls_per_s * simulated_s};
     } catch (const std::exception&) {
-        // The estimate is advice: a model it cannot handle is simulated all the same.
+        return {};
     }
+}
+
+/// Says up front when `work` will take long: over a minute at the speed bench/README.md
+/// measures for the shop. `what` names it: "run", "comparison", "sweep".
+void note_if_long(const SimulatedWork& work, const std::string& what) {
+    constexpr double calls_per_wall_s = 1e6;  // one core, the shop of scenarios/ecommerce.toml
+    if (work.calls / calls_per_wall_s > 60) {
+        std::cerr << fmt::format(
+            "s2sim: note: this {} simulates about {:.3g} requests and {:.3g} calls; at about {:.0g} calls "
+            "per second and core that takes roughly {:.0f} minutes. Ctrl-C stops it and keeps what was measured.\n",
+            what, work.requests, work.calls, calls_per_wall_s, work.calls / calls_per_wall_s / 60);
+    }
+}
+
+/// Before any simulation: warns about servers the analytic estimate finds saturated, and
+/// says up front when the run will be long.
+void preflight(const scenario::Spec& spec, int replications) {
+    note_if_long(estimate_work(spec, replications), "run");
 }
 
 std::vector<std::string> overrides_of(const RunArgs& a) {
@@ -146,7 +145,9 @@ int run_command(const RunArgs& a) {
     if (!a.quiet) preflight(spec, replications);
     std::signal(SIGINT, [](int) { interrupted = true; });
     if (replications > 1 || a.precision || spec.run.warmup_auto) {
-        const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a));
+        cli::ProgressBar bar(!a.quiet);
+        const scenario::ExperimentResults results = scenario::run_experiment(spec, experiment_options(a, bar));
+        bar.clear();
         std::signal(SIGINT, SIG_DFL);
         if (results.runs.empty()) return nothing_to_report();
         if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
@@ -164,8 +165,11 @@ int run_command(const RunArgs& a) {
     system.simulation().set_stop_flag(&interrupted);
     models::RunResults results;
     {
-        ProgressBar bar(!a.quiet);
-        results = system.run([&bar](double f) { return bar(f); });
+        cli::ProgressBar bar(!a.quiet);
+        results = system.run([&bar](double fraction) {
+            bar.update(fraction);
+            return !interrupted;
+        });
     }
     if (interrupted && results.stopped_early.empty()) results.stopped_early = "interrupted (Ctrl-C)";
     std::signal(SIGINT, SIG_DFL);
@@ -211,14 +215,24 @@ int compare_command(const CompareArgs& c) {
         throw Error("compare needs at least two designs: give two files, or a file and --variant 'name: key=value'");
     }
     if (!a.quiet) {
-        for (const auto& d : designs) {
-            for (const auto& w : scenario::saturation_warnings(scenario::analyze(d.spec))) {
-                std::cerr << "s2sim: warning: " << d.name << ": " << w << "\n";
-            }
+        // As scenario::compare counts them: the most any design asks for, at least 2.
+        int replications = a.replications;
+        if (replications <= 0) {
+            for (const auto& d : designs) replications = std::max(replications, d.spec.run.replications);
+            if (replications < 2) replications = 5;
         }
+        SimulatedWork work;
+        for (const auto& d : designs) {
+            const SimulatedWork one = estimate_work(d.spec, replications, d.name + ": ");
+            work.requests += one.requests;
+            work.calls += one.calls;
+        }
+        note_if_long(work, "comparison");
     }
     std::signal(SIGINT, [](int) { interrupted = true; });
-    const scenario::CompareResults results = scenario::compare(designs, experiment_options(a));
+    cli::ProgressBar bar(!a.quiet);
+    const scenario::CompareResults results = scenario::compare(designs, experiment_options(a, bar));
+    bar.clear();
     std::signal(SIGINT, SIG_DFL);
     if (results.designs.empty() || results.designs.front().runs.empty()) return nothing_to_report();
     if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
@@ -243,8 +257,29 @@ int sweep_command(const SweepArgs& s) {
     for (const auto& p : s.params) {
         for (auto& linked : scenario::parse_sweep_params(p)) params.push_back(std::move(linked));
     }
+    if (!a.quiet) {
+        // Loads every point for the estimate (milliseconds each); a bad point is left to
+        // scenario::sweep to report. No saturation warnings: sweeps often go there on purpose.
+        SimulatedWork work;
+        try {
+            for (const auto& values : scenario::sweep_points(params)) {
+                std::vector<std::string> sets = overrides_of(a);
+                for (std::size_t i = 0; i < params.size(); ++i) sets.push_back(params[i].key + "=" + values[i]);
+                const scenario::Spec spec = scenario::load_file(a.file, sets);
+                const SimulatedWork one = estimate_work(
+                    spec, a.replications > 0 ? a.replications : spec.run.replications, "", false);
+                work.requests += one.requests;
+                work.calls += one.calls;
+            }
+            note_if_long(work, "sweep");
+        } catch (const std::exception&) {
+        }
+    }
     std::signal(SIGINT, [](int) { interrupted = true; });
-    const scenario::SweepResults results = scenario::sweep(a.file, params, experiment_options(a), overrides_of(a));
+    cli::ProgressBar bar(!a.quiet);
+    const scenario::SweepResults results =
+        scenario::sweep(a.file, params, experiment_options(a, bar), overrides_of(a));
+    bar.clear();
     std::signal(SIGINT, SIG_DFL);
     if (std::all_of(results.points.begin(), results.points.end(),
                     [](const scenario::SweepPoint& p) { return p.results.runs.empty(); })) {

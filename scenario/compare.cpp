@@ -175,7 +175,17 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
     for (;;) {
         for (std::size_t k = 0; k < designs.size() && !interrupted; ++k) {
             const int have = static_cast<int>(runs[k].size());
-            auto more = run_replications(designs[k].spec, master, have, n, options.jobs, warmups[k], options.progress,
+            // The fraction of every design's n replications (more may follow with precision).
+            std::size_t finished = 0;
+            for (const auto& r : runs) finished += r.size();
+            const double total = static_cast<double>(n) * static_cast<double>(designs.size());
+            std::function<bool(double)> progress;
+            if (options.progress) {
+                progress = [&options, finished, total, batch = n - have](double f) {
+                    return options.progress((static_cast<double>(finished) + f * batch) / total);
+                };
+            }
+            auto more = run_replications(designs[k].spec, master, have, n, options.jobs, warmups[k], progress,
                                          options.stop_flag);
             if (static_cast<int>(more.size()) != n - have) interrupted = true;
             for (auto& r : more) runs[k].push_back(std::move(r));

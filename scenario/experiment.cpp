@@ -162,6 +162,16 @@ std::vector<models::RunResults> run_replications(const Spec& spec, std::uint64_t
     std::atomic<bool> stop{false};
     std::mutex mutex;
     int done = 0;
+    // The progress of each replication (0..1) and their sum, so that the fraction reported
+    // moves while replications run, not only when one finishes. Guarded by `mutex`.
+    std::vector<double> fraction_of(static_cast<std::size_t>(count), 0.0);
+    double fractions = 0;
+    const auto report = [&](int i, double fraction) {  // called with `mutex` held
+        auto& f = fraction_of[static_cast<std::size_t>(i)];
+        fractions += fraction - f;
+        f = fraction;
+        if (progress && !progress(std::min(1.0, fractions / count))) stop.store(true);
+    };
     std::exception_ptr error;
     const auto worker = [&] {
         for (;;) {
@@ -172,7 +182,13 @@ std::vector<models::RunResults> run_replications(const Spec& spec, std::uint64_t
                 // but the immutable distributions of the Spec.
                 models::System system(build(base, replication_seed(master_seed, first + i)));
                 system.simulation().set_stop_flag(stop_flag);
-                models::RunResults r = system.run([&stop](double) { return !stop.load(); });
+                models::RunResults r = system.run([&](double fraction) {
+                    if (progress && fraction < 1) {  // the end is reported once the results are kept
+                        std::lock_guard lock(mutex);
+                        report(i, fraction);
+                    }
+                    return !stop.load();
+                });
                 if (stop_flag != nullptr && stop_flag->load()) {
                     stop.store(true);  // cut short: dropped, with every replication after it
                     return;
@@ -180,7 +196,7 @@ std::vector<models::RunResults> run_replications(const Spec& spec, std::uint64_t
                 std::lock_guard lock(mutex);
                 results[static_cast<std::size_t>(i)] = std::move(r);
                 ++done;
-                if (progress && !progress(static_cast<double>(done) / count)) stop.store(true);
+                report(i, 1.0);
             } catch (...) {
                 std::lock_guard lock(mutex);
                 if (!error) error = std::current_exception();
@@ -452,7 +468,12 @@ ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& opti
     bool interrupted = stopped();  // during the pilot: its warm-up means nothing, run nothing
     for (int n = plan.replications; !interrupted;) {
         const int have = static_cast<int>(runs.size());
-        auto more = run_replications(spec, plan.seed, have, n, options.jobs, plan.warmup_s, options.progress,
+        // The fraction of the n replications known so far (more may follow with precision).
+        std::function<bool(double)> progress;
+        if (options.progress) {
+            progress = [&options, have, n](double f) { return options.progress((have + f * (n - have)) / n); };
+        }
+        auto more = run_replications(spec, plan.seed, have, n, options.jobs, plan.warmup_s, progress,
                                      options.stop_flag);
         const bool complete = static_cast<int>(more.size()) == n - have;
         for (auto& r : more) runs.push_back(std::move(r));

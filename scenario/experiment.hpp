@@ -40,9 +40,12 @@ struct ExperimentOptions {
     std::optional<double> precision;
     /// Upper bound on replications when `precision` is set.
     int max_replications = 50;
-    /// Called after each finished replication with the fraction done (0..1), from a
-    /// worker thread but never two at once. Returning false stops launching replications;
-    /// the results then hold those finished and are marked partial.
+    /// Called with the fraction of all the work done (0..1): of every replication (the
+    /// running ones count by their simulated time, about a hundred calls each; with
+    /// `precision`, of those planned so far), of every design in compare, of every point
+    /// in sweep. From worker threads but never two at once. Observes only: results do not
+    /// change. Returning false stops the replications; the results then hold those
+    /// finished and are marked partial.
     std::function<bool(double fraction)> progress;
     /// Set to true (from a signal handler or another thread) to stop now: running
     /// replications stop within a few thousand events and are dropped (a partial

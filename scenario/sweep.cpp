@@ -48,12 +48,30 @@ SweepResults run_grid(const std::vector<SweepParam>& params, const ExperimentOpt
     if (replications <= 0) {
         for (const auto& s : specs) replications = std::max(replications, s.run.replications);
     }
+    // Progress over the whole grid: the mean of the points' fractions. Points running side
+    // by side report from their threads at once, hence the lock.
+    std::mutex progress_mutex;
+    std::vector<double> fraction_of(specs.size(), 0.0);
+    double fractions = 0;
+    const auto options_of = [&](std::size_t i, int point_jobs) {
+        ExperimentOptions o = options;
+        o.jobs = point_jobs;
+        if (options.progress) {
+            o.progress = [&, i](double f) {
+                std::lock_guard lock(progress_mutex);
+                fractions += f - fraction_of[i];
+                fraction_of[i] = f;
+                return options.progress(std::min(1.0, fractions / static_cast<double>(specs.size())));
+            };
+        }
+        return o;
+    };
     if (jobs <= 1 || replications >= jobs || specs.size() == 1 || options.precision) {
-        for (std::size_t i = 0; i < specs.size(); ++i) out.points[i].results = run_experiment(specs[i], options);
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            out.points[i].results = run_experiment(specs[i], options_of(i, options.jobs));
+        }
         return out;
     }
-    ExperimentOptions single = options;
-    single.jobs = 1;
     std::atomic<std::size_t> next{0};
     std::exception_ptr error;
     std::mutex mutex;
@@ -62,7 +80,7 @@ SweepResults run_grid(const std::vector<SweepParam>& params, const ExperimentOpt
             const std::size_t i = next.fetch_add(1);
             if (i >= specs.size()) return;
             try {
-                out.points[i].results = run_experiment(specs[i], single);
+                out.points[i].results = run_experiment(specs[i], options_of(i, 1));
             } catch (...) {
                 std::lock_guard lock(mutex);
                 if (!error) error = std::current_exception();

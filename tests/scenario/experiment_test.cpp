@@ -566,10 +566,11 @@ TEST_CASE("experiment: a stop flag cuts the running replication short and drops 
     o.replications = 3;
     o.jobs = 1;
     o.stop_flag = &stop;
-    // Raised once replication 0 has finished (progress keeps saying "go on"): replication 1
-    // is then running or about to, and must stop and be dropped, not finished and kept.
-    o.progress = [&stop](double) {
-        stop.store(true);
+    // Raised once replication 0 has finished (a third of the work; progress keeps saying
+    // "go on"): replication 1 is then running or about to, and must stop and be dropped,
+    // not finished and kept.
+    o.progress = [&stop](double fraction) {
+        if (fraction >= 1.0 / 3 - 1e-9) stop.store(true);
         return true;
     };
     const auto e = sc::run_experiment(spec, o);
