@@ -2,8 +2,11 @@
 // the analytic estimate checked against theory and against the simulation.
 #include "scenario/experiment.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -588,4 +591,97 @@ TEST_CASE("experiment: a stop flag cuts the running replication short and drops 
     const auto none = sc::run_experiment(spec, before);
     CHECK(none.runs.empty());
     CHECK(none.stopped_early == "interrupted");
+}
+
+namespace {
+
+/// The fractions a progress callback saw, and whether two calls ever overlapped.
+struct ProgressLog {
+    std::mutex mutex;
+    std::vector<double> fractions;
+    std::atomic<int> inside{0};
+    bool overlapped = false;
+
+    std::function<bool(double)> callback() {
+        return [this](double f) {
+            if (inside.fetch_add(1) != 0) overlapped = true;
+            {
+                std::lock_guard lock(mutex);
+                fractions.push_back(f);
+            }
+            inside.fetch_sub(1);
+            return true;
+        };
+    }
+    void check_whole() const {
+        CHECK_FALSE(overlapped);
+        REQUIRE(!fractions.empty());
+        CHECK(std::is_sorted(fractions.begin(), fractions.end()));
+        CHECK(fractions.front() > 0);
+        CHECK(fractions.back() == Approx(1.0));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("experiment: progress moves while replications run, over all of them", "[scenario][progress]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"2000s\""});
+    sc::ExperimentOptions o;
+    o.replications = 3;
+    o.jobs = 1;
+    ProgressLog log;
+    o.progress = log.callback();
+    const auto e = sc::run_experiment(spec, o);
+    log.check_whole();
+    // System::run reports a hundred slices; the last is reported once the results are kept.
+    CHECK(log.fractions.size() == 3 * 100);
+    CHECK(log.fractions.front() == Approx(0.01 / 3));
+    // The progress only observes: the same figures without it.
+    o.progress = {};
+    CHECK(sc::run_experiment(spec, o).requests[0].mean.value == e.requests[0].mean.value);
+}
+
+TEST_CASE("experiment: progress of replications in parallel never overlaps", "[scenario][progress]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"2000s\""});
+    sc::ExperimentOptions o;
+    o.replications = 4;
+    o.jobs = 2;
+    ProgressLog log;
+    o.progress = log.callback();
+    (void)sc::run_experiment(spec, o);
+    log.check_whole();
+}
+
+TEST_CASE("compare: progress covers every design", "[scenario][progress]") {
+    const sc::Spec spec = sc::load_file(scenario_file("mm1.toml"), {"scenario.duration=\"2000s\""});
+    const sc::Spec faster = sc::load_file(scenario_file("mm1.toml"),
+                                          {"scenario.duration=\"2000s\"", "service.queue.op.serve.work=\"exp(0.5s)\""});
+    sc::ExperimentOptions o;
+    o.replications = 2;
+    o.jobs = 2;
+    ProgressLog log;
+    o.progress = log.callback();
+    const auto c = sc::compare({{"a", spec}, {"b", faster}}, o);
+    log.check_whole();
+    // The first design's end is half the work, not all of it.
+    CHECK(std::count_if(log.fractions.begin(), log.fractions.end(), [](double f) { return f < 0.5 + 1e-9; }) ==
+          2 * 100);
+    o.progress = {};
+    CHECK(sc::compare({{"a", spec}, {"b", faster}}, o).rows[0].values[1].value == c.rows[0].values[1].value);
+}
+
+TEST_CASE("sweep: progress covers every point, also when points run side by side", "[scenario][progress]") {
+    const sc::SweepParam cores{"server.server.cores", {"1", "2", "3"}};
+    for (const int jobs : {1, 2}) {
+        sc::ExperimentOptions o;
+        o.replications = 1;
+        o.jobs = jobs;  // 2: the points run side by side, one thread each
+        ProgressLog log;
+        o.progress = log.callback();
+        const auto s = sc::sweep(scenario_file("mm1.toml"), {cores}, o, {"scenario.duration=\"2000s\""});
+        log.check_whole();
+        CHECK(log.fractions.size() == 3 * 100);
+        CHECK(log.fractions.front() == Approx(0.01 / 3));
+        REQUIRE(s.points.size() == 3);
+    }
 }
