@@ -485,7 +485,7 @@ TEST_CASE("log histogram: bucket_index is the counter record() adds to", "[sim][
     STATIC_REQUIRE(LogHistogram::bucket_index(lowest) == 0);
     STATIC_REQUIRE(LogHistogram::bucket_index(1.0) == 40 * 512);
     STATIC_REQUIRE(LogHistogram::bucket_index(1.0 + 1.0 / 512) == 40 * 512 + 1);
-    STATIC_REQUIRE(LogHistogram::bucket_index(std::nextafter(1.0 + 1.0 / 512, 0.0)) == 40 * 512);
+    CHECK(LogHistogram::bucket_index(std::nextafter(1.0 + 1.0 / 512, 0.0)) == 40 * 512);
     STATIC_REQUIRE(LogHistogram::bucket_index(0x1.fffffffffffffp23) == last);  // just below 2^24
     // Out of range: the nearest counters.
     CHECK(LogHistogram::bucket_index(0.0) == 0);
