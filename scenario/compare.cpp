@@ -109,7 +109,7 @@ Difference paired(const std::vector<double>& design, const std::vector<double>& 
 
 }  // namespace
 
-std::vector<std::string> split_top_level(std::string_view text) {
+std::vector<std::string> split_top_level(std::string_view text, char separator) {
     std::vector<std::string> items;
     std::string current;
     int depth = 0;
@@ -123,7 +123,7 @@ std::vector<std::string> split_top_level(std::string_view text) {
             ++depth;
         } else if (c == ']' || c == '}' || c == ')') {
             --depth;
-        } else if (c == ',' && depth == 0) {
+        } else if (c == separator && depth == 0) {
             items.push_back(trim(current));
             current.clear();
             continue;

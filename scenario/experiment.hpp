@@ -234,9 +234,9 @@ struct Design {
     Spec spec;
 };
 
-/// Splits `text` at the commas outside quotes and brackets, trimming each item
+/// Splits `text` at each `separator` outside quotes and brackets, trimming each item
 /// (empty items are kept: the caller decides). "a=1, b=[1,2]" -> {"a=1", "b=[1,2]"}.
-[[nodiscard]] std::vector<std::string> split_top_level(std::string_view text);
+[[nodiscard]] std::vector<std::string> split_top_level(std::string_view text, char separator = ',');
 
 /// CSV of a number ("" when not finite) and of a figure with its interval ("value,ci95").
 [[nodiscard]] std::string csv_number(double v);

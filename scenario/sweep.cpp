@@ -155,30 +155,11 @@ SweepParam parse_sweep_param(std::string_view text) {
 }
 
 std::vector<SweepParam> parse_sweep_params(std::string_view text) {
-    // Split on semicolons outside quotes and brackets, as split_top_level does on commas.
-    std::vector<std::string_view> pieces;
-    int depth = 0;
-    char quote = 0;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '[' || c == '{' || c == '(') {
-            ++depth;
-        } else if (c == ']' || c == '}' || c == ')') {
-            --depth;
-        } else if (c == ';' && depth == 0) {
-            pieces.push_back(text.substr(start, i - start));
-            start = i + 1;
-        }
-    }
-    pieces.push_back(text.substr(start));
+    // Semicolons outside quotes and brackets separate the linked keys.
+    const std::vector<std::string> pieces = split_top_level(text, ';');
     std::vector<SweepParam> out;
-    for (const std::string_view piece : pieces) {
-        SweepParam p = parse_sweep_param(trim(piece));
+    for (const std::string& piece : pieces) {
+        SweepParam p = parse_sweep_param(piece);
         p.linked_with_previous = !out.empty();
         if (p.linked_with_previous && p.values.size() != out.front().values.size()) {
             throw Error(fmt::format("sweep parameter '{}': linked keys move together, so they need as many values: "
