@@ -181,6 +181,7 @@ private:
     Spec spec_;
     std::map<std::string, NameEntry, std::less<>> nodes_;
     const toml::node* replications_node_ = nullptr;
+    double server_bytes_ = 0;  // estimated bytes of the servers loaded so far
     const toml::node* window_node_ = nullptr;  // or the duration's, when the window is implied
 
     // ---- memory ----
@@ -632,13 +633,14 @@ void Loader::load_servers(const toml::table& root) {
         if (const auto* v = f.get("threads")) proto.threads = integer_at_least(*v, 1, "threads");
         if (const auto* v = f.get("site")) proto.site = str(*v);
         {
+            // Checked with the groups before, so that many groups cannot add up unchecked.
             const double cores = proto.discipline == Discipline::ps ? 0.0 : proto.cores;
             const double servers = static_cast<double>(spec_.servers.size()) + count;
             const toml::node* cores_node = f.get("cores");
             const bool cores_dominate = cores_node != nullptr && cores * footprint::per_core > footprint::per_server;
             const toml::node* blame = cores_dominate ? cores_node : f.get("count");
-            check_fits(blame != nullptr ? pos(*blame) : f.where,
-                       servers * (footprint::per_server + cores * footprint::per_core),
+            server_bytes_ += count * (footprint::per_server + cores * footprint::per_core);
+            check_fits(blame != nullptr ? pos(*blame) : f.where, server_bytes_,
                        cores_dominate ? (count == 1 ? fmt::format("a server with {} cores", proto.cores)
                                                     : fmt::format("{} servers x {} cores", count, proto.cores))
                                       : fmt::format("{} servers", static_cast<std::uint64_t>(servers)));
