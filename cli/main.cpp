@@ -14,10 +14,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/usage.hpp"
 #include "scenario/arguments.hpp"
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
-#include "scenario/files.hpp"
 #include "scenario/loader.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
@@ -25,6 +25,7 @@
 namespace {
 
 using namespace s2sim;
+using namespace s2sim::cli;
 
 // Set by SIGINT (a lock-free atomic is async-signal-safe); the event loop polls it.
 std::atomic<bool> interrupted{false};
@@ -81,36 +82,6 @@ scenario::ExperimentOptions experiment_options(const RunArgs& a) {
     o.progress = [](double) { return !interrupted; };
     o.stop_flag = &interrupted;  // Ctrl-C stops the replications running, not only those to come
     return o;
-}
-
-/// A CLI11 check in the project's words: `problem` says why a value is bad, or "".
-CLI::Validator checked(std::string (*problem)(std::string_view)) {
-    return CLI::Validator([problem](std::string& v) { return problem(v); }, "");
-}
-CLI::Validator checked_text(std::string (*problem)(const std::string&)) {
-    return CLI::Validator([problem](std::string& v) { return problem(v); }, "");
-}
-CLI::Validator checked_file() {
-    return CLI::Validator([](std::string& v) { return scenario::scenario_file_problem(v); }, "");
-}
-CLI::Validator integer_from(std::int64_t min, std::int64_t max) {
-    return CLI::Validator([min, max](std::string& v) { return scenario::integer_problem(v, min, max); }, "");
-}
-
-/// Before any run: every output path can be written (a run of hours must not end in a
-/// path error), and none names something other than a regular file or a folder.
-void check_outputs(const std::string& json, const std::string& csv) {
-    if (!json.empty()) scenario::check_output_file(json, "--json");
-    if (!csv.empty()) scenario::check_output_folder(csv, "--csv");
-}
-
-/// Writes the outputs asked for, then prints the table, even when one output failed;
-/// returns 1 (saying why) when one did, else `code`.
-int write_outputs(const std::vector<std::function<void()>>& writes, const std::function<void()>& print, int code) {
-    const std::vector<std::string> failed = scenario::write_each(writes);
-    print();
-    for (const auto& message : failed) std::cerr << "s2sim: error: " << message << "\n";
-    return failed.empty() ? code : 1;
 }
 
 /// Adds the options shared by run, compare and sweep to `cmd`.
@@ -383,16 +354,8 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        // A usage error exits 2, like a scenario error; CLI11's own codes (105, 109, ...) never leak.
-        std::cerr << "s2sim: error: " << e.what() << "\nRun 's2sim --help' (or 's2sim COMMAND --help') for the options.\n";
-        return 2;
+        return cli::exit_code_of(app, e);
     }
     try {
         if (*run_cmd) return run_command(run);

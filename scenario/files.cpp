@@ -88,7 +88,7 @@ std::string temporary_name(const fs::path& target, long pid) {
 }
 
 void remove_stale_temporaries(const fs::path& folder, const fs::path& target) {
-    const std::string prefix = "." + target.filename().string() + ".s2sim-";
+    const std::string prefix = fmt::format(".{}.s2sim-", target.filename().string());
     std::error_code ec;
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();

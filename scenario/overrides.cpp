@@ -48,7 +48,13 @@ toml::table parse_value(std::string_view key, std::string_view value, const std:
                           "integer " + std::string(value) +
                               " is out of range (TOML integers go from -9223372036854775808 to 9223372036854775807)");
     }
-    return toml::parse(pad + quote_basic_string(value), origin);
+    try {
+        return toml::parse(pad + quote_basic_string(value), origin);
+    } catch (const toml::parse_error& e) {
+        // Not even as a string: invalid UTF-8 or a control character.
+        throw ConfigError({origin, 1, static_cast<int>(key.size()) + 2},
+                          "cannot read the value as TOML or as text: " + std::string(e.description()));
+    }
 }
 
 const char* kind_of(const toml::node& n) {

@@ -289,3 +289,9 @@ TEST_CASE("scenario errors: a --set integer beyond 64 bits says so", "[scenario]
     expect_error(kBase, 1, 18, "integer 18446744073709551616 is out of range", {"server.web.count=18446744073709551616"});
     expect_error(kBase, 1, 15, "integer -99999999999999999999 is out of range", {"scenario.seed=-99999999999999999999"});
 }
+
+TEST_CASE("scenario errors: a --set value that is neither TOML nor text is a ConfigError", "[scenario][errors]") {
+    // Found by fuzz_parsers: invalid UTF-8 and control characters used to escape as toml::parse_error.
+    expect_error(kBase, 1, 15, "cannot read the value as TOML or as text", {"scenario.name=caf\xe9"});
+    expect_error(kBase, 1, 15, "cannot read the value as TOML or as text", {"scenario.name=a\x01" "b"});
+}
