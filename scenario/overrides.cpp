@@ -41,9 +41,10 @@ toml::table parse_value(std::string_view key, std::string_view value, const std:
     } catch (const toml::parse_error&) {
         // Not a TOML value: a bare string such as 60s or power_of_two.
     }
-    // Digits that TOML cannot hold are a number out of range, not a string.
+    // Digits that TOML cannot hold (19 or more, no leading zero) are a number out of range,
+    // not a string.
     const std::string_view digits = value.substr(!value.empty() && (value[0] == '-' || value[0] == '+') ? 1 : 0);
-    if (!digits.empty() && digits.find_first_not_of("0123456789_") == std::string_view::npos) {
+    if (digits.size() >= 19 && digits[0] != '0' && digits.find_first_not_of("0123456789") == std::string_view::npos) {
         throw ConfigError({origin, 1, static_cast<int>(key.size()) + 2},
                           "integer " + std::string(value) +
                               " is out of range (TOML integers go from -9223372036854775808 to 9223372036854775807)");

@@ -288,6 +288,9 @@ TEST_CASE("scenario: weights and mixes whose sum overflows keep their ratios", "
 TEST_CASE("scenario errors: a --set integer beyond 64 bits says so", "[scenario][errors]") {
     expect_error(kBase, 1, 18, "integer 18446744073709551616 is out of range", {"server.web.count=18446744073709551616"});
     expect_error(kBase, 1, 15, "integer -99999999999999999999 is out of range", {"scenario.seed=-99999999999999999999"});
+    // Digits TOML refuses for another reason stay text, as before.
+    CHECK(sc::parse(kBase, "ok.toml", {"scenario.name=007"}).run.name == "007");
+    CHECK(sc::parse(kBase, "ok.toml", {"scenario.name=1__2"}).run.name == "1__2");
 }
 
 TEST_CASE("scenario errors: a --set value that is neither TOML nor text is a ConfigError", "[scenario][errors]") {
