@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "cli/progress.hpp"
+#include "cli/usage.hpp"
+#include "scenario/arguments.hpp"
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/loader.hpp"
@@ -22,6 +24,7 @@
 namespace {
 
 using namespace s2sim;
+using namespace s2sim::cli;
 
 // Set by SIGINT (a lock-free atomic is async-signal-safe); the event loop polls it.
 std::atomic<bool> interrupted{false};
@@ -60,20 +63,22 @@ scenario::ExperimentOptions experiment_options(const RunArgs& a, cli::ProgressBa
 
 /// Adds the options shared by run, compare and sweep to `cmd`.
 void add_common_options(CLI::App* cmd, RunArgs& a) {
-    cmd->add_option("--seed", a.seed, "Master seed (default: [scenario] seed)");
-    cmd->add_option("--duration", a.duration, "Measured simulated time, e.g. 60s (overrides the file)");
-    cmd->add_option("--warmup", a.warmup, "Warm-up discarded from statistics, e.g. 10s, or auto (MSER)");
+    cmd->add_option("--seed", a.seed, "Master seed (default: [scenario] seed)")->check(checked(scenario::seed_problem));
+    cmd->add_option("--duration", a.duration, "Measured simulated time, e.g. 60s (overrides the file)")
+        ->check(checked([](std::string_view v) { return scenario::time_problem(v, false); }));
+    cmd->add_option("--warmup", a.warmup, "Warm-up discarded from statistics, e.g. 10s, or auto (MSER)")
+        ->check(checked([](std::string_view v) { return scenario::time_problem(v, true); }));
     cmd->add_option("--set", a.sets, "Override a key by its dotted TOML path: --set server.web.count=6; KEY+=VALUE appends to an array")->take_all();
     cmd->add_option("--replications,-r", a.replications,
                     "Independent replications (default: [scenario] replications); figures gain 95% CIs")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_from(1, scenario::max_replications_allowed));
     cmd->add_option("--jobs,-j", a.jobs, "Replications run at once (default: all cores); results do not change")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_from(1, 4096));
     cmd->add_option("--precision", a.precision,
                     "Add replications until every class's mean and p99 CI is within this fraction, e.g. 0.02")
-        ->check(CLI::Range(1e-6, 1.0));
+        ->check(checked([](std::string_view v) { return scenario::number_problem(v, 1e-6, 1.0); }));
     cmd->add_option("--max-replications", a.max_replications, "Upper bound for --precision (default 50)")
-        ->check(CLI::Range(2, 100000));
+        ->check(integer_from(2, scenario::max_replications_allowed));
     cmd->add_flag("--quiet,-q", a.quiet, "Print nothing but errors");
 }
 
@@ -140,6 +145,7 @@ int nothing_to_report() {
 }
 
 int run_command(const RunArgs& a) {
+    check_outputs(a.json, a.csv);
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
     const int replications = a.replications > 0 ? a.replications : spec.run.replications;
     if (!a.quiet) preflight(spec, replications);
@@ -150,15 +156,14 @@ int run_command(const RunArgs& a) {
         bar.clear();
         std::signal(SIGINT, SIG_DFL);
         if (results.runs.empty()) return nothing_to_report();
-        if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
-        if (!a.csv.empty()) scenario::write_csv(results, a.csv);
-        if (!a.quiet) std::cout << scenario::format_table(results);
         if (!results.stopped_early.empty()) {
             std::cerr << "s2sim: warning: the experiment stopped early (" << results.stopped_early
                       << "); the results are partial\n";
-            return 3;
         }
-        return 0;
+        return write_outputs(
+            {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
+             [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+            [&] { if (!a.quiet) std::cout << scenario::format_table(results); }, results.stopped_early.empty() ? 0 : 3);
     }
     const std::uint64_t seed = a.seed.value_or(spec.run.seed);
     models::System system(scenario::build(spec, seed));
@@ -173,15 +178,14 @@ int run_command(const RunArgs& a) {
     }
     if (interrupted && results.stopped_early.empty()) results.stopped_early = "interrupted (Ctrl-C)";
     std::signal(SIGINT, SIG_DFL);
-    if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
-    if (!a.csv.empty()) scenario::write_csv(results, a.csv);
-    if (!a.quiet) std::cout << scenario::format_table(results);
     if (!results.stopped_early.empty()) {
         std::cerr << "s2sim: warning: the run stopped early (" << results.stopped_early
                   << "); the results are partial\n";
-        return 3;
     }
-    return 0;
+    return write_outputs(
+        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
+         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+        [&] { if (!a.quiet) std::cout << scenario::format_table(results); }, results.stopped_early.empty() ? 0 : 3);
 }
 
 struct CompareArgs {
@@ -197,6 +201,7 @@ std::string design_name(const std::string& file) { return std::filesystem::path(
 int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
     scenario::check_tables(c.show);  // before the runs, not after
+    check_outputs(a.json, a.csv);
     std::vector<scenario::Design> designs;
     for (const auto& file : c.files) {
         std::string name = design_name(file);
@@ -235,13 +240,12 @@ int compare_command(const CompareArgs& c) {
     bar.clear();
     std::signal(SIGINT, SIG_DFL);
     if (results.designs.empty() || results.designs.front().runs.empty()) return nothing_to_report();
-    if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
-    if (!a.csv.empty()) scenario::write_csv(results, a.csv);
-    if (!a.quiet) std::cout << scenario::format_table(results, c.show);
-    for (const auto& e : results.designs) {
-        if (!e.stopped_early.empty()) return 3;
-    }
-    return 0;
+    const bool partial = std::any_of(results.designs.begin(), results.designs.end(),
+                                     [](const auto& e) { return !e.stopped_early.empty(); });
+    return write_outputs(
+        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
+         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+        [&] { if (!a.quiet) std::cout << scenario::format_table(results, c.show); }, partial ? 3 : 0);
 }
 
 struct SweepArgs {
@@ -253,6 +257,7 @@ struct SweepArgs {
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
     scenario::check_tables(s.show);  // before the runs, not after
+    check_outputs(a.json, a.csv);
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) {
         for (auto& linked : scenario::parse_sweep_params(p)) params.push_back(std::move(linked));
@@ -285,21 +290,21 @@ int sweep_command(const SweepArgs& s) {
                     [](const scenario::SweepPoint& p) { return p.results.runs.empty(); })) {
         return nothing_to_report();
     }
-    if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n");
-    if (!a.csv.empty()) scenario::write_csv(results, a.csv);
-    if (!a.quiet) std::cout << scenario::format_table(results, s.show);
-    for (const auto& p : results.points) {
-        if (!p.results.stopped_early.empty()) return 3;
-    }
-    return 0;
+    const bool partial = std::any_of(results.points.begin(), results.points.end(),
+                                     [](const scenario::SweepPoint& p) { return !p.results.stopped_early.empty(); });
+    return write_outputs(
+        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
+         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+        [&] { if (!a.quiet) std::cout << scenario::format_table(results, s.show); }, partial ? 3 : 0);
 }
 
 int analyze_command(const std::string& file, const std::vector<std::string>& sets, const std::string& json) {
+    check_outputs(json, "");
     const scenario::Spec spec = scenario::load_file(file, sets);
     const models::AnalyticResults results = scenario::analyze(spec);
-    if (!json.empty()) scenario::write_file_atomically(json, scenario::to_json(results).dump(2) + "\n");
-    std::cout << scenario::format_table(results);
-    return 0;
+    return write_outputs(
+        {[&] { if (!json.empty()) scenario::write_file_atomically(json, scenario::to_json(results).dump(2) + "\n"); }},
+        [&] { std::cout << scenario::format_table(results); }, 0);
 }
 
 int check_command(const std::string& file, const std::vector<std::string>& sets) {
@@ -335,7 +340,7 @@ int main(int argc, char** argv) {
 
     RunArgs run;
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario and report what it measured.");
-    run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    run_cmd->add_option("file", run.file, "Scenario file (TOML)")->required()->check(checked_file());
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
     run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
                         "timeseries_requests.csv, timeseries_servers.csv, timeseries_links.csv and, with replication, replication.csv and "
@@ -349,9 +354,10 @@ int main(int argc, char** argv) {
                    "or s2sim compare A.toml --variant 'name: key=value, key=value'");
     compare_cmd->add_option("files", compare.files, "Scenario files (TOML); the first is the reference")
         ->required()
-        ->check(CLI::ExistingFile);
+        ->check(checked_file());
     compare_cmd->add_option("--variant", compare.variants,
                             "A design made from the first file: 'name: key=value, key=value' (as --set)")
+        ->check(checked_text(scenario::variant_problem))
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     compare_cmd->add_option("--json", compare.common.json, "Write the comparison JSON to this file");
@@ -365,10 +371,11 @@ int main(int argc, char** argv) {
     CLI::App* sweep_cmd =
         app.add_subcommand("sweep", "Run the grid of values of one or more keys: --param key=v1,v2,v3 [--param ...]; "
                                     "keys linked by ';' in one --param move together");
-    sweep_cmd->add_option("file", sweep.common.file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    sweep_cmd->add_option("file", sweep.common.file, "Scenario file (TOML)")->required()->check(checked_file());
     sweep_cmd->add_option("--param", sweep.params, "A key and its values, server.web.count=2,4,8 (each --param is crossed with the others), or keys "
                     "that move together, 'workload.a.arrival=poisson(40/s),poisson(60/s); "
                     "workload.b.arrival=poisson(60/s),poisson(40/s)' (2 points)")
+        ->check(checked_text(scenario::sweep_param_problem))
         ->required()
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -386,24 +393,28 @@ int main(int argc, char** argv) {
     std::vector<std::string> analyze_sets;
     CLI::App* analyze_cmd = app.add_subcommand(
         "analyze", "Estimate utilisation and mean latency analytically (traffic equations, M/M/c), without simulating");
-    analyze_cmd->add_option("file", analyze_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    analyze_cmd->add_option("file", analyze_file, "Scenario file (TOML)")->required()->check(checked_file());
     analyze_cmd->add_option("--set", analyze_sets, "Override a key by its dotted TOML path")->take_all();
     analyze_cmd->add_option("--json", analyze_json, "Write the estimate as JSON to this file");
 
     std::string check_file;
     std::vector<std::string> check_sets;
     CLI::App* check_cmd = app.add_subcommand("check", "Load and validate a scenario; print a summary or the errors.");
-    check_cmd->add_option("file", check_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    check_cmd->add_option("file", check_file, "Scenario file (TOML)")->required()->check(checked_file());
     check_cmd->add_option("--set", check_sets, "Override a key by its dotted TOML path")->take_all();
 
     std::string graph_file;
     std::vector<std::string> graph_sets;
     CLI::App* graph_cmd =
         app.add_subcommand("graph", "Print the topology as Graphviz DOT: s2sim graph f.toml | dot -Tsvg > f.svg");
-    graph_cmd->add_option("file", graph_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+    graph_cmd->add_option("file", graph_file, "Scenario file (TOML)")->required()->check(checked_file());
     graph_cmd->add_option("--set", graph_sets, "Override a key by its dotted TOML path")->take_all();
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli::exit_code_of(app, e);
+    }
     try {
         if (*run_cmd) return run_command(run);
         if (*check_cmd) return check_command(check_file, check_sets);
@@ -413,6 +424,9 @@ int main(int argc, char** argv) {
         if (*analyze_cmd) return analyze_command(analyze_file, analyze_sets, analyze_json);
     } catch (const ConfigError& e) {
         std::cerr << e.what() << "\n";
+        return 2;
+    } catch (const scenario::UsageError& e) {
+        std::cerr << "s2sim: error: " << e.what() << "\n";
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "s2sim: error: " << e.what() << "\n";

@@ -1,11 +1,16 @@
-// libFuzzer target: the unit and distribution parsers. The first byte picks the
-// parser, the rest is its text. Each must return a value or throw s2sim::Error.
+// libFuzzer target: the unit and distribution parsers, and the checks of command-line
+// values (scenario/arguments.hpp) and of --set values. The first byte picks the parser
+// (its high bit: a command-line check), the rest is its text. Each parser must return a
+// value or throw s2sim::Error; each check must answer, never throw anything else.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
+#include "scenario/arguments.hpp"
+#include "scenario/loader.hpp"
 #include "sim/distribution.hpp"
 #include "sim/error.hpp"
 #include "sim/units.hpp"
@@ -13,6 +18,29 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+    if ((data[0] & 0x80) != 0) {
+        namespace sc = s2sim::scenario;
+        const std::string owned(text);
+        std::string problem;
+        switch (data[0] % 8) {
+            case 0: problem = sc::seed_problem(text); break;
+            case 1: problem = sc::integer_problem(text, 1, sc::max_replications_allowed); break;
+            case 2: problem = sc::number_problem(text, 1e-6, 1.0); break;
+            case 3: problem = sc::time_problem(text, true); break;
+            case 4: problem = sc::sweep_param_problem(owned); break;
+            case 5: problem = sc::variant_problem(owned); break;
+            default: {
+                // A --set override on a small document: applied, or a ConfigError.
+                try {
+                    (void)sc::apply_overrides_to_text("[scenario]\nduration = \"1s\"\n", "fuzz.toml", {owned});
+                } catch (const s2sim::Error&) {
+                }
+                return 0;
+            }
+        }
+        (void)problem;
+        return 0;
+    }
     try {
         double value = 0;
         switch (data[0] % 8) {

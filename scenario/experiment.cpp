@@ -14,6 +14,7 @@
 #include "models/system.hpp"
 #include "scenario/builder.hpp"
 #include "scenario/figures.hpp"
+#include "scenario/footprint.hpp"
 #include "scenario/report.hpp"
 #include "scenario/timeseries.hpp"
 #include "sim/error.hpp"
@@ -425,6 +426,9 @@ ExperimentPlan plan_experiment(const Spec& spec, const ExperimentOptions& option
         // A confidence interval needs a few replications before its width means anything.
         plan.replications = std::min(std::max(plan.replications, 3), options.max_replications);
     }
+    // Every run's results are kept until pooled: refuse what cannot fit before the first run.
+    check_replications_fit(spec, options.precision ? std::max(plan.replications, options.max_replications)
+                                                   : plan.replications);
     plan.warmup_auto = spec.run.warmup_auto;
     plan.warmup_s = spec.run.warmup;
     return plan;

@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "scenario/arguments.hpp"
+#include "scenario/files.hpp"
+#include "scenario/footprint.hpp"
 #include "scenario/overrides.hpp"
 #include "scenario/suggest.hpp"
 #include "sim/distribution.hpp"
@@ -132,6 +135,23 @@ std::vector<std::string> policy_options(std::string_view policy) {
 
 const std::vector<std::string> kAllPolicyOptions = {"choices", "weights", "vnodes", "table_size", "decay", "spill_at"};
 
+/// Mix weights near the largest double add up to infinity: divides them by the largest
+/// (their ratios are what count) and returns their new, finite total.
+double rescale_overflowing(std::vector<MixEntry>& mix) {
+    double largest = 0;
+    for (const MixEntry& m : mix) largest = std::max(largest, m.weight);
+    double total = 0;
+    for (MixEntry& m : mix) {
+        m.weight /= largest;
+        total += m.weight;
+    }
+    return total;
+}
+
+/// Arrivals faster than this would fall less than a nanosecond apart, on the same tick of
+/// the clock (Time counts whole nanoseconds): time would stop while arrivals run.
+constexpr double max_arrival_rate = 1e9;
+
 enum class NameKind { server, group, switch_, client };
 
 struct NameEntry {
@@ -160,6 +180,21 @@ private:
     std::string base_dir_;
     Spec spec_;
     std::map<std::string, NameEntry, std::less<>> nodes_;
+    const toml::node* replications_node_ = nullptr;
+    double server_bytes_ = 0;  // estimated bytes of the servers loaded so far
+    const toml::node* window_node_ = nullptr;  // or the duration's, when the window is implied
+
+    // ---- memory ----
+
+    /// Refuses `what` ("2000000000 servers") at `p` when its estimated `bytes` exceed the
+    /// budget: checked before anything that large is allocated (see scenario/footprint.hpp).
+    void check_fits(const SourcePos& p, double bytes, const std::string& what) const {
+        if (bytes > static_cast<double>(memory_budget())) {
+            fail(p, fmt::format("{} would need about {} of memory, more than the {} a run may use", what, bytes_text(bytes),
+                                bytes_text(static_cast<double>(memory_budget()))));
+        }
+    }
+    void check_memory() const;
 
     // ---- positions and errors ----
 
@@ -298,6 +333,15 @@ private:
         return v;
     }
 
+    /// An arrival rate the clock can resolve (see max_arrival_rate).
+    void check_rate(const toml::node& n, double rate) const {
+        if (rate > max_arrival_rate) {
+            fail(n, fmt::format("rate {:g}/s is above 1e9/s: arrivals less than a nanosecond apart would all fall on "
+                                "the same tick of the clock, which counts whole nanoseconds, and time would stop",
+                                rate));
+        }
+    }
+
     std::string resolve_path(const std::string& p) const {
         fs::path path(p);
         if (path.is_relative()) path = fs::path(base_dir_.empty() ? "." : base_dir_) / path;
@@ -317,6 +361,9 @@ private:
             fail(unit_node, e.what());
         }
         const std::string path = resolve_path(rel);
+        if (const auto problem = input_file_problem(path, max_empirical_bytes)) {
+            fail(path_node, fmt::format("cannot read empirical data '{}': {}", rel, *problem));
+        }
         std::ifstream in(path);
         if (!in) fail(path_node, fmt::format("cannot read empirical data '{}' (looked for '{}')", rel, path));
         std::vector<double> values;
@@ -453,6 +500,7 @@ private:
     void check_cycles() const;
     void load_workloads(const toml::table& root);
     ArrivalSpec load_arrival(const toml::node& n) const;
+    void check_closed_loop(const WorkloadSpec& w, const Fields& f) const;
     void load_events(const toml::table& root);
     void load_failures(const toml::table& root);
 
@@ -494,6 +542,7 @@ Spec Loader::load(const toml::table& root) {
     load_workloads(root);
     load_events(root);
     load_failures(root);
+    check_memory();
     return std::move(spec_);
 }
 
@@ -519,7 +568,15 @@ void Loader::load_scenario(const toml::table& root) {
         }
     }
     if (const auto* v = f.get("seed")) run.seed = static_cast<std::uint64_t>(integer_at_least(*v, 0, "seed"));
-    if (const auto* v = f.get("replications")) run.replications = small_int(*v, 1, "replications");
+    if (const auto* v = f.get("replications")) {
+        run.replications = small_int(*v, 1, "replications");
+        if (run.replications > max_replications_allowed) {
+            fail(*v, fmt::format("replications = {} is too many (at most {})", run.replications,
+                                 max_replications_allowed));
+        }
+        replications_node_ = v;
+    }
+    window_node_ = f.get("window") != nullptr ? f.get("window") : f.get("duration");
     if (const auto* v = f.get("window")) {
         run.window = positive(*v, Unit::time);
     } else {
@@ -577,6 +634,19 @@ void Loader::load_servers(const toml::table& root) {
         if (const auto* v = f.get("queue")) proto.queue = integer_at_least(*v, 0, "queue");
         if (const auto* v = f.get("threads")) proto.threads = integer_at_least(*v, 1, "threads");
         if (const auto* v = f.get("site")) proto.site = str(*v);
+        {
+            // Checked with the groups before, so that many groups cannot add up unchecked.
+            const double cores = proto.discipline == Discipline::ps ? 0.0 : proto.cores;
+            const double servers = static_cast<double>(spec_.servers.size()) + count;
+            const toml::node* cores_node = f.get("cores");
+            const bool cores_dominate = cores_node != nullptr && cores * footprint::per_core > footprint::per_server;
+            const toml::node* blame = cores_dominate ? cores_node : f.get("count");
+            server_bytes_ += count * (footprint::per_server + cores * footprint::per_core);
+            check_fits(blame != nullptr ? pos(*blame) : f.where, server_bytes_,
+                       cores_dominate ? (count == 1 ? fmt::format("a server with {} cores", proto.cores)
+                                                    : fmt::format("{} servers x {} cores", count, proto.cores))
+                                      : fmt::format("{} servers", static_cast<std::uint64_t>(servers)));
+        }
 
         ServerGroupSpec group;
         group.name = nm;
@@ -747,6 +817,12 @@ BalancerSpec Loader::load_balancer(const toml::node& n, const ServiceSpec& servi
             double total = 0;
             for (const double w : b.weights) total += w;
             if (!(total > 0)) fail(*v, "weights must not all be zero");
+            // Weights near the largest double add up to infinity, and a balancer then sees
+            // every share as 0 or NaN: scale them down first (their ratios are what count).
+            if (!std::isfinite(total)) {
+                const double largest = *std::max_element(b.weights.begin(), b.weights.end());
+                for (double& w : b.weights) w /= largest;
+            }
         }
     }
     return b;
@@ -1029,6 +1105,7 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
             if (args.size() != 1) fail(n, fmt::format("{}() takes one rate, e.g. \"{}(800/s)\"", kind, kind));
             const double rate = parse(Unit::rate, args[0]);
             if (!(rate > 0)) fail(n, fmt::format("expected a positive rate, got '{}'", args[0]));
+            check_rate(n, rate);
             if (kind == "poisson") a.process = PoissonArrival{rate};
             else a.process = ConstantArrival{rate};
         } else if (kind == "mmpp") {
@@ -1037,7 +1114,10 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
                         "\"mmpp(100/s, 10s, 1000/s, 1s)\"");
             }
             MmppArrival m;
-            for (std::size_t i = 0; i < args.size(); i += 2) m.states.push_back({parse(Unit::rate, args[i]), parse(Unit::time, args[i + 1])});
+            for (std::size_t i = 0; i < args.size(); i += 2) {
+                m.states.push_back({parse(Unit::rate, args[i]), parse(Unit::time, args[i + 1])});
+                check_rate(n, m.states.back().rate);
+            }
             a.process = std::move(m);
         } else {
             fail(n, fmt::format("unknown arrival process '{}'{}", kind, did_you_mean(kind, processes)));
@@ -1057,7 +1137,10 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
         TraceArrival tr;
         const std::string rel = str(path_node);
         tr.path = resolve_path(rel);
-        if (!fs::is_regular_file(tr.path)) fail(path_node, fmt::format("trace file '{}' not found (looked for '{}')", rel, tr.path));
+        if (const auto problem = input_file_problem(tr.path, UINTMAX_MAX)) {
+            if (!fs::exists(tr.path)) fail(path_node, fmt::format("trace file '{}' not found (looked for '{}')", rel, tr.path));
+            fail(path_node, fmt::format("cannot read trace file '{}': {}", rel, *problem));
+        }
         if (const auto* v = f.get("speedup")) {
             tr.speedup = number(*v);
             if (!(tr.speedup > 0)) fail(*v, fmt::format("speedup must be positive, got {:g}", tr.speedup));
@@ -1069,7 +1152,10 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
     if (t->contains("users")) {
         const Fields f = open(n, "closed arrival", {"users", "think"});
         ClosedArrival c;
-        c.users = integer_at_least(need(f, "users"), 1, "users");
+        const toml::node& users_node = need(f, "users");
+        c.users = integer_at_least(users_node, 1, "users");
+        check_fits(pos(users_node), footprint::per_user * static_cast<double>(c.users),
+                   fmt::format("{} closed users", c.users));
         c.think = dist(need(f, "think"));
         a.text = fmt::format("closed({} users, think {})", c.users, c.think.text);
         a.process = std::move(c);
@@ -1096,6 +1182,7 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
         for (const auto& s : *states) {
             const Fields sf = open(s, "mmpp state", {"rate", "dwell"});
             m.states.push_back({quantity(need(sf, "rate"), Unit::rate), positive(need(sf, "dwell"), Unit::time)});
+            check_rate(need(sf, "rate"), m.states.back().rate);
             text += fmt::format("{}{:g}/s for {:g}s", text.empty() ? "" : ", ", m.states.back().rate, m.states.back().dwell);
         }
         if (std::none_of(m.states.begin(), m.states.end(), [](const MmppState& s) { return s.rate > 0; })) {
@@ -1124,6 +1211,7 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
                 fail(p, "expected a [time, rate] pair such as [\"60s\", \"3000/s\"]");
             }
             SchedulePoint sp{quantity(*pair->get(0), Unit::time), quantity(*pair->get(1), Unit::rate)};
+            check_rate(*pair->get(1), sp.rate);
             if (!sch.points.empty() && sp.time <= sch.points.back().time) {
                 fail(*pair->get(0), "schedule times must increase");
             }
@@ -1139,6 +1227,7 @@ ArrivalSpec Loader::load_arrival(const toml::node& n) const {
     }
     if (const auto* s = f.get("shape")) fail(*s, "'shape' applies only to a rate schedule (rate = [[time, rate], ...])");
     const double rate = positive(rate_node, Unit::rate);
+    check_rate(rate_node, rate);
     a.text = fmt::format("{}({})", process, str(rate_node));
     if (process == "constant") a.process = ConstantArrival{rate};
     else a.process = PoissonArrival{rate};
@@ -1205,6 +1294,7 @@ void Loader::load_workloads(const toml::table& root) {
                 w.mix.push_back({static_cast<int>(oit - ops.begin()), weight});
             }
             if (!(total > 0)) fail(*v, "mix weights must add up to a positive number");
+            if (!std::isfinite(total)) total = rescale_overflowing(w.mix);
             for (auto& m : w.mix) m.weight /= total;
         } else if (!trace) {
             if (ops.size() != 1) {
@@ -1217,15 +1307,52 @@ void Loader::load_workloads(const toml::table& root) {
         if (const auto* v = f.get("keys")) {
             const Fields kf = open(*v, "keys", {"count", "skew"});
             KeysSpec k;
-            k.count = integer_at_least(need(kf, "count"), 1, "keys.count");
+            const toml::node& count_node = need(kf, "count");
+            k.count = integer_at_least(count_node, 1, "keys.count");
+            check_fits(pos(count_node), footprint::per_key * static_cast<double>(k.count),
+                       fmt::format("{} keys", k.count));
             if (const auto* s = kf.get("skew")) {
                 k.skew = number(*s);
                 if (k.skew < 0) fail(*s, fmt::format("skew must not be negative, got {:g}", k.skew));
             }
             w.keys = k;
         }
+        check_closed_loop(w, f);
         spec_.workloads.push_back(std::move(w));
     }
+}
+
+void Loader::check_closed_loop(const WorkloadSpec& w, const Fields& f) const {
+    const auto* closed = std::get_if<ClosedArrival>(&w.arrival.process);
+    if (closed == nullptr || closed->think.dist->mean() > 0 || !spec_.links.empty()) return;
+    // Users who think 0 s, sending requests that take no time (no work, no network), would
+    // loop forever at one instant. Follow the ops a request can reach: any work breaks the loop.
+    std::vector<std::pair<int, int>> todo;
+    for (const MixEntry& m : w.mix) todo.emplace_back(w.to, m.op);
+    std::vector<std::pair<int, int>> seen;
+    std::string path;
+    while (!todo.empty()) {
+        const auto [si, oi] = todo.back();
+        todo.pop_back();
+        if (std::find(seen.begin(), seen.end(), std::make_pair(si, oi)) != seen.end()) continue;
+        seen.emplace_back(si, oi);
+        const ServiceSpec& s = spec_.services[static_cast<std::size_t>(si)];
+        const OpSpec& o = s.ops[static_cast<std::size_t>(oi)];
+        const auto takes_time = [](const std::optional<DistSpec>& d) { return d && d->dist->mean() > 0; };
+        if (o.work.dist->mean() > 0 || takes_time(o.work_after)) return;
+        if (o.replicate && takes_time(o.replicate->work)) return;
+        path += (path.empty() ? "" : ", ") + s.name + "." + o.name;
+        for (const CallStep& step : o.calls) {
+            for (const CallSpec& c : step.calls) todo.emplace_back(c.service, c.op);
+        }
+    }
+    const toml::node* arrival = f.get("arrival");
+    const toml::node* think = arrival != nullptr && arrival->is_table() ? arrival->as_table()->get("think") : nullptr;
+    fail(think != nullptr ? pos(*think) : w.arrival.pos,
+         fmt::format("zero-time loop: the users of workload '{}' think '{}' and their requests ({}) do no work and "
+                     "cross no [[link]], so user -> request -> user would repeat forever without time passing "
+                     "(give the users a think time or the ops some work)",
+                     w.name, closed->think.text, path));
 }
 
 void Loader::load_events(const toml::table& root) {
@@ -1311,9 +1438,31 @@ void Loader::load_failures(const toml::table& root) {
         fs.target_pos = pos(target);
         fs.target_text = str(target);
         fs.servers = servers_named(target);
-        fs.mtbf = dist(need(f, "mtbf"));
+        const toml::node& mtbf_node = need(f, "mtbf");
+        fs.mtbf = dist(mtbf_node);
         fs.mttr = dist(need(f, "mttr"));
+        // A failure every 0 s would fail and repair the server forever at one instant.
+        if (!(fs.mtbf.dist->mean() > 0)) {
+            fail(mtbf_node, fmt::format("mtbf must have a positive mean, got '{}': the server would fail and be "
+                                        "repaired forever without time passing",
+                                        fs.mtbf.text));
+        }
         spec_.failures.push_back(std::move(fs));
+    }
+}
+
+void Loader::check_memory() const {
+    const double windows = windows_of(spec_);
+    const double values = series_values_per_window(spec_);
+    if (window_node_ != nullptr) {
+        check_fits(pos(*window_node_), windows * values * footprint::per_series_value,
+                   fmt::format("{} servers x {:.0f} windows of time series", spec_.servers.size(), windows));
+    }
+    const double each = run_bytes(spec_);
+    check_fits(spec_.run.pos, each, "the scenario's servers, users, keys, statistics and time series");
+    if (replications_node_ != nullptr) {
+        check_fits(pos(*replications_node_), each * spec_.run.replications,
+                   fmt::format("{} replications of about {} each", spec_.run.replications, bytes_text(each)));
     }
 }
 
@@ -1348,13 +1497,10 @@ Spec parse(std::string_view text, const std::string& filename, const std::vector
 }
 
 Spec load_file(const std::string& path, const std::vector<std::string>& overrides) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot read scenario file '" + path + "'");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
+    const std::string text = read_input_file(path, max_scenario_bytes, "scenario file");
     fs::path dir = fs::path(path).parent_path();
     if (dir.empty()) dir = ".";
-    return parse(buffer.str(), path, overrides, fs::absolute(dir).lexically_normal().string());
+    return parse(text, path, overrides, fs::absolute(dir).lexically_normal().string());
 }
 
 std::string apply_overrides_to_text(std::string_view text, const std::string& filename,

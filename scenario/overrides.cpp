@@ -43,7 +43,21 @@ toml::table parse_value(std::string_view value, int column, const std::string& o
     } catch (const toml::parse_error&) {
         // Not a TOML value: a bare string such as 60s or power_of_two.
     }
-    return toml::parse(pad + quote_basic_string(value), origin);
+    // Digits that TOML cannot hold (19 or more, no leading zero) are a number out of range,
+    // not a string.
+    const std::string_view digits = value.substr(!value.empty() && (value[0] == '-' || value[0] == '+') ? 1 : 0);
+    if (digits.size() >= 19 && digits[0] != '0' && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+        throw ConfigError({origin, 1, column},
+                          "integer " + std::string(value) +
+                              " is out of range (TOML integers go from -9223372036854775808 to 9223372036854775807)");
+    }
+    try {
+        return toml::parse(pad + quote_basic_string(value), origin);
+    } catch (const toml::parse_error& e) {
+        // Not even as a string: invalid UTF-8 or a control character.
+        throw ConfigError({origin, 1, column},
+                          "cannot read the value as TOML or as text: " + std::string(e.description()));
+    }
 }
 
 /// The source region of column `column` on the override's only line.

@@ -210,23 +210,7 @@ std::string format_table(const models::RunResults& r) {
     return out;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text) {
-    // Like --csv's folder, the folder of a --json file is created when missing.
-    std::error_code ec;
-    if (const auto folder = std::filesystem::path(path).parent_path(); !folder.empty()) {
-        std::filesystem::create_directories(folder, ec);
-        if (ec) throw Error("cannot create folder '" + folder.string() + "': " + ec.message());
-    }
-    const std::string temporary = path + ".partial";
-    {
-        std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-        if (!file) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-        file << text;
-        if (!file.flush()) throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-    }
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) throw Error("cannot write '" + path + "': " + ec.message());
-}
+// write_file_atomically is in scenario/files.cpp, with the other checks of results paths.
 
 void write_csv(const models::RunResults& r, const std::string& folder) {
     std::error_code ec;

@@ -40,7 +40,9 @@ void write_csv(const models::RunResults& results, const std::string& folder);
 /// A JSON number, or null when not finite (a window where nothing completed has no latency).
 [[nodiscard]] nlohmann::json number_or_null(double x);
 
-/// Writes `text` to `path` through a temporary file and a rename.
+/// Writes `text` to `path` through an unnamed temporary file and a rename (scenario/files.cpp):
+/// never leaves a part or a temporary behind, and replaces only a regular file (a symbolic
+/// link is followed to its target). Throws s2sim::Error.
 void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace s2sim::scenario

@@ -34,7 +34,7 @@ struct RunSpec {
     std::uint64_t seed = 1;      ///< master seed of every random stream
     int replications = 1;        ///< independent runs (>= 1)
     double window = 1;           ///< seconds per time-series window (> 0)
-    std::int64_t max_in_flight = 1'000'000;  ///< requests alive at once before new ones are dropped
+    std::int64_t max_in_flight = 1'000'000;  ///< calls alive at once before the run stops early (partial)
     SourcePos pos;
 };
 

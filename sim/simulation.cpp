@@ -40,6 +40,20 @@ void Simulation::too_many_pending() const {
                             now_.seconds()));
 }
 
+void Simulation::check_zero_time_loop() {
+    // Many events at one instant are fine while the pending events explain them (a million
+    // users answered at once); a loop keeps few pending and never moves the clock.
+    const std::uint64_t explained = events_per_instant_limit_ + 16 * static_cast<std::uint64_t>(live_);
+    if (events_at_now_ <= explained) {
+        instant_limit_ = explained;
+        return;
+    }
+    throw Error(fmt::format("simulation: {} events ran at simulated time {} s without the clock moving ({} pending): "
+                            "the model loops without time passing (look for zero think times, zero work, zero-time "
+                            "failures or arrivals faster than the clock's nanosecond)",
+                            events_at_now_, now_.seconds(), live_));
+}
+
 void Simulation::renumber() {
     std::vector<TimerId> armed;  // renumbered in the same sequence as the events
     for (TimerId id = 0; id < timer_keys_.size(); ++id) {
@@ -99,6 +113,7 @@ void Simulation::find_next_timer() {
 
 void Simulation::run_timer() {
     const TimerId id = next_timer_.slot();
+    count_instant(next_timer_.time);
     now_ = next_timer_.time;
     timer_keys_[id] = disarmed_timer;
     --live_;
@@ -141,6 +156,7 @@ bool Simulation::step(Queue& queue, Time end) {
             continue;
         }
         if (top.time > end) return false;
+        count_instant(top.time);
         now_ = top.time;
         queue.pop();
         ++s.generation;  // the handle goes stale: cancelling a running event is a no-op

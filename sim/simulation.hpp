@@ -113,6 +113,14 @@ public:
     /// scheduling the event: no other event could run in between.
     bool advance_if_next(Time at);
 
+    /// Events that may run at one simulated instant before run() suspects a zero-time loop
+    /// (a model that schedules events without time passing): past it, and past 16 per
+    /// pending event, run() throws s2sim::Error instead of hanging.
+    static constexpr std::uint64_t default_events_per_instant_limit = 10'000'000;
+    /// Changes that limit (tests use a small one); at least 1.
+    void set_events_per_instant_limit(std::uint64_t n) { events_per_instant_limit_ = n < 1 ? 1 : n; }
+    [[nodiscard]] std::uint64_t events_per_instant_limit() const { return events_per_instant_limit_; }
+
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
     /// Events scheduled and neither run nor cancelled.
@@ -188,6 +196,18 @@ private:
     void run_timer();
     void add_chunk();
     [[noreturn]] void too_many_pending() const;
+    /// Counts an event about to run at `at`: the clock moving resets the count, so the
+    /// hot path pays a comparison and a store; only a long stay at one instant is checked.
+    void count_instant(Time at) {
+        if (at != now_) {
+            events_at_now_ = 0;
+            instant_limit_ = events_per_instant_limit_;
+        } else if (++events_at_now_ > instant_limit_) {
+            check_zero_time_loop();
+        }
+    }
+    /// Throws when the events run at now() are far more than the pending events explain.
+    void check_zero_time_loop();
     /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to
     /// cost nothing. A count, not a mask of processed_: advance_if_next() moves it too.
     void check_stop_flag() {
@@ -216,6 +236,9 @@ private:
     std::uint64_t next_seq_ = 0;
     std::uint64_t processed_ = 0;
     std::uint64_t next_stop_check_ = 0;
+    std::uint64_t events_at_now_ = 0;  // events run at now() since the clock last moved
+    std::uint64_t instant_limit_ = default_events_per_instant_limit;
+    std::uint64_t events_per_instant_limit_ = default_events_per_instant_limit;
     std::size_t live_ = 0;
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
@@ -224,6 +247,7 @@ private:
 inline bool Simulation::advance_if_next(Time at) {
     if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;
     if (with_queue([at](const auto& q) { return !q.empty() && q.top().time <= at; })) return false;
+    count_instant(at);
     now_ = at;
     ++processed_;
     return true;

@@ -3,7 +3,7 @@
 
 namespace s2sim::units {
 
-/// Parsers for the unit-carrying strings of SCENARIO.md ("5ms", "10Gbps", ...).
+/// Parsers for the unit-carrying strings of docs/scenario.md ("5ms", "10Gbps", ...).
 /// Each returns SI base units and throws s2sim::Error with a lowercase message
 /// that quotes the input and lists the accepted units, e.g.
 ///   "number without unit '5' (expected a time such as '5ms')"

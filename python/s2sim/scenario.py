@@ -8,13 +8,63 @@ TOML text.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import pathlib
 import tomllib
 from collections.abc import Iterator, Mapping
 
 from . import _core
+from ._errors import ConfigError
 from ._toml import override as _override
+
+_MAX_SEED = 2**64 - 1
+_MAX_REPLICATIONS = 100_000  # as ``s2sim run -r`` (scenario/arguments.hpp)
+
+
+def _text(name: str, value, allow_empty: bool = True) -> str:
+    """``value`` as a str argument named ``name``: a str that UTF-8 can encode (no lone
+    surrogates), else TypeError or ValueError naming the argument."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{name} is not valid text: {e.reason} at index {e.start} ({value[e.start]!r})") from None
+    if not allow_empty and not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _check_value(path: str, value) -> None:
+    """Refuses a value ``set`` could only write wrongly: bytes (would become a list of
+    numbers), text that is not valid UTF-8, nested containers holding either."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"value for '{path}' must be a str, int, float, bool, list or dict, got "
+                        f"{type(value).__name__} (decode bytes to str first)")
+    if isinstance(value, str):
+        _text(f"value for '{path}'", value)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _text(f"key in the value for '{path}'", str(k))
+            _check_value(path, v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _check_value(path, v)
+
+
+def _count(name: str, value, minimum: int, maximum: int) -> int | None:
+    """``value`` as an optional whole number in [minimum, maximum] (not a bool)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be from {minimum} to {maximum}, got {value}")
+    return int(value)
 
 _SECTIONS = {  # attribute -> (TOML key, is an array of tables)
     "services": ("service", False),
@@ -30,9 +80,17 @@ _SECTIONS = {  # attribute -> (TOML key, is an array of tables)
 def load(path: str | os.PathLike, overrides=()) -> Scenario:
     """Reads the scenario file at ``path``. Relative paths inside it (traces, empirical
     data) are resolved against its folder. Nothing is checked until ``check()`` or ``run()``."""
-    p = pathlib.Path(path)
-    return Scenario(p.read_text(encoding="utf-8"), filename=str(path), base_dir=str(p.resolve().parent),
-                    overrides=overrides)
+    p = pathlib.Path(_text("path", path, allow_empty=False))
+    if not p.exists():
+        raise FileNotFoundError(f"scenario file '{path}' not found")
+    if not p.is_file():
+        kind = "a folder" if p.is_dir() else "not a regular file"
+        raise ValueError(f"path: '{path}' is {kind} (expected a scenario file)")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"the file is not UTF-8 text ({e.reason} at byte {e.start})", str(path), 1, 1) from None
+    return Scenario(text, filename=str(path), base_dir=str(p.resolve().parent), overrides=overrides)
 
 
 def loads(text: str, filename: str = "<string>", base_dir: str | os.PathLike = "", overrides=()) -> Scenario:
@@ -50,10 +108,12 @@ class Scenario:
     """
 
     def __init__(self, text: str, filename: str = "<string>", base_dir: str = "", overrides=()):
-        self._text = text
-        self._filename = filename
-        self._base_dir = base_dir
-        self._overrides = list(overrides)
+        self._text = _text("text", text)
+        self._filename = _text("filename", filename)
+        self._base_dir = _text("base_dir", base_dir)
+        if isinstance(overrides, (str, bytes)):
+            raise TypeError("overrides must be a list of \"dotted.key=value\" strings, not a single string")
+        self._overrides = [_text("overrides item", o) for o in overrides]
         self._data_cache = None
 
     # -- identity ---------------------------------------------------------------------
@@ -116,6 +176,13 @@ class Scenario:
         see ``append``). ``value`` is a Python value (str, int,
         float, bool, list, dict) written as TOML. The path is checked now and raises
         ConfigError if it cannot be followed. Returns self, so edits chain."""
+        path = _text("path", path, allow_empty=False)
+        if "=" in path:
+            raise ValueError(f"path must not contain '=', got {path!r} (give the value separately: "
+                             f"set('scenario.name', 'x'))")
+        if any(not seg for seg in path.split(".")) or any(c in path for c in "\n\r"):
+            raise ValueError(f"path {path!r} is not a dotted key such as 'server.web.count'")
+        _check_value(path, value)
         edit = _override(path, value)
         _core.apply_overrides_to_text(self._text, self._filename, self._overrides + [edit])
         self._overrides.append(edit)
@@ -153,7 +220,13 @@ class Scenario:
         """The effective TOML document (edits applied) as nested dicts and lists. Read-only:
         change values with ``set``."""
         if self._data_cache is None:
-            self._data_cache = tomllib.loads(self.to_toml())
+            try:
+                self._data_cache = tomllib.loads(self.to_toml())
+            except tomllib.TOMLDecodeError as e:
+                # The core's parser says where, as s2sim.ConfigError, like check() and run().
+                _core.apply_overrides_to_text(self._text, self._filename, self._overrides)
+                raise ConfigError(f"invalid TOML: {e}", self._filename, getattr(e, "lineno", 1) or 1,
+                                  getattr(e, "colno", 1) or 1) from None
         return self._data_cache
 
     def get(self, path: str, default=KeyError):
@@ -208,6 +281,15 @@ class Scenario:
         tasks (no partial results)."""
         from .results import QUANTILE_GRID, Results
 
+        seed = _count("seed", seed, 0, _MAX_SEED)
+        replications = _count("replications", replications, 1, _MAX_REPLICATIONS)
+        jobs = _count("jobs", jobs, 1, 4096)
+        max_replications = _count("max_replications", max_replications, 2, _MAX_REPLICATIONS)
+        if precision is not None:
+            if isinstance(precision, bool) or not isinstance(precision, numbers.Real):
+                raise TypeError(f"precision must be a float, got {type(precision).__name__}")
+            if not (math.isfinite(precision) and 1e-6 <= precision <= 1):
+                raise ValueError(f"precision must be a fraction from 1e-06 to 1, such as 0.02, got {precision}")
         if client is not None:
             from .experiments import run_on_client
 

@@ -129,6 +129,6 @@ TEST_CASE("cli: sweep --param links keys with ';' and crosses separate params", 
     CHECK(j["points"][2]["values"]["workload.jobs.arrival"] == "poisson(0.15/s)");
     CHECK(j["points"][2]["values"]["service.queue.op.serve.work"] == "exp(4s)");
     const auto bad = run_s2sim("sweep " + s2sim::testing::scenario_path("mm1.toml") + " --param 'a=1,2; b=1'");
-    CHECK(bad.exit_code == 1);
+    CHECK(bad.exit_code == 2);  // a usage error, found before anything runs
     CHECK_THAT(bad.text, Contains("linked keys move together, so they need as many values"));
 }

@@ -89,7 +89,8 @@ def test_a_dask_run_chooses_the_warmup_and_meets_a_precision_like_a_local_one(sm
 
 
 def test_a_dask_run_reports_bad_values_like_a_local_one(small, dask_client):
-    with pytest.raises(s2sim.Error, match="precision must be positive"):
+    # Checked before anything is sent, the same way as for a local run.
+    with pytest.raises(ValueError, match="precision must be a fraction"):
         small.run(precision=-1, client=dask_client)
     bad = small.edited({"server.web.cores": 0})
     with pytest.raises(s2sim.ConfigError):

@@ -1,5 +1,8 @@
 #include "scenario/loader.hpp"
 
+#include "scenario/arguments.hpp"
+#include "scenario/footprint.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -201,4 +204,97 @@ TEST_CASE("scenario errors: replication", "[scenario][errors]") {
 TEST_CASE("scenario errors: a missing trace file", "[scenario][errors]") {
     expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { trace = \"nowhere.csv\" }\n", 14, 21,
                  "trace file 'nowhere.csv' not found");
+}
+
+// ---- issue 17: zero-time loops, impossible sizes, overflowing sums, --set integers ----
+
+TEST_CASE("scenario errors: a model that loops without time passing is refused at its key", "[scenario][errors]") {
+    // Closed users who think 0 s, sending requests with no work and no network.
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { users = 3, think = \"const(0s)\" }\n",
+                 14, 32, "zero-time loop: the users of workload 'w' think 'const(0s)'",
+                 {"service.front.op.home.work=\"const(0s)\""});
+    // Work anywhere on the way breaks the loop: no error.
+    CHECK_NOTHROW(sc::parse(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { users = 3, think = "
+                                    "\"const(0s)\" }\n",
+                            "ok.toml"));
+    // Arrivals closer than the clock's nanosecond.
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = \"poisson(2e9/s)\"\n", 14, 11,
+                 "rate 2e+09/s is above 1e9/s");
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { process = \"constant\", rate = "
+                         "\"5e9/s\" }\n",
+                 14, 42, "rate 5e+09/s is above 1e9/s");
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = \"mmpp(1/s, 1s, 3e9/s, 1s)\"\n", 14, 11,
+                 "rate 3e+09/s is above 1e9/s");
+    CHECK_NOTHROW(sc::parse(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = \"poisson(1e9/s)\"\n", "ok.toml"));
+    // A failure every 0 s.
+    expect_error(kBase + "[[failure]]\ntarget = \"web-1\"\nmtbf = \"const(0s)\"\nmttr = \"exp(1s)\"\n", 13, 8,
+                 "mtbf must have a positive mean, got 'const(0s)'");
+}
+
+TEST_CASE("scenario errors: impossible sizes are refused at their key, with the figure", "[scenario][errors]") {
+    expect_error("[scenario]\nduration = \"1s\"\n[[server]]\nname = \"web\"\ncount = 2000000000\n", 5, 9,
+                 "2000000000 servers would need about 7.5 TiB of memory, more than the 8.0 GiB a run may use");
+    expect_error(kBase + "[[server]]\nname = \"db\"\ncores = 2147483647\n", 13, 9,
+                 "a server with 2147483647 cores would need about 96 GiB");
+    // From --set, the position is the override's.
+    expect_error(kBase, 1, 18, "2 servers x 2147483647 cores would need about 192 GiB", {"server.web.cores=2147483647"});
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { users = 1000000000000, think = "
+                         "\"exp(1s)\" }\n",
+                 14, 21, "1000000000000 closed users would need about 233 TiB");
+    expect_error(workload("keys = { count = 4000000000000 }\n"), 15, 18, "4000000000000 keys would need about 146 TiB");
+    expect_error("[scenario]\nduration = \"1000s\"\nwindow = \"10ms\"\n[[server]]\nname = \"web\"\ncount = 1000\n"
+                 "[service.front]\nservers = [\"web\"]\nop.home = { work = \"exp(1ms)\" }\n",
+                 3, 10, "1000 servers x 100000 windows of time series would need about 12 GiB");
+    expect_error("[scenario]\nduration = \"1s\"\nreplications = 200000\n", 3, 16,
+                 "replications = 200000 is too many (at most 100000)");
+    // Each part fits, the whole does not: the scenario is refused at [scenario].
+    s2sim::scenario::set_memory_budget(std::uint64_t{64} << 20);
+    expect_error(kBase + "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = { users = 200000, think = "
+                         "\"exp(1s)\" }\nkeys = { count = 1000000 }\n",
+                 1, 1, "the scenario's servers, users, keys, statistics and time series would need about");
+    expect_error(kBase, 1, 23, "1000 replications of about", {"scenario.replications=1000"});
+    s2sim::scenario::set_memory_budget(std::uint64_t{8} << 30);
+    // The budget bounds an experiment's replications together.
+    const auto spec = sc::parse(kBase, "ok.toml");
+    CHECK_NOTHROW(sc::check_replications_fit(spec, 100));
+    CHECK_THROWS_WITH(sc::check_replications_fit(spec, 100001), Contains("100001 replications are too many"));
+    CHECK_THROWS_AS(sc::check_replications_fit(spec, 100001), sc::UsageError);
+}
+
+TEST_CASE("scenario: weights and mixes whose sum overflows keep their ratios", "[scenario]") {
+    const auto spec = sc::parse(kBase + "[service.front.balancer]\npolicy = \"weighted_random\"\n"
+                                        "weights = { web-1 = 1e308, web-2 = 1e308 }\n"
+                                        "[service.front.op.search]\nwork = \"exp(1ms)\"\n"
+                                        "[[workload]]\nname = \"w\"\nto = \"front\"\narrival = \"poisson(1/s)\"\n"
+                                        "mix = { home = 1.5e308, search = 1.5e308 }\n",
+                                "big.toml");
+    const auto& weights = spec.services[0].balancer.weights;
+    REQUIRE(weights.size() == 2);
+    CHECK(weights[0] == 1.0);
+    CHECK(weights[1] == 1.0);
+    REQUIRE(spec.workloads[0].mix.size() == 2);
+    CHECK(spec.workloads[0].mix[0].weight == 0.5);
+    CHECK(spec.workloads[0].mix[1].weight == 0.5);
+    // Ratios survive the rescaling: 1e308 against 5e307 is 2 to 1.
+    const auto uneven = sc::parse(kBase + "[service.front.balancer]\npolicy = \"weighted_round_robin\"\n"
+                                          "weights = { web-1 = 1e308, web-2 = 5e307, web-3 = 1.7e308 }\n",
+                                  "big.toml", {"server.web.count=3"});
+    const auto& w = uneven.services[0].balancer.weights;
+    REQUIRE(w.size() == 3);
+    CHECK(w[0] / w[1] == Approx(2.0));
+    CHECK(w[2] == 1.0);
+}
+
+TEST_CASE("scenario errors: a --set integer beyond 64 bits says so", "[scenario][errors]") {
+    expect_error(kBase, 1, 18, "integer 18446744073709551616 is out of range", {"server.web.count=18446744073709551616"});
+    expect_error(kBase, 1, 15, "integer -99999999999999999999 is out of range", {"scenario.seed=-99999999999999999999"});
+    // Digits TOML refuses for another reason stay text, as before.
+    CHECK(sc::parse(kBase, "ok.toml", {"scenario.name=007"}).run.name == "007");
+    CHECK(sc::parse(kBase, "ok.toml", {"scenario.name=1__2"}).run.name == "1__2");
+}
+
+TEST_CASE("scenario errors: a --set value that is neither TOML nor text is a ConfigError", "[scenario][errors]") {
+    // Found by fuzz_parsers: invalid UTF-8 and control characters used to escape as toml::parse_error.
+    expect_error(kBase, 1, 15, "cannot read the value as TOML or as text", {"scenario.name=caf\xe9"});
+    expect_error(kBase, 1, 15, "cannot read the value as TOML or as text", {"scenario.name=a\x01" "b"});
 }
