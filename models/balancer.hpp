@@ -151,7 +151,7 @@ private:
     std::map<std::string, BalancerFactory, std::less<>> factories_;
 };
 
-/// Registers the built-in policies of SCENARIO.md ("Balancers") under their TOML names.
+/// Registers the built-in policies of docs/balancers.md under their TOML names.
 void register_builtins(BalancerRegistry& registry);
 
 /// Builds a built-in balancer by its TOML policy name for `backend_count` backends.

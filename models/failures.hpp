@@ -10,7 +10,7 @@
 
 namespace s2sim::models {
 
-/// What a scheduled fault does (SCENARIO.md `[[event]]`).
+/// What a scheduled fault does (docs/scenario-format.md `[[event]]`).
 enum class FaultAction : std::uint8_t { fail, recover, slow };
 
 /// A scheduled change to one server or to a set of links (a link "a--b" means every

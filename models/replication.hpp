@@ -13,7 +13,7 @@ enum class ReplicationMode : std::uint8_t {
     async,   ///< continue at once; replicas apply in the background (lag measured)
 };
 
-/// Replication of an op's writes (SCENARIO.md `replicate`). After the op's `work`
+/// Replication of an op's writes (docs/scenario-format.md `replicate`). After the op's `work`
 /// the write is committed on the primary (the server that ran the op); it is then
 /// sent to every replica, applied there as a job of `work` on a core, and
 /// acknowledged with an empty message. The op continues (calls, response) once

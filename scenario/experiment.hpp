@@ -204,7 +204,7 @@ struct ExperimentPlan {
 /// MSER-5: mser_truncation(series, 5).
 [[nodiscard]] std::size_t mser5_truncation(std::span<const double> series);
 
-/// The results JSON of SCENARIO.md: "replications": N, pooled figures, and per class a
+/// The results JSON of docs/results.md: "replications": N, pooled figures, and per class a
 /// "ci95" object (mean, p50, p90, p95, p99, p999, throughput_per_s, error_rate) when
 /// N > 1, per server "ci95" (utilization, mean_queue). Includes "warmup_s" and the time
 /// series of replication 0. For one replication: exactly to_json(runs[0]) plus warm-up keys.

@@ -18,7 +18,7 @@ inline constexpr double min_samples_beyond_percentile = 10;
 /// True when the q-percentile of `count` samples has too few samples beyond it.
 [[nodiscard]] bool too_few_samples(std::uint64_t count, double q);
 
-/// The results JSON of SCENARIO.md. Latency figures of a class with no completed
+/// The results JSON of docs/results.md. Latency figures of a class with no completed
 /// request are null, never a made-up 0.
 [[nodiscard]] nlohmann::json to_json(const models::RunResults& results);
 

@@ -29,7 +29,7 @@ using DistributionPtr = std::shared_ptr<const Distribution>;
 /// What the arguments that carry units measure.
 enum class Quantity { time, size };
 
-/// Parses SCENARIO.md's string form: "exp(2ms)", "const(1ms)", "uniform(1ms, 3ms)",
+/// Parses the string form of docs/scenario-format.md: "exp(2ms)", "const(1ms)", "uniform(1ms, 3ms)",
 /// "normal(5ms, 1ms)" (cut at 0), "lognormal(2ms, 4ms)" (mean, sd), "gamma(2, 4ms)"
 /// (shape, mean), "erlang(3, 6ms)" (k, mean), "weibull(0.8, 5ms)" (shape, mean),
 /// "pareto(1.5, 1ms)" (alpha, minimum), "hyperexp(0.9, 1ms, 20ms)" (p, mean1, mean2).

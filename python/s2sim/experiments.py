@@ -13,7 +13,7 @@ import pandas as pd
 from . import _core
 from ._toml import literal, override
 from .results import QUANTILE_GRID, Results
-from .scenario import Scenario
+from .scenario import Scenario, _precision, _run_arguments
 
 _TABLES = ("requests", "ops", "servers", "links", "replication")
 
@@ -32,8 +32,17 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
     Column ``table`` names the table of the kind (requests, ops, servers, links, replication). Replications default to the
     first file's, and at least 5. Pivot for a side-by-side view:
     ``df.pivot_table(index=["name", "figure"], columns="design", values="value")``."""
+    if not isinstance(designs, Mapping):
+        raise TypeError(f"designs must be a mapping of name -> Scenario, got {type(designs).__name__}")
+    for name, sc in designs.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"designs: each name must be a non-empty str, got {name!r}")
+        if not isinstance(sc, Scenario):
+            raise TypeError(f"designs['{name}'] must be a Scenario, got {type(sc).__name__}")
     if len(designs) < 2:
         raise ValueError("compare needs at least two designs")
+    seed, replications, jobs = _run_arguments(seed, replications, jobs)
+    precision = _precision(precision)
     items = [(name, sc.text, sc.filename, sc.overrides, sc.base_dir) for name, sc in designs.items()]
     json_bytes, _ = _core.compare(items, seed=seed, replications=replications or 0, jobs=jobs or 0,
                                   precision=precision, quantiles=[])
@@ -122,8 +131,13 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
     DataFrame is identical to a local sweep with the same seeds. Files a scenario refers
     to (traces, empirical data) must then be readable at the same path on the workers.
     ``jobs`` is threads per point (default: all cores locally, 1 on a cluster)."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of dotted path -> list of values, got {type(params).__name__}")
     if table not in _TABLES:
         raise ValueError(f"unknown table '{table}' (expected: {', '.join(_TABLES)})")
+    seed, replications, jobs = _run_arguments(seed, replications, jobs)
     if not params:
         raise ValueError("sweep needs at least one param")
     axes = _axes(params)

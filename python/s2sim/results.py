@@ -1,4 +1,4 @@
-"""Results of a run as pandas DataFrames, with the JSON of SCENARIO.md underneath."""
+"""Results of a run as pandas DataFrames, with the JSON of docs/results.md underneath."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Results:
     scenario replicates), ``timeseries`` (per window, long format), ``runs`` (one row per
     replication and request class). Latencies are in seconds, with the column names of
     the CSV files (``mean_s``, ``p99_s``, ``p99_s_ci95``...). ``json`` is the results JSON
-    of SCENARIO.md, identical to ``s2sim run --json``. Picklable."""
+    of docs/results.md, identical to ``s2sim run --json``. Picklable."""
 
     def __init__(self, json: dict, runs: list[dict] | None = None, quantiles: dict | None = None):
         self._json = json
@@ -64,7 +64,7 @@ class Results:
     # -- scalars --------------------------------------------------------------------------
     @property
     def json(self) -> dict:
-        """The results JSON of SCENARIO.md (a dict)."""
+        """The results JSON of docs/results.md (a dict)."""
         return self._json
 
     def to_json(self, path=None, indent: int = 2) -> str:

@@ -66,6 +66,23 @@ def _count(name: str, value, minimum: int, maximum: int) -> int | None:
         raise ValueError(f"{name} must be from {minimum} to {maximum}, got {value}")
     return int(value)
 
+def _precision(value) -> float | None:
+    """``value`` as an optional relative half-width in [1e-6, 1] (the ``precision`` argument)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"precision must be a float, got {type(value).__name__}")
+    if not (math.isfinite(value) and 1e-6 <= value <= 1):
+        raise ValueError(f"precision must be a fraction from 1e-06 to 1, such as 0.02, got {value}")
+    return float(value)
+
+
+def _run_arguments(seed, replications, jobs) -> tuple[int | None, int | None, int | None]:
+    """The ``seed``, ``replications`` and ``jobs`` arguments of run, compare and sweep, checked."""
+    return (_count("seed", seed, 0, _MAX_SEED), _count("replications", replications, 1, _MAX_REPLICATIONS),
+            _count("jobs", jobs, 1, 4096))
+
+
 _SECTIONS = {  # attribute -> (TOML key, is an array of tables)
     "services": ("service", False),
     "servers": ("server", True),
@@ -281,15 +298,9 @@ class Scenario:
         tasks (no partial results)."""
         from .results import QUANTILE_GRID, Results
 
-        seed = _count("seed", seed, 0, _MAX_SEED)
-        replications = _count("replications", replications, 1, _MAX_REPLICATIONS)
-        jobs = _count("jobs", jobs, 1, 4096)
+        seed, replications, jobs = _run_arguments(seed, replications, jobs)
         max_replications = _count("max_replications", max_replications, 2, _MAX_REPLICATIONS)
-        if precision is not None:
-            if isinstance(precision, bool) or not isinstance(precision, numbers.Real):
-                raise TypeError(f"precision must be a float, got {type(precision).__name__}")
-            if not (math.isfinite(precision) and 1e-6 <= precision <= 1):
-                raise ValueError(f"precision must be a fraction from 1e-06 to 1, such as 0.02, got {precision}")
+        _precision(precision)
         if client is not None:
             from .experiments import run_on_client
 

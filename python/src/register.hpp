@@ -11,7 +11,7 @@ namespace s2sim::python {
 void register_errors(py::module_& m);
 /// Loading, checking and editing scenario text (scenario/loader.hpp).
 void register_scenario(py::module_& m);
-/// One run of a scenario, returning the results JSON of SCENARIO.md.
+/// One run of a scenario, returning the results JSON of docs/results.md.
 void register_run(py::module_& m);
 /// Replications, comparisons and sweeps (scenario/experiment.hpp), when present.
 void register_experiment(py::module_& m);

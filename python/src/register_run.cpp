@@ -27,7 +27,7 @@ void register_run(py::module_& m) {
         "Runs scenario `text` (after `overrides`) as an experiment: `replications` (0 = the file's)\n"
         "independent runs on `jobs` threads (0 = all cores), master `seed` (None = the file's), with\n"
         "the GIL released; Ctrl-C stops it. Returns (json, runs, quantiles): the pooled results JSON\n"
-        "of SCENARIO.md (UTF-8 bytes; for one replication the same as `s2sim run --json`), the JSON\n"
+        "of docs/results.md (UTF-8 bytes; for one replication the same as `s2sim run --json`), the JSON\n"
         "of each replication, and {request: [pooled latency seconds at each of `quantiles`]}.");
 }
 

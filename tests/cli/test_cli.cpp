@@ -91,7 +91,7 @@ TEST_CASE("cli: the same seed gives the same results, bit for bit", "[cli]") {
     CHECK(a.dump() != c.dump());
 }
 
-TEST_CASE("cli: results follow the contract of SCENARIO.md", "[cli]") {
+TEST_CASE("cli: results follow the contract of docs/results.md", "[cli]") {
     const auto j = run_json("ecommerce.toml", "--duration 5s");
     for (const char* key : {"s2sim", "scenario", "seed", "replications", "simulated_s", "wall_s", "events",
                             "requests", "ops", "servers", "links"}) {

@@ -96,3 +96,29 @@ def test_too_many_replications_for_memory_is_an_error(small):
     many = small.edited({"scenario.window": "1ms", "scenario.duration": "100s"})
     with pytest.raises(s2sim.Error, match="replications of about .* each need about"):
         many.run(replications=100_000)
+
+
+@pytest.mark.parametrize("arg,value,error,message", [
+    ("replications", -1, ValueError, "replications must be from 1"),
+    ("jobs", -5, ValueError, "jobs must be from 1"),
+    ("seed", -1, ValueError, "seed must be from 0"),
+    ("seed", 1.5, TypeError, "seed must be an int"),
+    ("precision", float("nan"), ValueError, "precision must be a fraction"),
+])
+def test_compare_and_sweep_refuse_bad_arguments_before_running(small, arg, value, error, message):
+    with pytest.raises(error, match=message):
+        s2sim.compare({"a": small, "b": small.copy()}, **{arg: value})
+    if arg != "precision":  # sweep has no precision
+        with pytest.raises(error, match=message):
+            s2sim.sweep(small, {"server.web.count": [1, 2]}, **{arg: value})
+
+
+def test_compare_and_sweep_say_what_a_design_or_scenario_must_be(small):
+    with pytest.raises(TypeError, match=r"designs\['b'\] must be a Scenario, got str"):
+        s2sim.compare({"a": small, "b": "shop.toml"})
+    with pytest.raises(TypeError, match="designs must be a mapping"):
+        s2sim.compare([small, small])
+    with pytest.raises(TypeError, match="scenario must be a Scenario, got str"):
+        s2sim.sweep("shop.toml", {"server.web.count": [1, 2]})
+    with pytest.raises(TypeError, match="params must be a mapping"):
+        s2sim.sweep(small, [("server.web.count", [1, 2])])

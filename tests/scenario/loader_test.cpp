@@ -34,7 +34,7 @@ int service_index(const Spec& spec, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("scenario: the SCENARIO.md example loads with every value resolved", "[scenario]") {
+TEST_CASE("scenario: the docs/scenario.md example loads with every value resolved", "[scenario]") {
     const Spec spec = sc::load_file(kData + "/shop.toml");
     CHECK(spec.run.name == "shop");
     CHECK(spec.run.duration == 120.0);
