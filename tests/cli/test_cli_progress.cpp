@@ -20,21 +20,28 @@ using s2sim::cli::format_progress_line;
 using s2sim::testing::scenario_path;
 
 /// Runs `s2sim ARGS` on a pseudo-terminal (stdout to /dev/null, stderr to the terminal
-/// unless ARGS redirects it), sends it Ctrl-C after 2.5 s (a second after the bar is due)
-/// and returns what the terminal showed.
-std::string on_terminal(const std::string& args) {
-    const std::string inner = std::string(S2SIM_BINARY) + " " + args +
-                              " >/dev/null & pid=$!; sleep 2.5; kill -INT $pid; wait $pid; echo exit=$?";
+/// unless ARGS redirects it), sends it Ctrl-C once the terminal shows a time left (or after
+/// `patience_s`, or at once when `wait_for_bar` is false, after 2.5 s), and returns what
+/// the terminal showed. Waiting for the bar rather than a fixed time keeps the test right
+/// on a slow or loaded machine and under sanitizers.
+std::string on_terminal(const std::string& args, bool wait_for_bar = true, int patience_s = 60) {
+    static int calls = 0;
+    const std::string log =
+        (s2sim::testing::scratch_dir("cli-progress") / ("typescript-" + std::to_string(++calls))).string();
+    const std::string wait =
+        wait_for_bar ? "i=0; while [ $i -lt " + std::to_string(patience_s * 10) + " ] && ! grep -q \"elapsed, abou[t]\" " +
+                           log + "; do sleep 0.1; i=$((i+1)); done; sleep 0.2"
+                     : std::string("sleep 2.5");
+    const std::string inner = std::string(S2SIM_BINARY) + " " + args + " >/dev/null & pid=$!; " + wait +
+                              "; kill -INT $pid; wait $pid; echo exit=$?";
     std::string quoted;  // for sh -c '...'
     for (const char c : inner) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    const std::string command = "script -qec '" + quoted + "' /dev/null 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    pclose(pipe);
-    return text;
+    // -f: the typescript is flushed as the terminal is written, so the loop above sees the bar.
+    // (The typescript's header holds the command itself: hence the pattern abou[t].)
+    const std::string command = "script -qfec '" + quoted + "' " + log + " >/dev/null 2>&1";
+    REQUIRE(std::system(command.c_str()) != -1);
+    std::ifstream in(log, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 bool have_script() { return std::system("script --version >/dev/null 2>&1") == 0; }
@@ -99,14 +106,14 @@ TEST_CASE("progress: no bar with --quiet or when stderr is not a terminal", "[cl
         WARN("util-linux `script` is missing: the terminal is not tested");
         return;
     }
-    const std::string quiet = on_terminal("run " + long_mm1 + " --quiet");
+    const std::string quiet = on_terminal("run " + long_mm1 + " --quiet", false);
     INFO(quiet);
     CHECK(quiet.find('%') == std::string::npos);
     CHECK(quiet.find("elapsed") == std::string::npos);
     CHECK(quiet.find("exit=3") != std::string::npos);
 
     const auto file = s2sim::testing::scratch_dir("cli-progress") / "stderr.txt";
-    const std::string to_file = on_terminal("run " + long_mm1 + " -r 2 -j 2 2>" + file.string());
+    const std::string to_file = on_terminal("run " + long_mm1 + " -r 2 -j 2 2>" + file.string(), false);
     INFO(to_file);
     CHECK(to_file.find("elapsed") == std::string::npos);
     CHECK(to_file.find("exit=3") != std::string::npos);
