@@ -14,10 +14,10 @@ void register_errors(py::module_& m) {
             const py::object errors = py::module_::import("s2sim._errors");
             const py::object error = errors.attr("ConfigError")(e.message(), e.where().file, e.where().line,
                                                                 e.where().column);
-            PyErr_SetObject(error.get_type().ptr(), error.ptr());
+            PyErr_SetObject(py::type::handle_of(error).ptr(), error.ptr());
         } catch (const Error& e) {
             const py::object error = py::module_::import("s2sim._errors").attr("Error")(e.what());
-            PyErr_SetObject(error.get_type().ptr(), error.ptr());
+            PyErr_SetObject(py::type::handle_of(error).ptr(), error.ptr());
         }
     });
     (void)m;
