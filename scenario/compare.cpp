@@ -86,6 +86,12 @@ Figure mean_figure(const std::vector<double>& values) {
     return f;
 }
 
+/// How far apart two percentiles can read from the same data: each is within
+/// max_relative_error of its true value, so their difference within the sum.
+double percentile_resolution(double value, double reference) {
+    return stats::LogHistogram::max_relative_error * (std::abs(value) + std::abs(reference));
+}
+
 /// Paired difference: replication i of each design ran on the same seeds. A difference
 /// within `resolution` (what the figure's own precision cannot tell apart, e.g. two
 /// percentiles read from the same histogram bucket) is never significant.
@@ -234,9 +240,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
                     }
                     row.values.push_back(pooled_class_figure(pooled_list(out.designs[k]), name, figure));
                     const double resolution =
-                        percentile && k > 0 ? stats::LogHistogram::max_relative_error *
-                                                  (std::abs(row.values[k].value) + std::abs(row.values[0].value))
-                                            : 0.0;
+                        percentile && k > 0 ? percentile_resolution(row.values[k].value, row.values[0].value) : 0.0;
                     row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0], resolution));
                 }
                 out.rows.push_back(std::move(row));
@@ -289,9 +293,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
                 for (const auto& r : out.designs[k].runs) per_run[k].push_back(value_of(r, name));
                 row.values.push_back(mean_figure(per_run[k]));
                 const double resolution =
-                    percentile && k > 0 ? stats::LogHistogram::max_relative_error *
-                                              (std::abs(row.values[k].value) + std::abs(row.values[0].value))
-                                        : 0.0;
+                    percentile && k > 0 ? percentile_resolution(row.values[k].value, row.values[0].value) : 0.0;
                 row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0], resolution));
             }
             out.rows.push_back(std::move(row));
