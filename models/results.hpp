@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "models/recorder.hpp"
 #include "sim/stats/log_histogram.hpp"
 
 namespace s2sim::models {
@@ -130,6 +131,10 @@ struct RunResults {
     std::vector<LinkResult> links;
     std::vector<ReplicationResult> replication;  ///< empty when no op replicates
     TimeSeries timeseries;  ///< empty when the model asked for none (window_s = 0)
+    /// The tables components published through the Recorder (models/recorder.hpp), in the
+    /// order they were declared; reports iterate over them.
+    std::vector<RecordedTable> tables;
+    std::vector<RecordedEntry> log;  ///< decisions and findings, in time order
 };
 
 }  // namespace s2sim::models

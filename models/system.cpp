@@ -621,6 +621,7 @@ void System::start_measuring() {
     measure_from_ = sim_.now();
     for (Host& h : hosts_) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
+    recorder_.start_measuring(sim_.now());
     for (ReplicationPair& p : pairs_) {
         p.backlog.reset(sim_.now());
         p.backlog_at_window_start = 0;
@@ -698,6 +699,7 @@ void System::close_window() {
                                                                                        : 0.0);
         link_at_window_start_[d] = stats;
     }
+    recorder_.close_window(window_start_, now);
     window_start_ = now;
     if (!sim_.stopped() && now + window_ < end_) sim_.schedule_at(now + window_, [this] { close_window(); });
 }
@@ -769,6 +771,8 @@ RunResults System::collect(double wall_s) {
         r.replication.push_back(ReplicationResult{pair_names_[i], p.count, p.failed, p.lag,
                                                   measuring_ ? p.backlog.mean(now) : 0.0, p.backlog.max()});
     }
+    r.tables = recorder_.collect(now, measuring_);
+    r.log = recorder_.take_log();
     return r;
 }
 

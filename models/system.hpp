@@ -11,6 +11,7 @@
 #include "models/failures.hpp"
 #include "models/network/flow_network.hpp"
 #include "models/network/topology.hpp"
+#include "models/recorder.hpp"
 #include "models/replication.hpp"
 #include "models/results.hpp"
 #include "models/server.hpp"
@@ -154,6 +155,8 @@ public:
     void job_dropped(Server& server, std::uint64_t token) override;
 
     [[nodiscard]] Simulation& simulation() { return sim_; }
+    /// Where components publish their figures (declare tables before run()).
+    [[nodiscard]] Recorder& recorder() { return recorder_; }
 
 private:
     /// Server job tokens with this bit set are replica applies (index into replica_jobs_);
@@ -320,6 +323,7 @@ private:
 
     SystemModel model_;
     Simulation sim_;
+    Recorder recorder_;
     std::unique_ptr<FlowNetwork> network_;
     std::vector<double> base_capacity_;  ///< per directed link, as built: `slow` divides it, reverting restores it
     std::vector<Host> hosts_;

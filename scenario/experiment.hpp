@@ -216,6 +216,12 @@ struct ExperimentPlan {
 /// its replication backlog and lag p99 per window as json["timeseries"]["replication"]
 /// (defined in report.cpp; the rest of the time series is add_timeseries_json's).
 void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& results);
+/// Adds the Recorder's tables of a run (RunResults::tables) to its results JSON: each table
+/// as json[table][row][figure] (counter: a number; latency: {mean, p50.., max}; level:
+/// {mean, max}; value: a number), its per-window series under json["timeseries"][table]
+/// (when the JSON has time series), units under json["units"], and the log as json["log"]
+/// (defined in report.cpp).
+void add_recorded_json(nlohmann::json& json, const models::RunResults& results);
 /// replication.csv (one row per pair) and timeseries_replication.csv (per pair and
 /// window) in `folder`; nothing when no op replicates (defined in report.cpp).
 void write_replication_csv(const models::RunResults& results, const std::string& folder);

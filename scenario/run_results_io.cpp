@@ -25,7 +25,8 @@ using nlohmann::json;
 constexpr const char* format_name = "s2sim run results";
 // Version 2: histograms of 512 sub-buckets per power of two (version 1 had 128), so
 // bucket indexes of the two versions mean different values.
-constexpr int format_version = 2;
+// Version 3: the Recorder's tables and log (RunResults::tables, ::log).
+constexpr int format_version = 3;
 
 // ---------------------------------------------------------------- histogram state
 
@@ -188,9 +189,59 @@ void fields(MaybeConst<models::TimeSeries> auto& r, auto&& visit) {
     visit("events", events);
 }
 
+void fields(MaybeConst<models::FigureSpec> auto& r, auto&& visit) {
+    auto& [name, unit, kind, brief] = r;
+    visit("name", name);
+    visit("unit", unit);
+    visit("kind", kind);
+    visit("brief", brief);
+}
+
+void fields(MaybeConst<models::RecordedFigure> auto& r, auto&& visit) {
+    auto& [count, value, max, latency] = r;
+    visit("count", count);
+    visit("value", value);
+    visit("max", max);
+    visit("latency", latency);
+}
+
+void fields(MaybeConst<models::RecordedRow> auto& r, auto&& visit) {
+    auto& [name, figures, series] = r;
+    visit("name", name);
+    visit("figures", figures);
+    visit("series", series);
+}
+
+void fields(MaybeConst<models::SeriesSpec> auto& r, auto&& visit) {
+    auto& [name, unit, figure] = r;
+    visit("name", name);
+    visit("unit", unit);
+    visit("figure", figure);
+}
+
+void fields(MaybeConst<models::RecordedTable> auto& r, auto&& visit) {
+    auto& [name, row_key, figures, rows, per_window, series] = r;
+    visit("name", name);
+    visit("row_key", row_key);
+    visit("figures", figures);
+    visit("rows", rows);
+    visit("per_window", per_window);
+    visit("series", series);
+}
+
+void fields(MaybeConst<models::RecordedEntry> auto& r, auto&& visit) {
+    auto& [at_s, table, row, what, text, values] = r;
+    visit("at_s", at_s);
+    visit("table", table);
+    visit("row", row);
+    visit("what", what);
+    visit("text", text);
+    visit("values", values);
+}
+
 void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {
     auto& [scenario, seed, simulated_s, wall_s, events, stopped_early, requests, ops, servers, links, replication,
-           timeseries] = r;
+           timeseries, tables, log] = r;
     visit("scenario", scenario);
     visit("seed", seed);
     visit("simulated_s", simulated_s);
@@ -203,6 +254,8 @@ void fields(MaybeConst<models::RunResults> auto& r, auto&& visit) {
     visit("links", links);
     visit("replication", replication);
     visit("timeseries", timeseries);
+    visit("tables", tables);
+    visit("log", log);
 }
 
 template <typename T>

@@ -174,7 +174,7 @@ TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     // Version 1 had 128 sub-buckets per power of two: its bucket indexes mean other values.
     j["version"] = 1;
     CHECK_THROWS_WITH(sc::decode_run_results(cbor(j)),
-                      Contains("encoded in format version 1, this s2sim reads version 2"));
+                      Contains("encoded in format version 1, this s2sim reads version 3"));
 
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0]["latency"]["count"] = 3;  // the buckets hold 2
@@ -205,4 +205,44 @@ TEST_CASE("run results io: bad bytes are a clear error", "[scenario][errors]") {
     j = nlohmann::json::from_cbor(bytes);
     j["requests"][0].erase("errors");
     CHECK_THROWS_AS(sc::decode_run_results(cbor(j)), Error);
+}
+
+TEST_CASE("run results io: the recorder's tables and log survive a round trip and reach the JSON", "[scenario]") {
+    models::Recorder rec;
+    const auto t = rec.add_table("connections", "service",
+                                 {{"opened", "connections", models::FigureKind::counter, ""},
+                                  {"handshake_s", "s", models::FigureKind::latency, ""},
+                                  {"open", "connections", models::FigureKind::level, ""},
+                                  {"ratio", "fraction", models::FigureKind::value, ""}},
+                                 true);
+    const auto row = rec.add_row(t, "db");
+    rec.start_measuring(Time::zero());
+    rec.counter(t, row, 0).add(3);
+    rec.latency(t, row, 1).record(0.02);
+    rec.level(t, row, 2).set(Time::from_seconds(1), 2);
+    rec.value(t, row, 3).set(std::nan(""));
+    rec.close_window(Time::zero(), Time::from_seconds(2));
+    rec.log(Time::from_seconds(1), "connections", "db", "note", "db: a note", {{"x", 1.5}});
+    models::RunResults r;
+    r.scenario = "s";
+    r.simulated_s = 2;
+    r.timeseries.window_s = 2;
+    r.timeseries.start_s = {0};
+    r.timeseries.length_s = {2};
+    r.tables = rec.collect(Time::from_seconds(2), true);
+    r.log = rec.take_log();
+
+    const models::RunResults back = round_trip(r);
+    CHECK(sc::encode_run_results(back) == sc::encode_run_results(r));
+    const nlohmann::json j = sc::to_json(back);
+    CHECK(j.dump() == sc::to_json(r).dump());
+    CHECK(j["connections"]["db"]["opened"] == 3);
+    CHECK(j["connections"]["db"]["handshake_s"]["p50"].get<double>() == Approx(0.02).epsilon(1e-3));
+    CHECK(j["connections"]["db"]["open"]["mean"].get<double>() == Approx(1.0));  // 0 for 1 s, 2 for 1 s
+    CHECK(j["connections"]["db"]["ratio"].is_null());
+    CHECK(j["timeseries"]["connections"]["db"]["opened"] == nlohmann::json::array({3}));
+    CHECK(j["units"]["connections"]["handshake_s"] == "s");
+    CHECK(j["units"]["timeseries"]["connections"]["handshake_p99_s"] == "s");
+    CHECK(j["log"][0]["values"]["x"] == 1.5);
+    CHECK(j["log"][0]["what"] == "note");
 }

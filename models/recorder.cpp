@@ -1,0 +1,203 @@
+#include "models/recorder.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models {
+
+const char* figure_kind_name(FigureKind kind) {
+    switch (kind) {
+        case FigureKind::counter: return "counter";
+        case FigureKind::latency: return "latency";
+        case FigureKind::level: return "level";
+        case FigureKind::value: return "value";
+    }
+    return "?";
+}
+
+namespace {
+
+/// "handshake_s" -> "handshake", so its per-window series are handshake_p50_s and _p99_s.
+std::string latency_base(const std::string& name) {
+    return name.size() > 2 && name.ends_with("_s") ? name.substr(0, name.size() - 2) : name;
+}
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+Recorder::TableId Recorder::add_table(std::string name, std::string row_key, std::vector<FigureSpec> figures,
+                                      bool per_window) {
+    if (find_table(name) != none) throw Error("recorder: table '" + name + "' is declared twice");
+    // The results JSON's own keys: a table of that name would overwrite them.
+    for (const char* reserved : {"s2sim", "scenario", "seed", "replications", "simulated_s", "wall_s", "events",
+                                 "partial", "requests", "ops", "servers", "links", "replication", "timeseries",
+                                 "units", "log", "warmup_s", "warmup_auto", "precision", "designs", "points"}) {
+        if (name == reserved) throw Error("recorder: '" + name + "' is a results key, not a table name");
+    }
+    for (std::size_t i = 0; i < figures.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (figures[i].name == figures[j].name) {
+                throw Error("recorder: table '" + name + "' declares figure '" + figures[i].name + "' twice");
+            }
+        }
+    }
+    Table t;
+    t.spec.name = std::move(name);
+    t.spec.row_key = std::move(row_key);
+    t.spec.per_window = per_window;
+    if (per_window) {
+        for (std::uint32_t f = 0; f < figures.size(); ++f) {
+            const FigureSpec& fig = figures[f];
+            if (fig.kind == FigureKind::latency) {
+                const std::string base = latency_base(fig.name);
+                t.spec.series.push_back(SeriesSpec{base + "_p50_s", fig.unit, f});
+                t.spec.series.push_back(SeriesSpec{base + "_p99_s", fig.unit, f});
+            } else {
+                t.spec.series.push_back(SeriesSpec{fig.name, fig.unit, f});
+            }
+        }
+    }
+    t.spec.figures = std::move(figures);
+    tables_.push_back(std::move(t));
+    return static_cast<TableId>(tables_.size() - 1);
+}
+
+std::uint32_t Recorder::find_table(const std::string& name) const {
+    for (std::uint32_t i = 0; i < tables_.size(); ++i) {
+        if (tables_[i].spec.name == name) return i;
+    }
+    return none;
+}
+
+Recorder::RowId Recorder::add_row(TableId table, std::string name) {
+    Table& t = tables_.at(table);
+    for (const RecordedRow& r : t.spec.rows) {
+        if (r.name == name) throw Error("recorder: table '" + t.spec.name + "' has row '" + name + "' twice");
+    }
+    RecordedRow row;
+    row.name = std::move(name);
+    row.series.assign(t.spec.series.size(), std::vector<double>(t.windows, nan));
+    t.spec.rows.push_back(std::move(row));
+    t.cells.resize(t.cells.size() + t.spec.figures.size());
+    return static_cast<RowId>(t.spec.rows.size() - 1);
+}
+
+Recorder::Cell& Recorder::cell(TableId table, RowId row, std::uint32_t figure, FigureKind kind) {
+    Table& t = tables_.at(table);
+    if (row >= t.spec.rows.size() || figure >= t.spec.figures.size()) {
+        throw Error("recorder: table '" + t.spec.name + "' has no row " + std::to_string(row) + " figure " +
+                    std::to_string(figure));
+    }
+    if (t.spec.figures[figure].kind != kind) {
+        throw Error("recorder: figure '" + t.spec.figures[figure].name + "' of table '" + t.spec.name + "' is a " +
+                    figure_kind_name(t.spec.figures[figure].kind) + ", not a " + figure_kind_name(kind));
+    }
+    return t.cells[row * t.spec.figures.size() + figure];
+}
+
+Recorder::Counter Recorder::counter(TableId table, RowId row, std::uint32_t figure) {
+    return Counter{&cell(table, row, figure, FigureKind::counter).count};
+}
+
+Recorder::Latency Recorder::latency(TableId table, RowId row, std::uint32_t figure) {
+    Cell& c = cell(table, row, figure, FigureKind::latency);
+    return Latency{&c.total, tables_[table].spec.per_window ? &c.window : nullptr};
+}
+
+Recorder::Level Recorder::level(TableId table, RowId row, std::uint32_t figure) {
+    return Level{&cell(table, row, figure, FigureKind::level).level};
+}
+
+Recorder::Value Recorder::value(TableId table, RowId row, std::uint32_t figure) {
+    return Value{&cell(table, row, figure, FigureKind::value).value};
+}
+
+void Recorder::log(Time at, std::string table, std::string row, std::string what, std::string text,
+                   std::vector<std::pair<std::string, double>> values) {
+    log_.push_back(RecordedEntry{static_cast<double>(at.ns()) / 1e9, std::move(table), std::move(row),
+                                 std::move(what), std::move(text), std::move(values)});
+}
+
+void Recorder::start_measuring(Time now) {
+    measure_from_ = now;
+    for (Table& t : tables_) {
+        for (Cell& c : t.cells) {
+            c.count = 0;
+            c.count_at_window_start = 0;
+            c.total.reset();
+            c.window.reset();
+            c.level.reset(now);
+            c.level_at_window_start = 0;
+        }
+    }
+}
+
+void Recorder::close_window(Time start, Time now) {
+    const double length = (now - start).seconds();
+    for (Table& t : tables_) {
+        if (!t.spec.per_window) continue;
+        const std::size_t figures = t.spec.figures.size();
+        for (std::size_t r = 0; r < t.spec.rows.size(); ++r) {
+            RecordedRow& row = t.spec.rows[r];
+            for (std::size_t s = 0; s < t.spec.series.size(); ++s) {
+                const SeriesSpec& series = t.spec.series[s];
+                Cell& c = t.cells[r * figures + series.figure];
+                double x = nan;
+                switch (t.spec.figures[series.figure].kind) {
+                    case FigureKind::counter: x = static_cast<double>(c.count - c.count_at_window_start); break;
+                    case FigureKind::latency:
+                        if (c.window.count() > 0) x = c.window.quantile(series.name.ends_with("_p50_s") ? 0.5 : 0.99);
+                        break;
+                    case FigureKind::level:
+                        // The difference of the integrals at the window's ends; it can dip a hair
+                        // below 0 from rounding when the signal is 0.
+                        x = length > 0 ? (c.level.integral(now) - c.level_at_window_start) / length : nan;
+                        break;
+                    case FigureKind::value: x = c.value; break;
+                }
+                row.series[s].push_back(x);
+            }
+            // Window-start snapshots after every series of the row read them.
+            for (std::size_t f = 0; f < figures; ++f) {
+                Cell& c = t.cells[r * figures + f];
+                c.count_at_window_start = c.count;
+                c.window.reset();
+                if (t.spec.figures[f].kind == FigureKind::level) c.level_at_window_start = c.level.integral(now);
+            }
+        }
+        ++t.windows;
+    }
+}
+
+std::vector<RecordedTable> Recorder::collect(Time now, bool measuring) {
+    std::vector<RecordedTable> out;
+    out.reserve(tables_.size());
+    for (Table& t : tables_) {
+        const std::size_t figures = t.spec.figures.size();
+        for (std::size_t r = 0; r < t.spec.rows.size(); ++r) {
+            RecordedRow& row = t.spec.rows[r];
+            row.figures.resize(figures);
+            for (std::size_t f = 0; f < figures; ++f) {
+                Cell& c = t.cells[r * figures + f];
+                RecordedFigure& fig = row.figures[f];
+                switch (t.spec.figures[f].kind) {
+                    case FigureKind::counter: fig.count = c.count; break;
+                    case FigureKind::latency: fig.latency = std::move(c.total); break;
+                    case FigureKind::level:
+                        fig.value = measuring ? c.level.mean(now) : 0.0;
+                        fig.max = c.level.max();
+                        break;
+                    case FigureKind::value: fig.value = c.value; break;
+                }
+            }
+        }
+        out.push_back(std::move(t.spec));
+    }
+    tables_.clear();
+    return out;
+}
+
+}  // namespace s2sim::models
