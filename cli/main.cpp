@@ -11,12 +11,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/html_report.hpp"
 #include "cli/progress.hpp"
 #include "cli/usage.hpp"
 #include "scenario/arguments.hpp"
 #include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
+#include "scenario/files.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/model_dot.hpp"
+#include "scenario/model_json.hpp"
 #include "scenario/network_summary.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
@@ -30,6 +34,9 @@ using namespace s2sim::cli;
 std::atomic<bool> interrupted{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
+/// This invocation as a shell would take it back, for the results JSON ("command").
+std::string command_text;
+
 struct RunArgs {
     std::string file;
     std::vector<std::string> sets;
@@ -38,6 +45,7 @@ struct RunArgs {
     std::string warmup;
     std::string json;
     std::string csv;
+    std::string html;  ///< --html: the HTML report (cli/html_report.hpp)
     bool quiet = false;
     int replications = 0;
     int jobs = 0;
@@ -144,8 +152,25 @@ int nothing_to_report() {
     return 3;
 }
 
+/// Before the run: --html can be written and a Python can draw it; the Python, or "".
+std::string check_html(const RunArgs& a) {
+    if (a.html.empty()) return "";
+    scenario::check_output_file(a.html, "--html");
+    return cli::report_python();
+}
+
+/// The writes of --json, --csv and --html of `j` (the results JSON) and `results`.
+template <class Results>
+std::vector<std::function<void()>> outputs(const RunArgs& a, const nlohmann::json& j, const Results& results,
+                                           const std::string& python) {
+    return {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, j.dump(2) + "\n"); },
+            [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); },
+            [&] { if (!a.html.empty()) cli::render_html_text(python, j.dump(), a.html); }};
+}
+
 int run_command(const RunArgs& a) {
     check_outputs(a.json, a.csv);
+    const std::string python = check_html(a);
     const scenario::Spec spec = scenario::load_file(a.file, overrides_of(a));
     const int replications = a.replications > 0 ? a.replications : spec.run.replications;
     if (!a.quiet) preflight(spec, replications);
@@ -160,9 +185,9 @@ int run_command(const RunArgs& a) {
             std::cerr << "s2sim: warning: the experiment stopped early (" << results.stopped_early
                       << "); the results are partial\n";
         }
-        return write_outputs(
-            {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
-             [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+        nlohmann::json j = scenario::to_json(results);
+        scenario::add_report_inputs(j, spec, results, command_text);
+        return write_outputs(outputs(a, j, results, python),
             [&] { if (!a.quiet) std::cout << scenario::format_table(results); }, results.stopped_early.empty() ? 0 : 3);
     }
     const std::uint64_t seed = a.seed.value_or(spec.run.seed);
@@ -182,9 +207,9 @@ int run_command(const RunArgs& a) {
         std::cerr << "s2sim: warning: the run stopped early (" << results.stopped_early
                   << "); the results are partial\n";
     }
-    return write_outputs(
-        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
-         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+    nlohmann::json j = scenario::to_json(results);
+    scenario::add_report_inputs(j, spec, results, command_text);
+    return write_outputs(outputs(a, j, results, python),
         [&] { if (!a.quiet) std::cout << scenario::format_table(results); }, results.stopped_early.empty() ? 0 : 3);
 }
 
@@ -202,6 +227,7 @@ int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
     scenario::check_tables(c.show);  // before the runs, not after
     check_outputs(a.json, a.csv);
+    const std::string python = check_html(a);
     std::vector<scenario::Design> designs;
     for (const auto& file : c.files) {
         std::string name = design_name(file);
@@ -242,9 +268,12 @@ int compare_command(const CompareArgs& c) {
     if (results.designs.empty() || results.designs.front().runs.empty()) return nothing_to_report();
     const bool partial = std::any_of(results.designs.begin(), results.designs.end(),
                                      [](const auto& e) { return !e.stopped_early.empty(); });
-    return write_outputs(
-        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
-         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+    nlohmann::json j = scenario::to_json(results);
+    for (std::size_t i = 0; i < results.designs.size(); ++i) {
+        scenario::add_report_inputs(j["results"][results.names[i]], designs[i].spec, results.designs[i], "");
+    }
+    j["command"] = command_text;
+    return write_outputs(outputs(a, j, results, python),
         [&] { if (!a.quiet) std::cout << scenario::format_table(results, c.show); }, partial ? 3 : 0);
 }
 
@@ -258,6 +287,7 @@ int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
     scenario::check_tables(s.show);  // before the runs, not after
     check_outputs(a.json, a.csv);
+    const std::string python = check_html(a);
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) {
         for (auto& linked : scenario::parse_sweep_params(p)) params.push_back(std::move(linked));
@@ -292,9 +322,10 @@ int sweep_command(const SweepArgs& s) {
     }
     const bool partial = std::any_of(results.points.begin(), results.points.end(),
                                      [](const scenario::SweepPoint& p) { return !p.results.stopped_early.empty(); });
-    return write_outputs(
-        {[&] { if (!a.json.empty()) scenario::write_file_atomically(a.json, scenario::to_json(results).dump(2) + "\n"); },
-         [&] { if (!a.csv.empty()) scenario::write_csv(results, a.csv); }},
+    nlohmann::json j = scenario::to_json(results);
+    j["model"] = scenario::model_json(scenario::load_file(a.file, overrides_of(a)));  // the grid's base
+    j["command"] = command_text;
+    return write_outputs(outputs(a, j, results, python),
         [&] { if (!a.quiet) std::cout << scenario::format_table(results, s.show); }, partial ? 3 : 0);
 }
 
@@ -314,20 +345,17 @@ int check_command(const std::string& file, const std::vector<std::string>& sets)
     return 0;
 }
 
-int graph_command(const std::string& file, const std::vector<std::string>& sets) {
+int graph_command(const std::string& file, const std::vector<std::string>& sets, bool calls) {
     const scenario::Spec spec = scenario::load_file(file, sets);
-    const models::SystemModel model = scenario::build(spec, spec.run.seed);
-    if (model.topology) {
-        std::cout << model.topology->to_dot();
-        return 0;
-    }
-    // No [[link]]: a pure queueing model. Draw its nodes all the same.
-    models::Topology nodes;
-    for (const auto& s : spec.servers) nodes.add_node(s.name, models::NodeKind::server, s.site.value_or(""));
-    for (const auto& s : spec.switches) nodes.add_node(s.name, models::NodeKind::switch_, s.site.value_or(""));
-    for (const auto& c : spec.clients) nodes.add_node(c.name, models::NodeKind::client, c.site.value_or(""));
-    std::cout << nodes.to_dot();
+    (void)scenario::build(spec, spec.run.seed);  // the same checks as run (a disconnected network, ...)
+    std::cout << (calls ? scenario::calls_dot(spec) : scenario::topology_dot(spec));
     return 0;
+}
+
+/// `s2sim report RESULTS.json -o FILE.html`: the Python package draws it.
+int report_command(const std::string& json, const std::string& html) {
+    scenario::check_output_file(html, "-o");
+    return cli::render_html(cli::report_python(), json, html);
 }
 
 }  // namespace
@@ -346,6 +374,7 @@ int main(int argc, char** argv) {
                         "timeseries_requests.csv, timeseries_servers.csv, timeseries_links.csv and, with replication, replication.csv and "
                         "timeseries_replication.csv; with several replications the time series go to "
                         "replication-N/ subfolders");
+    run_cmd->add_option("--html", run.html, "Write the HTML report (one self-contained page, docs/report.md) to this file");
     add_common_options(run_cmd, run);
 
     CompareArgs compare;
@@ -365,6 +394,7 @@ int main(int argc, char** argv) {
     compare_cmd->add_option("--show", compare.show,
                             "Tables to print: requests, ops, servers, links, replication (default: all)")
         ->delimiter(',');
+    compare_cmd->add_option("--html", compare.common.html, "Write the HTML report of the comparison to this file");
     add_common_options(compare_cmd, compare.common);
 
     SweepArgs sweep;
@@ -386,6 +416,7 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("--show", sweep.show,
                           "Tables to print: requests, ops, servers, links, replication (default: requests)")
         ->delimiter(',');
+    sweep_cmd->add_option("--html", sweep.common.html, "Write the HTML report of the sweep to this file");
     add_common_options(sweep_cmd, sweep.common);
 
     std::string analyze_file;
@@ -405,11 +436,24 @@ int main(int argc, char** argv) {
 
     std::string graph_file;
     std::vector<std::string> graph_sets;
-    CLI::App* graph_cmd =
-        app.add_subcommand("graph", "Print the topology as Graphviz DOT: s2sim graph f.toml | dot -Tsvg > f.svg");
+    bool graph_calls = false;
+    CLI::App* graph_cmd = app.add_subcommand(
+        "graph", "Print the topology (servers grouped by site) or, with --calls, the call graph as Graphviz DOT: "
+                 "s2sim graph f.toml | dot -Tsvg > f.svg");
     graph_cmd->add_option("file", graph_file, "Scenario file (TOML)")->required()->check(checked_file());
     graph_cmd->add_option("--set", graph_sets, "Override a key by its dotted TOML path")->take_all();
+    graph_cmd->add_flag("--calls", graph_calls, "The call graph: workloads, ops and the calls between them");
 
+    std::string report_json;
+    std::string report_html;
+    CLI::App* report_cmd = app.add_subcommand(
+        "report", "Write the HTML report of a results JSON (of run, compare or sweep): s2sim report out.json -o out.html");
+    report_cmd->add_option("results", report_json, "Results JSON written by run, compare or sweep --json")
+        ->required()
+        ->check(checked_file());
+    report_cmd->add_option("-o,--output", report_html, "The HTML file to write")->required();
+
+    command_text = scenario::command_line(argc, argv);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -418,7 +462,8 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run_command(run);
         if (*check_cmd) return check_command(check_file, check_sets);
-        if (*graph_cmd) return graph_command(graph_file, graph_sets);
+        if (*graph_cmd) return graph_command(graph_file, graph_sets, graph_calls);
+        if (*report_cmd) return report_command(report_json, report_html);
         if (*compare_cmd) return compare_command(compare);
         if (*sweep_cmd) return sweep_command(sweep);
         if (*analyze_cmd) return analyze_command(analyze_file, analyze_sets, analyze_json);

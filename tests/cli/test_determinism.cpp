@@ -11,10 +11,12 @@
 namespace {
 namespace fs = std::filesystem;
 
-/// Removes the fields that measure the machine, not the model.
+/// Removes the fields that measure the machine, not the model (and the command line, which
+/// names the output file and --jobs).
 void drop_wall_clock(nlohmann::json& j) {
     if (j.is_object()) {
         j.erase("wall_s");
+        j.erase("command");
         for (auto& [key, value] : j.items()) drop_wall_clock(value);
     } else if (j.is_array()) {
         for (auto& value : j) drop_wall_clock(value);
