@@ -3,6 +3,8 @@ and returns the Axes; nothing calls ``show()``, so it works under the Agg backen
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -15,6 +17,7 @@ _FALLBACK_UNITS = {
     "replication": {"backlog": "writes", "lag_p99_s": "s"},
 }
 _TIME_SCALE = {"s": 1.0, "ms": 1e3, "us": 1e6}
+_event_marks = itertools.count()
 
 
 def plain_log_ticks(axis):
@@ -133,12 +136,14 @@ class Plotter:
         if not start:
             return
         first, last = start[0], start[-1] + length[-1]
-        for e in self.events():
+        for i, e in enumerate(self.events()):
             at = e["at_s"]
             if not first <= at <= last:
                 continue
             color = {"fail": "tab:red", "slow": "tab:orange"}.get(e["action"], "tab:green")
-            ax.axvline(at, color=color, linestyle=":", linewidth=1)
+            line = ax.axvline(at, color=color, linestyle=":", linewidth=1)
+            # an id in SVG output (s2sim-event-<event index>-<mark>), so a report can be checked
+            line.set_gid(f"s2sim-event-{i}-{next(_event_marks)}")
             if e.get("for_s"):
                 ax.axvspan(at, min(at + e["for_s"], last), color=color, alpha=0.08)
             ax.annotate(f"{e['action']} {e['target']}", (at, 0.98), xycoords=("data", "axes fraction"),
@@ -155,3 +160,179 @@ class Plotter:
         ax.set_xlabel("utilisation (busy fraction of cores)")
         ax.grid(True, axis="x", alpha=0.3)
         return ax
+
+    # -- added for the HTML report (s2sim/report.py); notebooks use them as they are ---------------
+
+    def heatmap(self, figure: str = "utilization", kind: str = "server", ax=None, top: int | None = None,
+                events: bool = True):
+        """``figure`` of every server (``kind="server"``) or link direction (``"link"``) per
+        window, as a heat map: one row per name, one column per window (fractions in percent).
+        ``top``: only the rows with the largest mean. Scheduled events are marked as in
+        ``timeseries``."""
+        ts = self._timeseries_json()
+        table = {"server": "servers", "link": "links"}.get(kind, kind)
+        rows = (ts or {}).get(table) or {}
+        start, length = (ts or {}).get("start_s", []), (ts or {}).get("length_s", [])
+        if not rows or not start:
+            raise ValueError(f"these results have no {kind} time series")
+        names = [n for n in rows if figure in rows[n]]
+        if not names:
+            raise ValueError(f"unknown {kind} figure '{figure}'")
+        matrix = np.array([[np.nan if v is None else v for v in rows[n][figure]] for n in names], dtype=float)
+        if top is not None and len(names) > top:
+            keep = np.argsort(-np.nan_to_num(np.nanmean(matrix, axis=1), nan=-1.0), kind="stable")[:top]
+            keep = sorted(keep)
+            names, matrix = [names[i] for i in keep], matrix[keep]
+        unit = self.unit_of(kind, figure)
+        scale = 100.0 if unit == "fraction" else 1.0
+        ax = _axes(ax, figsize=(8, max(2.5, 0.22 * len(names) + 1)))
+        edges = list(start) + [start[-1] + length[-1]]
+        mesh = ax.pcolormesh(edges, np.arange(len(names) + 1), matrix * scale, cmap="YlOrRd",
+                             vmin=0, vmax=100 if unit == "fraction" else None, shading="flat", rasterized=True)
+        ax.set_yticks(np.arange(len(names)) + 0.5)
+        ax.set_yticklabels(names, fontsize="x-small")
+        ax.invert_yaxis()
+        ax.figure.colorbar(mesh, ax=ax, label=f"{figure} ({'%' if unit == 'fraction' else unit})", pad=0.01)
+        if events:
+            self._mark_events(ax)
+        ax.set_title(f"{figure} per {self._window_text()} window ({kind}s)")
+        ax.set_xlabel("simulated time (s)")
+        return ax
+
+    def recorded_series(self, table: str, series: str, ax=None, unit: str = "ms", events: bool = True):
+        """A per-window series of a table published through the Recorder (the JSON's
+        ``timeseries[table][row][series]``), one line per row, in the unit of
+        ``units.timeseries[table][series]``."""
+        ts = self._timeseries_json()
+        rows = (ts or {}).get(table) or {}
+        start = (ts or {}).get("start_s", [])
+        if not rows or not start:
+            raise ValueError(f"no time series of table '{table}'")
+        declared = ((self._r.json.get("units") or {}).get("timeseries") or {}).get(table, {}).get(series, "")
+        if declared == "s":
+            scale, label = _TIME_SCALE[unit], f"{series} ({unit})"
+        elif declared == "fraction":
+            scale, label = 100.0, f"{series} (%)"
+        else:
+            scale, label = 1.0, f"{series} ({declared})" if declared else series
+        ax = _axes(ax)
+        drawn = 0
+        for name, values in rows.items():
+            if series in values and len(values[series]) == len(start):
+                ys = np.array([np.nan if v is None else v for v in values[series]], dtype=float)
+                ax.step(start, ys * scale, where="post", label=name)
+                drawn += 1
+        if not drawn:
+            raise ValueError(f"table '{table}' has no series '{series}'")
+        if events:
+            self._mark_events(ax)
+        ax.set_title(f"{table}: {series} per {self._window_text()} window")
+        ax.set_xlabel("simulated time (s)")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        if drawn <= 12:
+            ax.legend(fontsize="small")
+        return ax
+
+
+_COMPARE_UNITS = {"mean": "s", "p50": "s", "p99": "s", "lag_mean": "s", "lag_p99": "s", "throughput_per_s": "1/s",
+                  "error_rate": "fraction", "utilization": "fraction"}
+
+
+def _scaled(figure: str, unit: str = "ms"):
+    kind = _COMPARE_UNITS.get(figure, "")
+    if kind == "s":
+        return _TIME_SCALE[unit], f"{figure} ({unit})"
+    if kind == "fraction":
+        return 100.0, f"{figure} (%)"
+    return 1.0, f"{figure} ({kind})" if kind else figure
+
+
+def compare_figure(data: dict, kind: str = "request", figure: str = "p99", ax=None, unit: str = "ms"):
+    """Grouped horizontal bars of ``figure`` of every ``kind`` row (request, op, group, link,
+    replication) of a comparison's JSON (``s2sim compare --json``), one bar per design with
+    its 95% CI; a star marks the differences from the first design that are significant."""
+    rows = [r for r in data.get("rows", []) if r["kind"] == kind and r["figure"] == figure]
+    if not rows:
+        raise ValueError(f"no {kind} rows of figure '{figure}'")
+    designs = data["designs"]
+    scale, label = _scaled(figure, unit)
+    ax = _axes(ax, figsize=(7, max(2.5, 0.3 * len(rows) * len(designs) + 1)))
+    height = 0.8 / len(designs)
+    for i, design in enumerate(designs):
+        values = [((r["values"][i] or {}).get("value")) for r in rows]
+        cis = [((r["values"][i] or {}).get("ci95")) for r in rows]
+        ys = np.arange(len(rows)) + i * height
+        xs = np.array([np.nan if v is None else v for v in values], dtype=float) * scale
+        err = np.array([0 if c is None else c for c in cis], dtype=float) * scale
+        ax.barh(ys, xs, height=height, xerr=err, label=design, capsize=2)
+        for r, y, x in zip(rows, ys, xs):
+            diff = r["differences"][i] if i < len(r["differences"]) else None
+            if diff and diff.get("significant") and np.isfinite(x):
+                ax.annotate("*", (x, y), xytext=(4, -3), textcoords="offset points", fontsize="small")
+    ax.set_yticks(np.arange(len(rows)) + 0.4 - height / 2)
+    ax.set_yticklabels([r["name"] for r in rows], fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xlabel(label)
+    ax.set_title(f"{figure} per {kind} (* significant difference from {designs[0]})")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def sweep_figure(data: dict, table: str = "requests", name: str | None = None, figure: str = "p99", ax=None,
+                 unit: str = "ms"):
+    """``figure`` of row ``name`` of ``table`` at every point of a sweep's JSON (``s2sim sweep
+    --json``), against the first parameter, one line per combination of the others, with 95%
+    CI bars. ``table="servers"`` with ``name=None`` draws the busiest server's utilisation.
+    Latency figures (mean, p50, ..., p99) are read from ``latency_s``."""
+    params = data["params"]
+    points = data["points"]
+    if not points:
+        raise ValueError("the sweep has no points")
+    x_key, others = params[0], params[1:]
+    scale, label = _scaled(figure, unit)
+    lines = {}
+    for p in points:
+        rows = p["results"].get(table) or {}
+        if name is None:
+            if not rows:
+                continue
+            row_name = max(rows, key=lambda n: rows[n].get(figure) or 0)
+        else:
+            row_name = name
+        row = rows.get(row_name)
+        if row is None:
+            continue
+        value = (row.get("latency_s") or {}).get(figure) if figure in ("mean", "p50", "p90", "p95", "p99", "p999",
+                                                                        "max") else row.get(figure)
+        ci = (row.get("ci95") or {}).get(figure)
+        key = tuple(str(p["values"].get(k)) for k in others)
+        lines.setdefault(key, []).append((p["values"].get(x_key), value, ci))
+    if not lines:
+        raise ValueError(f"no {table} row '{name}' in the sweep")
+    ax = _axes(ax)
+    categorical = any(not isinstance(x, (int, float)) or isinstance(x, bool) for pts in lines.values()
+                      for x, _, _ in pts)
+    categories = []
+    for pts in lines.values():
+        for x, _, _ in pts:
+            if str(x) not in categories:
+                categories.append(str(x))
+    for key, pts in lines.items():
+        xs = [categories.index(str(x)) if categorical else x for x, _, _ in pts]
+        ys = np.array([np.nan if v is None else v for _, v, _ in pts], dtype=float) * scale
+        err = np.array([0 if c is None else c for _, _, c in pts], dtype=float) * scale
+        lbl = ", ".join(f"{k}={v}" for k, v in zip(others, key)) or None
+        ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=lbl)
+    if categorical:
+        ax.set_xticks(range(len(categories)))
+        ax.set_xticklabels(categories)
+    ax.set_xlabel(x_key)
+    ax.set_ylabel(label)
+    what = name if name is not None else f"busiest of {table}"
+    ax.set_title(f"{what}: {figure}")
+    ax.grid(True, alpha=0.3)
+    if others:
+        ax.legend(fontsize="small")
+    return ax

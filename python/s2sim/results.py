@@ -258,6 +258,13 @@ class Results:
 
         return Plotter(self)
 
+    def to_html(self, path=None) -> str:
+        """The HTML report of these results (s2sim/report.py): the page's text, also written to
+        ``path`` when given."""
+        from . import report
+
+        return report.write(self, path).read_text(encoding="utf-8") if path is not None else report.render(self)
+
     def summary(self) -> str:
         head = (f"scenario '{self.scenario}'  seed {self.seed}  replications {self.replications}  "
                 f"{self.simulated_s:g} s simulated")
