@@ -44,8 +44,14 @@ int run_program(const std::vector<std::string>& args, bool quiet) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Finds the package and matplotlib without importing them (an import of pandas and numpy
+/// would cost a second before every run); a broken installation still fails, after the run,
+/// with the renderer's own message.
 bool can_render(const std::string& python) {
-    return run_program({python, "-c", "import s2sim.report"}, true) == 0;
+    return run_program({python, "-c",
+                        "import importlib.util as u, sys; "
+                        "sys.exit(0 if u.find_spec('s2sim') and u.find_spec('matplotlib') else 1)"},
+                       true) == 0;
 }
 
 }  // namespace
@@ -66,7 +72,7 @@ std::string report_python() {
         if (can_render(python)) return python;
     }
     throw scenario::UsageError(fmt::format(
-        "the HTML report is drawn by the s2sim Python package, and {} cannot import s2sim.report: run "
+        "the HTML report is drawn by the s2sim Python package, and {} has no s2sim package with matplotlib: run "
         "`bash scripts/setup.sh` in the checkout, or `pip install .`, or set S2SIM_PYTHON to a Python that has it",
         candidates.front()));
 }

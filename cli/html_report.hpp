@@ -8,7 +8,7 @@ namespace s2sim::cli {
 /// The Python that renders reports: $S2SIM_PYTHON when set (the wheel's `s2sim` command sets
 /// it to its own interpreter), else the checkout's .venv/bin/python next to the build folder
 /// of this program, else `python3` on the PATH. Throws scenario::UsageError (exit 2) when
-/// none can import s2sim.report, saying how to get one; checked before a run, not after it.
+/// none has the s2sim package and matplotlib, saying how to get them; checked before a run, not after it.
 [[nodiscard]] std::string report_python();
 
 /// Renders results JSON file `json_path` into `html_path` with `python` (see report_python);

@@ -169,7 +169,7 @@ json model_json(const Spec& spec) {
 
 const std::vector<double>& latency_cdf_grid() {
     static const std::vector<double> grid = [] {
-        std::vector<double> q{0.001, 0.002, 0.005};
+        std::vector<double> q{0.0005, 0.001, 0.002, 0.005};  // as python/s2sim QUANTILE_GRID
         for (int i = 1; i < 100; ++i) q.push_back(i / 100.0);
         for (const double t : {0.995, 0.998, 0.999, 0.9995, 0.9999}) q.push_back(t);
         return q;
@@ -221,6 +221,12 @@ void add_report_inputs(json& j, const Spec& spec, const models::RunResults& resu
 
 void add_report_inputs(json& j, const Spec& spec, const ExperimentResults& results, const std::string& command) {
     add_inputs(j, spec, results, command);
+}
+
+std::string with_report_inputs(const std::string& json_text, const Spec& spec, const ExperimentResults& results) {
+    json j = json::parse(json_text);
+    add_report_inputs(j, spec, results, "");
+    return j.dump();
 }
 
 std::string command_line(int argc, const char* const* argv) {

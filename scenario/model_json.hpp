@@ -40,6 +40,11 @@ void add_report_inputs(nlohmann::json& j, const Spec& spec, const models::RunRes
 void add_report_inputs(nlohmann::json& j, const Spec& spec, const ExperimentResults& results,
                        const std::string& command);
 
+/// `json_text` (a results JSON) with add_report_inputs applied, as compact JSON text: for the
+/// Python binding, whose results are JSON text already.
+[[nodiscard]] std::string with_report_inputs(const std::string& json_text, const Spec& spec,
+                                             const ExperimentResults& results);
+
 /// The command line as a shell would take it back: arguments quoted where needed, the
 /// program named `s2sim`.
 [[nodiscard]] std::string command_line(int argc, const char* const* argv);

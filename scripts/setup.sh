@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what s2sim needs on Debian 12, idempotently: Debian's packages for the
-# C++ side (and Graphviz for `s2sim graph | dot`), the project's virtual environment
+# C++ side (and Graphviz for `s2sim graph | dot`, Chromium for the test that opens the
+# HTML report headless and takes a screenshot), the project's virtual environment
 # (.venv) with the pinned Python packages of pyproject.toml, and the s2sim package
 # itself: build/ compiles the command-line program and the Python module in one tree,
 # and .venv imports the module from there. Touches the network only when something is
@@ -13,7 +14,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 apt_packages=(g++ cmake ninja-build ccache pkg-config git
   libboost-graph-dev libboost-math-dev libeigen3-dev libtomlplusplus-dev catch2
   libpcg-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libbenchmark-dev
-  python3 python3-venv python3-dev clang libclang-rt-14-dev graphviz)
+  python3 python3-venv python3-dev clang libclang-rt-14-dev graphviz chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

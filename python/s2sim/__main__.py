@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s2sim: error: the command-line program is missing from the installation ({exe})",
               file=sys.stderr)
         return 1
+    os.environ.setdefault("S2SIM_PYTHON", sys.executable)  # `s2sim report` and --html draw with this Python
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(exe, [str(exe), *args])

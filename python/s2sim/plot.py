@@ -328,6 +328,10 @@ def sweep_figure(data: dict, table: str = "requests", name: str | None = None, f
     if categorical:
         ax.set_xticks(range(len(categories)))
         ax.set_xticklabels(categories)
+    elif all(isinstance(x, int) for pts in lines.values() for x, _, _ in pts):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(x_key)
     ax.set_ylabel(label)
     what = name if name is not None else f"busiest of {table}"

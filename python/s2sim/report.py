@@ -144,7 +144,7 @@ def _svg(fig, chart_id: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": chart_id, "font.size": 9}):
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     return f'<div class="chart" id="{_e(chart_id)}">{text}</div>'
@@ -821,6 +821,16 @@ def _compare_sections(page: _Page, data: dict):
              + '<p class="muted">Every design ran the same replications with the same seeds (common random '
                "numbers): differences from the reference are paired by replication; <b>bold</b> ones are "
                "significant (the 95% interval of the difference excludes 0), the others are within noise.</p>")
+    changes = []
+    for d in designs[1:]:
+        model, ref_model = results.get(d, {}).get("model"), reference.get("model")
+        if model and ref_model:
+            diff = model_differences(ref_model, model)
+            diff = [x for x in diff if not x.startswith(("file:", "name:"))]
+            changes.append(f"<li><b>{_e(d)}</b>: " + (_e("; ".join(diff)) if diff else "the same model") + "</li>")
+    if changes:
+        page.sections[-1] = (page.sections[-1][0], page.sections[-1][1], page.sections[-1][2]
+                             + "<h3>What each design changes</h3><ul>" + "".join(changes) + "</ul>")
     rows_by_kind = defaultdict(list)
     for row in data["rows"]:
         rows_by_kind[row["kind"]].append(row)
@@ -852,7 +862,7 @@ def _compare_sections(page: _Page, data: dict):
             cells.append(line)
             attrs.append(f'data-kind="{_e(kind)}" data-name="{_e(row["name"])}" data-figure="{_e(row["figure"])}"')
         body += f"<h3>{_e(kind)}</h3>" + _table(header, cells, f"compare {kind}", attrs)
-    page.add("compare", "Side by side: paired differences", body)
+    table_body = body
     # charts: p99 and mean per request class, and the CDFs of every design overlaid
     charts = []
     for figure in ("p99", "mean", "throughput_per_s"):
@@ -873,6 +883,7 @@ def _compare_sections(page: _Page, data: dict):
             ax.set_title(f"{name}: latency of the requests that succeeded")
         cdfs.append(_chart(draw, f"chart-compare-cdf-{name}"))
     page.add("compare-charts", "Designs compared", '<div class="grid">' + "".join(charts + cdfs) + "</div>")
+    page.add("compare", "Side by side: paired differences", table_body)
     warnings = [w for d in designs for w in _warnings(results.get(d, {}), d)]
     _scenario_sections(page, reference, reference.get("model"), "", f" ({designs[0]})")
     for d in designs[1:]:
@@ -882,11 +893,50 @@ def _compare_sections(page: _Page, data: dict):
     return warnings
 
 
+def _drawn(model: dict) -> dict:
+    """What the drawings show of a model (balancers and work are in the tables, not drawn)."""
+    services = [{"name": sv["name"], "servers": sv["servers"],
+                 "ops": [{k: o.get(k) for k in ("name", "steps", "async", "replicate")} for o in sv["ops"]]}
+                for sv in model.get("services", [])]
+    return {"nodes": model.get("nodes"), "links": model.get("links"), "services": services,
+            "workloads": [{k: w.get(k) for k in ("name", "from", "to", "mix")} for w in model.get("workloads", [])]}
+
+
 def _topology_differs(a: dict, b: dict | None) -> bool:
-    if not b:
-        return True
-    keys = ("nodes", "links", "services", "workloads")
-    return any(a.get(k) != b.get(k) for k in keys)
+    return not b or _drawn(a) != _drawn(b)
+
+
+def model_differences(a, b, path: str = "", limit: int = 12) -> list[str]:
+    """Where model ``b`` differs from model ``a``: "services.search.balancer: round_robin ->
+    power_of_two" (lists of named items are matched by name)."""
+    out: list[str] = []
+
+    def named(items):
+        return isinstance(items, list) and items and all(isinstance(x, dict) and "name" in x for x in items)
+
+    def walk(x, y, where):
+        if len(out) >= limit:
+            return
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in list(x) + [k for k in y if k not in x]:
+                walk(x.get(k), y.get(k), f"{where}.{k}" if where else str(k))
+        elif named(x) and named(y):
+            xs, ys = {i["name"]: i for i in x}, {i["name"]: i for i in y}
+            for k in list(xs) + [k for k in ys if k not in xs]:
+                if k not in ys:
+                    out.append(f"{where}.{k}: removed")
+                elif k not in xs:
+                    out.append(f"{where}.{k}: added")
+                else:
+                    walk(xs[k], ys[k], f"{where}.{k}")
+        elif x != y:
+            def short(v):
+                text = json.dumps(v)
+                return text if len(text) <= 60 else text[:57] + "..."
+            out.append(f"{where}: {short(x)} -> {short(y)}")
+
+    walk(a, b, path)
+    return out
 
 
 def _slug(text: str) -> str:

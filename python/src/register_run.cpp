@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "register.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/model_json.hpp"
 
 namespace s2sim::python {
 
@@ -16,7 +17,9 @@ void register_run(py::module_& m) {
                 const scenario::Spec spec = scenario::parse(text, filename, overrides, base_dir);
                 const scenario::ExperimentResults r = scenario::run_experiment(
                     spec, options_of(seed, replications, jobs, precision, max_replications, stop));
-                return run_output(r, quantiles);
+                RunOutput out = run_output(r, quantiles);
+                out.json = scenario::with_report_inputs(out.json, spec, r);  // what Results.to_html draws
+                return out;
             });
             return to_python(out);
         },
