@@ -203,7 +203,7 @@ def run_on_client(scenario: Scenario, client, seed: int | None, replications: in
             wanted = _core.replications_wanted(runs, precision=precision, max_replications=max_replications)
     json_bytes, run_json, quantiles = _core.pool_runs(
         runs, seed=master, warmup_s=warmup_s, warmup_auto=warmup_auto, precision=precision,
-        wall_s=time.monotonic() - start, quantiles=QUANTILE_GRID)
+        wall_s=time.monotonic() - start, quantiles=QUANTILE_GRID, scenario=(text, filename, overrides, base_dir))
     return Results.from_core(json_bytes, run_json, quantiles)
 
 

@@ -395,8 +395,8 @@ def call_graph_svg(model: dict, service: str, op: str, ops_figures: dict | None 
             for k, c in enumerate(step):
                 tag = f"{number}{chr(ord('a') + k % 26)}" if len(step) > 1 else str(number)
                 child = visit((c["service"], c["op"]), depth + 1, path, "op")
-                edges.append((index, child, _call_label(tag, c), "async" if False else
-                              ("optional" if c["probability"] < 1 or not c["required"] else "sync")))
+                edges.append((index, child, _call_label(tag, c),
+                              "optional" if c["probability"] < 1 or not c["required"] else "sync"))
         for c in o.get("async", []):
             child = visit((c["service"], c["op"]), depth + 1, path, "op")
             edges.append((index, child, _call_label("async", c), "async"))
@@ -427,7 +427,7 @@ def call_graph_svg(model: dict, service: str, op: str, ops_figures: dict | None 
         col_w[n["depth"]] = max(col_w[n["depth"]], _text_width(title), len(detail) * 5.6 + 14)
     col_x = [6.0]
     for w in col_w[:-1]:
-        col_x.append(col_x[-1] + w + 110)
+        col_x.append(col_x[-1] + w + 140)  # room for the call labels
     row_h = 46
     ys = {}
     for i, n in enumerate(nodes):  # depth-first order: each node its own row

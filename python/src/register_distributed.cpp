@@ -1,6 +1,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "common.hpp"
 #include "register.hpp"
 #include "scenario/loader.hpp"
+#include "scenario/model_json.hpp"
 #include "scenario/run_results_io.hpp"
 #include "sim/error.hpp"
 
@@ -92,7 +94,8 @@ void register_distributed(py::module_& m) {
     m.def(
         "pool_runs",
         [](const std::vector<std::string>& runs, std::uint64_t seed, double warmup_s, bool warmup_auto,
-           std::optional<double> precision, double wall_s, const std::vector<double>& quantiles) {
+           std::optional<double> precision, double wall_s, const std::vector<double>& quantiles,
+           const std::optional<std::tuple<std::string, std::string, std::vector<std::string>, std::string>>& scenario) {
             RunOutput out;
             {
                 py::gil_scoped_release release;
@@ -103,13 +106,19 @@ void register_distributed(py::module_& m) {
                 scenario::ExperimentResults r = scenario::pool_experiment(decode_all(runs), plan, precision);
                 r.wall_s = wall_s;
                 out = run_output(r, quantiles);
+                if (scenario) {  // what Results.to_html draws, as a local run has it
+                    const auto& [text, filename, overrides, base_dir] = *scenario;
+                    out.json = scenario::with_report_inputs(out.json, scenario::parse(text, filename, overrides, base_dir), r);
+                }
             }
             return to_python(out);
         },
         py::arg("runs"), py::kw_only(), py::arg("seed"), py::arg("warmup_s"), py::arg("warmup_auto") = false,
         py::arg("precision") = py::none(), py::arg("wall_s") = 0.0, py::arg("quantiles") = std::vector<double>{},
+        py::arg("scenario") = py::none(),
         "Pools `runs` (encoded by `run_replication`, in replication order) as `run` would have:\n"
         "master `seed`, the warm-up used, the `precision` target, `wall_s` for the whole run.\n"
+        "`scenario`: (text, filename, overrides, base_dir) of the runs, for the report's keys of the JSON.\n"
         "Returns (json, runs, quantiles) exactly as `run` does.");
 }
 
