@@ -324,6 +324,7 @@ def topology_svg(model: dict, utilization: dict | None = None) -> str:
         x0 += inner_w + 20 + 24
     # links first, so nodes sit on top of them
     labelled = set()
+    placed: list[tuple[float, float, float]] = []  # label centres and half widths
     for link in links:
         if link["a"] not in pos or link["b"] not in pos:
             continue
@@ -338,9 +339,16 @@ def topology_svg(model: dict, utilization: dict | None = None) -> str:
         svg.line(*a, *b, title=f"{link['a']} -- {link['b']}: {label}", cls="link")
         if link.get("entry") not in labelled:
             labelled.add(link.get("entry"))
-            mx, my = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
-            svg.rect(mx - len(label) * 2.9 - 3, my - 8, len(label) * 5.8 + 6, 12, rx=3, fill="#ffffffd9",
-                     stroke="none")
+            # the point along the line where the label overlaps the fewest labels already placed
+            half_w = len(label) * 2.9 + 3
+
+            def overlaps(t):
+                mx, my = a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])
+                return sum(1 for (x, y, hw) in placed if abs(x - mx) < hw + half_w and abs(y - my) < 12), mx, my
+
+            _, mx, my = min((overlaps(t) for t in (0.5, 0.35, 0.65, 0.25, 0.75, 0.8)), key=lambda o: o[0])
+            placed.append((mx, my, half_w))
+            svg.rect(mx - half_w, my - 8, 2 * half_w, 12, rx=3, fill="#ffffffd9", stroke="none")
             svg.text(mx, my + 2, label, size=9, color="#44505c", cls="link-label")
     for n in nodes:
         x, y, w = pos[n["name"]]
@@ -576,9 +584,13 @@ def _scenario_sections(page: _Page, data: dict, model: dict | None, suffix: str 
         return
     util = {n: r.get("utilization") for n, r in (data.get("servers") or {}).items()}
     n_servers = sum(1 for n in model["nodes"] if n["kind"] == "server")
-    intro = (f"<p>{n_servers} servers, {sum(1 for n in model['nodes'] if n['kind'] == 'switch')} switches, "
-             f"{sum(1 for n in model['nodes'] if n['kind'] == 'client')} clients and {len(model['links'])} links"
-             f"{' in ' + str(len(model['sites'])) + ' sites' if model.get('sites') else ''}. "
+    def count(n, one, many):
+        return f"{n} {one if n == 1 else many}"
+
+    kinds = [n["kind"] for n in model["nodes"]]
+    intro = (f"<p>{count(n_servers, 'server', 'servers')}, {count(kinds.count('switch'), 'switch', 'switches')}, "
+             f"{count(kinds.count('client'), 'client', 'clients')} and {count(len(model['links']), 'link', 'links')}"
+             f"{' in ' + count(len(model['sites']), 'site', 'sites') if model.get('sites') else ''}. "
              "Servers are shaded by utilisation (white idle, red busy); each [[link]] is labelled once with its "
              "bandwidth and one-way latency (hover a line for its own).</p>")
     page.add("topology" + suffix, "Topology" + heading, intro + f'<div class="graph">{topology_svg(model, util)}</div>')

@@ -284,3 +284,14 @@ def test_pages_open_in_chromium(pages, compare_page, sweep_page, which, tmp_path
     messages = open_in_chromium(path, png)
     assert messages == []
     assert_not_blank(png)
+
+
+def test_html_without_a_python_that_draws_is_refused_before_the_run(tmp_path):
+    import os
+
+    env = {**os.environ, "S2SIM_PYTHON": "/bin/false"}
+    done = subprocess.run([str(binary()), "run", ROOT / "scenarios" / "mm1.toml", "--json", tmp_path / "r.json",
+                           "--html", tmp_path / "r.html"], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert "the HTML report is drawn by the s2sim Python package" in done.stderr
+    assert not (tmp_path / "r.json").exists()  # nothing ran
