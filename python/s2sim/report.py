@@ -151,8 +151,9 @@ def _svg(fig, chart_id: str) -> str:
 
 
 def _chart(draw, chart_id: str, width: float = 7.2, height: float = 3.4) -> str:
-    """Runs ``draw(ax)`` on a new figure and returns it as inline SVG ("" when it raises
-    ValueError: nothing to draw)."""
+    """Runs ``draw(ax)`` on a new figure and returns it as inline SVG: "" when it raises
+    ValueError (nothing to draw), a note saying why when the JSON holds something the chart
+    cannot read (the rest of the page is still drawn)."""
     import matplotlib
 
     with matplotlib.rc_context({"font.size": 9, "svg.fonttype": "none"}):
@@ -161,6 +162,8 @@ def _chart(draw, chart_id: str, width: float = 7.2, height: float = 3.4) -> str:
             draw(ax)
         except ValueError:
             return ""
+        except (KeyError, TypeError, IndexError) as e:
+            return f'<p class="bad" id="{_e(chart_id)}">could not draw {_e(chart_id)}: {_e(type(e).__name__)} {_e(e)}</p>'
         return _svg(fig, chart_id)
 
 

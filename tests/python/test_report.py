@@ -76,6 +76,7 @@ def assert_self_contained(page: str):
     assert "<link" not in page
     # nothing fetched: no src/href pointing outside the page (xmlns declarations are names, not fetches)
     assert not re.search(r'(?:src|href)\s*=\s*["\']?(?:https?:|//|file:)', page)
+    assert "could not draw" not in page  # every chart read its figures
 
 
 @pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
