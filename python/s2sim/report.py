@@ -119,6 +119,10 @@ def fmt_time(s: float) -> str:
         return "-"
     if s == 0:
         return "0 s"
+    if s >= 7200:
+        return f"{s / 3600:.4g} h"
+    if s >= 600:
+        return f"{s / 60:.4g} min"
     if s >= 1:
         return f"{s:.4g} s"
     if s >= 1e-3:
@@ -594,8 +598,10 @@ def _scenario_sections(page: _Page, data: dict, model: dict | None, suffix: str 
     intro = (f"<p>{count(n_servers, 'server', 'servers')}, {count(kinds.count('switch'), 'switch', 'switches')}, "
              f"{count(kinds.count('client'), 'client', 'clients')} and {count(len(model['links']), 'link', 'links')}"
              f"{' in ' + count(len(model['sites']), 'site', 'sites') if model.get('sites') else ''}. "
-             "Servers are shaded by utilisation (white idle, red busy); each [[link]] is labelled once with its "
-             "bandwidth and one-way latency (hover a line for its own).</p>")
+             "Servers are shaded by utilisation (white idle, red busy)"
+             + ("; each [[link]] is labelled once with its bandwidth and one-way latency (hover a line for its own)."
+                if model["links"] else ". No network (no [[link]]): messages arrive at once, whatever their size.")
+             + "</p>")
     page.add("topology" + suffix, "Topology" + heading, intro + f'<div class="graph">{topology_svg(model, util)}</div>')
     # one call graph per request class (workload/op)
     parts = []
