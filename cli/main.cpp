@@ -323,7 +323,11 @@ int sweep_command(const SweepArgs& s) {
     const bool partial = std::any_of(results.points.begin(), results.points.end(),
                                      [](const scenario::SweepPoint& p) { return !p.results.stopped_early.empty(); });
     nlohmann::json j = scenario::to_json(results);
-    j["model"] = scenario::model_json(scenario::load_file(a.file, overrides_of(a)));  // the grid's base
+    try {
+        j["model"] = scenario::model_json(scenario::load_file(a.file, overrides_of(a)));  // the grid's base
+    } catch (const ConfigError&) {
+        // a base that only the grid's values make valid: the report then draws no model
+    }
     j["command"] = command_text;
     return write_outputs(outputs(a, j, results, python),
         [&] { if (!a.quiet) std::cout << scenario::format_table(results, s.show); }, partial ? 3 : 0);
