@@ -14,26 +14,27 @@
 
 namespace s2sim::models {
 
-/// The parts, built in this order (each from the SystemModel; the ones built later are
-/// only referred to, not used, by the constructors of the earlier ones).
+/// The parts, built in this order, each from the SystemModel. A constructor may use the
+/// parts built before it; it only keeps references to those built after it. The engine
+/// comes first, so that the hosts' servers get it as their JobListener fully built.
 struct System::Parts {
     Parts(const SystemModel& model, Simulation& sim, Recorder& recorder, FlowNetwork* network)
         : context{model, sim, recorder, network},
+          engine(context, hosts, pools, sources, replicator, measurements),
           hosts(context, engine),
           pools(context, hosts),
           replicator(context, engine, hosts, pools),
           sources(context, engine),
           measurements(context, hosts, replicator),
-          engine(context, hosts, pools, sources, replicator, measurements),
           faults(context, hosts, pools, engine) {}
 
     system::Context context;
+    system::CallEngine engine;
     system::Hosts hosts;
     system::ServicePools pools;
     system::Replicator replicator;
     system::WorkloadSources sources;
     system::Measurements measurements;
-    system::CallEngine engine;
     system::Faults faults;
 };
 
