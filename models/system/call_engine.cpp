@@ -95,8 +95,7 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
     deliver(origin, hosts_[call.host].node, bytes, id, true);
 }
 
-void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
-                     bool request) {
+void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
     if (context_.network && from != no_node && to != no_node) {
         context_.network->send(from, to, bytes, [this, id, request](bool ok) {
             if (!ok) calls_[id].failure = Failure::failed;

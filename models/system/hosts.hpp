@@ -27,21 +27,6 @@ struct Host {
     /// The memberships whose balancer reads the server's load
     /// (Balancer::reads_server_load): the views ServicePools::refresh_views() keeps current.
     std::vector<std::pair<std::uint32_t, std::uint32_t>> load_views;
-
-    /// True when an op arriving now must wait for a thread.
-    [[nodiscard]] bool threads_busy() const { return threads && active >= *threads; }
-    /// Calls waiting for a thread.
-    [[nodiscard]] std::size_t waiting_for_thread() const { return pending.size() - pending_head; }
-    /// The call that waited longest for a thread, taken off the queue; none if no call waits.
-    std::uint32_t next_waiting() {
-        if (pending_head >= pending.size()) return none;
-        const std::uint32_t next = pending[pending_head++];
-        if (pending_head == pending.size()) {
-            pending.clear();
-            pending_head = 0;
-        }
-        return next;
-    }
 };
 
 /// The servers of the system (one per SystemModel::hosts entry, same index) with their
