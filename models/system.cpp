@@ -124,6 +124,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         workloads_.push_back(std::move(workload));
     }
+    build_resilience();
     if (model_.window_s > 0) {
         const double windows = std::ceil(model_.duration_s / model_.window_s - 1e-9);
         if (windows > SystemModel::max_windows) {
@@ -263,6 +264,7 @@ void System::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     const ServiceModel& sm = *service.model;
     call.sent = sim_.now();
     call.state = State::requesting;
+    if (metastability_) metastability_->attempt_sent(call.service, call.op, call.attempt == 0);
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
     const ServerIndex backend = service.balancer->pick(ctx, service.views);
     if (backend >= sm.servers.size()) {
@@ -326,6 +328,10 @@ void System::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
 }
 
 void System::on_request_delivered(std::uint32_t id) {
+    if (calls_[id].cancelled) {  // a hedge lost while its request travelled
+        discard_attempt(id);
+        return;
+    }
     Call& call = calls_[id];
     call.arrived = sim_.now();
     Host& host = hosts_[call.host];
@@ -438,6 +444,10 @@ void System::launch_child(std::uint32_t parent, const CallModel& c, bool async) 
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
     if (!async) {
+        if (c.hedge) {
+            launch_hedged(parent, c);
+            return;
+        }
         ++calls_[parent].outstanding;
         launch_attempt(parent, calls_[parent].generation, &c, 0);
         return;
@@ -458,7 +468,7 @@ bool System::waiting(std::uint32_t parent, std::uint32_t generation, State state
 }
 
 void System::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
-                            std::uint16_t attempt) {
+                            std::uint16_t attempt, std::uint32_t group) {
     // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
     if (!waiting(parent, parent_generation, State::waiting)) return;
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
@@ -471,6 +481,10 @@ void System::launch_attempt(std::uint32_t parent, std::uint32_t parent_generatio
     call.required = via->required;
     call.via = via;
     call.attempt = attempt;
+    if (group != none) {
+        call.group = group;
+        hedges_->add_attempt(group, child, call.generation);
+    }
     if (via->timeout_s) {
         const std::uint32_t generation = call.generation;
         calls_[child].timeout = sim_.schedule_in(Time::from_seconds(*via->timeout_s),
@@ -487,6 +501,12 @@ void System::on_timeout(std::uint32_t id, std::uint32_t generation) {
     call.detached = true;
     call.timeout = EventId{};
     if (measuring_) ++op_stats_[services_[call.service].first_op_stat + call.op].timeouts;
+    if (call.group != none) {
+        const Call attempt = call;
+        calls_[id].group = none;  // out of its group: it keeps working, unread
+        hedged_attempt_done(id, attempt, Failure::timeout);
+        return;
+    }
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
 }
@@ -494,7 +514,10 @@ void System::on_timeout(std::uint32_t id, std::uint32_t generation) {
 void System::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
-    if (failure != Failure::none && via != nullptr && attempt < via->retries) {
+    RetryThrottles* throttle = via != nullptr ? throttle_of(via->service) : nullptr;
+    if (throttle) throttle->record(calls_[parent].host, failure == Failure::none, sim_.now());
+    if (failure != Failure::none && via != nullptr && attempt < via->retries &&
+        (!throttle || throttle->allows(calls_[parent].host, sim_.now()))) {
         Service& callee = services_[via->service];
         if (!callee.budget || callee.budget->try_retry(sim_.now())) {
             ++calls_[parent].retries;
@@ -509,6 +532,10 @@ void System::attempt_done(std::uint32_t parent, const CallModel* via, std::uint1
             return;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
+    finish_attempts(parent, via, failure);
+}
+
+void System::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
     Call& p = calls_[parent];
     const bool required = via == nullptr || via->required;
     if (failure != Failure::none && required && p.failure == Failure::none) p.failure = failure;
@@ -593,6 +620,10 @@ void System::on_response_delivered(std::uint32_t id) {
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
+    if (metastability_ && call.failure == Failure::none && !call.detached &&
+        (call.parent == none || waiting(call.parent, call.parent_generation, State::waiting))) {
+        metastability_->answered(call.service);
+    }
     if (call.workload != none) {
         if (measuring_ && call.sent >= measure_from_) {
             const std::uint32_t stat = workloads_[call.workload].first_request_stat + call.mix;
@@ -611,6 +642,10 @@ void System::on_response_delivered(std::uint32_t id) {
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    if (call.group != none) {
+        hedged_attempt_done(id, call, call.failure);
+        return;
+    }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
@@ -622,6 +657,7 @@ void System::start_measuring() {
     for (Host& h : hosts_) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
     recorder_.start_measuring(sim_.now());
+    if (metastability_) metastability_->start_measuring();
     for (ReplicationPair& p : pairs_) {
         p.backlog.reset(sim_.now());
         p.backlog_at_window_start = 0;
@@ -699,6 +735,7 @@ void System::close_window() {
                                                                                        : 0.0);
         link_at_window_start_[d] = stats;
     }
+    if (metastability_) metastability_->close_window(window_start_, now);
     recorder_.close_window(window_start_, now);
     window_start_ = now;
     if (!sim_.stopped() && now + window_ < end_) sim_.schedule_at(now + window_, [this] { close_window(); });
@@ -747,6 +784,7 @@ RunResults System::collect(double wall_s) {
     r.events = sim_.events_processed();
     r.stopped_early = stopped_because_;
     if (window_.ns() > 0 && measuring_) close_window();  // the last (or interrupted) window
+    if (metastability_ && measuring_) metastability_->conclude(sim_.now());
     // Moved, not copied (the run is over): with thousands of request classes, two copies of
     // every histogram and series would double the peak memory.
     r.requests = std::move(request_stats_);

@@ -9,11 +9,14 @@
 
 #include "models/balancer.hpp"
 #include "models/failures.hpp"
+#include "models/hedging.hpp"
+#include "models/metastability.hpp"
 #include "models/network/flow_network.hpp"
 #include "models/network/topology.hpp"
 #include "models/recorder.hpp"
 #include "models/replication.hpp"
 #include "models/results.hpp"
+#include "models/retry_throttle.hpp"
 #include "models/server.hpp"
 #include "models/workload/arrival_process.hpp"
 #include "models/workload/mmpp.hpp"
@@ -43,6 +46,7 @@ struct CallModel {
     std::uint32_t retries = 0;        ///< extra attempts after a timeout or an error
     DistributionPtr backoff{};        ///< seconds waited before each retry; null = retry at once
     double jitter = 0;                ///< each backoff is multiplied by uniform(1 - jitter, 1 + jitter)
+    std::optional<HedgeModel> hedge{};  ///< hedged requests (models/hedging.hpp); none = no hedge
 };
 
 /// An operation a service offers: work on a core, then calls, then optional work after.
@@ -69,6 +73,8 @@ struct ServiceModel {
     double health_check_s = 2.0;
     /// Retries of calls to this service allowed per first attempt (RetryBudget); none = unlimited.
     std::optional<double> retry_budget;
+    /// gRPC-style retry throttling of calls to this service, per calling server; none = off.
+    std::optional<RetryThrottleModel> retry_throttling;
 };
 
 /// A server and where it sits.
@@ -132,6 +138,8 @@ struct SystemModel {
     /// At most max_windows windows (memory is windows x (classes + servers)).
     double window_s = 0;
     static constexpr double max_windows = 100'000;
+    /// The metastability report (models/metastability.hpp); none = not asked for.
+    std::optional<MetastabilityModel> metastability;
 };
 
 /// The runnable model: servers, services, balancers, workloads and the network
@@ -179,6 +187,7 @@ private:
         std::uint32_t generation = 0;         ///< bumped when the slot is freed: stale references see a mismatch
         std::uint32_t parent_generation = 0;  ///< the parent's generation when this call was sent
         std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
+        std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
         const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
         EventId timeout;                      ///< pending timeout of this attempt
         Time sent;     ///< when the caller sent it
@@ -195,6 +204,7 @@ private:
         bool required = true;
         bool holds_thread = false;
         bool detached = false;  ///< its caller stopped waiting (timeout): the response is discarded
+        bool cancelled = false;  ///< another attempt won while this request travelled: dropped on arrival
     };
     /// A write being applied on a replica (a job on the replica's server).
     struct ReplicaJob {
@@ -257,6 +267,9 @@ private:
 
     std::uint32_t new_call();
     void free_call(std::uint32_t id);
+    /// Hedges, retry throttles and the metastability report, when the model asks for them
+    /// (models/resilience.cpp).
+    void build_resilience();
     void schedule_arrival(std::uint32_t workload);
     void arrive_from_workload(std::uint32_t workload);
     /// A request key: from the workload's Zipf table, or any 64-bit value without one.
@@ -281,10 +294,26 @@ private:
     void launch_child(std::uint32_t parent, const CallModel& call, bool async);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
-                        std::uint16_t attempt);
+                        std::uint16_t attempt, std::uint32_t group = none);
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
+    /// The caller has the outcome of call `via`: fails it (if required) or goes on.
+    void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
+    // Hedged requests and cancellation (models/hedging.cpp).
+    void launch_hedged(std::uint32_t parent, const CallModel& call);
+    void arm_hedge(std::uint32_t group);
+    void send_hedge(std::uint32_t group);
+    void hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure failure);
+    /// Withdraws attempt `id` wherever it is (a hedge lost): from its server's queue or cores,
+    /// its thread released; its own calls carry on unread.
+    void cancel_attempt(std::uint32_t id);
+    /// Frees a withdrawn attempt (its balancer view updated).
+    void discard_attempt(std::uint32_t id);
+    /// The retry throttles of calls to `service`, or null.
+    [[nodiscard]] RetryThrottles* throttle_of(std::uint32_t service) const {
+        return throttles_.empty() ? nullptr : throttles_[service].get();
+    }
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// True when `parent` is alive with `generation` and waits in `state`.
     [[nodiscard]] bool waiting(std::uint32_t parent, std::uint32_t generation, State state) const;
@@ -358,6 +387,9 @@ private:
     Time end_;
     bool measuring_ = false;
     std::string stopped_because_;
+    std::unique_ptr<HedgeGroups> hedges_;                    ///< null unless a call hedges
+    std::vector<std::unique_ptr<RetryThrottles>> throttles_;  ///< per service; empty unless one throttles
+    std::unique_ptr<MetastabilityReport> metastability_;      ///< null unless asked for
 };
 
 }  // namespace s2sim::models
