@@ -172,6 +172,29 @@ TEST_CASE("server: a cancelled job leaves the queue or its core, unheard", "[mod
     }
 }
 
+TEST_CASE("hedging: each attempt times out on its own; the call fails when the last has", "[models][hedging]") {
+    // Work 50 ms on both servers, timeout 20 ms, hedge after 5 ms: the first attempt gives up
+    // at 20 ms (the hedge still runs), the hedge at 25 ms: the call fails then. Timed-out
+    // attempts are not cancelled: both servers finish their work, as after any timeout.
+    CallModel c;
+    c.timeout_s = 20 * ms;
+    c.hedge = HedgeModel{5 * ms, 0, 1};
+    SystemModel m = testing::a_calls_b(c, make_constant(50 * ms), ConstantArrivals{5.0}, 10.1, 2, 1);
+    m.window_s = 0;
+    const RunResults r = testing::run(std::move(m));
+    const auto n = r.requests[0].count;
+    REQUIRE(n == 50);
+    CHECK(r.requests[0].errors == n);
+    CHECK(r.requests[0].timeouts == n);
+    CHECK(r.requests[0].error_latency.min() == Approx(25 * ms).margin(1e-9));
+    CHECK(r.requests[0].error_latency.max() == Approx(25 * ms).margin(1e-9));
+    CHECK(r.ops[1].timeouts == 2 * n);
+    CHECK(r.servers[1].completed + r.servers[2].completed == 2 * n);
+    const RecordedTable& t = table(r, "hedging");
+    CHECK(t.rows[0].figures[0].count == n);  // one hedge each
+    CHECK(t.rows[0].figures[2].count == 0);  // nothing cancelled
+}
+
 TEST_CASE("hedging: a call cannot both hedge and retry", "[models][hedging]") {
     CallModel c;
     c.hedge = HedgeModel{1 * ms, 0, 1};
