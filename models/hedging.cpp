@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/system.hpp"
+#include "models/system/call_engine.hpp"
+#include "models/system/hosts.hpp"
+#include "models/system/service_pools.hpp"
 #include "sim/error.hpp"
 
 namespace s2sim::models {
@@ -95,10 +97,12 @@ void HedgeGroups::observe(const CallModel& via, double latency_s) {
     o.delay = o.latency.quantile(hedge.percentile);
 }
 
-void System::launch_hedged(std::uint32_t parent, const CallModel& c) {
+namespace system {
+
+void CallEngine::launch_hedged(std::uint32_t parent, const CallModel& c) {
     ++calls_[parent].outstanding;
     const std::uint32_t parent_generation = calls_[parent].generation;
-    const std::uint32_t group = hedges_->open(parent, parent_generation, &c, sim_.now());
+    const std::uint32_t group = hedges_->open(parent, parent_generation, &c, context_.sim.now());
     const std::uint32_t generation = (*hedges_)[group].generation;
     (*hedges_)[group].sent = 1;
     launch_attempt(parent, parent_generation, &c, 0, group);
@@ -106,20 +110,20 @@ void System::launch_hedged(std::uint32_t parent, const CallModel& c) {
     if (hedges_->alive(group, generation)) arm_hedge(group);
 }
 
-void System::arm_hedge(std::uint32_t group) {
+void CallEngine::arm_hedge(std::uint32_t group) {
     HedgeGroups::Group& g = (*hedges_)[group];
     if (g.sent > g.via->hedge->max) return;  // every hedge sent
     const std::optional<double> delay = hedges_->delay(*g.via);
     if (!delay) return;
     const std::uint32_t generation = g.generation;
-    g.timer = sim_.schedule_in(Time::from_seconds(*delay), [this, group, generation] {
+    g.timer = context_.sim.schedule_in(Time::from_seconds(*delay), [this, group, generation] {
         if (!hedges_->alive(group, generation)) return;
         (*hedges_)[group].timer = EventId{};
         send_hedge(group);
     });
 }
 
-void System::send_hedge(std::uint32_t group) {
+void CallEngine::send_hedge(std::uint32_t group) {
     HedgeGroups::Group& g = (*hedges_)[group];
     if (g.sent > g.via->hedge->max) return;
     const std::uint32_t parent = g.parent;
@@ -129,7 +133,7 @@ void System::send_hedge(std::uint32_t group) {
     // A throttled hedge is not sent, nor are the later hedges of this call.
     if (RetryThrottles* throttle = throttle_of(via->service);
         throttle != nullptr &&
-        !throttle->allows(calls_[parent].host, sim_.now())) {
+        !throttle->allows(calls_[parent].host, context_.sim.now())) {
         return;
     }
     const auto attempt = static_cast<std::uint16_t>(g.sent);
@@ -140,7 +144,7 @@ void System::send_hedge(std::uint32_t group) {
     if (hedges_->alive(group, generation)) arm_hedge(group);
 }
 
-void System::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure failure) {
+void CallEngine::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure failure) {
     const std::uint32_t group = attempt.group;
     hedges_->remove_attempt(group, id);
     HedgeGroups::Group& g = (*hedges_)[group];
@@ -149,7 +153,7 @@ void System::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure 
     const std::uint32_t generation = g.generation;
     const auto close = [this, group] {
         HedgeGroups::Group& gr = (*hedges_)[group];
-        if (gr.timer.valid()) sim_.cancel(gr.timer);
+        if (gr.timer.valid()) context_.sim.cancel(gr.timer);
         gr.timer = EventId{};
         hedges_->close(group);
     };
@@ -161,10 +165,10 @@ void System::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure 
     }
     calls_[parent].retries += attempt.retries;
     if (RetryThrottles* throttle = throttle_of(via->service)) {
-        throttle->record(calls_[parent].host, failure == Failure::none, sim_.now());
+        throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
     }
     if (failure == Failure::none) {
-        hedges_->observe(*via, (sim_.now() - g.started).seconds());
+        hedges_->observe(*via, (context_.sim.now() - g.started).seconds());
         if (attempt.attempt > 0) hedges_->count_win(via->service);
         const auto others = g.attempts;
         const auto other_generations = g.attempt_generations;
@@ -178,7 +182,7 @@ void System::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure 
     }
     // A failed attempt sends the next hedge at once (as gRPC does), if any is left.
     if (g.timer.valid()) {
-        sim_.cancel(g.timer);
+        context_.sim.cancel(g.timer);
         g.timer = EventId{};
     }
     send_hedge(group);
@@ -191,10 +195,10 @@ void System::hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure 
     finish_attempts(parent, via, failure);
 }
 
-void System::cancel_attempt(std::uint32_t id) {
+void CallEngine::cancel_attempt(std::uint32_t id) {
     Call& call = calls_[id];
     if (call.timeout.valid()) {
-        sim_.cancel(call.timeout);
+        context_.sim.cancel(call.timeout);
         call.timeout = EventId{};
     }
     call.group = none;
@@ -219,7 +223,7 @@ void System::cancel_attempt(std::uint32_t id) {
                 host->pending.clear();
                 host->pending_head = 0;
             }
-            refresh_views(*host);
+            services_.refresh_views(*host);
             discard_attempt(id);
             return;
         }
@@ -238,7 +242,7 @@ void System::cancel_attempt(std::uint32_t id) {
     }
 }
 
-void System::discard_attempt(std::uint32_t id) {
+void CallEngine::discard_attempt(std::uint32_t id) {
     const Call& call = calls_[id];
     if (call.host != none) {
         Service& service = services_[call.service];
@@ -247,5 +251,7 @@ void System::discard_attempt(std::uint32_t id) {
     }
     free_call(id);
 }
+
+}  // namespace system
 
 }  // namespace s2sim::models
