@@ -195,6 +195,46 @@ TEST_CASE("hedging: each attempt times out on its own; the call fails when the l
     CHECK(t.rows[0].figures[2].count == 0);  // nothing cancelled
 }
 
+TEST_CASE("hedging: a cancelled attempt waiting on its own call frees its thread", "[models][hedging]") {
+    // a calls b (two servers, one thread each, no work) with a hedge after 5 ms; b's op calls
+    // c (c-1 does its 10 ms of work 1000x slower, c-2 at full speed; round robin). Each call
+    // has one b attempt whose call to c goes to c-1: it waits 10 s, the other answers in
+    // 10 or 15 ms and the slow one is cancelled while it waits. Its thread is freed at once:
+    // else, with a call every 2 s, the next attempts would queue behind it for seconds.
+    CallModel c;
+    c.hedge = HedgeModel{5 * ms, 0, 1};
+    SystemModel m = testing::a_calls_b(c, nullptr, ConstantArrivals{0.5}, 99, 2, 1);
+    m.window_s = 0;
+    for (std::uint32_t h = 1; h <= 2; ++h) m.hosts[h].threads = 1;
+    ServiceModel sc;
+    sc.name = "c";
+    for (int i = 0; i < 2; ++i) {
+        HostModel host;
+        host.server.name = "c-" + std::to_string(i + 1);
+        host.server.speed = i == 0 ? 0.001 : 1.0;
+        sc.servers.push_back(static_cast<std::uint32_t>(m.hosts.size()));
+        m.hosts.push_back(host);
+    }
+    OpModel get;
+    get.name = "get";
+    get.work = make_constant(10 * ms);
+    sc.ops.push_back(get);
+    m.services.push_back(sc);
+    CallModel to_c;
+    to_c.service = 2;
+    to_c.op = 0;
+    m.services[1].ops[0].steps = {{to_c}};
+    const RunResults r = testing::run(std::move(m));
+    const auto n = r.requests[0].count;
+    REQUIRE(n == 49);
+    CHECK(r.requests[0].errors == 0);
+    CHECK(r.requests[0].latency.max() <= 15 * ms + 1e-9);
+    const RecordedTable& t = table(r, "hedging");
+    CHECK(t.rows[0].figures[0].count == n);
+    CHECK(t.rows[0].figures[2].count == n);
+    CHECK(r.ops[1].count == n);  // b: the cancelled attempts never answer
+}
+
 TEST_CASE("hedging: a call cannot both hedge and retry", "[models][hedging]") {
     CallModel c;
     c.hedge = HedgeModel{1 * ms, 0, 1};
