@@ -64,7 +64,9 @@ MetastabilityReport::MetastabilityReport(const MetastabilityModel& model, const 
             if (end > trigger_.end_s) trigger_ = Trigger{end, "the spike"};
         }
     }
+    const double run_end = system.warmup_s + system.duration_s;
     for (const FaultEvent& e : system.events) {
+        if (e.at_s >= run_end) continue;  // never happens in this run
         const double end = e.at_s + e.duration_s.value_or(0.0);
         if (end <= trigger_.end_s) continue;
         const char* what = e.action == FaultAction::slow ? "the slow-down of" : "the failure of";
