@@ -174,7 +174,9 @@ private:
     };
     Cell& cell(TableId table, RowId row, std::uint32_t figure, FigureKind kind);
 
-    std::vector<Table> tables_;
+    // A deque: adding a table must not move the others (a vector copies them, since a deque's
+    // move may throw, and every handle into their cells would dangle).
+    std::deque<Table> tables_;
     std::vector<RecordedEntry> log_;
     Time measure_from_ = Time::zero();
 };

@@ -183,6 +183,41 @@ void Server::fail() {
     for (const std::uint64_t token : dropped) listener_.job_dropped(*this, token);
 }
 
+bool Server::cancel(std::uint64_t token) {
+    if (config_.discipline == Discipline::ps) {
+        const auto at = std::find_if(ps_jobs_.begin(), ps_jobs_.end(), [token](const PsJob& j) { return j.token == token; });
+        if (at == ps_jobs_.end()) return false;
+        ps_advance();
+        ps_jobs_.erase(at);
+        std::make_heap(ps_jobs_.begin(), ps_jobs_.end(), finishes_later<PsJob, PsJob>);
+        ps_reschedule();
+        record_state();
+        return true;
+    }
+    for (std::uint32_t core = 0; core < cores_.size(); ++core) {
+        if (!cores_[core] || cores_[core]->token != token) continue;
+        sim_.cancel(cores_[core]->done);
+        cores_[core].reset();
+        idle_cores_.push_back(core);
+        if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
+        record_state();
+        return true;
+    }
+    const auto same = [token](const Waiting& w) { return w.token == token; };
+    if (const auto at = std::find_if(fifo_.begin(), fifo_.end(), same); at != fifo_.end()) {
+        fifo_.erase(at);
+        record_state();
+        return true;
+    }
+    if (const auto at = std::find_if(by_class_.begin(), by_class_.end(), same); at != by_class_.end()) {
+        by_class_.erase(at);
+        std::make_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
+        record_state();
+        return true;
+    }
+    return false;
+}
+
 void Server::recover() {
     up_ = true;
     last_update_ = sim_.now();

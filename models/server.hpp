@@ -54,6 +54,11 @@ public:
     /// full (the job is rejected and counted) or the server is down.
     bool submit(double work_s, std::uint64_t token, int priority_class = 0);
 
+    /// Withdraws job `token` (waiting or in service) without telling the listener: a hedged
+    /// attempt another one beat. Work done on it stays spent. O(jobs held). False when the
+    /// server does not hold it.
+    bool cancel(std::uint64_t token);
+
     /// Takes the server down: every job it holds is dropped (JobListener::job_dropped).
     void fail();
     /// Brings a failed server back, empty.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "models/metastability.hpp"
 #include "models/system/call_engine.hpp"
 #include "models/system/context.hpp"
 #include "models/system/faults.hpp"
@@ -36,11 +37,19 @@ struct System::Parts {
     system::WorkloadSources sources;
     system::Measurements measurements;
     system::Faults faults;
+    std::unique_ptr<MetastabilityReport> metastability;  ///< null unless [metastability]
 };
 
 System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), sim_(queue) {
     if (model_.topology) network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
     parts_ = std::make_unique<Parts>(model_, sim_, recorder_, network_.get());
+    if (model_.metastability) {
+        std::vector<const Server*> servers;
+        for (const system::Host& h : parts_->hosts) servers.push_back(h.server.get());
+        parts_->metastability =
+            std::make_unique<MetastabilityReport>(*model_.metastability, model_, servers, recorder_);
+        parts_->context.metastability = parts_->metastability.get();
+    }
 }
 
 System::~System() = default;
@@ -54,6 +63,7 @@ void System::start_measuring() {
     recorder_.start_measuring(sim_.now());
     parts_->replicator.start_measuring();
     parts_->measurements.start_measuring();
+    if (parts_->metastability) parts_->metastability->start_measuring();
 }
 
 RunResults System::run(const Progress& progress) {
@@ -93,6 +103,7 @@ RunResults System::collect(double wall_s) {
     r.events = sim_.events_processed();
     r.stopped_early = context.stopped_because;
     parts_->measurements.collect(r);  // closes the last (or interrupted) window first
+    if (parts_->metastability && context.measuring) parts_->metastability->conclude(sim_.now());
     const Time now = sim_.now();
     parts_->replicator.collect(now, r.replication);
     r.tables = recorder_.collect(now, context.measuring);

@@ -10,8 +10,11 @@
 
 #include "models/balancer.hpp"
 #include "models/failures.hpp"
+#include "models/hedging.hpp"
+#include "models/metastability.hpp"
 #include "models/network/topology.hpp"
 #include "models/replication.hpp"
+#include "models/retry_throttle.hpp"
 #include "models/server.hpp"
 #include "models/workload/arrival_process.hpp"
 #include "models/workload/mmpp.hpp"
@@ -37,6 +40,7 @@ struct CallModel {
     std::uint32_t retries = 0;        ///< extra attempts after a timeout or an error
     DistributionPtr backoff{};        ///< seconds waited before each retry; null = retry at once
     double jitter = 0;                ///< each backoff is multiplied by uniform(1 - jitter, 1 + jitter)
+    std::optional<HedgeModel> hedge{};  ///< hedged requests (models/hedging.hpp); none = no hedge
 };
 
 /// An operation a service offers: work on a core, then calls, then optional work after.
@@ -63,6 +67,8 @@ struct ServiceModel {
     double health_check_s = 2.0;
     /// Retries of calls to this service allowed per first attempt (RetryBudget); none = unlimited.
     std::optional<double> retry_budget;
+    /// gRPC-style retry throttling of calls to this service, per calling server; none = off.
+    std::optional<RetryThrottleModel> retry_throttling;
 };
 
 /// A server and where it sits.
@@ -126,6 +132,8 @@ struct SystemModel {
     /// At most max_windows windows (memory is windows x (classes + servers)).
     double window_s = 0;
     static constexpr double max_windows = 100'000;
+    /// The metastability report (models/metastability.hpp); none = not asked for.
+    std::optional<MetastabilityModel> metastability;
 };
 
 }  // namespace s2sim::models

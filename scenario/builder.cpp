@@ -49,6 +49,11 @@ models::CallModel to_model(const CallSpec& call, bool async) {
     m.retries = static_cast<std::uint32_t>(call.retries);
     if (call.backoff) m.backoff = call.backoff->dist;
     m.jitter = call.jitter.value_or(0.0);
+    if (call.hedge) {
+        if (async) throw ConfigError(call.hedge->pos, "async call '" + call.target + "' cannot hedge: nobody waits for it");
+        m.hedge = models::HedgeModel{call.hedge->after, call.hedge->percentile,
+                                     static_cast<std::uint32_t>(call.hedge->max)};
+    }
     return m;
 }
 
@@ -181,6 +186,9 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
     model.duration_s = spec.run.duration;
     model.max_in_flight = static_cast<std::uint64_t>(spec.run.max_in_flight);
     model.window_s = spec.run.window;
+    if (spec.metastability) {
+        model.metastability = models::MetastabilityModel{spec.metastability->settle, spec.metastability->goodput_below};
+    }
     if (spec.run.duration / spec.run.window > models::SystemModel::max_windows + 1e-9) {
         throw ConfigError(spec.run.pos, fmt::format("window of {:g} s makes {:.0f} windows over the duration of {:g} s; "
                                                     "at most {:.0f} (choose a longer window)",
@@ -212,6 +220,10 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         for (const int server : s.servers) service.servers.push_back(static_cast<std::uint32_t>(server));
         service.health_check_s = s.health_check;
         service.retry_budget = s.retry_budget;
+        if (s.retry_throttling) {
+            service.retry_throttling = models::RetryThrottleModel{s.retry_throttling->max_tokens,
+                                                                  s.retry_throttling->token_ratio};
+        }
         const BalancerSpec& b = s.balancer;
         service.balancer.policy = b.policy;
         service.balancer.choices = static_cast<unsigned>(b.choices);

@@ -503,6 +503,12 @@ private:
     void check_closed_loop(const WorkloadSpec& w, const Fields& f) const;
     void load_events(const toml::table& root);
     void load_failures(const toml::table& root);
+    // Resilience (docs/resilience.md): hedges, retry throttling, the metastability report.
+    [[nodiscard]] HedgeSpec load_hedge(const toml::node& n) const;
+    [[nodiscard]] RetryThrottlingSpec load_retry_throttling(const toml::node& n) const;
+    /// A number of tokens: in (0, max], with at most 3 decimals (gRPC counts thousandths).
+    double tokens(const toml::node& n, std::string_view what, double max) const;
+    void load_metastability(const toml::table& root);
 
     /// The array of tables `key` ([[server]]), or an empty list when absent.
     std::vector<const toml::table*> table_array(const toml::table& root, std::string_view key) const {
@@ -529,7 +535,8 @@ private:
 
 Spec Loader::load(const toml::table& root) {
     const std::vector<std::string> sections = {"scenario", "network", "server",  "switch", "client",
-                                               "link",     "service", "workload", "event",  "failure"};
+                                               "link",     "service", "workload", "event",  "failure",
+                                               "metastability"};
     (void)open(root, "the scenario file", sections);
     spec_.file = file_;
     spec_.base_dir = base_dir_;
@@ -542,6 +549,7 @@ Spec Loader::load(const toml::table& root) {
     load_workloads(root);
     load_events(root);
     load_failures(root);
+    load_metastability(root);
     check_memory();
     return std::move(spec_);
 }
@@ -833,7 +841,8 @@ CallSpec Loader::load_call(const toml::node& n) const {
     c.pos = pos(n);
     const toml::node* target = &n;
     if (n.is_table()) {
-        const Fields f = open(n, "call", {"op", "probability", "timeout", "retries", "backoff", "jitter", "required"});
+        const Fields f =
+            open(n, "call", {"op", "probability", "timeout", "retries", "backoff", "jitter", "required", "hedge"});
         target = &need(f, "op");
         if (const auto* v = f.get("probability")) c.probability = fraction(*v, "probability");
         if (const auto* v = f.get("timeout")) c.timeout = positive(*v, Unit::time);
@@ -841,6 +850,10 @@ CallSpec Loader::load_call(const toml::node& n) const {
         if (const auto* v = f.get("backoff")) c.backoff = dist(*v);
         if (const auto* v = f.get("jitter")) c.jitter = fraction(*v, "jitter");
         if (const auto* v = f.get("required")) c.required = boolean(*v);
+        if (const auto* v = f.get("hedge")) {
+            c.hedge = load_hedge(*v);
+            if (c.retries > 0) fail(*v, "a call hedges or retries, not both (as in gRPC): remove 'hedge' or 'retries'");
+        }
     } else if (!n.is_string()) {
         fail(n, fmt::format("expected a call \"service.op\" or an inline table, got {}", type_name(n)));
     }
@@ -977,7 +990,7 @@ void Loader::load_services(const toml::table& root) {
     for (std::size_t si = 0; si < service_tables_.size(); ++si) {
         const auto& [nm, t] = service_tables_[si];
         const std::string what = fmt::format("[service.{}]", nm);
-        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "op"});
+        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "retry_throttling", "op"});
         ServiceSpec s;
         s.name = nm;
         s.pos = f.where;
@@ -991,6 +1004,7 @@ void Loader::load_services(const toml::table& root) {
             s.retry_budget = number(*v);
             if (*s.retry_budget < 0) fail(*v, fmt::format("retry_budget must not be negative, got {:g}", *s.retry_budget));
         }
+        if (const auto* v = f.get("retry_throttling")) s.retry_throttling = load_retry_throttling(*v);
         if (op_nodes_[si].empty()) {
             fail(f.where, fmt::format("service '{}' offers no op (add a [service.{}.op.NAME] table)", nm, nm));
         }
@@ -1449,6 +1463,66 @@ void Loader::load_failures(const toml::table& root) {
         }
         spec_.failures.push_back(std::move(fs));
     }
+}
+
+HedgeSpec Loader::load_hedge(const toml::node& n) const {
+    const Fields f = open(n, "hedge", {"after", "max"});
+    HedgeSpec h;
+    h.pos = f.where;
+    const toml::node& after = need(f, "after");
+    if (after.is_string() && after.as_string()->get().starts_with('p')) {
+        const std::string text = after.as_string()->get();
+        char* end = nullptr;
+        const double p = std::strtod(text.c_str() + 1, &end);
+        if (text.size() < 2 || end != text.c_str() + text.size() || !(p > 0 && p < 100)) {
+            fail(after, fmt::format("bad percentile '{}' (expected p followed by a number in (0, 100), such as \"p95\" "
+                                    "or \"p99.9\")",
+                                    text));
+        }
+        h.percentile = p / 100;
+    } else {
+        h.after = positive(after, Unit::time);
+    }
+    if (const auto* v = f.get("max")) {
+        h.max = small_int(*v, 1, "hedge max");
+        if (h.max > 4) fail(*v, fmt::format("hedge max is at most 4 (5 attempts in all, as in gRPC), got {}", h.max));
+    }
+    return h;
+}
+
+double Loader::tokens(const toml::node& n, std::string_view what, double max) const {
+    const double v = number(n);
+    if (!(v > 0) || v > max) fail(n, fmt::format("{} must be in (0, {:g}], got {:g}", what, max, v));
+    if (std::abs(v * 1000 - std::round(v * 1000)) > 1e-6 * std::max(1.0, v * 1000)) {
+        fail(n, fmt::format("{} {:g} has more than 3 decimals (tokens are counted in thousandths, as in gRPC)", what, v));
+    }
+    return v;
+}
+
+RetryThrottlingSpec Loader::load_retry_throttling(const toml::node& n) const {
+    const Fields f = open(n, "retry_throttling", {"max_tokens", "token_ratio"});
+    RetryThrottlingSpec t;
+    t.pos = f.where;
+    t.max_tokens = tokens(need(f, "max_tokens"), "max_tokens", 1000);
+    t.token_ratio = tokens(need(f, "token_ratio"), "token_ratio", 1000);
+    return t;
+}
+
+void Loader::load_metastability(const toml::table& root) {
+    const auto* n = root.get("metastability");
+    if (n == nullptr) return;
+    const Fields f = open(*n, "[metastability]", {"settle", "goodput_below"});
+    MetastabilitySpec m;
+    m.pos = f.where;
+    if (const auto* v = f.get("settle")) m.settle = quantity(*v, Unit::time);
+    if (m.settle < 0) fail(*f.get("settle"), "settle must not be negative");
+    if (const auto* v = f.get("goodput_below")) {
+        m.goodput_below = number(*v);
+        if (!(m.goodput_below > 0 && m.goodput_below <= 1)) {
+            fail(*v, fmt::format("goodput_below must be in (0, 1], got {:g}", m.goodput_below));
+        }
+    }
+    spec_.metastability = m;
 }
 
 void Loader::check_memory() const {

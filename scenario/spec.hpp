@@ -116,6 +116,14 @@ struct BalancerSpec {
     SourcePos pos;                       ///< the balancer value
 };
 
+/// `hedge = { after = "10ms" | "p95", max = 1 }` of a call (docs/resilience.md).
+struct HedgeSpec {
+    double after = 0;       ///< seconds before each hedge; 0 when `percentile` is set
+    double percentile = 0;  ///< in (0, 1): "p95" gives 0.95; 0 = a fixed delay
+    int max = 1;            ///< hedges per call, 1 to 4
+    SourcePos pos;
+};
+
 /// One call an operation makes to another service's operation.
 struct CallSpec {
     int service = 0;                  ///< index into Spec::services
@@ -127,6 +135,7 @@ struct CallSpec {
     std::optional<DistSpec> backoff;  ///< seconds waited before a retry
     std::optional<double> jitter;     ///< each backoff is multiplied by uniform(1 - jitter, 1 + jitter)
     bool required = true;             ///< false: a failed call does not fail the op
+    std::optional<HedgeSpec> hedge;   ///< hedged requests; none = no hedge
     SourcePos pos;                    ///< the call (string or inline table)
     SourcePos target_pos;             ///< the "service.op" value
 };
@@ -165,6 +174,20 @@ struct OpSpec {
     SourcePos pos;
 };
 
+/// `retry_throttling = { max_tokens = 10, token_ratio = 0.1 }` of a service (gRPC A6).
+struct RetryThrottlingSpec {
+    double max_tokens = 0;   ///< in (0, 1000], at most 3 decimals
+    double token_ratio = 0;  ///< > 0, at most 3 decimals
+    SourcePos pos;
+};
+
+/// [metastability]: the metastability report (docs/resilience.md).
+struct MetastabilitySpec {
+    double settle = 30;          ///< seconds after the last trigger ended before windows are judged
+    double goodput_below = 0.5;  ///< goodput below this fraction of first attempts is low
+    SourcePos pos;
+};
+
 /// [service.NAME]: a pool of servers behind a balancer.
 struct ServiceSpec {
     std::string name;
@@ -172,6 +195,7 @@ struct ServiceSpec {
     BalancerSpec balancer;
     double health_check = 2.0;           ///< seconds between health checks (> 0)
     std::optional<double> retry_budget;  ///< max retries as a fraction of calls, >= 0
+    std::optional<RetryThrottlingSpec> retry_throttling;  ///< gRPC retry throttling; none = off
     std::vector<OpSpec> ops;             ///< file order
     SourcePos pos;
     SourcePos servers_pos;
@@ -287,6 +311,7 @@ struct Spec {
     std::vector<WorkloadSpec> workloads;
     std::vector<EventSpec> events;        ///< file order
     std::vector<FailureSpec> failures;
+    std::optional<MetastabilitySpec> metastability;  ///< [metastability]; none = no report
 
     /// The name of a node ("web-3", "tor-eu", "internet-eu").
     [[nodiscard]] const std::string& node_name(NodeRef node) const;

@@ -27,6 +27,7 @@ struct Call {
     std::uint32_t generation = 0;         ///< bumped when the slot is freed: stale references see a mismatch
     std::uint32_t parent_generation = 0;  ///< the parent's generation when this call was sent
     std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
+    std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
     const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
@@ -43,6 +44,7 @@ struct Call {
     bool required = true;
     bool holds_thread = false;
     bool detached = false;  ///< its caller stopped waiting (timeout): the response is discarded
+    bool cancelled = false;  ///< another attempt won while this request travelled: dropped on arrival
 };
 
 }  // namespace s2sim::models::system

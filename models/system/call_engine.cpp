@@ -20,7 +20,11 @@ CallEngine::CallEngine(Context& context, Hosts& hosts, ServicePools& pools, Work
       services_(pools),
       workloads_(sources),
       replicator_(replicator),
-      measurements_(measurements) {}
+      measurements_(measurements) {
+    build_resilience();
+}
+
+CallEngine::~CallEngine() = default;
 
 std::uint32_t CallEngine::new_call() {
     ++live_calls_;
@@ -73,6 +77,7 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
     const ServiceModel& sm = *service.model;
     call.sent = context_.sim.now();
     call.state = State::requesting;
+    if (context_.metastability) context_.metastability->attempt_sent(call.service, call.op, call.attempt == 0);
     const PickContext ctx{call.key, site, context_.sim.now(), service.rng};
     const ServerIndex backend = service.balancer->pick(ctx, service.views);
     if (backend >= sm.servers.size()) {
@@ -121,6 +126,10 @@ void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
 }
 
 void CallEngine::on_request_delivered(std::uint32_t id) {
+    if (calls_[id].cancelled) {  // a hedge lost while its request travelled
+        discard_attempt(id);
+        return;
+    }
     Call& call = calls_[id];
     call.arrived = context_.sim.now();
     Host& host = hosts_[call.host];
@@ -233,6 +242,10 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(context_.sim.now());
     if (!async) {
+        if (c.hedge) {
+            launch_hedged(parent, c);
+            return;
+        }
         ++calls_[parent].outstanding;
         launch_attempt(parent, calls_[parent].generation, &c, 0);
         return;
@@ -249,7 +262,7 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
 }
 
 void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
-                            std::uint16_t attempt) {
+                            std::uint16_t attempt, std::uint32_t group) {
     // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
     if (!waiting(parent, parent_generation, State::waiting)) return;
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
@@ -262,6 +275,10 @@ void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_gener
     call.required = via->required;
     call.via = via;
     call.attempt = attempt;
+    if (group != none) {
+        call.group = group;
+        hedges_->add_attempt(group, child, call.generation);
+    }
     if (via->timeout_s) {
         const std::uint32_t generation = call.generation;
         calls_[child].timeout = context_.sim.schedule_in(Time::from_seconds(*via->timeout_s),
@@ -278,6 +295,12 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
     call.detached = true;
     call.timeout = EventId{};
     if (context_.measuring) ++measurements_.op(call.service, call.op).timeouts;
+    if (call.group != none) {
+        const Call attempt = call;
+        calls_[id].group = none;  // out of its group: it keeps working, unread
+        hedged_attempt_done(id, attempt, Failure::timeout);
+        return;
+    }
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
 }
@@ -285,7 +308,10 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
 void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
-    if (failure != Failure::none && via != nullptr && attempt < via->retries) {
+    RetryThrottles* throttle = via != nullptr ? throttle_of(via->service) : nullptr;
+    if (throttle) throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
+    if (failure != Failure::none && via != nullptr && attempt < via->retries &&
+        (!throttle || throttle->allows(calls_[parent].host, context_.sim.now()))) {
         Service& callee = services_[via->service];
         if (!callee.budget || callee.budget->try_retry(context_.sim.now())) {
             ++calls_[parent].retries;
@@ -300,6 +326,10 @@ void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::u
             return;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
+    finish_attempts(parent, via, failure);
+}
+
+void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
     Call& p = calls_[parent];
     const bool required = via == nullptr || via->required;
     if (failure != Failure::none && required && p.failure == Failure::none) p.failure = failure;
@@ -355,12 +385,20 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
     }
     if (call.timeout.valid()) context_.sim.cancel(call.timeout);
     free_call(id);
+    if (context_.metastability && call.failure == Failure::none && !call.detached &&
+        (call.parent == none || waiting(call.parent, call.parent_generation, State::waiting))) {
+        context_.metastability->answered(call.service);
+    }
     if (call.workload != none) {
         measurements_.request_done(call, context_.sim.now());
         workloads_.request_done(call.workload);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    if (call.group != none) {
+        hedged_attempt_done(id, call, call.failure);
+        return;
+    }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);

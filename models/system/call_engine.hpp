@@ -2,6 +2,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/hedging.hpp"
+#include "models/metastability.hpp"
+#include "models/retry_throttle.hpp"
 #include "models/server.hpp"
 #include "models/system/call.hpp"
 #include "models/system/context.hpp"
@@ -25,6 +28,7 @@ class CallEngine final : public JobListener {
 public:
     CallEngine(Context& context, Hosts& hosts, ServicePools& pools, WorkloadSources& sources,
                Replicator& replicator, Measurements& measurements);
+    ~CallEngine() override;
 
     [[nodiscard]] Call& operator[](std::uint32_t id) { return calls_[id]; }
     [[nodiscard]] const Call& operator[](std::uint32_t id) const { return calls_[id]; }
@@ -58,10 +62,28 @@ private:
     void launch_child(std::uint32_t parent, const CallModel& call, bool async);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
-                        std::uint16_t attempt);
+                        std::uint16_t attempt, std::uint32_t group = none);
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
+    /// The caller has the outcome of call `via`: fails it (if required) or goes on.
+    void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
+    // Hedges and retry throttles, when the model asks for them (models/resilience.cpp).
+    void build_resilience();
+    // Hedged requests and cancellation (models/hedging.cpp).
+    void launch_hedged(std::uint32_t parent, const CallModel& call);
+    void arm_hedge(std::uint32_t group);
+    void send_hedge(std::uint32_t group);
+    void hedged_attempt_done(std::uint32_t id, const Call& attempt, Failure failure);
+    /// Withdraws attempt `id` wherever it is (a hedge lost): from its server's queue or cores,
+    /// its thread released; its own calls carry on unread.
+    void cancel_attempt(std::uint32_t id);
+    /// Frees a withdrawn attempt (its balancer view updated).
+    void discard_attempt(std::uint32_t id);
+    /// The retry throttles of calls to `service`, or null.
+    [[nodiscard]] RetryThrottles* throttle_of(std::uint32_t service) const {
+        return throttles_.empty() ? nullptr : throttles_[service].get();
+    }
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
@@ -78,6 +100,8 @@ private:
     std::vector<Call> calls_;
     std::uint32_t free_calls_ = none;
     std::uint64_t live_calls_ = 0;
+    std::unique_ptr<HedgeGroups> hedges_;                    ///< null unless a call hedges
+    std::vector<std::unique_ptr<RetryThrottles>> throttles_;  ///< per service; empty unless one throttles
 };
 
 }  // namespace s2sim::models::system

@@ -7,6 +7,10 @@
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
 
+namespace s2sim::models {
+class MetastabilityReport;
+}
+
 namespace s2sim::models::system {
 
 /// What every part of a System reads: the model, the simulation, the network, the recorder
@@ -24,6 +28,7 @@ struct Context {
     Time measure_from{};       ///< when measuring started (the end of the warm-up)
     bool measuring = false;    ///< the warm-up is over
     std::string stopped_because;  ///< why the run stopped early; empty = it did not
+    MetastabilityReport* metastability = nullptr;  ///< owned by System; null unless [metastability]
 };
 
 }  // namespace s2sim::models::system

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "models/metastability.hpp"
 #include "models/system/hosts.hpp"
 #include "models/system/replicator.hpp"
 #include "sim/error.hpp"
@@ -123,6 +124,7 @@ void Measurements::close_window() {
                                                                                        : 0.0);
         link_at_window_start_[d] = stats;
     }
+    if (context_.metastability) context_.metastability->close_window(window_start_, now);
     context_.recorder.close_window(window_start_, now);
     window_start_ = now;
     if (!context_.sim.stopped() && now + context_.window < context_.end) {

@@ -97,3 +97,18 @@ TEST_CASE("recorder: declarations are checked", "[models][recorder]") {
     CHECK(log[0].at_s == 2.5);
     CHECK(log[0].values[1].second == 3);
 }
+
+TEST_CASE("recorder: handles stay valid when more tables are declared", "[models][recorder]") {
+    Recorder rec;
+    const auto first = rec.add_table("first", "service", figures(), true);
+    const auto counter = rec.counter(first, rec.add_row(first, "db"), 0);
+    // Enough tables to make a vector of tables reallocate several times.
+    for (int i = 0; i < 40; ++i) {
+        const auto t = rec.add_table("t" + std::to_string(i), "service", figures(), true);
+        rec.counter(t, rec.add_row(t, "db"), 0).add(1);
+    }
+    rec.start_measuring(at(0));
+    counter.add(3);
+    const std::vector<RecordedTable> tables = rec.collect(at(1), true);
+    CHECK(tables[0].rows[0].figures[0].count == 3);
+}
