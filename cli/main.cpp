@@ -200,7 +200,7 @@ std::string design_name(const std::string& file) { return std::filesystem::path(
 
 int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
-    scenario::check_tables(c.show);  // before the runs, not after
+    scenario::check_tables(c.show, scenario::load_file(c.files.front(), overrides_of(a)));  // before the runs
     check_outputs(a.json, a.csv);
     std::vector<scenario::Design> designs;
     for (const auto& file : c.files) {
@@ -256,7 +256,7 @@ struct SweepArgs {
 
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
-    scenario::check_tables(s.show);  // before the runs, not after
+    scenario::check_tables(s.show, scenario::load_file(a.file, overrides_of(a)));  // before the runs, not after
     check_outputs(a.json, a.csv);
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) {
@@ -363,7 +363,8 @@ int main(int argc, char** argv) {
     compare_cmd->add_option("--json", compare.common.json, "Write the comparison JSON to this file");
     compare_cmd->add_option("--csv", compare.common.csv, "Write compare.csv (every row, every design) into this folder");
     compare_cmd->add_option("--show", compare.show,
-                            "Tables to print: requests, ops, servers, links, replication (default: all)")
+                            "Tables to print: requests, ops, servers, links, replication, or a table the scenario "
+                            "publishes (default: all)")
         ->delimiter(',');
     add_common_options(compare_cmd, compare.common);
 
@@ -381,10 +382,11 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sweep_cmd->add_option("--json", sweep.common.json, "Write the sweep JSON to this file");
     sweep_cmd->add_option("--csv", sweep.common.csv,
-                          "Write sweep_requests.csv, sweep_ops.csv, sweep_servers.csv, sweep_links.csv and "
-                          "sweep_replication.csv into this folder");
+                          "Write sweep_requests.csv, sweep_ops.csv, sweep_servers.csv, sweep_links.csv, "
+                          "sweep_replication.csv and sweep_<table>.csv per published table into this folder");
     sweep_cmd->add_option("--show", sweep.show,
-                          "Tables to print: requests, ops, servers, links, replication (default: requests)")
+                          "Tables to print: requests, ops, servers, links, replication, or a table the scenario "
+                          "publishes (default: requests)")
         ->delimiter(',');
     add_common_options(sweep_cmd, sweep.common);
 

@@ -122,6 +122,29 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
     return out;
 }
 
+/// The latency figures of per-replication histograms (null where a replication lacks it).
+LatencyFigures pool_latency(const std::vector<const stats::LogHistogram*>& runs) {
+    LatencyFigures out;
+    std::vector<double> mean, max;
+    std::vector<std::vector<double>> qs(std::size(quantiles));
+    for (const stats::LogHistogram* h : runs) {
+        if (h == nullptr) continue;
+        out.histogram.merge(*h);
+        mean.push_back(h->count() ? h->mean() : nan);
+        max.push_back(h->count() ? h->max() : nan);
+        for (std::size_t i = 0; i < std::size(quantiles); ++i) qs[i].push_back(quantile_or_nan(*h, quantiles[i].second));
+    }
+    const stats::LogHistogram& h = out.histogram;
+    const bool any = h.count() > 0;
+    out.mean = summarize(mean, any ? std::optional(h.mean()) : std::nullopt);
+    out.max = summarize(max, any ? std::optional(h.max()) : std::nullopt);
+    for (std::size_t i = 0; i < std::size(quantiles); ++i) {
+        out.percentiles[i] =
+            at_resolution(summarize(qs[i], any ? std::optional(h.quantile(quantiles[i].second)) : std::nullopt));
+    }
+    return out;
+}
+
 /// Sum and count of every request latency in a run (all classes).
 std::pair<double, double> total_latency(const models::RunResults& r) {
     double sum = 0, count = 0;
@@ -399,7 +422,82 @@ ExperimentResults pool(const std::vector<models::RunResults>& runs) {
         f.p99_lag = at_resolution(summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt));
         f.mean_backlog = summarize(backlog);
     }
+    e.tables = pool_tables(runs);
     return e;
+}
+
+std::vector<PooledTable> pool_tables(const std::vector<models::RunResults>& runs) {
+    std::vector<PooledTable> out;
+    // Tables and rows by name, in first-seen order; each run's row (or null) per pooled row.
+    for (const auto& run : runs) {
+        for (const models::RecordedTable& t : run.tables) {
+            auto table = std::find_if(out.begin(), out.end(), [&](const PooledTable& p) { return p.name == t.name; });
+            if (table == out.end()) {
+                out.push_back(PooledTable{t.name, t.row_key, t.figures, t.per_window, t.series, {}});
+                table = out.end() - 1;
+            }
+            for (const models::RecordedRow& r : t.rows) {
+                if (std::none_of(table->rows.begin(), table->rows.end(),
+                                 [&](const PooledRow& p) { return p.name == r.name; })) {
+                    table->rows.push_back(PooledRow{r.name, {}});
+                }
+            }
+        }
+    }
+    for (PooledTable& table : out) {
+        for (PooledRow& row : table.rows) {
+            std::vector<const models::RecordedRow*> of_run;
+            for (const auto& run : runs) {
+                const models::RecordedRow* found = nullptr;
+                for (const models::RecordedTable& t : run.tables) {
+                    if (t.name != table.name) continue;
+                    for (const models::RecordedRow& r : t.rows) {
+                        if (r.name == row.name && r.figures.size() == table.figures.size()) found = &r;
+                    }
+                }
+                of_run.push_back(found);
+            }
+            row.figures.resize(table.figures.size());
+            for (std::size_t f = 0; f < table.figures.size(); ++f) {
+                PooledFigure& p = row.figures[f];
+                std::vector<double> values;
+                std::vector<const stats::LogHistogram*> histograms;
+                for (const models::RecordedRow* r : of_run) {
+                    const models::RecordedFigure* x = r ? &r->figures[f] : nullptr;
+                    switch (table.figures[f].kind) {
+                        case models::FigureKind::counter:
+                            // A replication in which the row never appeared counted nothing.
+                            p.total += x ? x->count : 0;
+                            values.push_back(x ? static_cast<double>(x->count) : 0.0);
+                            break;
+                        case models::FigureKind::latency: histograms.push_back(x ? &x->latency : nullptr); break;
+                        case models::FigureKind::level:
+                            values.push_back(x ? x->value : nan);
+                            if (x && (!std::isfinite(p.max) || x->max > p.max)) p.max = x->max;
+                            break;
+                        case models::FigureKind::value: values.push_back(x ? x->value : nan); break;
+                    }
+                }
+                switch (table.figures[f].kind) {
+                    case models::FigureKind::counter: p.per_replication = summarize(values); break;
+                    case models::FigureKind::latency: p.latency = pool_latency(histograms); break;
+                    case models::FigureKind::level:
+                    case models::FigureKind::value: p.mean = summarize(values); break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> recorded_table_names(const Spec& spec) {
+    Spec copy = spec;
+    copy.run.warmup_auto = false;
+    models::System system(build(copy, copy.run.seed));
+    std::vector<std::string> names;
+    // The System is thrown away: collecting its (empty) tables is how to list them.
+    for (const models::RecordedTable& t : system.recorder().collect(Time::zero(), false)) names.push_back(t.name);
+    return names;
 }
 
 bool meets_precision(const ExperimentResults& results, double precision) {
@@ -599,9 +697,12 @@ nlohmann::json to_json(const ExperimentResults& e) {
             if (!r.stopped_early.empty()) run["partial"] = r.stopped_early;
             add_timeseries_json(run, r);
             add_resilience_timeseries_json(run, r);
+            add_recorded_timeseries_json(run, r);
+            add_log_json(run, r.log);
             j["runs"].push_back(std::move(run));
         }
         j["units"] = units_json();
+        add_tables_json(j, e.tables, e.replications);
     }
     if (e.warmup_auto) {
         j["warmup_s"] = e.warmup_s;
@@ -658,6 +759,8 @@ std::string format_table(const ExperimentResults& e) {
                 out += fmt::format("{:<36} {:>14}\n", busiest[i]->name, pm(busiest[i]->utilization, 100, 2));
             }
         }
+        out += format_tables(e.tables, e.replications);
+        out += format_log(e.runs.front().log, "log of replication 1");
     }
     if (e.warmup_auto) out += fmt::format("\nwarm-up: {:.6g} s, chosen by MSER on a pilot run\n", e.warmup_s);
     if (e.precision) {
@@ -733,6 +836,7 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
         }
         write_file_atomically((dir / "replication.csv").string(), pairs);
     }
+    write_tables_csv(e.tables, e.replications, folder);
     // Time series stay per replication: averaging windows across runs would blur them.
     for (std::size_t i = 0; i < e.runs.size(); ++i) {
         const std::filesystem::path sub = dir / fmt::format("replication-{}", i + 1);

@@ -102,53 +102,6 @@ void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResul
     }
 }
 
-nlohmann::json recorded_figure_json(const models::FigureSpec& spec, const models::RecordedFigure& f) {
-    switch (spec.kind) {
-        case models::FigureKind::counter: return f.count;
-        case models::FigureKind::latency: return latency_json(f.latency);
-        case models::FigureKind::level: return {{"mean", number_or_null(f.value)}, {"max", number_or_null(f.max)}};
-        case models::FigureKind::value: return number_or_null(f.value);
-    }
-    return nullptr;
-}
-
-void add_recorded_json(nlohmann::json& j, const models::RunResults& r) {
-    for (const models::RecordedTable& t : r.tables) {
-        nlohmann::json rows = nlohmann::json::object();
-        for (const models::RecordedRow& row : t.rows) {
-            nlohmann::json figures = nlohmann::json::object();
-            for (std::size_t f = 0; f < t.figures.size(); ++f) {
-                figures[t.figures[f].name] = recorded_figure_json(t.figures[f], row.figures[f]);
-            }
-            rows[row.name] = std::move(figures);
-        }
-        j[t.name] = std::move(rows);
-        for (const models::FigureSpec& f : t.figures) j["units"][t.name][f.name] = f.unit;
-        if (!t.per_window || !j.contains("timeseries")) continue;
-        nlohmann::json series = nlohmann::json::object();
-        for (const models::RecordedRow& row : t.rows) {
-            nlohmann::json one = nlohmann::json::object();
-            for (std::size_t s = 0; s < t.series.size(); ++s) {
-                nlohmann::json values = nlohmann::json::array();
-                for (const double x : row.series[s]) values.push_back(number_or_null(x));
-                one[t.series[s].name] = std::move(values);
-            }
-            series[row.name] = std::move(one);
-        }
-        j["timeseries"][t.name] = std::move(series);
-        for (const models::SeriesSpec& s : t.series) j["units"]["timeseries"][t.name][s.name] = s.unit;
-    }
-    if (r.log.empty()) return;
-    nlohmann::json log = nlohmann::json::array();
-    for (const models::RecordedEntry& e : r.log) {
-        nlohmann::json values = nlohmann::json::object();
-        for (const auto& [name, x] : e.values) values[name] = number_or_null(x);
-        log.push_back({{"at_s", e.at_s}, {"table", e.table}, {"row", e.row}, {"what", e.what}, {"text", e.text},
-                       {"values", std::move(values)}});
-    }
-    j["log"] = std::move(log);
-}
-
 nlohmann::json to_json(const models::RunResults& r) {
     nlohmann::json j;
     j["s2sim"] = version;
@@ -255,7 +208,8 @@ std::string format_table(const models::RunResults& r) {
                                busiest[i]->bytes / 1e6);
         }
     }
-    return out;
+    if (!r.tables.empty()) out += format_tables(pool_tables({r}), 1);
+    return out + format_log(r.log);
 }
 
 // write_file_atomically is in scenario/files.cpp, with the other checks of results paths.
@@ -294,6 +248,7 @@ void write_csv(const models::RunResults& r, const std::string& folder) {
     write_file_atomically((dir / "servers.csv").string(), servers);
     write_file_atomically((dir / "links.csv").string(), links);
     write_replication_csv(r, folder);
+    write_tables_csv(pool_tables({r}), 1, folder);
     write_timeseries_csv(r, folder);
 }
 

@@ -78,6 +78,7 @@ void write_timeseries_csv(const models::RunResults& results, const std::string& 
     }
     write_file_atomically(folder + "/timeseries_requests.csv", requests);
     write_file_atomically(folder + "/timeseries_servers.csv", servers);
+    write_recorded_timeseries_csv(results, folder);
     if (ts.links.empty()) return;  // no network
     std::string links = "link,start_s,length_s,utilization,bytes\n";
     for (const models::LinkSeries& l : ts.links) {
