@@ -100,6 +100,11 @@ void System::schedule_random_failure(std::uint32_t f, bool fail_next) {
         } else {
             recover_host(h);
         }
+        // In the log, for reports and the time series' plots to mark (scheduled [[event]]s
+        // are in TimeSeries::events already).
+        const std::string& server = model_.hosts[h].server.name;
+        recorder_.log(sim_.now(), "failures", server, fail_next ? "fail" : "recover",
+                      (fail_next ? "random failure of server '" : "random recovery of server '") + server + "'");
         schedule_random_failure(f, !fail_next);
     });
 }

@@ -231,7 +231,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         }
         for (const auto& name : classes) {
             for (const char* figure : request_figures) {
-                CompareRow row{kind, name, figure, {}, {}};
+                CompareRow row{kind, name, figure, {}, {}, {}};
                 std::vector<std::vector<double>> per_run(designs.size());
                 const bool percentile = figure[0] == 'p' && figure[1] != 'e';  // p50, p99; not per-second figures
                 for (std::size_t k = 0; k < designs.size(); ++k) {
@@ -258,7 +258,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         }
     }
     for (const auto& name : groups) {
-        CompareRow row{"group", name, "utilization", {}, {}};
+        CompareRow row{"group", name, "utilization", {}, {}, {}};
         std::vector<std::vector<double>> per_run(designs.size());
         for (std::size_t k = 0; k < designs.size(); ++k) {
             const Spec& spec = designs[k].spec;
@@ -287,7 +287,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
             }
         }
         for (const auto& name : names) {
-            CompareRow row{kind, name, figure, {}, {}};
+            CompareRow row{kind, name, figure, {}, {}, {}};
             std::vector<std::vector<double>> per_run(designs.size());
             for (std::size_t k = 0; k < designs.size(); ++k) {
                 for (const auto& r : out.designs[k].runs) per_run[k].push_back(value_of(r, name));

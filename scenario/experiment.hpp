@@ -272,9 +272,10 @@ void add_recorded_json(nlohmann::json& json, const models::RunResults& results);
 /// Adds every table as json[table][row][figure] (counter: the total; latency: {mean, p50..,
 /// max}; level: {mean, max}; value: a number) and, with several replications, per row
 /// "per_replication" (counters' mean per replication) and "ci95" (counters' per
-/// replication, latencies' {mean, p50.., p999}, levels', values'); units under json["units"]
-/// (per-window series' under json["units"]["timeseries"][table]).
-/// Throws s2sim::Error when a figure is named "ci95" or "per_replication".
+/// replication, latencies' {mean, p50.., max}, levels', values'); units under json["units"]
+/// (per-window series' under json["units"]["timeseries"][table]); json["recorded"][table] =
+/// {row_key, kinds: {figure: "counter" | "latency" | "level" | "value"}}.
+/// Throws s2sim::Error when a figure is named "ci95" or "per_replication", or a table "recorded".
 void add_tables_json(nlohmann::json& json, const std::vector<PooledTable>& tables, int replications);
 /// Adds the per-window series of a run's recorded tables under json["timeseries"][table]
 /// (when the JSON has time series; add_tables_json writes their units).

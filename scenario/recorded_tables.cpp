@@ -38,6 +38,12 @@ void check_figure_names(const PooledTable& t) {
 void add_tables_json(nlohmann::json& j, const std::vector<PooledTable>& tables, int replications) {
     for (const PooledTable& t : tables) {
         check_figure_names(t);
+        if (t.name == "recorded") throw Error("recorder: 'recorded' is a results key, not a table name");
+        // What readers need to lay the table out (Python's DataFrames): the row key and
+        // each figure's kind.
+        nlohmann::json kinds = nlohmann::json::object();
+        for (const models::FigureSpec& f : t.figures) kinds[f.name] = models::figure_kind_name(f.kind);
+        j["recorded"][t.name] = {{"row_key", t.row_key}, {"kinds", std::move(kinds)}};
         nlohmann::json rows = nlohmann::json::object();
         for (const PooledRow& row : t.rows) {
             nlohmann::json figures = nlohmann::json::object();
@@ -58,6 +64,7 @@ void add_tables_json(nlohmann::json& j, const std::vector<PooledTable>& tables, 
                         for (std::size_t i = 0; i < std::size(percentile_names); ++i) {
                             c[percentile_names[i]] = number_or_null(p.latency.percentiles[i].ci95);
                         }
+                        c["max"] = number_or_null(p.latency.max.ci95);
                         ci[name] = std::move(c);
                         break;
                     }

@@ -156,6 +156,8 @@ TEST_CASE("recorded tables: the experiment JSON, CSV and table carry them", "[sc
     CHECK(db["open"]["max"] == 5.0);
     CHECK(db["ratio"].get<double>() == Approx(0.375));
     CHECK(j["units"]["connections"]["opened"] == "connections");
+    CHECK(j["recorded"]["connections"]["row_key"] == "service");
+    CHECK(j["recorded"]["connections"]["kinds"]["open"] == "level");
     CHECK(j["units"]["timeseries"]["connections"]["handshake_p99_s"] == "s");
     // per replication: its series and its log
     CHECK(j["runs"][1]["timeseries"]["connections"]["cache"]["opened"] == nlohmann::json::array({7}));
