@@ -247,10 +247,16 @@ struct ExperimentPlan {
 /// MSER-5: mser_truncation(series, 5).
 [[nodiscard]] std::size_t mser5_truncation(std::span<const double> series);
 
+/// A run as a 1-replication experiment (pool({run}) with the run's wall time): what
+/// to_json, format_table and write_csv of a RunResults report, so that one writer serves
+/// one run and N replications.
+[[nodiscard]] ExperimentResults one_run(const models::RunResults& run);
+
 /// The results JSON of docs/results.md: "replications": N, pooled figures, and per class a
 /// "ci95" object (mean, p50, p90, p95, p99, p999, throughput_per_s, error_rate) when
 /// N > 1, per server "ci95" (utilization, mean_queue). Includes "warmup_s" and the time
-/// series of replication 0. For one replication: exactly to_json(runs[0]) plus warm-up keys.
+/// series of each replication under "runs". For one replication: the run's JSON (no
+/// intervals, its time series and log at the top level) plus warm-up keys.
 [[nodiscard]] nlohmann::json to_json(const ExperimentResults& results);
 /// One pair of a run's "replication" JSON: {count, failed, lag_s: {mean, p50.., max},
 /// backlog: {mean, max}} (defined in report.cpp).
@@ -318,11 +324,14 @@ struct TableStatistic {
 /// replication.csv (one row per pair) and timeseries_replication.csv (per pair and
 /// window) in `folder`; nothing when no op replicates (defined in report.cpp).
 void write_replication_csv(const models::RunResults& results, const std::string& folder);
-/// The terminal table: with one replication, format_table(runs[0]); otherwise figures
-/// written "value ± ci95".
+/// The terminal table: with one replication the run's (plain figures, with max latency
+/// and retries); otherwise figures written "value ± ci95". Then the recorder's tables and
+/// the log (replication 0's).
 [[nodiscard]] std::string format_table(const ExperimentResults& results);
-/// requests.csv, ops.csv, servers.csv, links.csv with a `<figure>_ci95` column after each
-/// figure (empty for one replication), plus the time series of replication 0.
+/// requests.csv, ops.csv, servers.csv, links.csv, replication.csv and `<table>.csv` per
+/// recorded table; with several replications a `replications` column and a
+/// `<figure>_ci95` column after each pooled figure, and each run's time series in
+/// `replication-N/`; with one, the run's time series beside them.
 void write_csv(const ExperimentResults& results, const std::string& folder);
 
 // ---------------------------------------------------------------- comparing designs
