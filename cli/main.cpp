@@ -200,7 +200,6 @@ std::string design_name(const std::string& file) { return std::filesystem::path(
 
 int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
-    scenario::check_tables(c.show, scenario::load_file(c.files.front(), overrides_of(a)));  // before the runs
     check_outputs(a.json, a.csv);
     std::vector<scenario::Design> designs;
     for (const auto& file : c.files) {
@@ -219,6 +218,9 @@ int compare_command(const CompareArgs& c) {
     if (designs.size() < 2) {
         throw Error("compare needs at least two designs: give two files, or a file and --variant 'name: key=value'");
     }
+    std::vector<const scenario::Spec*> specs;
+    for (const auto& d : designs) specs.push_back(&d.spec);
+    scenario::check_tables(c.show, specs);  // before the runs, not after
     if (!a.quiet) {
         // As scenario::compare counts them: the most any design asks for, at least 2.
         int replications = a.replications;
@@ -256,7 +258,8 @@ struct SweepArgs {
 
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
-    scenario::check_tables(s.show, scenario::load_file(a.file, overrides_of(a)));  // before the runs, not after
+    const scenario::Spec base = scenario::load_file(a.file, overrides_of(a));
+    scenario::check_tables(s.show, {&base});  // before the runs, not after
     check_outputs(a.json, a.csv);
     std::vector<scenario::SweepParam> params;
     for (const auto& p : s.params) {
@@ -344,8 +347,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
     run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
                         "timeseries_requests.csv, timeseries_servers.csv, timeseries_links.csv and, with replication, replication.csv and "
-                        "timeseries_replication.csv; with several replications the time series go to "
-                        "replication-N/ subfolders");
+                        "timeseries_replication.csv, <table>.csv and timeseries_<table>.csv per table the model publishes; "
+                        "with several replications the time series go to replication-N/ subfolders");
     add_common_options(run_cmd, run);
 
     CompareArgs compare;

@@ -463,11 +463,17 @@ void check_tables(const std::vector<std::string>& show, const std::vector<std::s
     }
 }
 
-void check_tables(const std::vector<std::string>& show, const Spec& spec) {
+void check_tables(const std::vector<std::string>& show, const std::vector<const Spec*>& specs) {
     const bool core_only = std::all_of(show.begin(), show.end(), [](const std::string& t) {
         return std::find(result_tables().begin(), result_tables().end(), t) != result_tables().end();
     });
-    check_tables(show, core_only ? std::vector<std::string>{} : recorded_table_names(spec));
+    std::vector<std::string> published;
+    for (const Spec* spec : core_only ? std::vector<const Spec*>{} : specs) {
+        for (std::string& name : recorded_table_names(*spec)) {
+            if (std::find(published.begin(), published.end(), name) == published.end()) published.push_back(name);
+        }
+    }
+    check_tables(show, published);
 }
 
 namespace {

@@ -421,9 +421,9 @@ void add_recorded_rows(CompareResults& results);
 /// Throws s2sim::Error quoting the first name of `show` that is neither one of
 /// result_tables() nor one of `recorded`.
 void check_tables(const std::vector<std::string>& show, const std::vector<std::string>& recorded = {});
-/// The same, against the tables of result_tables() and those `spec` publishes (a System is
-/// built only when `show` names another table).
-void check_tables(const std::vector<std::string>& show, const Spec& spec);
+/// The same, against the tables of result_tables() and those any of `specs` publishes (a
+/// System is built per Spec only when `show` names another table).
+void check_tables(const std::vector<std::string>& show, const std::vector<const Spec*>& specs);
 
 // ---------------------------------------------------------------- sweeps
 

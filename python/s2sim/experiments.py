@@ -57,7 +57,7 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
     json_bytes, _ = _core.compare(items, seed=seed, replications=replications or 0, jobs=jobs or 0,
                                   precision=precision, quantiles=[])
     data = _json.loads(json_bytes)
-    rows = []
+    rows, units = [], []
     for row in data["rows"]:
         for i, design in enumerate(data["designs"]):
             value = row["values"][i] or {}
@@ -69,11 +69,12 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
                 "difference_ci95": _nan(diff.get("ci95")) if diff else float("nan"),
                 "significant": bool(diff.get("significant")) if diff else False,
             })
-            if "unit" in row:
-                rows[-1]["unit"] = row["unit"]
+            units.append(row.get("unit"))
     df = pd.DataFrame(rows)
     if len(df):
         df["table"] = df["kind"].map(_TABLE_OF_KIND).fillna(df["kind"])  # added last: columns only grow
+        if any(u is not None for u in units):
+            df["unit"] = units  # published tables' rows only (the core figures' units are in the docs)
         if table is not None:
             df = df[df["table"] == table].reset_index(drop=True)
     df.attrs.update(seed=data.get("seed"), replications=data.get("replications"), designs=list(data["designs"]))
