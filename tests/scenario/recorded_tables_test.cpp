@@ -1,5 +1,6 @@
 // The Recorder's tables through every reporter: pooling over replications, the JSON, the
 // CSV files, the terminal, compare and sweep (scenario/recorded_tables.cpp).
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,10 @@
 #include <catch2/catch.hpp>
 
 #include "models/recorder.hpp"
+#include "models/system.hpp"
+#include "scenario/builder.hpp"
 #include "scenario/experiment.hpp"
+#include "scenario/loader.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
 #include "sim/stats/log_histogram.hpp"
@@ -292,4 +296,52 @@ TEST_CASE("recorded tables: sweep reports them per point", "[scenario][sweep][re
     CHECK(csv.find("\n2,db,1,3,3,,") != std::string::npos);
     std::filesystem::remove_all(folder);
     CHECK(sc::to_json(s)["points"][0]["results"]["connections"]["db"]["opened"] == 18);
+}
+
+TEST_CASE("recorded tables: a table a System publishes reaches every report of its run", "[scenario][recorder]") {
+    // A test-only table on a real System: a level set before the run (levels keep their
+    // value across the warm-up) and a value; the System closes its windows.
+    const std::string text = R"toml(
+[scenario]
+duration = "10s"
+warmup = "1s"
+window = "2s"
+[[server]]
+name = "s"
+[service.svc]
+servers = ["s"]
+[service.svc.op.get]
+work = "const(1ms)"
+[[workload]]
+name = "w"
+to = "svc"
+arrival = "constant(10/s)"
+)toml";
+    const auto spec = sc::parse(text, "published.toml");
+    models::System system(sc::build(spec, 1));
+    models::Recorder& rec = system.recorder();
+    const auto t = rec.add_table("pool", "service",
+                                 {{"instances", "instances", models::FigureKind::level, ""},
+                                  {"target", "fraction", models::FigureKind::value, ""}},
+                                 true);
+    const auto row = rec.add_row(t, "svc");
+    rec.level(t, row, 0).set(Time::zero(), 3);
+    rec.value(t, row, 1).set(0.7);
+    const models::RunResults r = system.run();
+    REQUIRE(r.tables.size() == 1);
+    const std::size_t windows = r.timeseries.windows();
+    REQUIRE(windows == 5);
+
+    const nlohmann::json j = sc::to_json(r);
+    CHECK(j["pool"]["svc"]["instances"]["mean"].get<double>() == Approx(3));
+    CHECK(j["pool"]["svc"]["target"].get<double>() == Approx(0.7));
+    CHECK(j["timeseries"]["pool"]["svc"]["instances"].size() == windows);
+    CHECK(j["timeseries"]["pool"]["svc"]["instances"][4].get<double>() == Approx(3));
+    CHECK(sc::format_table(r).find("pool (service)") != std::string::npos);
+    const std::string folder = temp_folder("system");
+    sc::write_csv(r, folder);
+    const std::string series = read(std::filesystem::path(folder) / "timeseries_pool.csv");
+    CHECK(std::count(series.begin(), series.end(), '\n') == static_cast<long>(windows + 1));
+    CHECK(read(std::filesystem::path(folder) / "pool.csv") == "service,instances,instances_max,target\nsvc,3,3,0.7\n");
+    std::filesystem::remove_all(folder);
 }
