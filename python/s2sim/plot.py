@@ -149,7 +149,8 @@ class Plotter:
             ax.axvline(at, color=color, linestyle="-." if e.get("random") else ":", linewidth=1)
             if e.get("for_s"):
                 ax.axvspan(at, min(at + e["for_s"], last), color=color, alpha=0.08)
-            ax.annotate(f"{e['action']} {e['target']}", (at, 0.98), xycoords=("data", "axes fraction"),
+            text = f"{e['action']} {e['target']}" + (" (random)" if e.get("random") else "")
+            ax.annotate(text, (at, 0.98), xycoords=("data", "axes fraction"),
                         rotation=90, va="top", ha="right", fontsize="x-small", color=color)
 
     def utilization(self, ax=None, top: int = 20):

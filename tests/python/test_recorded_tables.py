@@ -60,6 +60,19 @@ def test_a_published_table_is_a_dataframe_with_the_csv_columns():
         res.nope  # noqa: B018
 
 
+def test_one_runs_table_has_no_interval_columns():
+    import copy
+
+    one = copy.deepcopy(POOLED)
+    one["replications"] = 1
+    for row in one["connections"].values():
+        del row["ci95"], row["per_replication"]
+    df = Results(one).table("connections")
+    assert list(df.columns) == ["opened"] + [f"handshake_{k}_s" for k in
+                                             ("mean", "p50", "p90", "p95", "p99", "p999", "max")] + \
+        ["open", "open_max", "ratio"]
+
+
 def test_a_published_tables_series_and_log():
     res = Results(POOLED)
     ts = res.timeseries
@@ -88,7 +101,7 @@ def test_random_failures_are_logged_and_marked():
     assert [(e["at_s"], e["action"]) for e in random][:3] == [(6.0, "fail"), (7.0, "recover"), (13.0, "fail")]
     assert list(res.log["what"][:2]) == ["fail", "recover"]
     ax = res.plot.timeseries("p99_s")
-    assert any("fail db" in t.get_text() for t in ax.texts)
+    assert any(t.get_text() == "fail db (random)" for t in ax.texts)
     plt.close("all")
 
 
