@@ -258,20 +258,10 @@ struct ExperimentPlan {
 /// series of each replication under "runs". For one replication: the run's JSON (no
 /// intervals, its time series and log at the top level) plus warm-up keys.
 [[nodiscard]] nlohmann::json to_json(const ExperimentResults& results);
-/// One pair of a run's "replication" JSON: {count, failed, lag_s: {mean, p50.., max},
-/// backlog: {mean, max}} (defined in report.cpp).
-[[nodiscard]] nlohmann::json replication_json(const models::ReplicationResult& pair);
 /// Adds a run's timeouts and retries per window to json["timeseries"]["requests"] and
 /// its replication backlog and lag p99 per window as json["timeseries"]["replication"]
 /// (defined in report.cpp; the rest of the time series is add_timeseries_json's).
 void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& results);
-/// Adds the Recorder's tables of a run (RunResults::tables) to its results JSON: each table
-/// as json[table][row][figure] (counter: a number; latency: {mean, p50.., max}; level:
-/// {mean, max}; value: a number), its per-window series under json["timeseries"][table]
-/// (when the JSON has time series), units under json["units"], and the log as json["log"]
-/// (defined in report.cpp).
-void add_recorded_json(nlohmann::json& json, const models::RunResults& results);
-
 // The recorded tables (ExperimentResults::tables): one writer for one run and for N
 // replications (scenario/recorded_tables.cpp); docs/results.md describes each form.
 

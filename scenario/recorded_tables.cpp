@@ -119,18 +119,12 @@ void add_log_json(nlohmann::json& j, const std::vector<models::RecordedEntry>& e
     j["log"] = std::move(log);
 }
 
-void add_recorded_json(nlohmann::json& j, const models::RunResults& r) {
-    add_tables_json(j, pool_tables({r}), 1);
-    add_recorded_timeseries_json(j, r);
-    add_log_json(j, r.log);
-}
-
 std::string table_csv_header(const PooledTable& t, bool ci) {
     std::string out = ci ? "replications" : "";
     const auto column = [&](const std::string& name, bool with_ci) {
         if (!out.empty()) out += ",";
         out += csv_quoted(name);
-        if (ci && with_ci) out += "," + csv_quoted(name + "_ci95");
+        if (ci && with_ci) out.append(",").append(csv_quoted(name + "_ci95"));
     };
     for (const models::FigureSpec& f : t.figures) {
         switch (f.kind) {
@@ -162,7 +156,7 @@ std::string table_csv_row(const PooledTable& t, const PooledRow& row, int replic
         if (!first) out += ",";
         first = false;
         out += csv_number(f.value);
-        if (ci && with_ci) out += "," + csv_number(f.ci95);
+        if (ci && with_ci) out.append(",").append(csv_number(f.ci95));
     };
     for (std::size_t i = 0; i < t.figures.size(); ++i) {
         const PooledFigure& p = row.figures[i];

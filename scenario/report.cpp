@@ -70,13 +70,6 @@ std::string csv_latency(const stats::LogHistogram& h) {
 
 nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
-nlohmann::json replication_json(const models::ReplicationResult& p) {
-    return {{"count", p.count},
-            {"failed", p.failed},
-            {"lag_s", latency_json(p.lag)},
-            {"backlog", {{"mean", p.mean_backlog}, {"max", p.max_backlog}}}};
-}
-
 void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& r) {
     const models::TimeSeries& ts = r.timeseries;
     if (ts.empty() || !json.contains("timeseries")) return;
