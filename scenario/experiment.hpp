@@ -291,10 +291,10 @@ void write_recorded_timeseries_csv(const models::RunResults& run, const std::str
 /// A compact section per table for the terminal (counters, latency mean and p99 in ms,
 /// levels' mean, values), "value ±ci95" with several replications; "" without tables.
 [[nodiscard]] std::string format_tables(const std::vector<PooledTable>& tables, int replications);
-/// The log for the terminal under `title`: a line per entry, the first `shown`, then a
-/// count of the rest; "" when empty.
+/// The log for the terminal under `title`: a line per entry (seconds, table, text), the
+/// first `shown`, then a count of the rest; "" when empty.
 [[nodiscard]] std::string format_log(const std::vector<models::RecordedEntry>& log, const std::string& title = "log",
-                                     std::size_t shown = 20);
+                                     std::size_t shown = 10);
 /// The figures of a recorded table that compare and sweep report, as (label, figure index,
 /// statistic) with statistic "total" (counters, per replication), "mean", "p50", "p99"
 /// (latencies) or "value" (levels' mean, values).

@@ -300,7 +300,7 @@ std::string format_log(const std::vector<models::RecordedEntry>& log, const std:
     std::string out = fmt::format("\n{} ({} entr{})\n", title, log.size(), log.size() == 1 ? "y" : "ies");
     for (std::size_t i = 0; i < log.size() && i < shown; ++i) {
         const models::RecordedEntry& e = log[i];
-        out += fmt::format("{:>12.3f} s  {} {}  {}: {}\n", e.at_s, e.table, e.row, e.what, e.text);
+        out += fmt::format("{:>12.3f} s  {}: {}\n", e.at_s, e.table, e.text);
     }
     if (log.size() > shown) out += fmt::format("  ... and {} more (every entry is in the JSON's \"log\")\n", log.size() - shown);
     return out;

@@ -209,7 +209,7 @@ TEST_CASE("recorded tables: one run has the same figures without intervals", "[s
 
     const std::string table = sc::format_table(run);
     CHECK(table.find("connections (service)") != std::string::npos);
-    CHECK(table.find("0.500 s  connections db  note: db: opened 3") != std::string::npos);
+    CHECK(table.find("0.500 s  connections: db: opened 3") != std::string::npos);
 }
 
 TEST_CASE("recorded tables: the log is capped on the terminal, whole in the JSON", "[scenario][recorder]") {
@@ -217,7 +217,7 @@ TEST_CASE("recorded tables: the log is capped on the terminal, whole in the JSON
     for (int i = 0; i < 25; ++i) log.push_back({static_cast<double>(i), "t", "r", "w", "entry", {}});
     const std::string text = sc::format_log(log);
     CHECK(text.find("log (25 entries)") != std::string::npos);
-    CHECK(text.find("and 5 more") != std::string::npos);
+    CHECK(text.find("and 15 more") != std::string::npos);
     nlohmann::json j;
     sc::add_log_json(j, log);
     CHECK(j["log"].size() == 25);
