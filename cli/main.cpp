@@ -225,7 +225,6 @@ std::string design_name(const std::string& file) { return std::filesystem::path(
 
 int compare_command(const CompareArgs& c) {
     const RunArgs& a = c.common;
-    scenario::check_tables(c.show);  // before the runs, not after
     check_outputs(a.json, a.csv);
     const std::string python = check_html(a);
     std::vector<scenario::Design> designs;
@@ -245,6 +244,9 @@ int compare_command(const CompareArgs& c) {
     if (designs.size() < 2) {
         throw Error("compare needs at least two designs: give two files, or a file and --variant 'name: key=value'");
     }
+    std::vector<const scenario::Spec*> specs;
+    for (const auto& d : designs) specs.push_back(&d.spec);
+    scenario::check_tables(c.show, specs);  // before the runs, not after
     if (!a.quiet) {
         // As scenario::compare counts them: the most any design asks for, at least 2.
         int replications = a.replications;
@@ -285,7 +287,8 @@ struct SweepArgs {
 
 int sweep_command(const SweepArgs& s) {
     const RunArgs& a = s.common;
-    scenario::check_tables(s.show);  // before the runs, not after
+    const scenario::Spec base = scenario::load_file(a.file, overrides_of(a));
+    scenario::check_tables(s.show, {&base});  // before the runs, not after
     check_outputs(a.json, a.csv);
     const std::string python = check_html(a);
     std::vector<scenario::SweepParam> params;
@@ -376,8 +379,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--json", run.json, "Write the results JSON to this file (its folder is created when missing)");
     run_cmd->add_option("--csv", run.csv, "Write CSV files into this folder (created when missing): requests.csv, ops.csv, servers.csv, links.csv, "
                         "timeseries_requests.csv, timeseries_servers.csv, timeseries_links.csv and, with replication, replication.csv and "
-                        "timeseries_replication.csv; with several replications the time series go to "
-                        "replication-N/ subfolders");
+                        "timeseries_replication.csv, <table>.csv and timeseries_<table>.csv per table the model publishes; "
+                        "with several replications the time series go to replication-N/ subfolders");
     run_cmd->add_option("--html", run.html, "Write the HTML report (one self-contained page, docs/report.md) to this file");
     add_common_options(run_cmd, run);
 
@@ -396,7 +399,8 @@ int main(int argc, char** argv) {
     compare_cmd->add_option("--json", compare.common.json, "Write the comparison JSON to this file");
     compare_cmd->add_option("--csv", compare.common.csv, "Write compare.csv (every row, every design) into this folder");
     compare_cmd->add_option("--show", compare.show,
-                            "Tables to print: requests, ops, servers, links, replication (default: all)")
+                            "Tables to print: requests, ops, servers, links, replication, or a table the scenario "
+                            "publishes (default: all)")
         ->delimiter(',');
     compare_cmd->add_option("--html", compare.common.html, "Write the HTML report of the comparison to this file");
     add_common_options(compare_cmd, compare.common);
@@ -415,10 +419,11 @@ int main(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sweep_cmd->add_option("--json", sweep.common.json, "Write the sweep JSON to this file");
     sweep_cmd->add_option("--csv", sweep.common.csv,
-                          "Write sweep_requests.csv, sweep_ops.csv, sweep_servers.csv, sweep_links.csv and "
-                          "sweep_replication.csv into this folder");
+                          "Write sweep_requests.csv, sweep_ops.csv, sweep_servers.csv, sweep_links.csv, "
+                          "sweep_replication.csv and sweep_<table>.csv per published table into this folder");
     sweep_cmd->add_option("--show", sweep.show,
-                          "Tables to print: requests, ops, servers, links, replication (default: requests)")
+                          "Tables to print: requests, ops, servers, links, replication, or a table the scenario "
+                          "publishes (default: requests)")
         ->delimiter(',');
     sweep_cmd->add_option("--html", sweep.common.html, "Write the HTML report of the sweep to this file");
     add_common_options(sweep_cmd, sweep.common);

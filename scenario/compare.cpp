@@ -231,7 +231,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         }
         for (const auto& name : classes) {
             for (const char* figure : request_figures) {
-                CompareRow row{kind, name, figure, {}, {}};
+                CompareRow row{kind, name, figure, {}, {}, {}};
                 std::vector<std::vector<double>> per_run(designs.size());
                 const bool percentile = figure[0] == 'p' && figure[1] != 'e';  // p50, p99; not per-second figures
                 for (std::size_t k = 0; k < designs.size(); ++k) {
@@ -258,7 +258,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
         }
     }
     for (const auto& name : groups) {
-        CompareRow row{"group", name, "utilization", {}, {}};
+        CompareRow row{"group", name, "utilization", {}, {}, {}};
         std::vector<std::vector<double>> per_run(designs.size());
         for (std::size_t k = 0; k < designs.size(); ++k) {
             const Spec& spec = designs[k].spec;
@@ -287,7 +287,7 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
             }
         }
         for (const auto& name : names) {
-            CompareRow row{kind, name, figure, {}, {}};
+            CompareRow row{kind, name, figure, {}, {}, {}};
             std::vector<std::vector<double>> per_run(designs.size());
             for (std::size_t k = 0; k < designs.size(); ++k) {
                 for (const auto& r : out.designs[k].runs) per_run[k].push_back(value_of(r, name));
@@ -325,10 +325,74 @@ CompareResults compare(const std::vector<Design>& designs, const ExperimentOptio
                        return nan;
                    }, p99);
     }
+    add_recorded_rows(out);
     return out;
 }
 
+void add_recorded_rows(CompareResults& out) {
+    // Tables, and rows within them, in the order the designs first show them.
+    std::vector<const PooledTable*> tables;
+    for (const auto& e : out.designs) {
+        for (const PooledTable& t : e.tables) {
+            if (std::none_of(tables.begin(), tables.end(), [&](const PooledTable* x) { return x->name == t.name; })) {
+                tables.push_back(&t);
+            }
+        }
+    }
+    for (const PooledTable* table : tables) {
+        std::vector<std::string> names;
+        std::vector<const PooledTable*> of_design;
+        for (const auto& e : out.designs) {
+            const PooledTable* found = nullptr;
+            for (const PooledTable& t : e.tables) {
+                if (t.name == table->name) found = &t;
+            }
+            of_design.push_back(found);
+            if (found == nullptr) continue;
+            for (const PooledRow& r : found->rows) {
+                if (std::find(names.begin(), names.end(), r.name) == names.end()) names.push_back(r.name);
+            }
+        }
+        const std::vector<TableStatistic> statistics = table_statistics(*table);
+        for (const std::string& name : names) {
+            for (const TableStatistic& statistic : statistics) {
+                CompareRow row{table->name, name, statistic.label, {}, {}, statistic.unit};
+                const bool percentile = statistic.statistic == "p50" || statistic.statistic == "p99";
+                std::vector<std::vector<double>> per_run(out.designs.size());
+                for (std::size_t k = 0; k < out.designs.size(); ++k) {
+                    for (const auto& r : out.designs[k].runs) {
+                        per_run[k].push_back(of_design[k] ? run_statistic(r, table->name, name, statistic) : nan);
+                    }
+                    Figure value;
+                    if (of_design[k] != nullptr) {
+                        for (const PooledRow& r : of_design[k]->rows) {
+                            if (r.name == name) value = pooled_statistic(r, statistic);
+                        }
+                    }
+                    row.values.push_back(value);
+                    const double resolution =
+                        percentile && k > 0 ? percentile_resolution(row.values[k].value, row.values[0].value) : 0.0;
+                    row.differences.push_back(k == 0 ? Difference{} : paired(per_run[k], per_run[0], resolution));
+                }
+                out.rows.push_back(std::move(row));
+            }
+        }
+    }
+}
+
 namespace {
+
+/// Scale, unit text and decimals of a recorded table's figure: seconds in ms, fractions in %.
+struct Shown {
+    double scale;
+    std::string unit;
+    int decimals;
+};
+Shown shown_as(const CompareRow& row) {
+    if (row.unit == "s") return {1e3, "ms", 3};
+    if (row.unit == "fraction") return {100, "%", 2};
+    return {1, row.unit, 2};
+}
 
 /// Scale and unit for the table: latencies in ms, utilisation and error rates in %.
 std::pair<double, const char*> unit_of(const std::string& figure) {
@@ -350,6 +414,7 @@ nlohmann::json to_json(const CompareResults& c) {
     j["rows"] = nlohmann::json::array();
     for (const auto& row : c.rows) {
         nlohmann::json r = {{"kind", row.kind}, {"name", row.name}, {"figure", row.figure}};
+        if (!row.unit.empty()) r["unit"] = row.unit;
         r["values"] = nlohmann::json::array();
         for (const auto& v : row.values) {
             r["values"].push_back({{"value", number_or_null(v.value)}, {"ci95", number_or_null(v.ci95)}});
@@ -388,18 +453,49 @@ std::string table_of_kind(const std::string& kind) {
     return kind;  // "replication"
 }
 
-void check_tables(const std::vector<std::string>& show) {
+void check_tables(const std::vector<std::string>& show, const std::vector<std::string>& recorded) {
+    std::vector<std::string> known = result_tables();
+    known.insert(known.end(), recorded.begin(), recorded.end());
     for (const auto& t : show) {
-        if (std::find(result_tables().begin(), result_tables().end(), t) == result_tables().end()) {
-            throw Error(fmt::format("unknown table '{}' (expected: {})", t, fmt::join(result_tables(), ", ")));
+        if (std::find(known.begin(), known.end(), t) == known.end()) {
+            throw Error(fmt::format("unknown table '{}' (expected: {})", t, fmt::join(known, ", ")));
         }
     }
 }
 
+void check_tables(const std::vector<std::string>& show, const std::vector<const Spec*>& specs) {
+    const bool core_only = std::all_of(show.begin(), show.end(), [](const std::string& t) {
+        return std::find(result_tables().begin(), result_tables().end(), t) != result_tables().end();
+    });
+    std::vector<std::string> published;
+    for (const Spec* spec : core_only ? std::vector<const Spec*>{} : specs) {
+        for (std::string& name : recorded_table_names(*spec)) {
+            if (std::find(published.begin(), published.end(), name) == published.end()) published.push_back(name);
+        }
+    }
+    check_tables(show, published);
+}
+
+namespace {
+
+std::vector<std::string> recorded_names(const std::vector<const ExperimentResults*>& results) {
+    std::vector<std::string> names;
+    for (const ExperimentResults* e : results) {
+        for (const PooledTable& t : e->tables) {
+            if (std::find(names.begin(), names.end(), t.name) == names.end()) names.push_back(t.name);
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
 std::string format_table(const CompareResults& c) { return format_table(c, {}); }
 
 std::string format_table(const CompareResults& c, const std::vector<std::string>& show) {
-    check_tables(show);
+    std::vector<const ExperimentResults*> designs;
+    for (const auto& e : c.designs) designs.push_back(&e);
+    check_tables(show, recorded_names(designs));
     const auto shown = [&show](const std::string& kind) {
         return show.empty() || std::find(show.begin(), show.end(), table_of_kind(kind)) != show.end();
     };
@@ -423,8 +519,13 @@ std::string format_table(const CompareResults& c, const std::vector<std::string>
         if (!shown(row.kind)) continue;
         if (row.kind != last_kind) out += fmt::format("{}:\n", table_of_kind(row.kind));
         last_kind = row.kind;
-        const auto [scale, unit] = unit_of(row.figure);
-        const int decimals = row.figure == "throughput_per_s" ? 1 : (unit == std::string("%") ? 2 : 3);
+        auto [scale, unit, decimals] = shown_as(row);
+        if (row.unit.empty()) {
+            const auto [core_scale, core_unit] = unit_of(row.figure);
+            scale = core_scale;
+            unit = core_unit;
+            decimals = row.figure == "throughput_per_s" ? 1 : (unit == "%" ? 2 : 3);
+        }
         std::string line =
             fmt::format("{:<26} {:<17}", row.name == last ? "" : row.name, fmt::format("{} {}", row.figure, unit));
         last = row.name;

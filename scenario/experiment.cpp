@@ -122,6 +122,29 @@ std::vector<ClassFigures> pool_classes(const std::vector<models::RunResults>& ru
     return out;
 }
 
+/// The latency figures of per-replication histograms (null where a replication lacks it).
+LatencyFigures pool_latency(const std::vector<const stats::LogHistogram*>& runs) {
+    LatencyFigures out;
+    std::vector<double> mean, max;
+    std::vector<std::vector<double>> qs(std::size(quantiles));
+    for (const stats::LogHistogram* h : runs) {
+        if (h == nullptr) continue;
+        out.histogram.merge(*h);
+        mean.push_back(h->count() ? h->mean() : nan);
+        max.push_back(h->count() ? h->max() : nan);
+        for (std::size_t i = 0; i < std::size(quantiles); ++i) qs[i].push_back(quantile_or_nan(*h, quantiles[i].second));
+    }
+    const stats::LogHistogram& h = out.histogram;
+    const bool any = h.count() > 0;
+    out.mean = summarize(mean, any ? std::optional(h.mean()) : std::nullopt);
+    out.max = summarize(max, any ? std::optional(h.max()) : std::nullopt);
+    for (std::size_t i = 0; i < std::size(quantiles); ++i) {
+        out.percentiles[i] =
+            at_resolution(summarize(qs[i], any ? std::optional(h.quantile(quantiles[i].second)) : std::nullopt));
+    }
+    return out;
+}
+
 /// Sum and count of every request latency in a run (all classes).
 std::pair<double, double> total_latency(const models::RunResults& r) {
     double sum = 0, count = 0;
@@ -399,7 +422,82 @@ ExperimentResults pool(const std::vector<models::RunResults>& runs) {
         f.p99_lag = at_resolution(summarize(p99, any ? std::optional(f.lag.quantile(0.99)) : std::nullopt));
         f.mean_backlog = summarize(backlog);
     }
+    e.tables = pool_tables(runs);
     return e;
+}
+
+std::vector<PooledTable> pool_tables(const std::vector<models::RunResults>& runs) {
+    std::vector<PooledTable> out;
+    // Tables and rows by name, in first-seen order; each run's row (or null) per pooled row.
+    for (const auto& run : runs) {
+        for (const models::RecordedTable& t : run.tables) {
+            auto table = std::find_if(out.begin(), out.end(), [&](const PooledTable& p) { return p.name == t.name; });
+            if (table == out.end()) {
+                out.push_back(PooledTable{t.name, t.row_key, t.figures, t.per_window, t.series, {}});
+                table = out.end() - 1;
+            }
+            for (const models::RecordedRow& r : t.rows) {
+                if (std::none_of(table->rows.begin(), table->rows.end(),
+                                 [&](const PooledRow& p) { return p.name == r.name; })) {
+                    table->rows.push_back(PooledRow{r.name, {}});
+                }
+            }
+        }
+    }
+    for (PooledTable& table : out) {
+        for (PooledRow& row : table.rows) {
+            std::vector<const models::RecordedRow*> of_run;
+            for (const auto& run : runs) {
+                const models::RecordedRow* found = nullptr;
+                for (const models::RecordedTable& t : run.tables) {
+                    if (t.name != table.name) continue;
+                    for (const models::RecordedRow& r : t.rows) {
+                        if (r.name == row.name && r.figures.size() == table.figures.size()) found = &r;
+                    }
+                }
+                of_run.push_back(found);
+            }
+            row.figures.resize(table.figures.size());
+            for (std::size_t f = 0; f < table.figures.size(); ++f) {
+                PooledFigure& p = row.figures[f];
+                std::vector<double> values;
+                std::vector<const stats::LogHistogram*> histograms;
+                for (const models::RecordedRow* r : of_run) {
+                    const models::RecordedFigure* x = r ? &r->figures[f] : nullptr;
+                    switch (table.figures[f].kind) {
+                        case models::FigureKind::counter:
+                            // A replication in which the row never appeared counted nothing.
+                            p.total += x ? x->count : 0;
+                            values.push_back(x ? static_cast<double>(x->count) : 0.0);
+                            break;
+                        case models::FigureKind::latency: histograms.push_back(x ? &x->latency : nullptr); break;
+                        case models::FigureKind::level:
+                            values.push_back(x ? x->value : nan);
+                            if (x && (!std::isfinite(p.max) || x->max > p.max)) p.max = x->max;
+                            break;
+                        case models::FigureKind::value: values.push_back(x ? x->value : nan); break;
+                    }
+                }
+                switch (table.figures[f].kind) {
+                    case models::FigureKind::counter: p.per_replication = summarize(values); break;
+                    case models::FigureKind::latency: p.latency = pool_latency(histograms); break;
+                    case models::FigureKind::level:
+                    case models::FigureKind::value: p.mean = summarize(values); break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> recorded_table_names(const Spec& spec) {
+    Spec copy = spec;
+    copy.run.warmup_auto = false;
+    models::System system(build(copy, copy.run.seed));
+    std::vector<std::string> names;
+    // The System is thrown away: collecting its (empty) tables is how to list them.
+    for (const models::RecordedTable& t : system.recorder().collect(Time::zero(), false)) names.push_back(t.name);
+    return names;
 }
 
 bool meets_precision(const ExperimentResults& results, double precision) {
@@ -498,24 +596,55 @@ ExperimentResults run_experiment(const Spec& spec, const ExperimentOptions& opti
 }
 
 // ---------------------------------------------------------------- reports
+//
+// One writer for one run and for N replications: a run is reported as a 1-replication
+// experiment (one_run), whose JSON, table and CSV files are those `s2sim run` has always
+// written (without intervals, with the run's own time series at the top level).
 
 namespace {
 
-nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields) {
+/// Milliseconds for the table; a percentile resting on too few samples gets a '~'.
+std::string ms(const stats::LogHistogram& h, double q) {
+    if (h.count() == 0) return "-";
+    if (q < 0) return fmt::format("{:.3f}", 1e3 * h.mean());
+    return fmt::format("{}{:.3f}", too_few_samples(h.count(), q) ? "~" : "", 1e3 * h.quantile(q));
+}
+
+/// "mean,p50,p90,p95,p99,p999,max" of a histogram for one run's CSV (empty fields when empty).
+std::string csv_latency(const stats::LogHistogram& h) {
+    if (h.count() == 0) return ",,,,,,";
+    std::string out = fmt::format("{:.9g}", h.mean());
+    for (const auto& [name, q] : quantiles) out += fmt::format(",{:.9g}", h.quantile(q));
+    return out + fmt::format(",{:.9g}", h.max());
+}
+
+/// Completed requests per simulated second of one run (0 when nothing was measured).
+double run_throughput(std::uint64_t count, double simulated_s) {
+    return simulated_s > 0 ? static_cast<double>(count) / simulated_s : 0.0;
+}
+
+nlohmann::json class_json(const ClassFigures& c, bool with_requests_fields, const models::RunResults* single) {
     nlohmann::json j;
     j["count"] = c.count;
-    if (with_requests_fields) j["throughput_per_s"] = number_or_null(c.throughput_per_s.value);
+    if (with_requests_fields) {
+        j["throughput_per_s"] =
+            single ? nlohmann::json(run_throughput(c.count, single->simulated_s)) : number_or_null(c.throughput_per_s.value);
+    }
     j["errors"] = c.errors;
-    if (with_requests_fields) j["error_rate"] = number_or_null(c.error_rate.value);
+    if (with_requests_fields && !single) j["error_rate"] = number_or_null(c.error_rate.value);
     j["timeouts"] = c.timeouts;
     j["retries"] = c.retries;
     j["rejected"] = c.rejected;
+    j["error_latency_s"] = latency_json(c.error_latency);
+    if (single) {
+        j["latency_s"] = latency_json(c.latency);
+        return j;
+    }
     nlohmann::json lat;
     lat["mean"] = number_or_null(c.mean.value);
     for (int i = 0; i < 5; ++i) lat[quantiles[i].first] = number_or_null((c.*quantile_member(i)).value);
     lat["max"] = number_or_null(c.max.value);
     j["latency_s"] = lat;
-    j["error_latency_s"] = latency_json(c.error_latency);
     nlohmann::json ci;
     ci["mean"] = number_or_null(c.mean.ci95);
     for (int i = 0; i < 5; ++i) ci[quantiles[i].first] = number_or_null((c.*quantile_member(i)).ci95);
@@ -534,75 +663,103 @@ std::string pm(const Figure& f, double scale, int decimals) {
     return s;
 }
 
+/// The run of a 1-replication experiment, else null.
+const models::RunResults* single_run(const ExperimentResults& e) {
+    return e.runs.size() == 1 ? &e.runs.front() : nullptr;
+}
+
 }  // namespace
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : std::string(); }
 std::string csv_figure(const Figure& f) { return csv_number(f.value) + "," + csv_number(f.ci95); }
 
+ExperimentResults one_run(const models::RunResults& run) {
+    ExperimentResults e = pool({run});
+    e.wall_s = run.wall_s;
+    return e;
+}
+
 nlohmann::json to_json(const ExperimentResults& e) {
+    const models::RunResults* single = single_run(e);
     nlohmann::json j;
-    if (e.runs.size() == 1) {
-        j = to_json(e.runs.front());
-    } else {
-        j["s2sim"] = version;
-        j["scenario"] = e.scenario;
-        j["seed"] = e.seed;
-        j["replications"] = e.replications;
-        j["simulated_s"] = e.simulated_s;
-        j["wall_s"] = e.wall_s;
-        j["events"] = e.events;
-        if (!e.stopped_early.empty()) j["partial"] = e.stopped_early;
-        j["requests"] = nlohmann::json::object();
-        for (const auto& c : e.requests) j["requests"][c.name] = class_json(c, true);
-        j["ops"] = nlohmann::json::object();
-        for (const auto& c : e.ops) j["ops"][c.name] = class_json(c, false);
-        j["servers"] = nlohmann::json::object();
-        for (const auto& s : e.servers) {
-            j["servers"][s.name] = {{"utilization", number_or_null(s.utilization.value)},
-                                    {"mean_queue", number_or_null(s.mean_queue.value)},
-                                    {"max_queue", s.max_queue},
-                                    {"completed", s.completed},
-                                    {"rejected", s.rejected},
-                                    {"ci95", {{"utilization", number_or_null(s.utilization.ci95)},
-                                              {"mean_queue", number_or_null(s.mean_queue.ci95)}}}};
+    j["s2sim"] = version;
+    j["scenario"] = single ? single->scenario : e.scenario;
+    j["seed"] = single ? single->seed : e.seed;
+    j["replications"] = single ? 1 : e.replications;
+    j["simulated_s"] = single ? single->simulated_s : e.simulated_s;
+    j["wall_s"] = single ? single->wall_s : e.wall_s;
+    j["events"] = single ? single->events : e.events;
+    const std::string& partial = single ? single->stopped_early : e.stopped_early;
+    if (!partial.empty()) j["partial"] = partial;
+    j["requests"] = nlohmann::json::object();
+    for (const auto& c : e.requests) j["requests"][c.name] = class_json(c, true, single);
+    j["ops"] = nlohmann::json::object();
+    for (const auto& c : e.ops) j["ops"][c.name] = class_json(c, false, single);
+    j["servers"] = nlohmann::json::object();
+    for (const auto& s : e.servers) {
+        nlohmann::json& server = j["servers"][s.name];
+        server = {{"utilization", number_or_null(s.utilization.value)},
+                  {"mean_queue", number_or_null(s.mean_queue.value)},
+                  {"max_queue", s.max_queue},
+                  {"completed", s.completed},
+                  {"rejected", s.rejected}};
+        if (!single) {
+            server["ci95"] = {{"utilization", number_or_null(s.utilization.ci95)},
+                              {"mean_queue", number_or_null(s.mean_queue.ci95)}};
         }
-        j["links"] = nlohmann::json::object();
-        for (const auto& l : e.links) {
-            j["links"][l.name] = {{"utilization", number_or_null(l.utilization.value)},
-                                  {"bytes", number_or_null(l.bytes.value)},
-                                  {"ci95",
-                                   {{"utilization", number_or_null(l.utilization.ci95)},
-                                    {"bytes", number_or_null(l.bytes.ci95)}}}};
+    }
+    j["links"] = nlohmann::json::object();
+    for (const auto& l : e.links) {
+        nlohmann::json& link = j["links"][l.name];
+        link = {{"utilization", number_or_null(l.utilization.value)}, {"bytes", number_or_null(l.bytes.value)}};
+        if (!single) {
+            link["ci95"] = {{"utilization", number_or_null(l.utilization.ci95)}, {"bytes", number_or_null(l.bytes.ci95)}};
         }
-        if (!e.replication.empty()) {
-            j["replication"] = nlohmann::json::object();
-            for (const auto& f : e.replication) {
-                nlohmann::json lag;
+    }
+    if (!e.replication.empty()) {
+        j["replication"] = nlohmann::json::object();
+        for (const auto& f : e.replication) {
+            nlohmann::json lag;
+            if (single) {
+                lag = latency_json(f.lag);
+            } else {
                 lag["mean"] = number_or_null(f.mean_lag.value);
-                for (const auto& [name, q] : quantiles) {
-                    lag[name] = number_or_null(f.lag.count() ? f.lag.quantile(q) : nan);
-                }
+                for (const auto& [name, q] : quantiles) lag[name] = number_or_null(quantile_or_nan(f.lag, q));
                 lag["max"] = number_or_null(f.lag.count() ? f.lag.max() : nan);
-                j["replication"][f.name] = {
-                    {"count", f.count},
+            }
+            nlohmann::json& pair = j["replication"][f.name];
+            pair = {{"count", f.count},
                     {"failed", f.failed},
-                    {"lag_s", lag},
-                    {"backlog", {{"mean", number_or_null(f.mean_backlog.value)}, {"max", f.max_backlog}}},
-                    {"ci95", {{"mean", number_or_null(f.mean_lag.ci95)},
-                              {"p99", number_or_null(f.p99_lag.ci95)},
-                              {"backlog", number_or_null(f.mean_backlog.ci95)}}}};
+                    {"lag_s", std::move(lag)},
+                    {"backlog", {{"mean", number_or_null(f.mean_backlog.value)}, {"max", f.max_backlog}}}};
+            if (!single) {
+                pair["ci95"] = {{"mean", number_or_null(f.mean_lag.ci95)},
+                                {"p99", number_or_null(f.p99_lag.ci95)},
+                                {"backlog", number_or_null(f.mean_backlog.ci95)}};
             }
         }
+    }
+    // The time series and the log: one run's at the top level; with replications, each
+    // run's under "runs" (averaging windows across runs would blur them).
+    const auto add_series = [](nlohmann::json& json, const models::RunResults& r) {
+        add_timeseries_json(json, r);
+        add_resilience_timeseries_json(json, r);
+        add_recorded_timeseries_json(json, r);
+        add_log_json(json, r.log);
+    };
+    if (single) {
+        add_series(j, *single);
+    } else {
         j["runs"] = nlohmann::json::array();
         for (const auto& r : e.runs) {
             nlohmann::json run = {{"seed", r.seed}, {"wall_s", r.wall_s}, {"events", r.events}};
             if (!r.stopped_early.empty()) run["partial"] = r.stopped_early;
-            add_timeseries_json(run, r);
-            add_resilience_timeseries_json(run, r);
+            add_series(run, r);
             j["runs"].push_back(std::move(run));
         }
-        j["units"] = units_json();
     }
+    j["units"] = units_json();
+    add_tables_json(j, e.tables, single ? 1 : e.replications);
     if (e.warmup_auto) {
         j["warmup_s"] = e.warmup_s;
         j["warmup"] = "auto (MSER)";
@@ -614,15 +771,41 @@ nlohmann::json to_json(const ExperimentResults& e) {
 }
 
 std::string format_table(const ExperimentResults& e) {
+    const models::RunResults* single = single_run(e);
     std::string out;
-    if (e.runs.size() == 1) {
-        out = format_table(e.runs.front());
+    if (single) {
+        out += fmt::format("scenario '{}'  seed {}  {:.6g} s simulated in {:.2f} s wall  ({:.3g} events)\n",
+                           single->scenario, single->seed, single->simulated_s, single->wall_s,
+                           static_cast<double>(single->events));
+        if (!single->stopped_early.empty()) {
+            out += fmt::format("PARTIAL RESULTS: the run stopped early: {}\n", single->stopped_early);
+        }
     } else {
         out += fmt::format(
             "scenario '{}'  seed {}  {} replications of {:.6g} s simulated in {:.2f} s wall  ({:.3g} events)\n",
             e.scenario, e.seed, e.replications, e.simulated_s, e.wall_s, static_cast<double>(e.events));
         out += "figures are pooled over the replications, ± the half-width of their 95% confidence interval\n";
         if (!e.stopped_early.empty()) out += fmt::format("PARTIAL RESULTS: {}\n", e.stopped_early);
+    }
+    // Requests.
+    if (single) {
+        out += fmt::format("\n{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "request", "count", "per s",
+                           "errors", "mean ms", "p50 ms", "p99 ms", "max ms");
+        for (const auto& c : e.requests) {
+            out += fmt::format("{:<28} {:>9} {:>9.1f} {:>7} {:>9} {:>9} {:>9} {:>9}\n", c.name, c.count,
+                               run_throughput(c.count, single->simulated_s), c.errors, ms(c.latency, -1),
+                               ms(c.latency, 0.5), ms(c.latency, 0.99),
+                               c.latency.count() ? fmt::format("{:.3f}", 1e3 * c.latency.max()) : "-");
+            if (c.count == 0) out += "    (no request of this class completed: no latency to report)\n";
+        }
+        const bool rough = std::any_of(e.requests.begin(), e.requests.end(), [](const auto& c) {
+            return c.latency.count() > 0 && too_few_samples(c.latency.count(), 0.99);
+        });
+        if (rough) {
+            out += fmt::format("  ~ fewer than {:g} samples above this percentile: a rough figure (run longer)\n",
+                               min_samples_beyond_percentile);
+        }
+    } else {
         out += fmt::format("\n{:<28} {:>9} {:>14} {:>7} {:>20} {:>20} {:>20}\n", "request", "count", "per s", "errors",
                            "mean ms", "p50 ms", "p99 ms");
         for (const auto& c : e.requests) {
@@ -630,35 +813,75 @@ std::string format_table(const ExperimentResults& e) {
                                pm(c.throughput_per_s, 1, 1), c.errors, pm(c.mean, 1e3, 3), pm(c.p50, 1e3, 3),
                                pm(c.p99, 1e3, 3));
         }
+    }
+    // Servers.
+    if (single) {
+        out += fmt::format("\n{:<28} {:>7} {:>11} {:>10} {:>10} {:>9}\n", "server", "util", "mean queue", "max queue",
+                           "completed", "rejected");
+        for (const auto& s : e.servers) {
+            out += fmt::format("{:<28} {:>6.1f}% {:>11.2f} {:>10.0f} {:>10} {:>9}\n", s.name, 100 * s.utilization.value,
+                               s.mean_queue.value, s.max_queue, s.completed, s.rejected);
+        }
+        const bool any_retries = std::any_of(e.requests.begin(), e.requests.end(), [](const auto& c) {
+            return c.timeouts + c.retries + c.rejected > 0;
+        });
+        if (any_retries) {
+            out += fmt::format("\n{:<28} {:>9} {:>9} {:>9}\n", "request", "timeouts", "retries", "rejected");
+            for (const auto& c : e.requests) {
+                out += fmt::format("{:<28} {:>9} {:>9} {:>9}\n", c.name, c.timeouts, c.retries, c.rejected);
+            }
+        }
+    } else {
         out += fmt::format("\n{:<28} {:>14} {:>14} {:>10} {:>10} {:>9}\n", "server", "util %", "mean queue",
                            "max queue", "completed", "rejected");
         for (const auto& s : e.servers) {
             out += fmt::format("{:<28} {:>14} {:>14} {:>10.0f} {:>10} {:>9}\n", s.name, pm(s.utilization, 100, 1),
                                pm(s.mean_queue, 1, 2), s.max_queue, s.completed, s.rejected);
         }
-        if (!e.replication.empty()) {
-            out += fmt::format("\n{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", "replication", "writes", "failed",
-                               "lag ms", "p99 ms", "backlog");
-            for (const auto& f : e.replication) {
-                out += fmt::format("{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", f.name, f.count, f.failed,
-                                   pm(f.mean_lag, 1e3, 3), pm(f.p99_lag, 1e3, 3), pm(f.mean_backlog, 1, 2));
-            }
+    }
+    // Replication pairs.
+    if (!e.replication.empty() && single) {
+        out += fmt::format("\n{:<36} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "replication", "writes", "failed",
+                           "lag ms", "p99 ms", "max ms", "backlog");
+        for (const auto& f : e.replication) {
+            out += fmt::format("{:<36} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9.2f}\n", f.name, f.count, f.failed,
+                               ms(f.lag, -1), ms(f.lag, 0.99),
+                               f.lag.count() ? fmt::format("{:.3f}", 1e3 * f.lag.max()) : "-", f.mean_backlog.value);
         }
-        if (!e.links.empty()) {
-            std::vector<const LinkFigures*> busiest;
-            for (const auto& l : e.links) busiest.push_back(&l);
-            std::sort(busiest.begin(), busiest.end(), [](const auto* a, const auto* b) {
-                return a->utilization.value != b->utilization.value ? a->utilization.value > b->utilization.value
-                                                                    : a->name < b->name;
-            });
-            const std::size_t shown = std::min<std::size_t>(busiest.size(), 8);
-            out += fmt::format("\n{:<36} {:>14}   (the {} busiest of {} link directions)\n", "link", "util %", shown,
-                               busiest.size());
-            for (std::size_t i = 0; i < shown; ++i) {
-                out += fmt::format("{:<36} {:>14}\n", busiest[i]->name, pm(busiest[i]->utilization, 100, 2));
-            }
+    } else if (!e.replication.empty()) {
+        out += fmt::format("\n{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", "replication", "writes", "failed", "lag ms",
+                           "p99 ms", "backlog");
+        for (const auto& f : e.replication) {
+            out += fmt::format("{:<36} {:>9} {:>7} {:>20} {:>20} {:>14}\n", f.name, f.count, f.failed,
+                               pm(f.mean_lag, 1e3, 3), pm(f.p99_lag, 1e3, 3), pm(f.mean_backlog, 1, 2));
         }
     }
+    // The busiest link directions.
+    if (!e.links.empty()) {
+        std::vector<const LinkFigures*> busiest;
+        for (const auto& l : e.links) busiest.push_back(&l);
+        std::sort(busiest.begin(), busiest.end(), [](const auto* a, const auto* b) {
+            return a->utilization.value != b->utilization.value ? a->utilization.value > b->utilization.value
+                                                                : a->name < b->name;
+        });
+        const std::size_t shown = std::min<std::size_t>(busiest.size(), 8);
+        if (single) {
+            out += fmt::format("\n{:<36} {:>7} {:>12}   (the {} busiest of {} link directions)\n", "link", "util",
+                               "MB", shown, busiest.size());
+        } else {
+            out += fmt::format("\n{:<36} {:>14}   (the {} busiest of {} link directions)\n", "link", "util %", shown,
+                               busiest.size());
+        }
+        for (std::size_t i = 0; i < shown; ++i) {
+            const LinkFigures& l = *busiest[i];
+            out += single ? fmt::format("{:<36} {:>6.2f}% {:>12.2f}\n", l.name, 100 * l.utilization.value,
+                                        l.bytes.value / 1e6)
+                          : fmt::format("{:<36} {:>14}\n", l.name, pm(l.utilization, 100, 2));
+        }
+    }
+    // The recorder's tables and the log.
+    out += format_tables(e.tables, single ? 1 : e.replications);
+    if (!e.runs.empty()) out += format_log(e.runs.front().log, single ? "log" : "log of replication 1");
     if (e.warmup_auto) out += fmt::format("\nwarm-up: {:.6g} s, chosen by MSER on a pilot run\n", e.warmup_s);
     if (e.precision) {
         out += e.precision_reached
@@ -671,20 +894,20 @@ std::string format_table(const ExperimentResults& e) {
 }
 
 void write_csv(const ExperimentResults& e, const std::string& folder) {
-    if (e.runs.size() == 1) {
-        write_csv(e.runs.front(), folder);
-        return;
-    }
+    const models::RunResults* single = single_run(e);
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
     if (ec) throw Error("cannot create folder '" + folder + "': " + ec.message());
+    // Columns are only ever added at the end: scripts read them by position too. One run
+    // has no `replications` and no `_ci95` columns.
     std::string latency_header;
     for (const char* name : {"mean", "p50", "p90", "p95", "p99", "p999", "max"}) {
-        latency_header += fmt::format(",{0}_s,{0}_s_ci95", name);
+        latency_header += single ? fmt::format(",{0}_s", name) : fmt::format(",{0}_s,{0}_s_ci95", name);
     }
-    // Failed requests' latency, pooled (no interval): columns added at the end.
+    // Failed requests' latency (pooled, without an interval): columns added at the end.
     latency_header += ",error_mean_s,error_p50_s,error_p90_s,error_p95_s,error_p99_s,error_p999_s,error_max_s";
-    const auto latency_row = [](const ClassFigures& c) {
+    const auto latency_row = [single](const ClassFigures& c) {
+        if (single) return "," + csv_latency(c.latency) + "," + csv_latency(c.error_latency);
         std::string s = "," + csv_figure(c.mean);
         for (int i = 0; i < 5; ++i) s += "," + csv_figure(c.*quantile_member(i));
         s += "," + csv_figure(c.max);
@@ -693,36 +916,53 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
         for (const auto& [name, q] : quantiles) s += "," + csv_number(quantile_or_nan(h, q));
         return s + "," + csv_number(h.count() ? h.max() : nan);
     };
-    std::string requests = "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,error_rate,"
-                           "error_rate_ci95,timeouts,retries,rejected" +
-                           latency_header + "\n";
+    std::string requests = single ? "request,count,throughput_per_s,errors,timeouts,retries,rejected" + latency_header
+                                  : "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,"
+                                    "error_rate,error_rate_ci95,timeouts,retries,rejected" + latency_header;
+    requests += "\n";
     for (const auto& c : e.requests) {
-        requests += fmt::format("{},{},{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count,
-                                csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate), c.timeouts,
-                                c.retries, c.rejected, latency_row(c));
+        requests += single ? fmt::format("{},{},{:.9g},{},{},{},{}{}\n", csv_quoted(c.name), c.count,
+                                         run_throughput(c.count, single->simulated_s), c.errors, c.timeouts, c.retries,
+                                         c.rejected, latency_row(c))
+                           : fmt::format("{},{},{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count,
+                                         csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate),
+                                         c.timeouts, c.retries, c.rejected, latency_row(c));
     }
-    std::string ops = "op,replications,count,errors,timeouts,retries,rejected" + latency_header + "\n";
+    std::string ops = std::string(single ? "op," : "op,replications,") + "count,errors,timeouts,retries,rejected" +
+                      latency_header + "\n";
     for (const auto& c : e.ops) {
-        ops += fmt::format("{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count, c.errors,
-                           c.timeouts, c.retries, c.rejected, latency_row(c));
+        ops += fmt::format("{},{}{},{},{},{},{}{}\n", csv_quoted(c.name),
+                           single ? "" : std::to_string(e.replications) + ",", c.count, c.errors, c.timeouts,
+                           c.retries, c.rejected, latency_row(c));
     }
-    std::string servers =
-        "server,replications,utilization,utilization_ci95,mean_queue,mean_queue_ci95,max_queue,completed,rejected\n";
+    std::string servers = single ? "server,utilization,mean_queue,max_queue,completed,rejected\n"
+                                 : "server,replications,utilization,utilization_ci95,mean_queue,mean_queue_ci95,"
+                                   "max_queue,completed,rejected\n";
     for (const auto& s : e.servers) {
-        servers += fmt::format("{},{},{},{},{:.9g},{},{}\n", csv_quoted(s.name), e.replications,
-                               csv_figure(s.utilization), csv_figure(s.mean_queue), s.max_queue, s.completed,
-                               s.rejected);
+        servers += single ? fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", csv_quoted(s.name), s.utilization.value,
+                                        s.mean_queue.value, s.max_queue, s.completed, s.rejected)
+                          : fmt::format("{},{},{},{},{:.9g},{},{}\n", csv_quoted(s.name), e.replications,
+                                        csv_figure(s.utilization), csv_figure(s.mean_queue), s.max_queue, s.completed,
+                                        s.rejected);
     }
-    std::string links = "link,replications,utilization,utilization_ci95,bytes,bytes_ci95\n";
+    std::string links = single ? "link,utilization,bytes\n" : "link,replications,utilization,utilization_ci95,bytes,bytes_ci95\n";
     for (const auto& l : e.links) {
-        links += fmt::format("{},{},{},{}\n", csv_quoted(l.name), e.replications, csv_figure(l.utilization),
-                             csv_figure(l.bytes));
+        links += single ? fmt::format("{},{:.9g},{:.9g}\n", csv_quoted(l.name), l.utilization.value, l.bytes.value)
+                        : fmt::format("{},{},{},{}\n", csv_quoted(l.name), e.replications, csv_figure(l.utilization),
+                                      csv_figure(l.bytes));
     }
     const std::filesystem::path dir(folder);
     write_file_atomically((dir / "requests.csv").string(), requests);
     write_file_atomically((dir / "ops.csv").string(), ops);
     write_file_atomically((dir / "servers.csv").string(), servers);
     write_file_atomically((dir / "links.csv").string(), links);
+    if (single) {
+        // One run: its pairs and its time series beside the tables.
+        write_replication_csv(*single, folder);
+        write_tables_csv(e.tables, 1, folder);
+        write_timeseries_csv(*single, folder);
+        return;
+    }
     if (!e.replication.empty()) {
         std::string pairs = "replication,replications,count,failed,lag_mean_s,lag_mean_s_ci95,lag_p99_s,lag_p99_s_ci95,"
                             "mean_backlog,mean_backlog_ci95,max_backlog\n";
@@ -733,6 +973,7 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
         }
         write_file_atomically((dir / "replication.csv").string(), pairs);
     }
+    write_tables_csv(e.tables, e.replications, folder);
     // Time series stay per replication: averaging windows across runs would blur them.
     for (std::size_t i = 0; i < e.runs.size(); ++i) {
         const std::filesystem::path sub = dir / fmt::format("replication-{}", i + 1);

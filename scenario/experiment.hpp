@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -113,6 +114,47 @@ struct ReplicationFigures {
     double max_backlog = 0;  ///< largest over the replications
 };
 
+/// The latency figures of a histogram pooled over replications: mean, p50, p90, p95, p99,
+/// p999 and max of the merged histogram (seconds; NaN when empty), each with the 95% CI of
+/// its per-replication values (a percentile's never narrower than the histogram's resolution).
+struct LatencyFigures {
+    stats::LogHistogram histogram;  ///< merged over the replications
+    Figure mean;
+    std::array<Figure, 5> percentiles;  ///< p50, p90, p95, p99, p999
+    Figure max;
+};
+
+/// One figure of one row of a recorded table (models/recorder.hpp) over all replications;
+/// only the members of its kind are meaningful.
+struct PooledFigure {
+    std::uint64_t total = 0;  ///< counter: events over all replications
+    Figure per_replication;   ///< counter: events per replication (a replication without the row counts 0)
+    Figure mean;              ///< level: mean of the time averages; value: mean of the last values
+    double max = std::numeric_limits<double>::quiet_NaN();  ///< level: the largest value held in any replication
+    LatencyFigures latency;   ///< latency
+};
+
+/// A row of a recorded table over all replications.
+struct PooledRow {
+    std::string name;
+    std::vector<PooledFigure> figures;  ///< one per PooledTable::figures
+};
+
+/// A table the components published through the Recorder, pooled over the replications:
+/// tables and rows by name, in the order the replications first show them.
+struct PooledTable {
+    std::string name;
+    std::string row_key;
+    std::vector<models::FigureSpec> figures;
+    bool per_window = false;
+    std::vector<models::SeriesSpec> series;
+    std::vector<PooledRow> rows;
+};
+
+/// Pools the Recorder's tables of `runs` (RunResults::tables): counters total and per
+/// replication, latency histograms merged, levels and values averaged (see PooledFigure).
+[[nodiscard]] std::vector<PooledTable> pool_tables(const std::vector<models::RunResults>& runs);
+
 /// What an experiment measured: every replication's RunResults (index order) and the
 /// pooled figures with their confidence intervals.
 struct ExperimentResults {
@@ -133,6 +175,7 @@ struct ExperimentResults {
     std::vector<ServerFigures> servers;
     std::vector<LinkFigures> links;
     std::vector<ReplicationFigures> replication;
+    std::vector<PooledTable> tables;  ///< the Recorder's tables (RunResults::tables), pooled
 };
 
 /// Runs `spec` with independent replications in parallel (each builds its own System
@@ -204,32 +247,81 @@ struct ExperimentPlan {
 /// MSER-5: mser_truncation(series, 5).
 [[nodiscard]] std::size_t mser5_truncation(std::span<const double> series);
 
+/// A run as a 1-replication experiment (pool({run}) with the run's wall time): what
+/// to_json, format_table and write_csv of a RunResults report, so that one writer serves
+/// one run and N replications.
+[[nodiscard]] ExperimentResults one_run(const models::RunResults& run);
+
 /// The results JSON of docs/results.md: "replications": N, pooled figures, and per class a
 /// "ci95" object (mean, p50, p90, p95, p99, p999, throughput_per_s, error_rate) when
 /// N > 1, per server "ci95" (utilization, mean_queue). Includes "warmup_s" and the time
-/// series of replication 0. For one replication: exactly to_json(runs[0]) plus warm-up keys.
+/// series of each replication under "runs". For one replication: the run's JSON (no
+/// intervals, its time series and log at the top level) plus warm-up keys.
 [[nodiscard]] nlohmann::json to_json(const ExperimentResults& results);
-/// One pair of a run's "replication" JSON: {count, failed, lag_s: {mean, p50.., max},
-/// backlog: {mean, max}} (defined in report.cpp).
-[[nodiscard]] nlohmann::json replication_json(const models::ReplicationResult& pair);
 /// Adds a run's timeouts and retries per window to json["timeseries"]["requests"] and
 /// its replication backlog and lag p99 per window as json["timeseries"]["replication"]
 /// (defined in report.cpp; the rest of the time series is add_timeseries_json's).
 void add_resilience_timeseries_json(nlohmann::json& json, const models::RunResults& results);
-/// Adds the Recorder's tables of a run (RunResults::tables) to its results JSON: each table
-/// as json[table][row][figure] (counter: a number; latency: {mean, p50.., max}; level:
-/// {mean, max}; value: a number), its per-window series under json["timeseries"][table]
-/// (when the JSON has time series), units under json["units"], and the log as json["log"]
-/// (defined in report.cpp).
-void add_recorded_json(nlohmann::json& json, const models::RunResults& results);
+// The recorded tables (ExperimentResults::tables): one writer for one run and for N
+// replications (scenario/recorded_tables.cpp); docs/results.md describes each form.
+
+/// Adds every table as json[table][row][figure] (counter: the total; latency: {mean, p50..,
+/// max}; level: {mean, max}; value: a number) and, with several replications, per row
+/// "per_replication" (counters' mean per replication) and "ci95" (counters' per
+/// replication, latencies' {mean, p50.., max}, levels', values'); units under json["units"]
+/// (per-window series' under json["units"]["timeseries"][table]); json["recorded"][table] =
+/// {row_key, kinds: {figure: "counter" | "latency" | "level" | "value"}}.
+/// Throws s2sim::Error when a figure is named "ci95" or "per_replication", or a table "recorded".
+void add_tables_json(nlohmann::json& json, const std::vector<PooledTable>& tables, int replications);
+/// Adds the per-window series of a run's recorded tables under json["timeseries"][table]
+/// (when the JSON has time series; add_tables_json writes their units).
+void add_recorded_timeseries_json(nlohmann::json& json, const models::RunResults& run);
+/// Adds the log (when not empty) as json["log"]: [{at_s, table, row, what, text, values}].
+void add_log_json(nlohmann::json& json, const std::vector<models::RecordedEntry>& log);
+/// The CSV header columns of a table's figures after its name column: with `ci`, the
+/// replications column, per-replication counters and `_ci95` columns (see docs/results.md).
+[[nodiscard]] std::string table_csv_header(const PooledTable& table, bool ci);
+/// The CSV fields of a row, matching table_csv_header (no trailing newline).
+[[nodiscard]] std::string table_csv_row(const PooledTable& table, const PooledRow& row, int replications, bool ci);
+/// `<table>.csv` for every table in `folder` (which exists); `_ci95` columns with several replications.
+void write_tables_csv(const std::vector<PooledTable>& tables, int replications, const std::string& folder);
+/// `timeseries_<table>.csv` (long format: row, start_s, length_s, series...) for each
+/// per-window table of `run`, in `folder` (which exists); nothing without time series.
+void write_recorded_timeseries_csv(const models::RunResults& run, const std::string& folder);
+/// A compact section per table for the terminal (counters, latency mean and p99 in ms,
+/// levels' mean, values), "value ±ci95" with several replications; "" without tables.
+[[nodiscard]] std::string format_tables(const std::vector<PooledTable>& tables, int replications);
+/// The log for the terminal under `title`: a line per entry (seconds, table, text), the
+/// first `shown`, then a count of the rest; "" when empty.
+[[nodiscard]] std::string format_log(const std::vector<models::RecordedEntry>& log, const std::string& title = "log",
+                                     std::size_t shown = 10);
+/// The figures of a recorded table that compare and sweep report, as (label, figure index,
+/// statistic) with statistic "total" (counters, per replication), "mean", "p50", "p99"
+/// (latencies) or "value" (levels' mean, values).
+struct TableStatistic {
+    std::string label;       ///< "opened", "handshake_mean", "handshake_p99"
+    std::uint32_t figure = 0;
+    std::string statistic;
+    std::string unit;        ///< the figure's unit ("s" for latencies)
+};
+[[nodiscard]] std::vector<TableStatistic> table_statistics(const PooledTable& table);
+/// The value of `statistic` for row `row` of table `table` in one run (NaN when absent;
+/// a counter's absent row is 0).
+[[nodiscard]] double run_statistic(const models::RunResults& run, const std::string& table, const std::string& row,
+                                   const TableStatistic& statistic);
+/// The pooled value of `statistic` (with its CI) for a row.
+[[nodiscard]] Figure pooled_statistic(const PooledRow& row, const TableStatistic& statistic);
 /// replication.csv (one row per pair) and timeseries_replication.csv (per pair and
 /// window) in `folder`; nothing when no op replicates (defined in report.cpp).
 void write_replication_csv(const models::RunResults& results, const std::string& folder);
-/// The terminal table: with one replication, format_table(runs[0]); otherwise figures
-/// written "value ± ci95".
+/// The terminal table: with one replication the run's (plain figures, with max latency
+/// and retries); otherwise figures written "value ± ci95". Then the recorder's tables and
+/// the log (replication 0's).
 [[nodiscard]] std::string format_table(const ExperimentResults& results);
-/// requests.csv, ops.csv, servers.csv, links.csv with a `<figure>_ci95` column after each
-/// figure (empty for one replication), plus the time series of replication 0.
+/// requests.csv, ops.csv, servers.csv, links.csv, replication.csv and `<table>.csv` per
+/// recorded table; with several replications a `replications` column and a
+/// `<figure>_ci95` column after each pooled figure, and each run's time series in
+/// `replication-N/`; with one, the run's time series beside them.
 void write_csv(const ExperimentResults& results, const std::string& folder);
 
 // ---------------------------------------------------------------- comparing designs
@@ -273,6 +365,9 @@ struct CompareRow {
     std::string figure;
     std::vector<Figure> values;           ///< one per design (NaN when the design lacks it)
     std::vector<Difference> differences;  ///< one per design; [0] is empty (the reference)
+    /// The figure's unit, for rows of recorded tables (kind = the table's name); empty for
+    /// the five core tables, whose units the table knows.
+    std::string unit;
 };
 
 /// The comparison of several designs under common random numbers.
@@ -301,11 +396,24 @@ struct CompareResults {
 /// design, value, ci95, difference, difference_ci95, significant), as the JSON's rows.
 void write_csv(const CompareResults& results, const std::string& folder);
 
+/// Adds the rows of the recorded tables (ExperimentResults::tables) of every design to
+/// `results.rows`: kind = the table's name, one row per table row and statistic
+/// (table_statistics: counters per replication, latencies' mean, p50, p99, levels, values),
+/// paired as the others. compare() calls it last.
+void add_recorded_rows(CompareResults& results);
+
 /// The tables of the results, as `--show` and Python's `table=` name them:
 /// requests, ops, servers, links, replication.
 [[nodiscard]] const std::vector<std::string>& result_tables();
-/// Throws s2sim::Error quoting the first name of `show` that is not one of result_tables().
-void check_tables(const std::vector<std::string>& show);
+/// The tables a System built from `spec` publishes through its Recorder (their names), so
+/// that `--show` can be checked before the runs.
+[[nodiscard]] std::vector<std::string> recorded_table_names(const Spec& spec);
+/// Throws s2sim::Error quoting the first name of `show` that is neither one of
+/// result_tables() nor one of `recorded`.
+void check_tables(const std::vector<std::string>& show, const std::vector<std::string>& recorded = {});
+/// The same, against the tables of result_tables() and those any of `specs` publishes (a
+/// System is built per Spec only when `show` names another table).
+void check_tables(const std::vector<std::string>& show, const std::vector<const Spec*>& specs);
 
 // ---------------------------------------------------------------- sweeps
 

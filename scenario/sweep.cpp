@@ -230,8 +230,35 @@ nlohmann::json to_json(const SweepResults& s) {
 
 std::string format_table(const SweepResults& s) { return format_table(s, {"requests"}); }
 
+namespace {
+
+/// The recorded tables of a sweep, in the order the points first show them (each as the
+/// first point that has it declares it).
+std::vector<const PooledTable*> sweep_tables(const SweepResults& s) {
+    std::vector<const PooledTable*> tables;
+    for (const SweepPoint& point : s.points) {
+        for (const PooledTable& t : point.results.tables) {
+            if (std::none_of(tables.begin(), tables.end(), [&](const PooledTable* x) { return x->name == t.name; })) {
+                tables.push_back(&t);
+            }
+        }
+    }
+    return tables;
+}
+
+const PooledTable* table_of(const ExperimentResults& e, const std::string& name) {
+    for (const PooledTable& t : e.tables) {
+        if (t.name == name) return &t;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 std::string format_table(const SweepResults& s, const std::vector<std::string>& show_tables) {
-    check_tables(show_tables);
+    std::vector<std::string> recorded;
+    for (const PooledTable* t : sweep_tables(s)) recorded.push_back(t->name);
+    check_tables(show_tables, recorded);
     const auto show = [&show_tables](const char* table) {
         return show_tables.empty() ||
                std::find(show_tables.begin(), show_tables.end(), std::string(table)) != show_tables.end();
@@ -325,6 +352,36 @@ std::string format_table(const SweepResults& s, const std::vector<std::string>& 
             }
         }
     }
+    // The recorded tables: a column per statistic (counters per replication, latencies'
+    // mean and p99 in ms, levels' mean, values), as compare reports them.
+    for (const PooledTable* table : sweep_tables(s)) {
+        if (!show(table->name.c_str())) continue;
+        gap();
+        std::vector<TableStatistic> statistics;
+        for (const TableStatistic& st : table_statistics(*table)) {
+            if (st.statistic != "p50") statistics.push_back(st);
+        }
+        const auto label = [](const TableStatistic& st) {
+            const std::string unit = st.unit == "s" ? "ms" : st.unit == "fraction" ? "%" : "";
+            const std::string name = st.statistic == "total" ? st.label + " /rep" : st.label;
+            return unit.empty() ? name : name + " " + unit;
+        };
+        std::string line = header + fmt::format("{:<26}", table->name);
+        for (const TableStatistic& st : statistics) line += fmt::format(" {:>18}", label(st));
+        out += line + "\n";
+        for (const auto& point : s.points) {
+            const PooledTable* t = table_of(point.results, table->name);
+            if (t == nullptr) continue;
+            for (const PooledRow& row : t->rows) {
+                line = prefix(point) + fmt::format("{:<26}", row.name);
+                for (const TableStatistic& st : statistics) {
+                    const double scale = st.unit == "s" ? 1e3 : st.unit == "fraction" ? 100 : 1;
+                    line += fmt::format(" {:>18}", pm(pooled_statistic(row, st), scale, st.unit == "s" ? 3 : 2));
+                }
+                out += line + "\n";
+            }
+        }
+    }
     return out;
 }
 
@@ -379,6 +436,22 @@ void write_csv(const SweepResults& s, const std::string& folder) {
     write_file_atomically((dir / "sweep_ops.csv").string(), ops);
     write_file_atomically((dir / "sweep_links.csv").string(), links);
     if (any_replication) write_file_atomically((dir / "sweep_replication.csv").string(), pairs);
+    // sweep_<table>.csv per recorded table: the param values, the row, then the columns of
+    // `<table>.csv` with replications (figures with their _ci95).
+    for (const PooledTable* table : sweep_tables(s)) {
+        std::string text = keys + csv_quoted(table->row_key) + "," + table_csv_header(*table, true) + "\n";
+        for (const auto& point : s.points) {
+            const PooledTable* t = table_of(point.results, table->name);
+            if (t == nullptr) continue;
+            std::string values;
+            for (const auto& v : point.values) values += csv_quoted(v) + ",";
+            for (const PooledRow& row : t->rows) {
+                text += values + csv_quoted(row.name) + "," +
+                        table_csv_row(*t, row, point.results.replications, true) + "\n";
+            }
+        }
+        write_file_atomically((dir / ("sweep_" + table->name + ".csv")).string(), text);
+    }
 }
 
 }  // namespace s2sim::scenario

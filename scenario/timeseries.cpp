@@ -42,14 +42,19 @@ void add_timeseries_json(nlohmann::json& json, const models::RunResults& results
             j["links"][l.name] = {{"utilization", l.utilization}, {"bytes", l.bytes}};
         }
     }
-    if (!ts.events.empty()) {
-        j["events"] = nlohmann::json::array();
-        for (const models::SeriesEvent& e : ts.events) {
-            nlohmann::json event = {{"at_s", e.at_s}, {"action", e.action}, {"target", e.target}};
-            if (e.for_s > 0) event["for_s"] = e.for_s;
-            j["events"].push_back(std::move(event));
-        }
+    nlohmann::json events = nlohmann::json::array();
+    for (const models::SeriesEvent& e : ts.events) {
+        nlohmann::json event = {{"at_s", e.at_s}, {"action", e.action}, {"target", e.target}};
+        if (e.for_s > 0) event["for_s"] = e.for_s;
+        events.push_back(std::move(event));
     }
+    // The random failures and recoveries of [[failure]] entries, from the run's log, after
+    // the scheduled ones.
+    for (const models::RecordedEntry& e : results.log) {
+        if (e.table != random_failure_log_table || (e.what != "fail" && e.what != "recover")) continue;
+        events.push_back({{"at_s", e.at_s}, {"action", e.what}, {"target", e.row}, {"random", true}});
+    }
+    if (!events.empty()) j["events"] = std::move(events);
     json["timeseries"] = std::move(j);
 }
 
@@ -78,6 +83,7 @@ void write_timeseries_csv(const models::RunResults& results, const std::string& 
     }
     write_file_atomically(folder + "/timeseries_requests.csv", requests);
     write_file_atomically(folder + "/timeseries_servers.csv", servers);
+    write_recorded_timeseries_csv(results, folder);
     if (ts.links.empty()) return;  // no network
     std::string links = "link,start_s,length_s,utilization,bytes\n";
     for (const models::LinkSeries& l : ts.links) {

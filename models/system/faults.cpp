@@ -89,6 +89,12 @@ void Faults::schedule_random_failure(std::uint32_t f, bool fail_next) {
         } else {
             recover_host(h);
         }
+        // In the log, for reports and the time series' plots to mark (scheduled [[event]]s
+        // are in TimeSeries::events already).
+        const std::string& server = context_.model.hosts[h].server.name;
+        context_.recorder.log(context_.sim.now(), "failures", server, fail_next ? "fail" : "recover",
+                              (fail_next ? "random failure of server '" : "random recovery of server '") + server +
+                                  "'");
         schedule_random_failure(f, !fail_next);
     });
 }

@@ -15,11 +15,11 @@ from ._toml import literal, override
 from .results import QUANTILE_GRID, Results
 from .scenario import Scenario, _precision, _run_arguments
 
-_TABLES = ("requests", "ops", "servers", "links", "replication")
+from .results import CORE_TABLES as _TABLES
 
 
 def compare(designs: Mapping[str, Scenario], seed: int | None = None, replications: int | None = None,
-            jobs: int | None = None, precision: float | None = None) -> pd.DataFrame:
+            jobs: int | None = None, precision: float | None = None, table: str | None = None) -> pd.DataFrame:
     """Runs every design with the same replications and seeds (common random numbers) and
     compares each figure with the first design's by a paired t-test.
 
@@ -28,7 +28,11 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
     of the difference excludes 0, and for percentiles exceeds the histogram's resolution).
     Kinds and figures: ``request`` (``workload/op``) and ``op`` (``service.op``, totals across
     workloads): mean, p50, p99 (seconds), throughput_per_s, error_rate; ``group`` (servers)
-    and ``link`` (``a->b``): utilization; ``replication``: lag_mean, lag_p99 (seconds).
+    and ``link`` (``a->b``): utilization; ``replication``: lag_mean, lag_p99 (seconds); a
+    table the model publishes: kind = its name, per counter ``<figure>`` (per replication),
+    per latency ``<base>_mean``, ``_p50``, ``_p99`` (seconds), per level and value ``<figure>``;
+    column ``unit`` gives their unit. ``table`` keeps only that table's rows (a core table
+    or a published one).
     Column ``table`` names the table of the kind (requests, ops, servers, links, replication). Replications default to the
     first file's, and at least 5. Pivot for a side-by-side view:
     ``df.pivot_table(index=["name", "figure"], columns="design", values="value")``."""
@@ -41,13 +45,19 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
             raise TypeError(f"designs['{name}'] must be a Scenario, got {type(sc).__name__}")
     if len(designs) < 2:
         raise ValueError("compare needs at least two designs")
+    if table is not None and table not in _TABLES:
+        # Checked before the runs: the designs' models must publish it.
+        published = [t for sc in designs.values()
+                     for t in _core.recorded_tables(sc.text, sc.filename, sc.overrides, sc.base_dir)]
+        if table not in published:
+            raise ValueError(f"unknown table '{table}' (expected: {', '.join(dict.fromkeys(list(_TABLES) + published))})")
     seed, replications, jobs = _run_arguments(seed, replications, jobs)
     precision = _precision(precision)
     items = [(name, sc.text, sc.filename, sc.overrides, sc.base_dir) for name, sc in designs.items()]
     json_bytes, _ = _core.compare(items, seed=seed, replications=replications or 0, jobs=jobs or 0,
                                   precision=precision, quantiles=[])
     data = _json.loads(json_bytes)
-    rows = []
+    rows, units = [], []
     for row in data["rows"]:
         for i, design in enumerate(data["designs"]):
             value = row["values"][i] or {}
@@ -59,9 +69,14 @@ def compare(designs: Mapping[str, Scenario], seed: int | None = None, replicatio
                 "difference_ci95": _nan(diff.get("ci95")) if diff else float("nan"),
                 "significant": bool(diff.get("significant")) if diff else False,
             })
+            units.append(row.get("unit"))
     df = pd.DataFrame(rows)
     if len(df):
         df["table"] = df["kind"].map(_TABLE_OF_KIND).fillna(df["kind"])  # added last: columns only grow
+        if any(u is not None for u in units):
+            df["unit"] = units  # published tables' rows only (the core figures' units are in the docs)
+        if table is not None:
+            df = df[df["table"] == table].reset_index(drop=True)
     df.attrs.update(seed=data.get("seed"), replications=data.get("replications"), designs=list(data["designs"]))
     return df
 
@@ -117,8 +132,9 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
           seed: int | None = None, jobs: int | None = None, client=None, table: str = "requests") -> pd.DataFrame:
     """Runs ``scenario`` at every point of the grid of ``params`` ({dotted path: [values]},
     the last varying fastest), each with the same seeds, and returns one DataFrame: a column
-    per param (values as given), then the rows of ``Results.<table>`` (``requests``, ``ops``,
-    ``servers``, ``links`` or ``replication``) of that point, with 95% CIs when there are replications.
+    per param (values as given), then the rows of ``Results.table(table)`` (``requests``, ``ops``,
+    ``servers``, ``links``, ``replication`` or a table the model publishes) of that point, with
+    95% CIs when there are replications.
 
     Keys that move together (not crossed) are one entry whose key is a tuple of paths and
     whose values are tuples, one value per path: ``{("workload.a.arrival",
@@ -135,8 +151,13 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a mapping of dotted path -> list of values, got {type(params).__name__}")
+    if not isinstance(table, str) or not table:
+        raise ValueError(f"table must be a table's name, got {table!r}")
     if table not in _TABLES:
-        raise ValueError(f"unknown table '{table}' (expected: {', '.join(_TABLES)})")
+        # A published table: the scenario's model must declare it (checked before the runs).
+        published = _core.recorded_tables(scenario.text, scenario.filename, scenario.overrides, scenario.base_dir)
+        if table not in published:
+            raise ValueError(f"unknown table '{table}' (expected: {', '.join(list(_TABLES) + list(published))})")
     seed, replications, jobs = _run_arguments(seed, replications, jobs)
     if not params:
         raise ValueError("sweep needs at least one param")
@@ -160,7 +181,8 @@ def sweep(scenario: Scenario, params: Mapping[str, list], replications: int | No
         results = [Results(_json.loads(b)) for b in client.gather(futures)]
     frames = []
     for point, res in zip(points, results):
-        df = getattr(res, table).reset_index()
+        df = res.table(table).reset_index() if table in _TABLES or table in res.recorded else \
+            pd.DataFrame()
         for i, k in enumerate(keys):
             df.insert(i, k, [point[i]] * len(df))
         frames.append(df)

@@ -83,16 +83,22 @@ class Plotter:
         ``figure`` over simulated time: ``throughput_per_s``, ``p50_s``, ``p99_s``, ``count``,
         ``errors``, ``timeouts``, ``retries`` (requests); ``utilization``, ``mean_queue``
         (servers); ``utilization``, ``bytes`` (links, ``kind="link"``); ``backlog``,
-        ``lag_p99_s`` (replication). Units come from the results: seconds are drawn in
-        ``unit`` (ms by default), fractions in percent. With ``events``, the scenario's
-        ``[[event]]``s (failures, recoveries, slowdowns) are marked: a dotted line at each,
-        and a shaded span while one with a ``for`` lasts."""
+        ``lag_p99_s`` (replication); the series of a table the model publishes (``kind`` =
+        its name, found from ``figure`` when omitted). Units come from the results: seconds
+        are drawn in ``unit`` (ms by default), fractions in percent. With ``events``, the
+        scenario's ``[[event]]``s (failures, recoveries, slowdowns) and the random failures
+        and recoveries of ``[[failure]]`` are marked: a dotted line at each (dash-dotted for
+        random ones), and a shaded span while one with a ``for`` lasts."""
         ts = self._r.timeseries
         if ts.empty:
             raise ValueError("these results have no time series")
         if kind is None:
             kind = {"utilization": "server", "mean_queue": "server", "bytes": "link", "backlog": "replication",
-                    "lag_p99_s": "replication"}.get(figure, "request")
+                    "lag_p99_s": "replication"}.get(figure)
+        if kind is None:
+            # A request figure, else the first published table with a series of that name.
+            has = [k for k in ts["kind"].unique() if figure in ts.columns and ts.loc[ts["kind"] == k, figure].notna().any()]
+            kind = "request" if "request" in has or not has else has[0]
         ts = ts[ts["kind"] == kind]
         columns = [c for c in ts.columns if c not in ("kind", "name", "start_s", "length_s") and ts[c].notna().any()]
         if figure not in columns:
@@ -127,7 +133,9 @@ class Plotter:
         return f"{ts['window_s']:g} s" if "window_s" in ts else ""
 
     def events(self) -> list[dict]:
-        """The scenario's ``[[event]]``s as the time series carry them: at_s, action, target, for_s."""
+        """The scenario's ``[[event]]``s and the random failures and recoveries of its
+        ``[[failure]]``s, as the time series carry them: at_s, action, target, for_s, and
+        ``random: True`` for the random ones."""
         return list(self._timeseries_json().get("events", []))
 
     def _mark_events(self, ax):
@@ -141,12 +149,13 @@ class Plotter:
             if not first <= at <= last:
                 continue
             color = {"fail": "tab:red", "slow": "tab:orange"}.get(e["action"], "tab:green")
-            line = ax.axvline(at, color=color, linestyle=":", linewidth=1)
+            line = ax.axvline(at, color=color, linestyle="-." if e.get("random") else ":", linewidth=1)
             # an id in SVG output (s2sim-event-<event index>-<mark>), so a report can be checked
             line.set_gid(f"s2sim-event-{i}-{next(_event_marks)}")
             if e.get("for_s"):
                 ax.axvspan(at, min(at + e["for_s"], last), color=color, alpha=0.08)
-            ax.annotate(f"{e['action']} {e['target']}", (at, 0.98), xycoords=("data", "axes fraction"),
+            text = f"{e['action']} {e['target']}" + (" (random)" if e.get("random") else "")
+            ax.annotate(text, (at, 0.98), xycoords=("data", "axes fraction"),
                         rotation=90, va="top", ha="right", fontsize="x-small", color=color)
 
     def utilization(self, ax=None, top: int = 20):

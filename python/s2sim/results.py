@@ -26,8 +26,9 @@ class Results:
 
     DataFrames (built on first use): ``requests`` (per ``workload/op``), ``ops`` (per
     ``service.op``), ``servers``, ``links``, ``replication`` (S2S replication lag, when the
-    scenario replicates), ``timeseries`` (per window, long format), ``runs`` (one row per
-    replication and request class). Latencies are in seconds, with the column names of
+    scenario replicates), every table the model's components publish (``table(name)``, or
+    ``res.<name>``; names in ``tables``), ``timeseries`` (per window, long format),
+    ``log`` (decisions and findings), ``runs`` (one row per replication and request class). Latencies are in seconds, with the column names of
     the CSV files (``mean_s``, ``p99_s``, ``p99_s_ci95``...). ``json`` is the results JSON
     of docs/results.md, identical to ``s2sim run --json``. Picklable."""
 
@@ -176,6 +177,58 @@ class Results:
         self._cache["replication"] = df
         return df
 
+    # -- recorded tables -------------------------------------------------------------------
+    @property
+    def tables(self) -> list[str]:
+        """Every table of these results: the five core tables, then those the model's
+        components published (docs/results.md, "Recorded tables")."""
+        return list(CORE_TABLES) + list(self.recorded)
+
+    @property
+    def recorded(self) -> dict:
+        """The published tables: {name: {"row_key": ..., "kinds": {figure: kind}}}."""
+        return dict(self._json.get("recorded") or {})
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table ``name`` as a DataFrame: one of the core tables (``requests``, ``ops``,
+        ``servers``, ``links``, ``replication``) or a published one, with the columns of its
+        CSV file: per counter ``<figure>`` (the total) and, with replications,
+        ``<figure>_per_replication`` with its ``_ci95``; per latency ``<base>_mean_s`` ..
+        ``<base>_max_s`` (``handshake_s`` gives ``handshake_mean_s``); per level ``<figure>``
+        (time average) and ``<figure>_max``; per value ``<figure>``; with replications a
+        ``_ci95`` after each pooled figure. Indexed by the table's row key."""
+        if name in CORE_TABLES:
+            return getattr(self, name)
+        recorded = self.recorded
+        if name not in recorded:
+            raise KeyError(f"no table '{name}' (have: {', '.join(self.tables)})")
+        key = f"recorded:{name}"
+        if key not in self._cache:
+            self._cache[key] = _recorded_frame(self._json.get(name) or {}, recorded[name])
+        return self._cache[key]
+
+    def __getattr__(self, name):
+        # Published tables by name, like the core ones (res.connections); only for names
+        # the results declare, so typos still raise AttributeError.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in (self.__dict__.get("_json") or {}).get("recorded", {}):
+            return self.table(name)
+        raise AttributeError(f"'Results' object has no attribute '{name}'")
+
+    @property
+    def log(self) -> pd.DataFrame:
+        """The run's log (with replications: replication 0's): one row per entry, columns
+        at_s (seconds from the start of the run), table, row, what, text, and one column per
+        named value the entry carries."""
+        entries = self._json.get("log")
+        if entries is None:
+            entries = next(iter(r.get("log") for r in self._json.get("runs", [])[:1]), None) or []
+        rows = [{"at_s": e.get("at_s"), "table": e.get("table"), "row": e.get("row"), "what": e.get("what"),
+                 "text": e.get("text"), **{k: _num(v) for k, v in (e.get("values") or {}).items()}}
+                for e in entries]
+        return pd.DataFrame(rows, columns=None if rows else ["at_s", "table", "row", "what", "text"])
+
     def _timeseries_json(self):
         if "timeseries" in self._json:
             return self._json["timeseries"]
@@ -189,7 +242,8 @@ class Results:
         format: columns kind ("request", "server", "link" or "replication"), name, start_s,
         length_s, then throughput_per_s, count, errors, timeouts, retries, p50_s, p99_s
         (requests), utilization, mean_queue (servers), utilization, bytes (links) or
-        backlog, lag_p99_s (replication pairs). Empty when the run kept no time series.
+        backlog, lag_p99_s (replication pairs). The per-window series of published tables
+        follow, with kind = the table's name. Empty when the run kept no time series.
         With replications: those of replication 0."""
         if "timeseries" in self._cache:
             return self._cache["timeseries"]
@@ -197,14 +251,14 @@ class Results:
         frames = []
         if ts:
             start, length = ts.get("start_s", []), ts.get("length_s", [])
-            for kind in ("requests", "servers", "links", "replication"):
+            for kind in ("requests", "servers", "links", "replication") + tuple(self.recorded):
                 for name, cols in ts.get(kind, {}).items():
                     df = pd.DataFrame({k: [_num(x) for x in v] for k, v in cols.items()
                                        if isinstance(v, list) and len(v) == len(start)})
                     df.insert(0, "length_s", length)
                     df.insert(0, "start_s", start)
                     df.insert(0, "name", name)
-                    df.insert(0, "kind", kind[:-1] if kind.endswith("s") else kind)
+                    df.insert(0, "kind", _KIND_OF_SERIES.get(kind, kind))
                     frames.append(df)
         df = pd.concat(frames, ignore_index=True) if frames else \
             pd.DataFrame(columns=["kind", "name", "start_s", "length_s"])
@@ -290,6 +344,51 @@ class Results:
         return (f"<div><b>s2sim results</b>: {html.escape(self.summary())}"
                 f"{table.to_html(float_format=lambda x: f'{x:.3f}', na_rep='-')}"
                 f"<p>busiest servers</p>{busiest.to_html(float_format=lambda x: f'{x:.3f}')}</div>")
+
+
+#: The five tables every run has (``Results.<name>``); published ones come after.
+CORE_TABLES = ("requests", "ops", "servers", "links", "replication")
+_KIND_OF_SERIES = {"requests": "request", "servers": "server", "links": "link", "replication": "replication"}
+
+
+def _latency_base(name: str) -> str:
+    return name[:-2] if len(name) > 2 and name.endswith("_s") else name
+
+
+def _recorded_frame(rows_json: dict, spec: dict) -> pd.DataFrame:
+    """A published table's DataFrame, with the columns of its CSV file (see Results.table)."""
+    kinds = spec.get("kinds", {})
+    rows = []
+    for name, v in rows_json.items():
+        ci = v.get("ci95") or {}
+        per = v.get("per_replication") or {}
+        with_ci = "ci95" in v
+        row = {spec.get("row_key", "name"): name}
+        for fig, kind in kinds.items():
+            x = v.get(fig)
+            if kind == "counter":
+                row[fig] = _num(x)
+                if with_ci:
+                    row[f"{fig}_per_replication"] = _num(per.get(fig))
+                    row[f"{fig}_per_replication_ci95"] = _num(ci.get(fig))
+            elif kind == "latency":
+                base = _latency_base(fig)
+                for k in _LATENCY:
+                    row[f"{base}_{k}_s"] = _num((x or {}).get(k))
+                    if with_ci:
+                        row[f"{base}_{k}_s_ci95"] = _num((ci.get(fig) or {}).get(k))
+            elif kind == "level":
+                row[fig] = _num((x or {}).get("mean"))
+                if with_ci:
+                    row[f"{fig}_ci95"] = _num(ci.get(fig))
+                row[f"{fig}_max"] = _num((x or {}).get("max"))
+            else:
+                row[fig] = _num(x)
+                if with_ci:
+                    row[f"{fig}_ci95"] = _num(ci.get(fig))
+        rows.append(row)
+    index = spec.get("row_key", "name")
+    return (pd.DataFrame(rows) if rows else pd.DataFrame(columns=[index])).set_index(index)
 
 
 def _latency_cols():

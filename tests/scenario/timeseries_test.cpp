@@ -73,3 +73,56 @@ arrival = { process = "constant", rate = [["0s", "20/s"], ["5s", "0/s"]] }
     CHECK(j["timeseries"]["links"]["c->s"]["utilization"].size() == 20);
     CHECK(j["timeseries"]["links"]["c->s"]["bytes"][3].get<double>() == Approx(1e6).epsilon(1e-6));
 }
+
+TEST_CASE("timeseries: random failures are marked among the events, after the scheduled ones",
+          "[scenario][timeseries]") {
+    // Up 3 s, down 1 s, over and over: failures at 3, 7, 11, 15, 19 s, recoveries at 4, 8,
+    // 12, 16 s (the one at 20 s is the end of the run); and one scheduled slowdown.
+    const std::string text = R"toml(
+[scenario]
+duration = "19.5s"
+window = "1s"
+[[server]]
+name = "s"
+[service.svc]
+servers = ["s"]
+[service.svc.op.get]
+work = "const(1ms)"
+[[workload]]
+name = "w"
+to = "svc"
+arrival = "constant(10/s)"
+[[event]]
+at = "10s"
+action = "slow"
+target = "s"
+factor = 2
+[[failure]]
+target = "s"
+mtbf = "const(3s)"
+mttr = "const(1s)"
+)toml";
+    const auto spec = s2sim::scenario::parse(text, "random_failures.toml");
+    s2sim::models::System system(s2sim::scenario::build(spec, 1));
+    const auto results = system.run();
+    const nlohmann::json j = s2sim::scenario::to_json(results);
+    const nlohmann::json& events = j["timeseries"]["events"];
+    REQUIRE(events.size() == 10);
+    CHECK(events[0]["action"] == "slow");
+    CHECK_FALSE(events[0].contains("random"));
+    const double expected_at[] = {3, 4, 7, 8, 11, 12, 15, 16, 19};
+    for (std::size_t i = 1; i < events.size(); ++i) {
+        INFO("event " << i);
+        CHECK(events[i]["at_s"].get<double>() == Approx(expected_at[i - 1]));
+        CHECK(events[i]["action"] == (i % 2 == 1 ? "fail" : "recover"));
+        CHECK(events[i]["target"] == "s");
+        CHECK(events[i]["random"] == true);
+    }
+    // The same in the log, for the table and Python's Results.log.
+    REQUIRE(results.log.size() == 9);
+    CHECK(results.log[0].text == "random failure of server 's'");
+    // While the server is down its requests fail: the windows say when.
+    const auto& errors = results.timeseries.requests.front().errors;
+    CHECK(errors[3] > 0);
+    CHECK(errors[5] == 0);
+}
