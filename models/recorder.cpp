@@ -34,8 +34,15 @@ Recorder::TableId Recorder::add_table(std::string name, std::string row_key, std
     // The results JSON's own keys: a table of that name would overwrite them.
     for (const char* reserved : {"s2sim", "scenario", "seed", "replications", "simulated_s", "wall_s", "events",
                                  "partial", "requests", "ops", "servers", "links", "replication", "timeseries",
-                                 "units", "log", "warmup_s", "warmup_auto", "precision", "designs", "points"}) {
+                                 "units", "log", "warmup_s", "warmup_auto", "precision", "designs", "points",
+                                 "recorded", "runs", "model", "latency_cdf", "warnings", "command"}) {
         if (name == reserved) throw Error("recorder: '" + name + "' is a results key, not a table name");
+    }
+    // Keys the pooled JSON adds to each row beside the figures.
+    for (const FigureSpec& f : figures) {
+        if (f.name == "ci95" || f.name == "per_replication" || f.name == "name") {
+            throw Error("recorder: table '" + name + "' cannot name a figure '" + f.name + "' (a results key)");
+        }
     }
     for (std::size_t i = 0; i < figures.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {

@@ -85,6 +85,8 @@ TEST_CASE("recorder: declarations are checked", "[models][recorder]") {
     CHECK_THROWS_AS(rec.add_row(t, "db"), Error);
     CHECK_THROWS_AS(rec.add_table("pools", "service", {}), Error);
     CHECK_THROWS_AS(rec.add_table("requests", "x", {}), Error);
+    CHECK_THROWS_AS(rec.add_table("recorded", "x", {}), Error);
+    CHECK_THROWS_AS(rec.add_table("ok", "x", {{"ci95", "s", FigureKind::value, ""}}), Error);
     CHECK_THROWS_AS(rec.add_table("dup", "x", {{"a", "s", FigureKind::value, ""}, {"a", "s", FigureKind::value, ""}}),
                     Error);
     CHECK_THROWS_AS(rec.counter(t, 0, 1), Error);  // a latency, not a counter
