@@ -20,6 +20,8 @@ void System::start_replication(std::uint32_t id) {
     call.acks = 0;
     call.acks_missing = 0;
     call.state = State::replicating;
+    const std::uint64_t key = call.key;
+    const std::uint32_t version = keyed_ ? write_keyed(id) : 0;
     for (std::uint32_t j = 0; j < rep.to.size(); ++j) {
         const std::uint32_t replica = rep.to[j];
         if (replica == calls_[id].host) {
@@ -30,21 +32,25 @@ void System::start_replication(std::uint32_t id) {
         set_backlog(pairs_[pair], +1);
         const NodeId to = hosts_[replica].node;
         if (network_ && from != no_node && to != no_node) {
-            network_->send(from, to, rep.bytes, [this, id, generation, pair, commit](bool ok) {
-                replica_arrived(id, generation, pair, commit, ok);
+            network_->send(from, to, rep.bytes, [this, id, generation, pair, commit, key, version](bool ok) {
+                replica_arrived(id, generation, pair, commit, ok, key, version);
             });
         } else {
             // No network: the write reaches the replica at once (in its own event, so
             // that this loop finishes sending before any apply completes).
-            sim_.schedule_in(Time::zero(), [this, id, generation, pair, commit] {
-                replica_arrived(id, generation, pair, commit, true);
+            sim_.schedule_in(Time::zero(), [this, id, generation, pair, commit, key, version] {
+                replica_arrived(id, generation, pair, commit, true, key, version);
             });
         }
     }
-    if (rep.mode == ReplicationMode::async || calls_[id].acks >= rep.acks) start_calls(id);
+    if (rep.mode == ReplicationMode::async || calls_[id].acks >= rep.acks) {
+        if (version != 0) commit_keyed(id);  // PBS: committed when the writer is answered
+        start_calls(id);
+    }
 }
 
-void System::replica_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok) {
+void System::replica_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok,
+                             std::uint64_t key, std::uint32_t version) {
     ReplicationPair& p = pairs_[pair];
     Server& server = *hosts_[p.replica].server;
     std::uint32_t job = none;
@@ -56,7 +62,7 @@ void System::replica_arrived(std::uint32_t id, std::uint32_t generation, std::ui
             job = static_cast<std::uint32_t>(replica_jobs_.size());
             replica_jobs_.emplace_back();
         }
-        replica_jobs_[job] = ReplicaJob{id, generation, pair, none, commit};
+        replica_jobs_[job] = ReplicaJob{id, generation, pair, none, commit, key, version};
         const DistributionPtr& work = replica_work_[pair];
         if (!work) {
             replica_applied(job, true);
@@ -79,6 +85,7 @@ void System::replica_applied(std::uint32_t job, bool ok) {
     free_replica_jobs_ = job;
     ReplicationPair& p = pairs_[j.pair];
     set_backlog(p, -1);
+    if (ok && j.version != 0) keyed_->data.apply(keyed_->data_of_pair[j.pair], j.key, p.replica, j.version);
     if (measuring_ && j.commit >= measure_from_) {
         if (ok) {
             ++p.count;
@@ -115,6 +122,7 @@ void System::replica_ack(std::uint32_t id, std::uint32_t generation, bool ok) {
         ++call.acks_missing;
     }
     if (call.acks >= rep.acks) {
+        if (keyed_) commit_keyed(id);
         start_calls(id);
     } else if (rep.to.size() - call.acks_missing < rep.acks) {
         // Too many replicas failed to ever reach the acknowledgements the write waits for.

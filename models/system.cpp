@@ -158,7 +158,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
                                                                                                           : "slow";
             series_.events.push_back(SeriesEvent{e.at_s, action, e.target, e.duration_s.value_or(0.0)});
         }
-    }
+    }    build_keyed_data();
 }
 
 System::~System() = default;
@@ -389,6 +389,7 @@ void System::job_dropped(Server&, std::uint64_t token) {
 }
 
 void System::after_work(std::uint32_t id) {
+    if (keyed_ && calls_[id].failure == Failure::none && keyed_after_work(id)) return;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     if (op.replicate && calls_[id].failure == Failure::none) {
         start_replication(id);
@@ -771,6 +772,7 @@ RunResults System::collect(double wall_s) {
         r.replication.push_back(ReplicationResult{pair_names_[i], p.count, p.failed, p.lag,
                                                   measuring_ ? p.backlog.mean(now) : 0.0, p.backlog.max()});
     }
+    if (keyed_) keyed_->data.finish();
     r.tables = recorder_.collect(now, measuring_);
     r.log = recorder_.take_log();
     return r;

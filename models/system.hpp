@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/consistency.hpp"
 #include "models/failures.hpp"
 #include "models/network/flow_network.hpp"
 #include "models/network/topology.hpp"
@@ -57,6 +58,7 @@ struct OpModel {
     std::vector<CallModel> async_calls;  ///< fired after the work, not waited for
     int priority = 0;                    ///< class for the priority discipline (lower first)
     std::optional<ReplicationModel> replicate;  ///< writes replicated after `work`; none = no replication
+    std::optional<ReadModel> reads;  ///< keyed data this op reads (docs/consistency.md); none = none
 };
 
 /// A pool of servers behind a balancer.
@@ -203,6 +205,8 @@ private:
         std::uint32_t pair = 0;  ///< index into pairs_
         std::uint32_t next_free = none;
         Time commit;  ///< when the write was committed on the primary
+        std::uint64_t key = 0;      ///< keyed data: the key written
+        std::uint32_t version = 0;  ///< keyed data: the version written (0 = not keyed)
     };
     /// One (replicated op, replica) pair: lag and backlog.
     struct ReplicationPair {
@@ -292,10 +296,21 @@ private:
     void after_work(std::uint32_t id);
     // Replication (models/replication.cpp).
     void start_replication(std::uint32_t id);
-    void replica_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok);
+    void replica_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok,
+                         std::uint64_t key, std::uint32_t version);
     void replica_applied(std::uint32_t job, bool ok);
     void replica_ack(std::uint32_t id, std::uint32_t generation, bool ok);
     void set_backlog(ReplicationPair& pair, int change);
+    // Keyed data and staleness (models/consistency_system.cpp).
+    void build_keyed_data();
+    /// After a write's or read's work: records it; true when it took the call over (a quorum read).
+    bool keyed_after_work(std::uint32_t id);
+    /// A replicated write's version (0 when its op's data is not read); commit_keyed() commits it.
+    std::uint32_t write_keyed(std::uint32_t id);
+    void commit_keyed(std::uint32_t id);
+    void start_quorum_read(std::uint32_t id);
+    void quorum_request_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t index, bool ok);
+    void quorum_answer(std::uint32_t id, std::uint32_t generation, std::uint32_t index, std::uint32_t version, bool ok);
     // Failures (models/failures.cpp).
     void schedule_faults();
     void apply_fault(std::uint32_t event, bool revert);
@@ -340,6 +355,7 @@ private:
     std::vector<RandomStream> replica_rng_;      ///< per pair: "replica/<pair name>"
     std::vector<RandomStream> failure_rng_;      ///< per [[failure]] entry: "failure/<server>"
     std::vector<ReplicaJob> replica_jobs_;
+    std::unique_ptr<KeyedWiring> keyed_;  ///< keyed data; null unless an op `reads`
     std::uint32_t free_replica_jobs_ = none;
     // Time series: one histogram per request class for the open window only (bounded
     // memory whatever the number of windows), the closed windows' figures in series_.

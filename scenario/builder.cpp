@@ -255,6 +255,28 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             }
             for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c, true));
             op.priority = o.priority.value_or(0);
+            if (o.reads) {
+                models::ReadModel reads{static_cast<std::uint32_t>(o.reads->service),
+                                        static_cast<std::uint32_t>(o.reads->op), std::nullopt};
+                if (o.read_quorum) {
+                    models::ReadQuorumModel q;
+                    for (const int server : o.read_quorum->from) {
+                        q.from.push_back(static_cast<std::uint32_t>(server));
+                        if (!model.topology) continue;
+                        for (const int coordinator : s.servers) {
+                            if (coordinator == server) continue;
+                            check_route(*model.topology, static_cast<models::NodeId>(coordinator),
+                                        static_cast<models::NodeId>(server), o.read_quorum->pos);
+                            check_route(*model.topology, static_cast<models::NodeId>(server),
+                                        static_cast<models::NodeId>(coordinator), o.read_quorum->pos);
+                        }
+                    }
+                    q.r = static_cast<std::uint32_t>(o.read_quorum->r);
+                    q.repair = o.read_quorum->repair;
+                    reads.quorum = std::move(q);
+                }
+                op.reads = std::move(reads);
+            }
             service.ops.push_back(std::move(op));
         }
         model.services.push_back(std::move(service));

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "models/consistency.hpp"
 #include "scenario/arguments.hpp"
 #include "scenario/files.hpp"
 #include "scenario/footprint.hpp"
@@ -499,6 +500,8 @@ private:
     void load_op(const toml::node& n, ServiceSpec& service, OpSpec& op);
     void check_cycles() const;
     void load_workloads(const toml::table& root);
+    void load_keyed_data(const Fields& f, OpSpec& op);
+    void check_keyed_data() const;
     ArrivalSpec load_arrival(const toml::node& n) const;
     void check_closed_loop(const WorkloadSpec& w, const Fields& f) const;
     void load_events(const toml::table& root);
@@ -542,6 +545,7 @@ Spec Loader::load(const toml::table& root) {
     load_workloads(root);
     load_events(root);
     load_failures(root);
+    check_keyed_data();
     check_memory();
     return std::move(spec_);
 }
@@ -873,7 +877,8 @@ CallSpec Loader::load_call(const toml::node& n) const {
 
 void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
     const std::string what = fmt::format("[service.{}.op.{}]", service.name, op.name);
-    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority"});
+    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority",
+                                    "reads", "read_quorum"});
     op.pos = f.where;
     op.work = dist(need(f, "work"));
     if (const auto* v = f.get("work_after")) op.work_after = dist(*v);
@@ -940,6 +945,92 @@ void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
         const auto p = integer(*v);
         if (p < INT_MIN || p > INT_MAX) fail(*v, "priority is out of range");
         op.priority = static_cast<int>(p);
+    }    load_keyed_data(f, op);
+}
+
+void Loader::load_keyed_data(const Fields& f, OpSpec& op) {
+    if (const auto* v = f.get("reads")) {
+        if (!v->is_string()) fail(*v, fmt::format("expected an op \"service.op\" for reads, got {}", type_name(*v)));
+        const CallSpec target = load_call(*v);
+        op.reads = ReadsSpec{target.service, target.op, target.target, pos(*v)};
+    }
+    if (const auto* v = f.get("read_quorum")) {
+        const Fields q = open(*v, "read_quorum", {"from", "r", "repair"});
+        if (!op.reads) fail(q.where, "read_quorum needs reads = \"service.op\" on the same op (the data it reads)");
+        ReadQuorumSpec rq;
+        rq.pos = q.where;
+        rq.from = server_list(need(q, "from"), "read_quorum.from");
+        if (rq.from.size() > 32) fail(need(q, "from"), fmt::format("read_quorum asks at most 32 servers, got {}", rq.from.size()));
+        if (const auto* r = q.get("r")) {
+            rq.r = small_int(*r, 1, "r");
+            if (rq.r > static_cast<int>(rq.from.size())) {
+                fail(*r, fmt::format("r = {} but read_quorum.from has only {} servers", rq.r, rq.from.size()));
+            }
+        }
+        if (const auto* r = q.get("repair")) rq.repair = boolean(*r);
+        op.read_quorum = std::move(rq);
+    }
+}
+
+void Loader::check_keyed_data() const {
+    bool any = false;
+    for (const ServiceSpec& s : spec_.services) {
+        for (const OpSpec& o : s.ops) {
+            if (!o.reads) continue;
+            any = true;
+            const ServiceSpec& writer = spec_.services[static_cast<std::size_t>(o.reads->service)];
+            const OpSpec& write = writer.ops[static_cast<std::size_t>(o.reads->op)];
+            std::vector<int> copies = writer.servers;
+            if (write.replicate) copies.insert(copies.end(), write.replicate->to.begin(), write.replicate->to.end());
+            const auto holds = [&](int server) { return std::find(copies.begin(), copies.end(), server) != copies.end(); };
+            const std::vector<int>& readers = o.read_quorum ? o.read_quorum->from : s.servers;
+            for (const int server : readers) {
+                if (holds(server)) continue;
+                fail(o.read_quorum ? o.read_quorum->pos : o.reads->pos,
+                     fmt::format("op '{}.{}' reads '{}' from server '{}', which holds no copy of it (copies: the servers "
+                                 "of service '{}' and the replicas of its writes)",
+                                 s.name, o.name, o.reads->target, spec_.servers[static_cast<std::size_t>(server)].name,
+                                 writer.name));
+            }
+        }
+    }
+    if (!any) return;
+    std::int64_t keys = 0;
+    const WorkloadSpec* widest = nullptr;
+    for (const WorkloadSpec& w : spec_.workloads) {
+        if (!w.keys) {
+            fail(w.pos, fmt::format("workload '{}' has no keys, but ops read keyed data (reads): give it keys = "
+                                    "{{ count = N, skew = S }}",
+                                    w.name));
+        }
+        if (w.keys->count > keys) {
+            keys = w.keys->count;
+            widest = &w;
+        }
+    }
+    // Version state: per data set, keys x (4 bytes per copy + the commit history).
+    double bytes = 0;
+    std::vector<std::pair<int, int>> sets;
+    for (const ServiceSpec& s : spec_.services) {
+        for (const OpSpec& o : s.ops) {
+            if (!o.reads) continue;
+            const std::pair<int, int> set{o.reads->service, o.reads->op};
+            if (std::find(sets.begin(), sets.end(), set) != sets.end()) continue;
+            sets.push_back(set);
+            const ServiceSpec& writer = spec_.services[static_cast<std::size_t>(set.first)];
+            const OpSpec& write = writer.ops[static_cast<std::size_t>(set.second)];
+            const double copies = static_cast<double>(writer.servers.size() + (write.replicate ? write.replicate->to.size() : 0));
+            bytes += static_cast<double>(keys) * (4.0 * copies + 8.0 * models::KeyedData::history + 8.0);
+        }
+    }
+    if (widest != nullptr) {
+        check_fits(widest->pos, bytes,
+                   fmt::format("keyed data of {} keys x {} data set(s) and their copies", keys, sets.size()));
+        if (bytes > models::KeyedData::max_bytes) {
+            fail(widest->pos, fmt::format("keyed data of {} keys and their copies would need {}, more than the {} of "
+                                          "version state a run may hold (use fewer keys)",
+                                          keys, bytes_text(bytes), bytes_text(models::KeyedData::max_bytes)));
+        }
     }
 }
 

@@ -151,6 +151,22 @@ struct ReplicateSpec {
     SourcePos pos;
 };
 
+/// Keyed data an op reads (docs/consistency.md): the data set of a writing op.
+struct ReadsSpec {
+    int service = 0;     ///< the writing op's service (index into Spec::services)
+    int op = 0;          ///< the writing op
+    std::string target;  ///< "service.op", as written (normalised)
+    SourcePos pos;
+};
+
+/// A Dynamo-style read quorum: ask every server of `from`, answer after `r` answers.
+struct ReadQuorumSpec {
+    std::vector<int> from;  ///< server indices (groups expanded)
+    int r = 1;              ///< answers waited for
+    bool repair = false;    ///< read repair
+    SourcePos pos;
+};
+
 /// An operation a service offers.
 struct OpSpec {
     std::string name;
@@ -162,6 +178,8 @@ struct OpSpec {
     std::vector<CallSpec> async_calls;   ///< fire-and-forget, made after `work`
     std::optional<ReplicateSpec> replicate;
     std::optional<int> priority;         ///< priority discipline: lower is served first (default 0)
+    std::optional<ReadsSpec> reads;            ///< keyed data this op reads
+    std::optional<ReadQuorumSpec> read_quorum;  ///< read from a quorum of copies (needs `reads`)
     SourcePos pos;
 };
 
