@@ -27,6 +27,12 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         for (DirectedLinkId d = 0; d < model_.topology->directed_link_count(); ++d) {
             base_capacity_.push_back(model_.topology->capacity(d));
         }
+        for (DirectedLinkId d = 0; d < model_.link_jitter.size(); ++d) {
+            if (model_.link_jitter[d]) {
+                network_->set_jitter(d, model_.link_jitter[d],
+                                     RandomStream(model_.seed, "jitter/" + model_.topology->directed_link_name(d)));
+            }
+        }
     }
     hosts_.reserve(model_.hosts.size());
     for (const HostModel& h : model_.hosts) {

@@ -124,6 +124,9 @@ struct SystemModel {
     std::vector<ServiceModel> services;
     std::vector<WorkloadModel> workloads;
     std::unique_ptr<Topology> topology;  ///< null = no network: messages arrive at once
+    /// Per directed link of the topology: the delay variation added to each message crossing
+    /// it (seconds); empty or null = none (FlowNetwork::set_jitter).
+    std::vector<DistributionPtr> link_jitter;
     std::vector<FaultEvent> events;      ///< scheduled failures, recoveries and slow-downs
     std::vector<RandomFailures> failures;  ///< random failures, one entry per server
     double warmup_s = 0;

@@ -190,6 +190,14 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
 
     NodeIds ids;
     model.topology = build_topology(spec, ids);
+    for (std::size_t i = 0; i < spec.links.size(); ++i) {
+        const LinkSpec& l = spec.links[i];
+        if (!l.jitter_ab && !l.jitter_ba) continue;
+        model.link_jitter.resize(2 * spec.links.size());
+        const auto link = static_cast<models::LinkId>(i);
+        if (l.jitter_ab) model.link_jitter[models::Topology::directed_link(link, models::Direction::a_to_b)] = l.jitter_ab->dist;
+        if (l.jitter_ba) model.link_jitter[models::Topology::directed_link(link, models::Direction::b_to_a)] = l.jitter_ba->dist;
+    }
     SiteIds sites;
 
     for (std::size_t i = 0; i < spec.servers.size(); ++i) {

@@ -697,7 +697,7 @@ void Loader::load_links(const toml::table& root) {
     const auto tables = table_array(root, "link");
     spec_.link_entries = static_cast<int>(tables.size());
     for (std::size_t li = 0; li < tables.size(); ++li) {
-        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency"});
+        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency", "jitter"});
         const auto& between = need(f, "between");
         const auto* ends = between.as_array();
         if (ends == nullptr || ends->size() != 2) {
@@ -739,6 +739,15 @@ void Loader::load_links(const toml::table& root) {
         }
         if (const auto* v = f.get("distance")) proto.distance = quantity(*v, Unit::distance);
         if (const auto* v = f.get("latency")) proto.latency = quantity(*v, Unit::time);
+        if (const auto* v = f.get("jitter")) {
+            if (const auto* pair = v->as_array()) {
+                if (pair->size() != 2) fail(*v, fmt::format("expected one jitter distribution or two (a->b, b->a), got {}", pair->size()));
+                proto.jitter_ab = dist(*pair->get(0));
+                proto.jitter_ba = dist(*pair->get(1));
+            } else {
+                proto.jitter_ab = proto.jitter_ba = dist(*v);
+            }
+        }
         for (const NodeRef a : side[0]) {
             for (const NodeRef b : side[1]) {
                 if (a == b) fail(between, fmt::format("a link needs two different ends, got '{}' twice", spec_.node_name(a)));

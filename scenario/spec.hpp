@@ -100,6 +100,8 @@ struct LinkSpec {
     double bandwidth_ba = 0;  ///< bytes per second from b to a (> 0)
     double distance = 0;      ///< metres; propagation latency = distance / propagation_speed
     double latency = 0;       ///< fixed extra seconds per direction
+    std::optional<DistSpec> jitter_ab;  ///< seconds added to each message from a to b; none = none
+    std::optional<DistSpec> jitter_ba;  ///< from b to a
     int entry = 0;            ///< index of the [[link]] table it came from (0-based, file order)
     SourcePos pos;            ///< the [[link]] table
 };
