@@ -128,26 +128,4 @@ private:
     Recorder::TableId visibility_table_ = 0;
 };
 
-/// How a System wires its ops to the keyed data (built by System::build_keyed_data).
-struct KeyedWiring {
-    /// The state of one quorum read in flight (indexed by call id).
-    struct QuorumRead {
-        std::uint32_t answers = 0;
-        std::uint32_t failures = 0;
-        std::uint32_t newest = 0;         ///< newest version among the answers
-        std::uint32_t answered = 0;       ///< bit j: from[j] answered
-        std::uint32_t answered_old = 0;   ///< bit j: from[j] answered an older version than `newest`
-    };
-    /// Hosts a read quorum may ask (bit masks of 32).
-    static constexpr std::size_t max_quorum = 32;
-
-    explicit KeyedWiring(KeyedData d) : data(std::move(d)) {}
-    KeyedData data;
-    std::vector<std::uint32_t> data_of_op;    ///< per op (System's op index): data set it writes, or none
-    std::vector<std::uint32_t> reader_of_op;  ///< per op: reader index, or none
-    std::vector<std::uint32_t> data_of_pair;  ///< per replication pair: data set, or none
-    std::vector<std::uint32_t> call_version;  ///< per call id: the version its write assigned
-    std::vector<QuorumRead> quorum;           ///< per call id
-};
-
 }  // namespace s2sim::models

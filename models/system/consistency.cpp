@@ -1,31 +1,41 @@
 // Keyed data, versions and the staleness of reads: System's part for the `reads` and
 // `read_quorum` keys of an op (models/consistency.hpp has the semantics).
+#include "models/system/consistency.hpp"
+
 #include <algorithm>
 
-#include "models/system.hpp"
+#include "models/system/call_engine.hpp"
+#include "models/system/hosts.hpp"
+#include "models/system/service_pools.hpp"
 #include "sim/error.hpp"
 
-namespace s2sim::models {
+namespace s2sim::models::system {
 
-void System::build_keyed_data() {
+Consistency::Consistency(Context& context, CallEngine& engine, Hosts& hosts, ServicePools& pools)
+    : context_(context), calls_(engine), hosts_(hosts), services_(pools) {
+    const SystemModel& model = context.model;
+    std::uint32_t ops = 0;
+    for (const ServiceModel& s : model.services) {
+        first_op_.push_back(ops);
+        ops += static_cast<std::uint32_t>(s.ops.size());
+    }
     // Data sets: the ops some op reads. Nothing at all when no op reads keyed data.
-    std::vector<std::uint32_t> data_of_op(op_stats_.size(), KeyedData::none);
-    std::vector<std::uint32_t> reader_of_op(op_stats_.size(), KeyedData::none);
+    std::vector<std::uint32_t> data_of_op(ops, KeyedData::none);
+    std::vector<std::uint32_t> reader_of_op(ops, KeyedData::none);
     std::vector<KeyedData::DataSetSpec> sets;
     std::vector<KeyedData::ReaderSpec> readers;
-    for (std::uint32_t s = 0; s < services_.size(); ++s) {
-        const ServiceModel& service = *services_[s].model;
+    for (std::uint32_t s = 0; s < model.services.size(); ++s) {
+        const ServiceModel& service = model.services[s];
         for (std::uint32_t o = 0; o < service.ops.size(); ++o) {
             const OpModel& op = service.ops[o];
             if (!op.reads) continue;
             const std::string name = service.name + "." + op.name;
-            if (op.reads->service >= services_.size() ||
-                op.reads->op >= services_[op.reads->service].model->ops.size()) {
+            if (op.reads->service >= model.services.size() || op.reads->op >= model.services[op.reads->service].ops.size()) {
                 throw Error("op '" + name + "' reads an unknown op");
             }
-            const ServiceModel& writer = *services_[op.reads->service].model;
+            const ServiceModel& writer = model.services[op.reads->service];
             const OpModel& write = writer.ops[op.reads->op];
-            std::uint32_t& d = data_of_op[services_[op.reads->service].first_op_stat + op.reads->op];
+            std::uint32_t& d = data_of_op[op_index(op.reads->service, op.reads->op)];
             if (d == KeyedData::none) {
                 d = static_cast<std::uint32_t>(sets.size());
                 KeyedData::DataSetSpec set{writer.name + "." + write.name, writer.servers};
@@ -36,11 +46,11 @@ void System::build_keyed_data() {
             const auto holds = [&](std::uint32_t h) { return std::find(copies.begin(), copies.end(), h) != copies.end(); };
             if (op.reads->quorum) {
                 const ReadQuorumModel& q = *op.reads->quorum;
-                if (q.from.empty() || q.from.size() > KeyedWiring::max_quorum || q.r < 1 || q.r > q.from.size()) {
+                if (q.from.empty() || q.from.size() > max_quorum || q.r < 1 || q.r > q.from.size()) {
                     throw Error("op '" + name + "': a read quorum asks 1 to 32 servers and waits for 1 to all of them");
                 }
                 for (const std::uint32_t h : q.from) {
-                    if (h >= hosts_.size() || !holds(h)) {
+                    if (h >= model.hosts.size() || !holds(h)) {
                         throw Error("op '" + name + "': read_quorum asks a server that holds no copy of '" + sets[d].name + "'");
                     }
                 }
@@ -48,100 +58,109 @@ void System::build_keyed_data() {
                 for (const std::uint32_t h : service.servers) {
                     if (!holds(h)) {
                         throw Error("op '" + name + "' reads '" + sets[d].name + "' but its server '" +
-                                    hosts_[h].server->name() + "' holds no copy (not a server of '" + writer.name +
+                                    model.hosts[h].server.name + "' holds no copy (not a server of '" + writer.name +
                                     "' nor a replica of its writes)");
                     }
                 }
             }
-            reader_of_op[services_[s].first_op_stat + o] = static_cast<std::uint32_t>(readers.size());
+            reader_of_op[op_index(s, o)] = static_cast<std::uint32_t>(readers.size());
             readers.push_back({name, d});
         }
     }
     if (readers.empty()) return;
     std::uint64_t keys = 0;
-    for (const WorkloadModel& w : model_.workloads) {
+    for (const WorkloadModel& w : model.workloads) {
         if (!w.keys) {
             throw Error("workload '" + w.name + "' has no keys, but ops read keyed data: give it keys = { count = N }");
         }
         keys = std::max(keys, w.keys->count);
     }
-    keyed_ = std::make_unique<KeyedWiring>(
-        KeyedData(recorder_, std::max<std::uint64_t>(keys, 1), static_cast<std::uint32_t>(hosts_.size()), sets, readers));
-    keyed_->data_of_op = std::move(data_of_op);
-    keyed_->reader_of_op = std::move(reader_of_op);
-    for (std::uint32_t s = 0; s < services_.size(); ++s) {
-        const ServiceModel& service = *services_[s].model;
+    data_.emplace(context.recorder, std::max<std::uint64_t>(keys, 1), static_cast<std::uint32_t>(model.hosts.size()),
+                  sets, readers);
+    data_of_op_ = std::move(data_of_op);
+    reader_of_op_ = std::move(reader_of_op);
+    // Replication pairs in the Replicator's order: per service, per op, per replica.
+    for (std::uint32_t s = 0; s < model.services.size(); ++s) {
+        const ServiceModel& service = model.services[s];
         for (std::uint32_t o = 0; o < service.ops.size(); ++o) {
             if (!service.ops[o].replicate) continue;
-            const std::uint32_t d = keyed_->data_of_op[services_[s].first_op_stat + o];
-            for (std::size_t j = 0; j < service.ops[o].replicate->to.size(); ++j) keyed_->data_of_pair.push_back(d);
+            const std::uint32_t d = data_of_op_[op_index(s, o)];
+            for (std::size_t j = 0; j < service.ops[o].replicate->to.size(); ++j) data_of_pair_.push_back(d);
         }
     }
+    context.consistency = this;
 }
 
-bool System::keyed_after_work(std::uint32_t id) {
+bool Consistency::after_work(std::uint32_t id) {
     const Call& call = calls_[id];
-    const Service& service = services_[call.service];
-    const std::uint32_t op_index = service.first_op_stat + call.op;
-    const OpModel& op = service.model->ops[call.op];
-    const std::uint32_t d = keyed_->data_of_op[op_index];
+    const OpModel& op = services_[call.service].model->ops[call.op];
+    const std::uint32_t d = data_of_op_[op_index(call.service, call.op)];
     if (d != KeyedData::none && !op.replicate) {
         // A write without replication commits on its server at once.
-        const std::uint32_t version = keyed_->data.write(d, call.key, call.host);
-        keyed_->data.commit(d, call.key, version, sim_.now());
+        const std::uint32_t version = data_->write(d, call.key, call.host);
+        data_->commit(d, call.key, version, context_.sim.now());
     }
-    const std::uint32_t reader = keyed_->reader_of_op[op_index];
+    const std::uint32_t reader = reader_of_op_[op_index(call.service, call.op)];
     if (reader == KeyedData::none) return false;
     if (op.reads->quorum) {
         start_quorum_read(id);
         return true;
     }
-    const std::uint32_t read_data = keyed_->data_of_op[services_[op.reads->service].first_op_stat + op.reads->op];
-    keyed_->data.read(reader, call.key, keyed_->data.version_at(read_data, call.key, call.host), call.sent,
-                      measuring_ && call.sent >= measure_from_);
+    const std::uint32_t read = data_of_op_[op_index(op.reads->service, op.reads->op)];
+    data_->read(reader, call.key, data_->version_at(read, call.key, call.host), call.sent,
+                context_.measuring && call.sent >= context_.measure_from);
     return false;
 }
 
-std::uint32_t System::write_keyed(std::uint32_t id) {
+std::uint32_t Consistency::write(std::uint32_t id) {
     const Call& call = calls_[id];
-    const std::uint32_t d = keyed_->data_of_op[services_[call.service].first_op_stat + call.op];
+    const std::uint32_t d = data_of_op_[op_index(call.service, call.op)];
     if (d == KeyedData::none) return 0;
-    const std::uint32_t version = keyed_->data.write(d, call.key, call.host);
-    if (keyed_->call_version.size() <= id) keyed_->call_version.resize(calls_.size(), 0);
-    keyed_->call_version[id] = version;
+    const std::uint32_t version = data_->write(d, call.key, call.host);
+    if (call_version_.size() <= id) call_version_.resize(calls_.size(), 0);
+    call_version_[id] = version;
     return version;
 }
 
-void System::commit_keyed(std::uint32_t id) {
+void Consistency::commit(std::uint32_t id) {
     const Call& call = calls_[id];
-    const std::uint32_t d = keyed_->data_of_op[services_[call.service].first_op_stat + call.op];
+    const std::uint32_t d = data_of_op_[op_index(call.service, call.op)];
     if (d == KeyedData::none) return;
-    keyed_->data.commit(d, call.key, keyed_->call_version[id], sim_.now());
+    data_->commit(d, call.key, call_version_[id], context_.sim.now());
 }
 
-void System::start_quorum_read(std::uint32_t id) {
+void Consistency::apply_replica(std::uint32_t pair, std::uint32_t host, std::uint64_t key, std::uint32_t version) {
+    if (data_of_pair_[pair] != KeyedData::none) data_->apply(data_of_pair_[pair], key, host, version);
+}
+
+void Consistency::finish() {
+    if (data_) data_->finish();
+}
+
+void Consistency::start_quorum_read(std::uint32_t id) {
     Call& call = calls_[id];
     const ReadQuorumModel& q = *services_[call.service].model->ops[call.op].reads->quorum;
     call.state = State::replicating;
-    if (keyed_->quorum.size() <= id) keyed_->quorum.resize(calls_.size());
-    keyed_->quorum[id] = KeyedWiring::QuorumRead{};
+    if (quorum_.size() <= id) quorum_.resize(calls_.size());
+    quorum_[id] = QuorumRead{};
     const std::uint32_t generation = call.generation;
     const NodeId from = hosts_[call.host].node;
     for (std::uint32_t j = 0; j < q.from.size(); ++j) {
         const NodeId to = hosts_[q.from[j]].node;
-        if (network_ && from != no_node && to != no_node) {
-            network_->send(from, to, 0.0, [this, id, generation, j](bool ok) {
+        if (context_.network && from != no_node && to != no_node) {
+            context_.network->send(from, to, 0.0, [this, id, generation, j](bool ok) {
                 quorum_request_arrived(id, generation, j, ok);
             });
         } else {
-            sim_.schedule_in(Time::zero(), [this, id, generation, j] { quorum_request_arrived(id, generation, j, true); });
+            context_.sim.schedule_in(Time::zero(),
+                                     [this, id, generation, j] { quorum_request_arrived(id, generation, j, true); });
         }
     }
 }
 
-void System::quorum_request_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t index, bool ok) {
+void Consistency::quorum_request_arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t index, bool ok) {
     // A reader that is gone (answered, or its server failed) needs no answer.
-    if (!waiting(id, generation, State::replicating)) return;
+    if (!calls_.waiting(id, generation, State::replicating)) return;
     const Call& call = calls_[id];
     const ReadModel& reads = *services_[call.service].model->ops[call.op].reads;
     const std::uint32_t host = reads.quorum->from[index];
@@ -149,13 +168,13 @@ void System::quorum_request_arrived(std::uint32_t id, std::uint32_t generation, 
         quorum_answer(id, generation, index, 0, false);
         return;
     }
-    const std::uint32_t d = keyed_->data_of_op[services_[reads.service].first_op_stat + reads.op];
+    const std::uint32_t d = data_of_op_[op_index(reads.service, reads.op)];
     // The copy answers with the version it holds as the request arrives (no core work).
-    const std::uint32_t version = keyed_->data.version_at(d, call.key, host);
+    const std::uint32_t version = data_->version_at(d, call.key, host);
     const NodeId from = hosts_[host].node;
     const NodeId to = hosts_[call.host].node;
-    if (network_ && from != no_node && to != no_node) {
-        network_->send(from, to, 0.0, [this, id, generation, index, version](bool delivered) {
+    if (context_.network && from != no_node && to != no_node) {
+        context_.network->send(from, to, 0.0, [this, id, generation, index, version](bool delivered) {
             quorum_answer(id, generation, index, version, delivered);
         });
     } else {
@@ -163,18 +182,18 @@ void System::quorum_request_arrived(std::uint32_t id, std::uint32_t generation, 
     }
 }
 
-void System::quorum_answer(std::uint32_t id, std::uint32_t generation, std::uint32_t index, std::uint32_t version,
-                           bool ok) {
-    if (!waiting(id, generation, State::replicating)) return;  // late: the read was answered
+void Consistency::quorum_answer(std::uint32_t id, std::uint32_t generation, std::uint32_t index, std::uint32_t version,
+                                bool ok) {
+    if (!calls_.waiting(id, generation, State::replicating)) return;  // late: the read was answered
     Call& call = calls_[id];
     const ReadModel& reads = *services_[call.service].model->ops[call.op].reads;
     const ReadQuorumModel& q = *reads.quorum;
-    KeyedWiring::QuorumRead& state = keyed_->quorum[id];
+    QuorumRead& state = quorum_[id];
     if (!ok) {
         ++state.failures;
         if (q.from.size() - state.failures < q.r) {
             call.failure = Failure::failed;  // too few copies left to answer
-            respond(id);
+            calls_.respond(id);
         }
         return;
     }
@@ -188,10 +207,9 @@ void System::quorum_answer(std::uint32_t id, std::uint32_t generation, std::uint
     }
     state.answered |= bit;
     if (state.answers < q.r) return;
-    const Service& service = services_[call.service];
-    const std::uint32_t d = keyed_->data_of_op[services_[reads.service].first_op_stat + reads.op];
-    keyed_->data.read(keyed_->reader_of_op[service.first_op_stat + call.op], call.key, state.newest, call.sent,
-                      measuring_ && call.sent >= measure_from_);
+    const std::uint32_t d = data_of_op_[op_index(reads.service, reads.op)];
+    data_->read(reader_of_op_[op_index(call.service, call.op)], call.key, state.newest, call.sent,
+                context_.measuring && call.sent >= context_.measure_from);
     if (q.repair && state.answered_old != 0) {
         // Read repair: the newest version goes back to the copies that answered older ones.
         const NodeId from = hosts_[call.host].node;
@@ -202,16 +220,16 @@ void System::quorum_answer(std::uint32_t id, std::uint32_t generation, std::uint
             const std::uint32_t host = q.from[j];
             const NodeId to = hosts_[host].node;
             auto repair = [this, d, key, host, newest](bool delivered) {
-                if (delivered && hosts_[host].server->up()) keyed_->data.apply(d, key, host, newest);
+                if (delivered && hosts_[host].server->up()) data_->apply(d, key, host, newest);
             };
-            if (network_ && from != no_node && to != no_node) {
-                network_->send(from, to, 0.0, repair);
+            if (context_.network && from != no_node && to != no_node) {
+                context_.network->send(from, to, 0.0, repair);
             } else {
                 repair(true);
             }
         }
     }
-    start_calls(id);
+    calls_.start_calls(id);
 }
 
-}  // namespace s2sim::models
+}  // namespace s2sim::models::system
