@@ -174,7 +174,7 @@ private:
     };
     Cell& cell(TableId table, RowId row, std::uint32_t figure, FigureKind kind);
 
-    std::vector<Table> tables_;
+    std::deque<Table> tables_;  ///< a deque: adding a table never moves the others (their cells hold the handles' targets)
     std::vector<RecordedEntry> log_;
     Time measure_from_ = Time::zero();
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/cache.hpp"
 #include "models/consistency.hpp"
 #include "models/failures.hpp"
 #include "models/network/topology.hpp"
@@ -53,6 +54,9 @@ struct OpModel {
     int priority = 0;                    ///< class for the priority discipline (lower first)
     std::optional<ReplicationModel> replicate;  ///< writes replicated after `work`; none = no replication
     std::optional<ReadModel> reads;  ///< keyed data this op reads (docs/consistency.md); none = none
+    /// A cache: a hit skips the op's calls, a miss makes them (its one step: the `miss` op)
+    /// and stores the answer (docs/consistency.md); none = not a cache.
+    std::optional<CacheModel> cache;
 };
 
 /// A pool of servers behind a balancer.

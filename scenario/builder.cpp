@@ -263,6 +263,25 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             }
             for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c, true));
             op.priority = o.priority.value_or(0);
+            if (o.cache) {
+                models::CacheModel cache;
+                if (o.cache->capacity) cache.capacity = static_cast<std::uint64_t>(*o.cache->capacity);
+                cache.policy = o.cache->policy == "lfu"      ? models::CachePolicy::lfu
+                               : o.cache->policy == "fifo"   ? models::CachePolicy::fifo
+                               : o.cache->policy == "random" ? models::CachePolicy::random
+                                                             : models::CachePolicy::lru;
+                cache.ttl_s = o.cache->ttl;
+                cache.miss_service = static_cast<std::uint32_t>(o.cache->miss.service);
+                cache.miss_op = static_cast<std::uint32_t>(o.cache->miss.op);
+                if (o.cache->writes) {
+                    cache.writes = std::make_pair(static_cast<std::uint32_t>(o.cache->writes->service),
+                                                  static_cast<std::uint32_t>(o.cache->writes->op));
+                }
+                cache.on_write = o.cache->on_write == "update" ? models::CacheOnWrite::update
+                                 : o.cache->on_write == "none" ? models::CacheOnWrite::none
+                                                               : models::CacheOnWrite::invalidate;
+                op.cache = std::move(cache);
+            }
             if (o.reads) {
                 models::ReadModel reads{static_cast<std::uint32_t>(o.reads->service),
                                         static_cast<std::uint32_t>(o.reads->op), std::nullopt};

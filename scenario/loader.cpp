@@ -887,7 +887,7 @@ CallSpec Loader::load_call(const toml::node& n) const {
 void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
     const std::string what = fmt::format("[service.{}.op.{}]", service.name, op.name);
     const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority",
-                                    "reads", "read_quorum"});
+                                    "reads", "read_quorum", "cache"});
     op.pos = f.where;
     op.work = dist(need(f, "work"));
     if (const auto* v = f.get("work_after")) op.work_after = dist(*v);
@@ -979,12 +979,65 @@ void Loader::load_keyed_data(const Fields& f, OpSpec& op) {
         if (const auto* r = q.get("repair")) rq.repair = boolean(*r);
         op.read_quorum = std::move(rq);
     }
+    if (const auto* v = f.get("cache")) {
+        const Fields c = open(*v, "cache", {"capacity", "policy", "ttl", "miss", "writes", "on_write"});
+        if (f.get("calls")) fail(*f.get("calls"), "an op with a cache makes no calls of its own: its one call is cache.miss");
+        if (op.reads) fail(op.reads->pos, "an op with a cache takes what it reads from cache.writes, not reads");
+        CacheSpec cache;
+        cache.pos = c.where;
+        if (const auto* n = c.get("capacity")) cache.capacity = integer_at_least(*n, 1, "cache.capacity");
+        if (const auto* n = c.get("policy")) {
+            cache.policy = str(*n);
+            const std::vector<std::string> policies{"lru", "lfu", "fifo", "random"};
+            if (std::find(policies.begin(), policies.end(), cache.policy) == policies.end()) {
+                fail(*n, fmt::format("unknown cache policy '{}'{}", cache.policy, did_you_mean(cache.policy, policies)));
+            }
+        }
+        if (const auto* n = c.get("ttl")) cache.ttl = positive(*n, Unit::time);
+        const toml::node& miss = need(c, "miss");
+        if (!miss.is_string()) fail(miss, fmt::format("expected an op \"service.op\" for cache.miss, got {}", type_name(miss)));
+        cache.miss = load_call(miss);
+        if (const auto* n = c.get("writes")) {
+            if (!n->is_string()) fail(*n, fmt::format("expected an op \"service.op\" for cache.writes, got {}", type_name(*n)));
+            const CallSpec w = load_call(*n);
+            cache.writes = ReadsSpec{w.service, w.op, w.target, pos(*n)};
+        }
+        if (const auto* n = c.get("on_write")) {
+            if (!cache.writes) fail(*n, "cache.on_write needs cache.writes (the op whose writes reach the cache)");
+            cache.on_write = str(*n);
+            const std::vector<std::string> actions{"invalidate", "update", "none"};
+            if (std::find(actions.begin(), actions.end(), cache.on_write) == actions.end()) {
+                fail(*n, fmt::format("unknown cache.on_write '{}'{}", cache.on_write, did_you_mean(cache.on_write, actions)));
+            }
+        }
+        if (!cache.capacity && !cache.ttl) {
+            fail(c.where, "a cache needs a capacity, a ttl or both (else it would grow to every key)");
+        }
+        CallStep step;
+        step.pos = cache.miss.pos;
+        step.calls.push_back(cache.miss);
+        op.calls.push_back(std::move(step));
+        if (cache.writes) op.reads = *cache.writes;  // a cache is a reader of the data it caches
+        op.cache = std::move(cache);
+    }
 }
 
 void Loader::check_keyed_data() const {
     bool any = false;
     for (const ServiceSpec& s : spec_.services) {
         for (const OpSpec& o : s.ops) {
+            if (o.cache) {
+                any = true;
+                const CallSpec& miss = o.cache->miss;
+                const OpSpec& backing = spec_.services[static_cast<std::size_t>(miss.service)].ops[static_cast<std::size_t>(miss.op)];
+                if (o.cache->writes && (!backing.reads || backing.reads->service != o.cache->writes->service ||
+                                        backing.reads->op != o.cache->writes->op)) {
+                    fail(miss.target_pos, fmt::format("cache.miss '{}' must read what the cache caches (reads = \"{}\" on "
+                                                      "it), so that the cache stores versions",
+                                                      miss.target, o.cache->writes->target));
+                }
+                continue;
+            }
             if (!o.reads) continue;
             any = true;
             const ServiceSpec& writer = spec_.services[static_cast<std::size_t>(o.reads->service)];

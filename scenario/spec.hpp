@@ -169,6 +169,17 @@ struct ReadQuorumSpec {
     SourcePos pos;
 };
 
+/// A cache on an op (docs/consistency.md): its one call step is `miss`.
+struct CacheSpec {
+    std::optional<std::int64_t> capacity;  ///< keys per server; none = unbounded
+    std::string policy = "lru";            ///< lru, lfu, fifo, random
+    std::optional<double> ttl;             ///< seconds; none = entries never expire
+    CallSpec miss;                         ///< the backing op (also the op's only call)
+    std::optional<ReadsSpec> writes;       ///< the writing op whose commits reach the cache
+    std::string on_write = "invalidate";   ///< invalidate, update, none
+    SourcePos pos;
+};
+
 /// An operation a service offers.
 struct OpSpec {
     std::string name;
@@ -182,6 +193,7 @@ struct OpSpec {
     std::optional<int> priority;         ///< priority discipline: lower is served first (default 0)
     std::optional<ReadsSpec> reads;            ///< keyed data this op reads
     std::optional<ReadQuorumSpec> read_quorum;  ///< read from a quorum of copies (needs `reads`)
+    std::optional<CacheSpec> cache;             ///< the op is a cache
     SourcePos pos;
 };
 

@@ -195,12 +195,16 @@ void CallEngine::after_work(std::uint32_t id) {
     }
 }
 
-void CallEngine::start_calls(std::uint32_t id) {
+void CallEngine::start_calls(std::uint32_t id, bool skip) {
     calls_[id].state = State::waiting;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
-    calls_[id].step = 0;
+    calls_[id].step = skip ? static_cast<std::uint16_t>(op.steps.size()) : std::uint16_t{0};
     next_step(id);
+}
+
+void CallEngine::skip_calls(std::uint32_t id) {
+    start_calls(id, true);
 }
 
 void CallEngine::next_step(std::uint32_t id) {
@@ -366,6 +370,7 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    if (context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 

@@ -97,3 +97,15 @@ TEST_CASE("recorder: declarations are checked", "[models][recorder]") {
     CHECK(log[0].at_s == 2.5);
     CHECK(log[0].values[1].second == 3);
 }
+
+TEST_CASE("recorder: handles stay valid as more tables are added", "[models][recorder]") {
+    Recorder rec;
+    const auto first = rec.add_table("first", "service", figures());
+    const auto counter = rec.counter(first, rec.add_row(first, "db"), 0);
+    // Enough tables to make a vector of tables reallocate several times.
+    for (int i = 0; i < 40; ++i) rec.add_table("more" + std::to_string(i), "service", figures());
+    rec.start_measuring(at(0));
+    counter.add(3);
+    const std::vector<RecordedTable> tables = rec.collect(at(1), true);
+    CHECK(tables[0].rows[0].figures[0].count == 3);
+}
