@@ -5,6 +5,7 @@
 
 #include "models/metastability.hpp"
 #include "models/system/call_engine.hpp"
+#include "models/system/consistency.hpp"
 #include "models/system/context.hpp"
 #include "models/system/faults.hpp"
 #include "models/system/hosts.hpp"
@@ -27,7 +28,8 @@ struct System::Parts {
           replicator(context, engine, hosts, pools),
           sources(context, engine),
           measurements(context, hosts, replicator),
-          faults(context, hosts, pools, engine) {}
+          faults(context, hosts, pools, engine),
+          consistency(context, engine, hosts, pools) {}
 
     system::Context context;
     system::CallEngine engine;
@@ -38,10 +40,18 @@ struct System::Parts {
     system::Measurements measurements;
     system::Faults faults;
     std::unique_ptr<MetastabilityReport> metastability;  ///< null unless [metastability]
+    system::Consistency consistency;  ///< keyed data: registers itself in the context when used
 };
 
 System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), sim_(queue) {
-    if (model_.topology) network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
+    if (model_.topology) {
+        network_ = std::make_unique<FlowNetwork>(sim_, *model_.topology);
+        for (DirectedLinkId d = 0; d < model_.link_jitter.size(); ++d) {
+            if (!model_.link_jitter[d]) continue;
+            network_->set_jitter(d, model_.link_jitter[d],
+                                 RandomStream(model_.seed, "jitter/" + model_.topology->directed_link_name(d)));
+        }
+    }
     parts_ = std::make_unique<Parts>(model_, sim_, recorder_, network_.get());
     if (model_.metastability) {
         std::vector<const Server*> servers;
@@ -106,6 +116,7 @@ RunResults System::collect(double wall_s) {
     if (parts_->metastability && context.measuring) parts_->metastability->conclude(sim_.now());
     const Time now = sim_.now();
     parts_->replicator.collect(now, r.replication);
+    parts_->consistency.finish();
     r.tables = recorder_.collect(now, context.measuring);
     r.log = recorder_.take_log();
     return r;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/cache.hpp"
+#include "models/consistency.hpp"
 #include "models/failures.hpp"
 #include "models/hedging.hpp"
 #include "models/metastability.hpp"
@@ -55,6 +57,10 @@ struct OpModel {
     std::vector<CallModel> async_calls;  ///< fired after the work, not waited for
     int priority = 0;                    ///< class for the priority discipline (lower first)
     std::optional<ReplicationModel> replicate;  ///< writes replicated after `work`; none = no replication
+    std::optional<ReadModel> reads;  ///< keyed data this op reads (docs/consistency.md); none = none
+    /// A cache: a hit skips the op's calls, a miss makes them (its one step: the `miss` op)
+    /// and stores the answer (docs/consistency.md); none = not a cache.
+    std::optional<CacheModel> cache;
 };
 
 /// A pool of servers behind a balancer.
@@ -122,6 +128,9 @@ struct SystemModel {
     std::vector<ServiceModel> services;
     std::vector<WorkloadModel> workloads;
     std::unique_ptr<Topology> topology;  ///< null = no network: messages arrive at once
+    /// Per directed link of the topology: the delay variation added to each message crossing
+    /// it (seconds); empty or null = none (FlowNetwork::set_jitter).
+    std::vector<DistributionPtr> link_jitter;
     std::vector<FaultEvent> events;      ///< scheduled failures, recoveries and slow-downs
     std::vector<RandomFailures> failures;  ///< random failures, one entry per server
     double warmup_s = 0;

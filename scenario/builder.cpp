@@ -198,6 +198,14 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
 
     NodeIds ids;
     model.topology = build_topology(spec, ids);
+    for (std::size_t i = 0; i < spec.links.size(); ++i) {
+        const LinkSpec& l = spec.links[i];
+        if (!l.jitter_ab && !l.jitter_ba) continue;
+        model.link_jitter.resize(2 * spec.links.size());
+        const auto link = static_cast<models::LinkId>(i);
+        if (l.jitter_ab) model.link_jitter[models::Topology::directed_link(link, models::Direction::a_to_b)] = l.jitter_ab->dist;
+        if (l.jitter_ba) model.link_jitter[models::Topology::directed_link(link, models::Direction::b_to_a)] = l.jitter_ba->dist;
+    }
     SiteIds sites;
 
     for (std::size_t i = 0; i < spec.servers.size(); ++i) {
@@ -267,6 +275,47 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             }
             for (const CallSpec& c : o.async_calls) op.async_calls.push_back(to_model(c, true));
             op.priority = o.priority.value_or(0);
+            if (o.cache) {
+                models::CacheModel cache;
+                if (o.cache->capacity) cache.capacity = static_cast<std::uint64_t>(*o.cache->capacity);
+                cache.policy = o.cache->policy == "lfu"      ? models::CachePolicy::lfu
+                               : o.cache->policy == "fifo"   ? models::CachePolicy::fifo
+                               : o.cache->policy == "random" ? models::CachePolicy::random
+                                                             : models::CachePolicy::lru;
+                cache.ttl_s = o.cache->ttl;
+                cache.miss_service = static_cast<std::uint32_t>(o.cache->miss.service);
+                cache.miss_op = static_cast<std::uint32_t>(o.cache->miss.op);
+                if (o.cache->writes) {
+                    cache.writes = std::make_pair(static_cast<std::uint32_t>(o.cache->writes->service),
+                                                  static_cast<std::uint32_t>(o.cache->writes->op));
+                }
+                cache.on_write = o.cache->on_write == "update" ? models::CacheOnWrite::update
+                                 : o.cache->on_write == "none" ? models::CacheOnWrite::none
+                                                               : models::CacheOnWrite::invalidate;
+                op.cache = std::move(cache);
+            }
+            if (o.reads) {
+                models::ReadModel reads{static_cast<std::uint32_t>(o.reads->service),
+                                        static_cast<std::uint32_t>(o.reads->op), std::nullopt};
+                if (o.read_quorum) {
+                    models::ReadQuorumModel q;
+                    for (const int server : o.read_quorum->from) {
+                        q.from.push_back(static_cast<std::uint32_t>(server));
+                        if (!model.topology) continue;
+                        for (const int coordinator : s.servers) {
+                            if (coordinator == server) continue;
+                            check_route(*model.topology, static_cast<models::NodeId>(coordinator),
+                                        static_cast<models::NodeId>(server), o.read_quorum->pos);
+                            check_route(*model.topology, static_cast<models::NodeId>(server),
+                                        static_cast<models::NodeId>(coordinator), o.read_quorum->pos);
+                        }
+                    }
+                    q.r = static_cast<std::uint32_t>(o.read_quorum->r);
+                    q.repair = o.read_quorum->repair;
+                    reads.quorum = std::move(q);
+                }
+                op.reads = std::move(reads);
+            }
             service.ops.push_back(std::move(op));
         }
         model.services.push_back(std::move(service));

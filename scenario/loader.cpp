@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "models/consistency.hpp"
 #include "scenario/arguments.hpp"
 #include "scenario/files.hpp"
 #include "scenario/footprint.hpp"
@@ -499,6 +500,8 @@ private:
     void load_op(const toml::node& n, ServiceSpec& service, OpSpec& op);
     void check_cycles() const;
     void load_workloads(const toml::table& root);
+    void load_keyed_data(const Fields& f, OpSpec& op);
+    void check_keyed_data() const;
     ArrivalSpec load_arrival(const toml::node& n) const;
     void check_closed_loop(const WorkloadSpec& w, const Fields& f) const;
     void load_events(const toml::table& root);
@@ -550,6 +553,7 @@ Spec Loader::load(const toml::table& root) {
     load_events(root);
     load_failures(root);
     load_metastability(root);
+    check_keyed_data();
     check_memory();
     return std::move(spec_);
 }
@@ -701,7 +705,7 @@ void Loader::load_links(const toml::table& root) {
     const auto tables = table_array(root, "link");
     spec_.link_entries = static_cast<int>(tables.size());
     for (std::size_t li = 0; li < tables.size(); ++li) {
-        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency"});
+        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency", "jitter"});
         const auto& between = need(f, "between");
         const auto* ends = between.as_array();
         if (ends == nullptr || ends->size() != 2) {
@@ -743,6 +747,15 @@ void Loader::load_links(const toml::table& root) {
         }
         if (const auto* v = f.get("distance")) proto.distance = quantity(*v, Unit::distance);
         if (const auto* v = f.get("latency")) proto.latency = quantity(*v, Unit::time);
+        if (const auto* v = f.get("jitter")) {
+            if (const auto* pair = v->as_array()) {
+                if (pair->size() != 2) fail(*v, fmt::format("expected one jitter distribution or two (a->b, b->a), got {}", pair->size()));
+                proto.jitter_ab = dist(*pair->get(0));
+                proto.jitter_ba = dist(*pair->get(1));
+            } else {
+                proto.jitter_ab = proto.jitter_ba = dist(*v);
+            }
+        }
         for (const NodeRef a : side[0]) {
             for (const NodeRef b : side[1]) {
                 if (a == b) fail(between, fmt::format("a link needs two different ends, got '{}' twice", spec_.node_name(a)));
@@ -886,7 +899,8 @@ CallSpec Loader::load_call(const toml::node& n) const {
 
 void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
     const std::string what = fmt::format("[service.{}.op.{}]", service.name, op.name);
-    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority"});
+    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority",
+                                    "reads", "read_quorum", "cache"});
     op.pos = f.where;
     op.work = dist(need(f, "work"));
     if (const auto* v = f.get("work_after")) op.work_after = dist(*v);
@@ -953,6 +967,145 @@ void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
         const auto p = integer(*v);
         if (p < INT_MIN || p > INT_MAX) fail(*v, "priority is out of range");
         op.priority = static_cast<int>(p);
+    }    load_keyed_data(f, op);
+}
+
+void Loader::load_keyed_data(const Fields& f, OpSpec& op) {
+    if (const auto* v = f.get("reads")) {
+        if (!v->is_string()) fail(*v, fmt::format("expected an op \"service.op\" for reads, got {}", type_name(*v)));
+        const CallSpec target = load_call(*v);
+        op.reads = ReadsSpec{target.service, target.op, target.target, pos(*v)};
+    }
+    if (const auto* v = f.get("read_quorum")) {
+        const Fields q = open(*v, "read_quorum", {"from", "r", "repair"});
+        if (!op.reads) fail(q.where, "read_quorum needs reads = \"service.op\" on the same op (the data it reads)");
+        ReadQuorumSpec rq;
+        rq.pos = q.where;
+        rq.from = server_list(need(q, "from"), "read_quorum.from");
+        if (rq.from.size() > 32) fail(need(q, "from"), fmt::format("read_quorum asks at most 32 servers, got {}", rq.from.size()));
+        if (const auto* r = q.get("r")) {
+            rq.r = small_int(*r, 1, "r");
+            if (rq.r > static_cast<int>(rq.from.size())) {
+                fail(*r, fmt::format("r = {} but read_quorum.from has only {} servers", rq.r, rq.from.size()));
+            }
+        }
+        if (const auto* r = q.get("repair")) rq.repair = boolean(*r);
+        op.read_quorum = std::move(rq);
+    }
+    if (const auto* v = f.get("cache")) {
+        const Fields c = open(*v, "cache", {"capacity", "policy", "ttl", "miss", "writes", "on_write"});
+        if (f.get("calls")) fail(*f.get("calls"), "an op with a cache makes no calls of its own: its one call is cache.miss");
+        if (op.reads) fail(op.reads->pos, "an op with a cache takes what it reads from cache.writes, not reads");
+        CacheSpec cache;
+        cache.pos = c.where;
+        if (const auto* n = c.get("capacity")) cache.capacity = integer_at_least(*n, 1, "cache.capacity");
+        if (const auto* n = c.get("policy")) {
+            cache.policy = str(*n);
+            const std::vector<std::string> policies{"lru", "lfu", "fifo", "random"};
+            if (std::find(policies.begin(), policies.end(), cache.policy) == policies.end()) {
+                fail(*n, fmt::format("unknown cache policy '{}'{}", cache.policy, did_you_mean(cache.policy, policies)));
+            }
+        }
+        if (const auto* n = c.get("ttl")) cache.ttl = positive(*n, Unit::time);
+        const toml::node& miss = need(c, "miss");
+        if (!miss.is_string()) fail(miss, fmt::format("expected an op \"service.op\" for cache.miss, got {}", type_name(miss)));
+        cache.miss = load_call(miss);
+        if (const auto* n = c.get("writes")) {
+            if (!n->is_string()) fail(*n, fmt::format("expected an op \"service.op\" for cache.writes, got {}", type_name(*n)));
+            const CallSpec w = load_call(*n);
+            cache.writes = ReadsSpec{w.service, w.op, w.target, pos(*n)};
+        }
+        if (const auto* n = c.get("on_write")) {
+            if (!cache.writes) fail(*n, "cache.on_write needs cache.writes (the op whose writes reach the cache)");
+            cache.on_write = str(*n);
+            const std::vector<std::string> actions{"invalidate", "update", "none"};
+            if (std::find(actions.begin(), actions.end(), cache.on_write) == actions.end()) {
+                fail(*n, fmt::format("unknown cache.on_write '{}'{}", cache.on_write, did_you_mean(cache.on_write, actions)));
+            }
+        }
+        if (!cache.capacity && !cache.ttl) {
+            fail(c.where, "a cache needs a capacity, a ttl or both (else it would grow to every key)");
+        }
+        CallStep step;
+        step.pos = cache.miss.pos;
+        step.calls.push_back(cache.miss);
+        op.calls.push_back(std::move(step));
+        if (cache.writes) op.reads = *cache.writes;  // a cache is a reader of the data it caches
+        op.cache = std::move(cache);
+    }
+}
+
+void Loader::check_keyed_data() const {
+    bool any = false;
+    for (const ServiceSpec& s : spec_.services) {
+        for (const OpSpec& o : s.ops) {
+            if (o.cache) {
+                any = true;
+                const CallSpec& miss = o.cache->miss;
+                const OpSpec& backing = spec_.services[static_cast<std::size_t>(miss.service)].ops[static_cast<std::size_t>(miss.op)];
+                if (o.cache->writes && (!backing.reads || backing.reads->service != o.cache->writes->service ||
+                                        backing.reads->op != o.cache->writes->op)) {
+                    fail(miss.target_pos, fmt::format("cache.miss '{}' must read what the cache caches (reads = \"{}\" on "
+                                                      "it), so that the cache stores versions",
+                                                      miss.target, o.cache->writes->target));
+                }
+                continue;
+            }
+            if (!o.reads) continue;
+            any = true;
+            const ServiceSpec& writer = spec_.services[static_cast<std::size_t>(o.reads->service)];
+            const OpSpec& write = writer.ops[static_cast<std::size_t>(o.reads->op)];
+            std::vector<int> copies = writer.servers;
+            if (write.replicate) copies.insert(copies.end(), write.replicate->to.begin(), write.replicate->to.end());
+            const auto holds = [&](int server) { return std::find(copies.begin(), copies.end(), server) != copies.end(); };
+            const std::vector<int>& readers = o.read_quorum ? o.read_quorum->from : s.servers;
+            for (const int server : readers) {
+                if (holds(server)) continue;
+                fail(o.read_quorum ? o.read_quorum->pos : o.reads->pos,
+                     fmt::format("op '{}.{}' reads '{}' from server '{}', which holds no copy of it (copies: the servers "
+                                 "of service '{}' and the replicas of its writes)",
+                                 s.name, o.name, o.reads->target, spec_.servers[static_cast<std::size_t>(server)].name,
+                                 writer.name));
+            }
+        }
+    }
+    if (!any) return;
+    std::int64_t keys = 0;
+    const WorkloadSpec* widest = nullptr;
+    for (const WorkloadSpec& w : spec_.workloads) {
+        if (!w.keys) {
+            fail(w.pos, fmt::format("workload '{}' has no keys, but ops read keyed data (reads): give it keys = "
+                                    "{{ count = N, skew = S }}",
+                                    w.name));
+        }
+        if (w.keys->count > keys) {
+            keys = w.keys->count;
+            widest = &w;
+        }
+    }
+    // Version state: per data set, keys x (4 bytes per copy + the commit history).
+    double bytes = 0;
+    std::vector<std::pair<int, int>> sets;
+    for (const ServiceSpec& s : spec_.services) {
+        for (const OpSpec& o : s.ops) {
+            if (!o.reads) continue;
+            const std::pair<int, int> set{o.reads->service, o.reads->op};
+            if (std::find(sets.begin(), sets.end(), set) != sets.end()) continue;
+            sets.push_back(set);
+            const ServiceSpec& writer = spec_.services[static_cast<std::size_t>(set.first)];
+            const OpSpec& write = writer.ops[static_cast<std::size_t>(set.second)];
+            const double copies = static_cast<double>(writer.servers.size() + (write.replicate ? write.replicate->to.size() : 0));
+            bytes += static_cast<double>(keys) * (4.0 * copies + 8.0 * models::KeyedData::history + 8.0);
+        }
+    }
+    if (widest != nullptr) {
+        check_fits(widest->pos, bytes,
+                   fmt::format("keyed data of {} keys x {} data set(s) and their copies", keys, sets.size()));
+        if (bytes > models::KeyedData::max_bytes) {
+            fail(widest->pos, fmt::format("keyed data of {} keys and their copies would need {}, more than the {} of "
+                                          "version state a run may hold (use fewer keys)",
+                                          keys, bytes_text(bytes), bytes_text(models::KeyedData::max_bytes)));
+        }
     }
 }
 

@@ -100,6 +100,8 @@ struct LinkSpec {
     double bandwidth_ba = 0;  ///< bytes per second from b to a (> 0)
     double distance = 0;      ///< metres; propagation latency = distance / propagation_speed
     double latency = 0;       ///< fixed extra seconds per direction
+    std::optional<DistSpec> jitter_ab;  ///< seconds added to each message from a to b; none = none
+    std::optional<DistSpec> jitter_ba;  ///< from b to a
     int entry = 0;            ///< index of the [[link]] table it came from (0-based, file order)
     SourcePos pos;            ///< the [[link]] table
 };
@@ -160,6 +162,33 @@ struct ReplicateSpec {
     SourcePos pos;
 };
 
+/// Keyed data an op reads (docs/consistency.md): the data set of a writing op.
+struct ReadsSpec {
+    int service = 0;     ///< the writing op's service (index into Spec::services)
+    int op = 0;          ///< the writing op
+    std::string target;  ///< "service.op", as written (normalised)
+    SourcePos pos;
+};
+
+/// A Dynamo-style read quorum: ask every server of `from`, answer after `r` answers.
+struct ReadQuorumSpec {
+    std::vector<int> from;  ///< server indices (groups expanded)
+    int r = 1;              ///< answers waited for
+    bool repair = false;    ///< read repair
+    SourcePos pos;
+};
+
+/// A cache on an op (docs/consistency.md): its one call step is `miss`.
+struct CacheSpec {
+    std::optional<std::int64_t> capacity;  ///< keys per server; none = unbounded
+    std::string policy = "lru";            ///< lru, lfu, fifo, random
+    std::optional<double> ttl;             ///< seconds; none = entries never expire
+    CallSpec miss;                         ///< the backing op (also the op's only call)
+    std::optional<ReadsSpec> writes;       ///< the writing op whose commits reach the cache
+    std::string on_write = "invalidate";   ///< invalidate, update, none
+    SourcePos pos;
+};
+
 /// An operation a service offers.
 struct OpSpec {
     std::string name;
@@ -171,6 +200,9 @@ struct OpSpec {
     std::vector<CallSpec> async_calls;   ///< fire-and-forget, made after `work`
     std::optional<ReplicateSpec> replicate;
     std::optional<int> priority;         ///< priority discipline: lower is served first (default 0)
+    std::optional<ReadsSpec> reads;            ///< keyed data this op reads
+    std::optional<ReadQuorumSpec> read_quorum;  ///< read from a quorum of copies (needs `reads`)
+    std::optional<CacheSpec> cache;             ///< the op is a cache
     SourcePos pos;
 };
 

@@ -114,6 +114,15 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
         for (std::size_t i = 0; i < n; ++i) flow.hops[i].link = route->links[i];
         delay = route->latency;
         latency_class = route->latency_class;
+        if (!jitter_.empty()) {
+            const Time extra = draw_jitter(*route);
+            // Messages that may overtake each other cannot share a first-in first-out queue.
+            if (extra > Time::zero()) {
+                flow.latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_done(f); });
+                ++in_flight_;
+                return FlowId{f, flow.generation};
+            }
+        }
     } else {
         flow.hops.clear();
         latency_class = topology_.latency_class(Time::zero());
@@ -132,6 +141,24 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     }
     ++in_flight_;
     return FlowId{f, flow.generation};
+}
+
+void FlowNetwork::set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng) {
+    if (d >= topology_.directed_link_count()) throw Error(fmt::format("network: unknown directed link {}", d));
+    if (jitter_.size() < topology_.directed_link_count()) jitter_.resize(topology_.directed_link_count());
+    if (jitter) {
+        jitter_[d] = Jitter{std::move(jitter), std::move(rng)};
+    } else {
+        jitter_[d].reset();
+    }
+}
+
+Time FlowNetwork::draw_jitter(const Route& route) {
+    double extra = 0;
+    for (const DirectedLinkId d : route.links) {
+        if (d < jitter_.size() && jitter_[d]) extra += std::max(0.0, jitter_[d]->delay->sample(jitter_[d]->rng));
+    }
+    return Time::from_seconds(extra);
 }
 
 FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {

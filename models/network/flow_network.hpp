@@ -1,6 +1,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,8 @@
 
 #include "sim/inline_function.hpp"
 #include "models/network/topology.hpp"
+#include "sim/distribution.hpp"
+#include "sim/random.hpp"
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
 
@@ -102,6 +105,12 @@ public:
     /// Changes a link's capacity in both directions (bytes per second, > 0) during a run,
     /// e.g. a `slow` event: messages crossing it get new max-min rates at once.
     void set_link_capacity(LinkId link, double a_to_b, double b_to_a);
+
+    /// Adds a delay drawn from `jitter` (seconds; a negative draw counts as 0), independently
+    /// per message, to the latency of every message that crosses directed link `d`. Jittered
+    /// messages wait out their latency as an event each, not in the first-in first-out
+    /// queues, so they may overtake each other. A null `jitter` removes it.
+    void set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng);
 
     // ---- one message ---------------------------------------------------------
 
@@ -351,6 +360,14 @@ private:
     void heap_sift_up(std::size_t i);
     void heap_sift_down(std::size_t i);
 
+    /// The delay variation of one directed link (set_jitter).
+    struct Jitter {
+        DistributionPtr delay;
+        RandomStream rng;
+    };
+    /// Sum of the jitter drawn for each link of a route (Time::zero() when none has any).
+    Time draw_jitter(const Route& route);
+
     Simulation& sim_;
     Topology& topology_;
     std::vector<Flow> flows_;
@@ -388,6 +405,7 @@ private:
     std::vector<std::uint32_t> grouping_;
     std::vector<std::pair<std::uint32_t, bool>> to_notify_;
     bool notifying_ = false;
+    std::vector<std::optional<Jitter>> jitter_;  // per directed link; empty unless set_jitter was called
 };
 
 }  // namespace s2sim::models

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "models/system/consistency.hpp"
 #include "models/system/hosts.hpp"
 #include "models/system/measurements.hpp"
 #include "models/system/replicator.hpp"
@@ -193,6 +194,7 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
 }
 
 void CallEngine::after_work(std::uint32_t id) {
+    if (context_.consistency && calls_[id].failure == Failure::none && context_.consistency->after_work(id)) return;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
@@ -201,12 +203,16 @@ void CallEngine::after_work(std::uint32_t id) {
     }
 }
 
-void CallEngine::start_calls(std::uint32_t id) {
+void CallEngine::start_calls(std::uint32_t id, bool skip) {
     calls_[id].state = State::waiting;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
-    calls_[id].step = 0;
+    calls_[id].step = skip ? static_cast<std::uint16_t>(op.steps.size()) : std::uint16_t{0};
     next_step(id);
+}
+
+void CallEngine::skip_calls(std::uint32_t id) {
+    start_calls(id, true);
 }
 
 void CallEngine::next_step(std::uint32_t id) {
@@ -401,6 +407,7 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
     }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    if (context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 

@@ -43,7 +43,9 @@ public:
         return parent < calls_.size() && calls_[parent].generation == generation && calls_[parent].state == state;
     }
     /// The op of call `id` goes on to its calls (after its work and replication).
-    void start_calls(std::uint32_t id);
+    void start_calls(std::uint32_t id, bool skip = false);
+    /// The op of call `id` goes on past its calls (a cache hit): async calls, work after, response.
+    void skip_calls(std::uint32_t id);
     /// The op of call `id` is done (or failed): its thread is freed, its response sent.
     void respond(std::uint32_t id);
 

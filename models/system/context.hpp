@@ -13,6 +13,8 @@ class MetastabilityReport;
 
 namespace s2sim::models::system {
 
+class Consistency;
+
 /// What every part of a System reads: the model, the simulation, the network, the recorder
 /// and the run's clock. Owned by System; the parts hold a reference to it.
 struct Context {
@@ -23,6 +25,7 @@ struct Context {
     Simulation& sim;           ///< borrowed from System
     Recorder& recorder;        ///< borrowed from System
     FlowNetwork* network = nullptr;  ///< null = no network: messages arrive at once
+    Consistency* consistency = nullptr;  ///< keyed data and staleness; null unless an op `reads`
     Time end{};                ///< end of the run (warm-up included)
     Time window{};             ///< time-series window; zero = no time series
     Time measure_from{};       ///< when measuring started (the end of the warm-up)

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "models/system/call_engine.hpp"
+#include "models/system/consistency.hpp"
 #include "models/system/hosts.hpp"
 #include "models/system/service_pools.hpp"
 #include "sim/error.hpp"
@@ -79,6 +80,8 @@ void Replicator::start_replication(std::uint32_t id) {
     call.acks = 0;
     call.acks_missing = 0;
     call.state = State::replicating;
+    const std::uint64_t key = call.key;
+    const std::uint32_t version = context_.consistency ? context_.consistency->write(id) : 0;
     for (std::uint32_t j = 0; j < rep.to.size(); ++j) {
         const std::uint32_t replica = rep.to[j];
         if (replica == calls_[id].host) {
@@ -89,21 +92,25 @@ void Replicator::start_replication(std::uint32_t id) {
         set_backlog(pairs_[pair], +1);
         const NodeId to = hosts_[replica].node;
         if (context_.network && from != no_node && to != no_node) {
-            context_.network->send(from, to, rep.bytes, [this, id, generation, pair, commit](bool ok) {
-                arrived(id, generation, pair, commit, ok);
+            context_.network->send(from, to, rep.bytes, [this, id, generation, pair, commit, key, version](bool ok) {
+                arrived(id, generation, pair, commit, ok, key, version);
             });
         } else {
             // No network: the write reaches the replica at once (in its own event, so
             // that this loop finishes sending before any apply completes).
-            context_.sim.schedule_in(Time::zero(), [this, id, generation, pair, commit] {
-                arrived(id, generation, pair, commit, true);
+            context_.sim.schedule_in(Time::zero(), [this, id, generation, pair, commit, key, version] {
+                arrived(id, generation, pair, commit, true, key, version);
             });
         }
     }
-    if (rep.mode == ReplicationMode::async || calls_[id].acks >= rep.acks) calls_.start_calls(id);
+    if (rep.mode == ReplicationMode::async || calls_[id].acks >= rep.acks) {
+        if (version != 0) context_.consistency->commit(id);  // PBS: committed when the writer is answered
+        calls_.start_calls(id);
+    }
 }
 
-void Replicator::arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok) {
+void Replicator::arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok,
+                         std::uint64_t key, std::uint32_t version) {
     ReplicationPair& p = pairs_[pair];
     Server& server = *hosts_[p.replica].server;
     std::uint32_t job = none;
@@ -115,7 +122,7 @@ void Replicator::arrived(std::uint32_t id, std::uint32_t generation, std::uint32
             job = static_cast<std::uint32_t>(replica_jobs_.size());
             replica_jobs_.emplace_back();
         }
-        replica_jobs_[job] = ReplicaJob{id, generation, pair, none, commit};
+        replica_jobs_[job] = ReplicaJob{id, generation, pair, none, commit, key, version};
         const DistributionPtr& work = replica_work_[pair];
         if (!work) {
             applied(job, true);
@@ -138,6 +145,7 @@ void Replicator::applied(std::uint32_t job, bool ok) {
     free_replica_jobs_ = job;
     ReplicationPair& p = pairs_[j.pair];
     set_backlog(p, -1);
+    if (ok && j.version != 0) context_.consistency->apply_replica(j.pair, p.replica, j.key, j.version);
     if (context_.measuring && j.commit >= context_.measure_from) {
         if (ok) {
             ++p.count;
@@ -175,6 +183,7 @@ void Replicator::ack(std::uint32_t id, std::uint32_t generation, bool ok) {
         ++call.acks_missing;
     }
     if (call.acks >= rep.acks) {
+        if (context_.consistency) context_.consistency->commit(id);
         calls_.start_calls(id);
     } else if (rep.to.size() - call.acks_missing < rep.acks) {
         // Too many replicas failed to ever reach the acknowledgements the write waits for.

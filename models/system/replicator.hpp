@@ -60,8 +60,11 @@ private:
         std::uint32_t pair = 0;  ///< index into pairs_
         std::uint32_t next_free = none;
         Time commit;  ///< when the write was committed on the primary
+        std::uint64_t key = 0;      ///< keyed data: the key written
+        std::uint32_t version = 0;  ///< keyed data: the version written (0 = not keyed)
     };
-    void arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok);
+    void arrived(std::uint32_t id, std::uint32_t generation, std::uint32_t pair, Time commit, bool ok,
+                 std::uint64_t key, std::uint32_t version);
     void ack(std::uint32_t id, std::uint32_t generation, bool ok);
     void set_backlog(ReplicationPair& pair, int change);
 

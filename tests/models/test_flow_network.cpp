@@ -841,3 +841,52 @@ TEST_CASE("flow network: forty messages on one link are processor sharing", "[mo
     CHECK(net.link_stats(d).bytes == Approx(820 * 1e5).epsilon(1e-12));
     CHECK(net.flows_in_flight() == 0);
 }
+
+TEST_CASE("flow network: jitter adds an independent delay to each message, which may overtake", "[models][network]") {
+    // 2 ms of latency plus exp(1 ms) of jitter: delays are 2 ms + Exp(mean 1 ms), so their
+    // mean is 3 ms (sd 1 ms) and P(delay > 3 ms) = e^-1; messages sent 0.1 ms apart overtake.
+    Simulation sim;
+    Topology topology;
+    const NodeId a = topology.add_node("a", NodeKind::server);
+    const NodeId b = topology.add_node("b", NodeKind::server);
+    const LinkId link = topology.add_link(a, b, 1e12, 0.002);
+    FlowNetwork net(sim, topology);
+    net.set_jitter(Topology::directed_link(link, Direction::a_to_b), s2sim::make_exponential(0.001),
+                   s2sim::RandomStream(1, "jitter"));
+    constexpr int n = 20000;
+    std::vector<double> delay(n, -1);
+    std::vector<int> order;
+    struct Log {
+        Simulation* sim;
+        std::vector<double>* delay;
+        std::vector<int>* order;
+    } log{&sim, &delay, &order};
+    for (int i = 0; i < n; ++i) {
+        sim.schedule_at(Time::from_seconds(i * 1e-4), [&net, a, b, i, log = &log] {
+            const Time sent = log->sim->now();
+            net.send(a, b, 0.0, [i, sent, log](bool ok) {
+                CHECK(ok);
+                (*log->delay)[static_cast<std::size_t>(i)] = (log->sim->now() - sent).seconds();
+                log->order->push_back(i);
+            });
+        });
+    }
+    // The other direction has no jitter: exactly its latency.
+    double back = -1;
+    sim.schedule_at(Time::zero(), [&] { net.send(b, a, 0.0, [&](bool) { back = sim.now().seconds(); }); });
+    sim.run();
+    CHECK(back == Approx(0.002).margin(1e-12));
+    double sum = 0;
+    int above = 0;
+    for (const double d : delay) {
+        REQUIRE(d >= 0.002 - 1e-12);
+        sum += d;
+        if (d > 0.003) ++above;
+    }
+    CHECK(sum / n == Approx(0.003).margin(4 * 0.001 / std::sqrt(n)));
+    const double p = std::exp(-1.0);
+    CHECK(static_cast<double>(above) / n == Approx(p).margin(4 * std::sqrt(p * (1 - p) / n)));
+    int overtaken = 0;
+    for (std::size_t i = 1; i < order.size(); ++i) overtaken += order[i] < order[i - 1] ? 1 : 0;
+    CHECK(overtaken > n / 10);
+}
