@@ -29,7 +29,9 @@ struct System::Parts {
           sources(context, engine),
           measurements(context, hosts, replicator),
           faults(context, hosts, pools, engine),
-          consistency(context, engine, hosts, pools) {}
+          consistency(context, engine, hosts, pools) {
+        engine.build_resilience();
+    }
 
     system::Context context;
     system::CallEngine engine;

@@ -21,9 +21,7 @@ CallEngine::CallEngine(Context& context, Hosts& hosts, ServicePools& pools, Work
       services_(pools),
       workloads_(sources),
       replicator_(replicator),
-      measurements_(measurements) {
-    build_resilience();
-}
+      measurements_(measurements) {}
 
 CallEngine::~CallEngine() = default;
 

@@ -29,6 +29,9 @@ public:
     CallEngine(Context& context, Hosts& hosts, ServicePools& pools, WorkloadSources& sources,
                Replicator& replicator, Measurements& measurements);
     ~CallEngine() override;
+    /// Builds the hedges and retry throttles the model asks for (models/resilience.cpp).
+    /// Called once every part is built: it reads the hosts, built after the engine.
+    void build_resilience();
 
     [[nodiscard]] Call& operator[](std::uint32_t id) { return calls_[id]; }
     [[nodiscard]] const Call& operator[](std::uint32_t id) const { return calls_[id]; }
@@ -70,8 +73,6 @@ private:
                       std::uint32_t retries);
     /// The caller has the outcome of call `via`: fails it (if required) or goes on.
     void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
-    // Hedges and retry throttles, when the model asks for them (models/resilience.cpp).
-    void build_resilience();
     // Hedged requests and cancellation (models/hedging.cpp).
     void launch_hedged(std::uint32_t parent, const CallModel& call);
     void arm_hedge(std::uint32_t group);
