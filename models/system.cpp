@@ -124,6 +124,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         }
         workloads_.push_back(std::move(workload));
     }
+    make_transport();
     if (model_.window_s > 0) {
         const double windows = std::ceil(model_.duration_s / model_.window_s - 1e-9);
         if (windows > SystemModel::max_windows) {
@@ -302,7 +303,7 @@ void System::write_load_views(const Host& host) {
 void System::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                      bool request) {
     if (network_ && from != no_node && to != no_node) {
-        network_->send(from, to, bytes, [this, id, request](bool ok) {
+        auto on_done = [this, id, request](bool ok) {
             if (!ok) calls_[id].failure = Failure::failed;
             if (request && ok) {
                 on_request_delivered(id);
@@ -312,9 +313,15 @@ void System::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                 calls_[id].state = State::responding;
                 on_response_delivered(id);
             }
-        });
+        };
+        if (transport_) {
+            deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
+        } else {
+            network_->send(from, to, bytes, std::move(on_done));
+        }
         return;
     }
+    if (transport_ && !request) transport_->release(id);  // an async call's connection: nothing comes back
     // No network between these two: the message arrives at once (pure queueing
     // models). Handled in place rather than as an event: the recursion is at most
     // as deep as the call graph.
@@ -366,6 +373,10 @@ void System::admit(std::uint32_t id) {
 }
 
 void System::job_finished(Server&, std::uint64_t token) {
+    if (token & transport_token) {
+        transport_->job_done(token & ~transport_token, true);
+        return;
+    }
     if (token & replica_token) {
         replica_applied(static_cast<std::uint32_t>(token & ~replica_token), true);
         return;
@@ -379,6 +390,10 @@ void System::job_finished(Server&, std::uint64_t token) {
 }
 
 void System::job_dropped(Server&, std::uint64_t token) {
+    if (token & transport_token) {
+        transport_->job_done(token & ~transport_token, false);
+        return;
+    }
     if (token & replica_token) {
         replica_applied(static_cast<std::uint32_t>(token & ~replica_token), false);
         return;
@@ -622,6 +637,7 @@ void System::start_measuring() {
     for (Host& h : hosts_) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
     recorder_.start_measuring(sim_.now());
+    if (transport_) transport_->start_measuring(sim_.now());
     for (ReplicationPair& p : pairs_) {
         p.backlog.reset(sim_.now());
         p.backlog_at_window_start = 0;

@@ -11,6 +11,7 @@
 #include "models/failures.hpp"
 #include "models/network/flow_network.hpp"
 #include "models/network/topology.hpp"
+#include "models/network/transport.hpp"
 #include "models/recorder.hpp"
 #include "models/replication.hpp"
 #include "models/results.hpp"
@@ -57,6 +58,8 @@ struct OpModel {
     std::vector<CallModel> async_calls;  ///< fired after the work, not waited for
     int priority = 0;                    ///< class for the priority discipline (lower first)
     std::optional<ReplicationModel> replicate;  ///< writes replicated after `work`; none = no replication
+    std::optional<EncodingModel> request_encoding;   ///< none = the bytes as they are, no core time
+    std::optional<EncodingModel> response_encoding;
 };
 
 /// A pool of servers behind a balancer.
@@ -69,6 +72,7 @@ struct ServiceModel {
     double health_check_s = 2.0;
     /// Retries of calls to this service allowed per first attempt (RetryBudget); none = unlimited.
     std::optional<double> retry_budget;
+    ConnectionPolicy connections;  ///< each caller's pool towards its servers (transport = "tcp")
 };
 
 /// A server and where it sits.
@@ -122,6 +126,7 @@ struct SystemModel {
     std::vector<ServiceModel> services;
     std::vector<WorkloadModel> workloads;
     std::unique_ptr<Topology> topology;  ///< null = no network: messages arrive at once
+    std::optional<TcpModel> tcp;         ///< none = the fluid model (docs/transport.md)
     std::vector<FaultEvent> events;      ///< scheduled failures, recoveries and slow-downs
     std::vector<RandomFailures> failures;  ///< random failures, one entry per server
     double warmup_s = 0;
@@ -162,6 +167,8 @@ private:
     /// Server job tokens with this bit set are replica applies (index into replica_jobs_);
     /// the others are `call id << 1 | phase` (phase 1 = work_after).
     static constexpr std::uint64_t replica_token = std::uint64_t{1} << 63;
+    /// Server job tokens with this bit set are the transport's (handshakes, encodings).
+    static constexpr std::uint64_t transport_token = std::uint64_t{1} << 62;
     enum class Failure : std::uint8_t { none, rejected, failed, timeout };
     /// Where a call is: each live call is in exactly one state; host failures use it to
     /// find the calls a server holds.
@@ -274,6 +281,11 @@ private:
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
     void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                  bool request);
+    // Transport (models/system_transport.cpp).
+    /// Makes transport_ when the model asks for TCP or an op declares an encoding.
+    void make_transport();
+    void deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,
+                              Transport::Done on_done);
     void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
     void start_calls(std::uint32_t id);
@@ -325,6 +337,7 @@ private:
     Simulation sim_;
     Recorder recorder_;
     std::unique_ptr<FlowNetwork> network_;
+    std::unique_ptr<Transport> transport_;  ///< null = messages go straight to network_
     std::vector<double> base_capacity_;  ///< per directed link, as built: `slow` divides it, reverting restores it
     std::vector<Host> hosts_;
     std::vector<Service> services_;

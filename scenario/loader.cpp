@@ -489,6 +489,9 @@ private:
 
     void load_scenario(const toml::table& root);
     void load_network(const toml::table& root);
+    void load_transport(const Fields& f);
+    EncodingSpec load_encoding(const toml::node& n, const std::string& what);
+    void load_connections(const toml::node& n, ServiceSpec& s);
     void load_servers(const toml::table& root);
     void load_switches_and_clients(const toml::table& root);
     void load_links(const toml::table& root);
@@ -588,9 +591,74 @@ void Loader::load_scenario(const toml::table& root) {
 void Loader::load_network(const toml::table& root) {
     const auto* n = root.get("network");
     if (n == nullptr) return;
-    const Fields f = open(*n, "[network]", {"propagation_speed"});
+    const Fields f = open(*n, "[network]",
+                          {"propagation_speed", "transport", "mss", "initial_window", "max_window", "tls", "header",
+                           "slow_start_growth", "handshake_work"});
     spec_.network.pos = f.where;
     if (const auto* v = f.get("propagation_speed")) spec_.network.propagation_speed = positive(*v, Unit::speed);
+    load_transport(f);
+}
+
+// [network] transport keys (docs/transport.md).
+void Loader::load_transport(const Fields& f) {
+    NetworkSpec& net = spec_.network;
+    if (const auto* v = f.get("transport")) {
+        const std::string t = str(*v);
+        if (t != "fluid" && t != "tcp") fail(*v, fmt::format("unknown transport '{}'{}", t, did_you_mean(t, {"fluid", "tcp"})));
+        net.tcp = t == "tcp";
+    }
+    for (const char* key : {"mss", "initial_window", "max_window", "tls", "header", "slow_start_growth", "handshake_work"}) {
+        if (const auto* v = f.get(key); v != nullptr && !net.tcp) {
+            fail(*v, fmt::format("'{}' applies to the TCP transport only (add transport = \"tcp\" to [network])", key));
+        }
+    }
+    if (const auto* v = f.get("mss")) net.mss = positive(*v, Unit::size);
+    if (const auto* v = f.get("initial_window")) net.initial_window = integer_at_least(*v, 1, "initial_window");
+    if (const auto* v = f.get("max_window")) net.max_window = positive(*v, Unit::size);
+    if (const auto* v = f.get("header")) net.header = quantity(*v, Unit::size);
+    if (const auto* v = f.get("tls")) {
+        const std::string t = str(*v);
+        if (t == "none") {
+            net.tls_round_trips = 0;
+        } else if (t == "1.3") {
+            net.tls_round_trips = 1;
+        } else if (t == "1.2") {
+            net.tls_round_trips = 2;
+        } else {
+            fail(*v, fmt::format("unknown tls '{}' (expected: none, 1.2, 1.3)", t));
+        }
+    }
+    if (const auto* v = f.get("slow_start_growth")) {
+        net.slow_start_growth = number(*v);
+        if (!(net.slow_start_growth >= 1) || net.slow_start_growth > 16) {
+            fail(*v, fmt::format("slow_start_growth must be in [1, 16], got {:g}", net.slow_start_growth));
+        }
+    }
+    if (const auto* v = f.get("handshake_work")) net.handshake_work = dist(*v);
+}
+
+EncodingSpec Loader::load_encoding(const toml::node& n, const std::string& what) {
+    const Fields f = open(n, what, {"compression", "encode_per_byte", "decode_per_byte", "overhead"});
+    EncodingSpec e;
+    e.pos = f.where;
+    if (const auto* v = f.get("compression")) {
+        e.compression = number(*v);
+        if (!(e.compression >= 1)) fail(*v, fmt::format("compression must be at least 1 (message bytes per byte on the wire), got {:g}", e.compression));
+    }
+    if (const auto* v = f.get("encode_per_byte")) e.encode_per_byte = quantity(*v, Unit::time);
+    if (const auto* v = f.get("decode_per_byte")) e.decode_per_byte = quantity(*v, Unit::time);
+    if (const auto* v = f.get("overhead")) e.overhead = quantity(*v, Unit::size);
+    return e;
+}
+
+void Loader::load_connections(const toml::node& n, ServiceSpec& s) {
+    const std::string what = fmt::format("connections of service '{}'", s.name);
+    if (!spec_.network.tcp) fail(n, fmt::format("{} apply to the TCP transport only (add transport = \"tcp\" to [network])", what));
+    const Fields f = open(n, what, {"max", "idle_timeout", "keep_alive"});
+    s.connections.pos = f.where;
+    if (const auto* v = f.get("max")) s.connections.max = integer_at_least(*v, 0, "connections.max");
+    if (const auto* v = f.get("idle_timeout")) s.connections.idle_timeout = positive(*v, Unit::time);
+    if (const auto* v = f.get("keep_alive")) s.connections.keep_alive = boolean(*v);
 }
 
 void Loader::load_servers(const toml::table& root) {
@@ -873,8 +941,11 @@ CallSpec Loader::load_call(const toml::node& n) const {
 
 void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
     const std::string what = fmt::format("[service.{}.op.{}]", service.name, op.name);
-    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority"});
+    const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority",
+                                    "request_encoding", "response_encoding"});
     op.pos = f.where;
+    if (const auto* v = f.get("request_encoding")) op.request_encoding = load_encoding(*v, what + " request_encoding");
+    if (const auto* v = f.get("response_encoding")) op.response_encoding = load_encoding(*v, what + " response_encoding");
     op.work = dist(need(f, "work"));
     if (const auto* v = f.get("work_after")) op.work_after = dist(*v);
     op.request = f.get("request") ? size_dist(*f.get("request")) : DistSpec{"1KB", make_constant(1000), f.where};
@@ -977,7 +1048,7 @@ void Loader::load_services(const toml::table& root) {
     for (std::size_t si = 0; si < service_tables_.size(); ++si) {
         const auto& [nm, t] = service_tables_[si];
         const std::string what = fmt::format("[service.{}]", nm);
-        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "op"});
+        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "op", "connections"});
         ServiceSpec s;
         s.name = nm;
         s.pos = f.where;
@@ -991,6 +1062,7 @@ void Loader::load_services(const toml::table& root) {
             s.retry_budget = number(*v);
             if (*s.retry_budget < 0) fail(*v, fmt::format("retry_budget must not be negative, got {:g}", *s.retry_budget));
         }
+        if (const auto* v = f.get("connections")) load_connections(*v, s);
         if (op_nodes_[si].empty()) {
             fail(f.where, fmt::format("service '{}' offers no op (add a [service.{}.op.NAME] table)", nm, nm));
         }

@@ -41,6 +41,32 @@ struct RunSpec {
 /// [network]
 struct NetworkSpec {
     double propagation_speed = 2e8;  ///< metres per second (light in fibre)
+    /// Transport (docs/transport.md): the TCP keys are only accepted with transport = "tcp".
+    bool tcp = false;                   ///< transport = "tcp"; false = "fluid" (the default)
+    double mss = 1460;                  ///< bytes of payload per segment
+    std::int64_t initial_window = 10;   ///< segments
+    double max_window = 4194304;        ///< bytes
+    int tls_round_trips = 0;            ///< tls: "none" 0, "1.3" 1, "1.2" 2
+    double header = 54;                 ///< bytes per segment on the wire
+    double slow_start_growth = 2.0;     ///< window factor per round trip (>= 1)
+    std::optional<DistSpec> handshake_work;  ///< core seconds on each end per new connection
+    SourcePos pos;
+};
+
+/// A service's `connections = { max, idle_timeout, keep_alive }` (transport = "tcp").
+struct ConnectionsSpec {
+    std::optional<std::int64_t> max;  ///< per caller and server; none = unlimited; 0 = one per request
+    double idle_timeout = 60;         ///< seconds
+    bool keep_alive = true;
+    SourcePos pos;
+};
+
+/// An op's `request_encoding` / `response_encoding`.
+struct EncodingSpec {
+    double compression = 1;      ///< message bytes / wire bytes (>= 1)
+    double encode_per_byte = 0;  ///< core seconds per message byte at the sender
+    double decode_per_byte = 0;  ///< core seconds per message byte at the receiver
+    double overhead = 0;         ///< bytes added per message on the wire
     SourcePos pos;
 };
 
@@ -162,6 +188,8 @@ struct OpSpec {
     std::vector<CallSpec> async_calls;   ///< fire-and-forget, made after `work`
     std::optional<ReplicateSpec> replicate;
     std::optional<int> priority;         ///< priority discipline: lower is served first (default 0)
+    std::optional<EncodingSpec> request_encoding;
+    std::optional<EncodingSpec> response_encoding;
     SourcePos pos;
 };
 
@@ -172,6 +200,7 @@ struct ServiceSpec {
     BalancerSpec balancer;
     double health_check = 2.0;           ///< seconds between health checks (> 0)
     std::optional<double> retry_budget;  ///< max retries as a fraction of calls, >= 0
+    ConnectionsSpec connections;         ///< transport = "tcp": each caller's pool
     std::vector<OpSpec> ops;             ///< file order
     SourcePos pos;
     SourcePos servers_pos;
