@@ -193,3 +193,133 @@ TEST_CASE("transport: the fluid model is the network's, plus encodings", "[model
     REQUIRE(x.ok);
     CHECK(std::abs(x.seconds() - (2 * 0.010 + (1 * MiB + 1 * KB) / (10 * gbps))) < 3e-9);
 }
+
+// ---- connections and pools ---------------------------------------------------
+
+namespace {
+enum ValueFigure : std::uint32_t { handshake_share = 6, slow_start_share = 7, wait_share = 8 };
+double value_of(s2sim::models::Recorder& recorder, Time now, std::uint32_t figure) {
+    return recorder.collect(now, true).at(0).rows.at(0).figures.at(figure).value;
+}
+}  // namespace
+
+TEST_CASE("transport: a pool reuses its idle connection", "[models][transport]") {
+    Bench b(10 * gbps, 0.010, TcpModel{});
+    std::vector<Bench::Exchange> x(5);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        b.sim.schedule_in(Time::from_seconds(static_cast<double>(i)), [&b, &x, i] { b.exchange(0, 1 * KB, 1 * KB, x[i]); });
+    }
+    b.sim.run_until(Time::from_seconds(10));
+    for (std::size_t i = 1; i < x.size(); ++i) CHECK(x[i].seconds() * 1e3 == Approx(20).epsilon(0.001));
+    CHECK(b.transport->open_connections() == 1);
+    const auto n = b.counts();
+    CHECK(n[opened] == 1);
+    CHECK(n[reused] == 4);
+    CHECK(n[waited] == 0);
+}
+
+TEST_CASE("transport: keep_alive = false and max = 0 open a connection per request", "[models][transport]") {
+    for (const ConnectionPolicy policy : {ConnectionPolicy{0}, ConnectionPolicy{16, 60, false}}) {
+        Bench b(10 * gbps, 0.010, TcpModel{}, policy);
+        std::vector<Bench::Exchange> x(3);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            b.sim.schedule_in(Time::from_seconds(static_cast<double>(i)), [&b, &x, i] { b.exchange(0, 1 * KB, 1 * KB, x[i]); });
+        }
+        b.sim.run();
+        for (const auto& e : x) CHECK(e.seconds() * 1e3 == Approx(40).epsilon(0.001));
+        CHECK(b.transport->open_connections() == 0);
+        const auto n = b.counts();
+        CHECK(n[opened] == 3);
+        CHECK(n[reused] == 0);
+    }
+}
+
+TEST_CASE("transport: at max, requests wait for a connection to be released", "[models][transport]") {
+    const double lat = 0.010;
+    SECTION("max = 1: the second request waits for the first's response") {
+        Bench b(10 * gbps, lat, TcpModel{}, ConnectionPolicy{1});
+        Bench::Exchange first, second;
+        b.exchange(0, 1 * KB, 1 * KB, first);
+        b.exchange(1, 1 * KB, 1 * KB, second);
+        b.sim.run_until(Time::from_seconds(1));
+        CHECK(first.seconds() * 1e3 == Approx(40).epsilon(0.001));
+        // Waits 40 ms (handshake + the first's exchange), then one round trip on the warm connection.
+        CHECK(second.seconds() * 1e3 == Approx(60).epsilon(0.001));
+        CHECK(b.transport->opened() == 1);
+        // 100 ms of calls: 20 ms of handshake, 40 ms of waiting.
+        CHECK(value_of(b.recorder, b.sim.now(), wait_share) == Approx(0.4).epsilon(0.001));
+    }
+    SECTION("counts") {
+        Bench b(10 * gbps, lat, TcpModel{}, ConnectionPolicy{1});
+        Bench::Exchange first, second, third;
+        b.exchange(0, 1 * KB, 1 * KB, first);
+        b.exchange(1, 1 * KB, 1 * KB, second);
+        b.exchange(2, 1 * KB, 1 * KB, third);
+        b.sim.run_until(Time::from_seconds(1));
+        CHECK(third.seconds() * 1e3 == Approx(80).epsilon(0.001));
+        const auto n = b.counts();
+        CHECK(n[opened] == 1);
+        CHECK(n[waited] == 2);
+        CHECK(n[reused] == 2);
+    }
+    SECTION("max = 2: both open at once") {
+        Bench b(10 * gbps, lat, TcpModel{}, ConnectionPolicy{2});
+        Bench::Exchange first, second;
+        b.exchange(0, 1 * KB, 1 * KB, first);
+        b.exchange(1, 1 * KB, 1 * KB, second);
+        b.sim.run_until(Time::from_seconds(1));
+        CHECK(second.seconds() * 1e3 == Approx(40).epsilon(0.001));
+        CHECK(b.transport->opened() == 2);
+        CHECK(b.transport->open_connections() == 2);
+    }
+}
+
+TEST_CASE("transport: an idle connection closes after idle_timeout", "[models][transport]") {
+    Bench b(10 * gbps, 0.010, TcpModel{}, ConnectionPolicy{16, 1.0, true});
+    Bench::Exchange a, soon, late;
+    b.exchange(0, 1 * KB, 1 * KB, a);  // released at 40 ms: closes at 1.040 s unless reused
+    // Reuses it, releases it at 0.52 s: it closes at 1.52 s.
+    b.sim.schedule_in(Time::from_seconds(0.5), [&] { b.exchange(0, 1 * KB, 1 * KB, soon); });
+    b.sim.schedule_in(Time::from_seconds(1.6), [&] { b.exchange(0, 1 * KB, 1 * KB, late); });  // a new one
+    b.sim.run_until(Time::from_seconds(1.55));
+    CHECK(b.transport->open_connections() == 0);
+    b.sim.run_until(Time::from_seconds(2));
+    CHECK(soon.seconds() * 1e3 == Approx(20).epsilon(0.001));
+    CHECK(late.seconds() * 1e3 == Approx(40).epsilon(0.001));
+    const auto n = b.counts();
+    CHECK(n[opened] == 2);
+    CHECK(n[reused] == 1);
+    CHECK(n[closed_idle] == 1);
+}
+
+TEST_CASE("transport: a pooled connection keeps its window", "[models][transport]") {
+    Bench b(10 * gbps, 0.050, TcpModel{});
+    Bench::Exchange cold, warm;
+    b.exchange(0, 1 * MiB, 1 * KB, cold);
+    b.sim.schedule_in(Time::from_seconds(2), [&] { b.exchange(0, 1 * MiB, 1 * KB, warm); });
+    b.sim.run_until(Time::from_seconds(5));
+    CHECK(cold.seconds() * 1e3 == Approx(800).epsilon(0.01));
+    // The window reached 64 w0 = 969 KB of wire bytes: one limited round, then the rest.
+    CHECK(warm.seconds() * 1e3 == Approx(200).epsilon(0.01));
+    // Slow start: 6 limited rounds of the cold request and 1 of the warm one, of 1 s of calls.
+    CHECK(value_of(b.recorder, b.sim.now(), slow_start_share) == Approx(0.7).epsilon(0.01));
+}
+
+TEST_CASE("transport: handshakes cost core time on both ends", "[models][transport]") {
+    TcpModel tcp;
+    tcp.handshake_work = s2sim::make_constant(0.005);
+    Bench b(10 * gbps, 0.010, tcp, ConnectionPolicy{0});
+    Bench::Exchange x;
+    b.exchange(0, 1 * KB, 1 * KB, x, nullptr, nullptr, /*caller_host=*/0, /*callee_host=*/1);
+    b.sim.run();
+    CHECK(x.seconds() * 1e3 == Approx(40 + 5 + 5).epsilon(0.001));
+    CHECK(b.work_done[0] == Approx(0.005));
+    CHECK(b.work_done[1] == Approx(0.005));
+    // A client (no host) does no handshake work.
+    Bench c(10 * gbps, 0.010, tcp, ConnectionPolicy{0});
+    Bench::Exchange y;
+    c.exchange(0, 1 * KB, 1 * KB, y, nullptr, nullptr, Transport::no_host, 1);
+    c.sim.run();
+    CHECK(y.seconds() * 1e3 == Approx(45).epsilon(0.001));
+    CHECK(value_of(c.recorder, c.sim.now(), handshake_share) == Approx(25.0 / 45).epsilon(0.001));
+}
