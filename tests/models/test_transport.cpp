@@ -323,3 +323,45 @@ TEST_CASE("transport: handshakes cost core time on both ends", "[models][transpo
     CHECK(y.seconds() * 1e3 == Approx(45).epsilon(0.001));
     CHECK(value_of(c.recorder, c.sim.now(), handshake_share) == Approx(25.0 / 45).epsilon(0.001));
 }
+
+// ---- encodings -------------------------------------------------------------------
+
+TEST_CASE("transport: an encoding sets the bytes on the wire and the core time", "[models][transport]") {
+    const double bw = 1 * gbps;
+    const double lat = 0.010;
+    EncodingModel request_encoding{4.0, 2e-9, 1e-9, 40};  // 4:1, 2 ns/B to encode, 1 ns/B to decode, 40 B framing
+    EncodingModel response_encoding{2.0, 0, 3e-9, 0};
+    const double request = 1e6;
+    const double response = 4e5;
+    const double request_wire = request / 4 + 40;
+    const double response_wire = response / 2;
+    SECTION("fluid") {
+        Bench b(bw, lat, TcpModel{}, ConnectionPolicy{}, /*use_tcp=*/false);
+        Bench::Exchange x;
+        b.exchange(0, request, response, x, &request_encoding, &response_encoding, 0, 1);
+        b.sim.run();
+        REQUIRE(x.ok);
+        // The caller's server encodes the request (2 ms) and decodes the response (1.2 ms);
+        // the callee decodes the request (1 ms).
+        CHECK(b.work_done[0] == Approx(request * 2e-9 + response * 3e-9));
+        CHECK(b.work_done[1] == Approx(request * 1e-9));
+        const double expected = request * 2e-9 + lat + request_wire / bw + request * 1e-9 + lat + response_wire / bw +
+                                response * 3e-9;
+        CHECK(std::abs(x.seconds() - expected) < 5e-9);
+        CHECK(b.network->link_stats(0).bytes == Approx(request_wire));  // client -> server
+        CHECK(b.network->link_stats(1).bytes == Approx(response_wire));
+    }
+    SECTION("tcp: headers per segment of the encoded bytes") {
+        TcpModel tcp;
+        tcp.max_window = 1e9;
+        Bench b(bw, lat, tcp, ConnectionPolicy{});
+        Bench::Exchange x;
+        b.exchange(0, request, response, x, &request_encoding, &response_encoding, 0, 1);
+        b.sim.run_until(Time::from_seconds(5));
+        REQUIRE(x.ok);
+        CHECK(b.network->link_stats(0).bytes == Approx(request_wire + std::ceil(request_wire / 1460) * 54));
+        CHECK(b.network->link_stats(1).bytes == Approx(response_wire + std::ceil(response_wire / 1460) * 54));
+        CHECK(b.work_done[0] == Approx(request * 2e-9 + response * 3e-9));
+        CHECK(b.work_done[1] == Approx(request * 1e-9));
+    }
+}
