@@ -617,6 +617,7 @@ void Loader::load_transport(const Fields& f) {
     if (const auto* v = f.get("max_window")) net.max_window = positive(*v, Unit::size);
     if (const auto* v = f.get("header")) net.header = quantity(*v, Unit::size);
     if (const auto* v = f.get("tls")) {
+        if (v->is_floating_point()) fail(*v, "tls is a string: \"none\", \"1.2\" or \"1.3\" (quoted; on the command line --set 'network.tls=\"1.3\"')");
         const std::string t = str(*v);
         if (t == "none") {
             net.tls_round_trips = 0;

@@ -42,23 +42,29 @@ Transport::Transport(Simulation& simulation, FlowNetwork& network, Topology& top
       policies_(std::move(policies)),
       submit_(std::move(submit)),
       rng_(std::move(rng)),
-      open_per_service_(policies_.size(), 0) {
+      recorder_(recorder) {
     if (tcp_ == nullptr) return;  // fluid: encodings only, no connections to report
+    // Both tables first: adding a table may move the recorder's tables (and a deque that
+    // is copied, not moved, on reallocation), which would leave earlier handles dangling.
     const auto table = recorder.add_table("connections", "service", connection_figures());
+    link_table_ = recorder.add_table("connections_by_link", "link", connection_figures());
     figures_.resize(service_names.size());
     for (std::size_t i = 0; i < service_names.size(); ++i) {
-        const auto row = recorder.add_row(table, service_names[i]);
-        ServiceFigures& f = figures_[i];
-        f.opened = recorder.counter(table, row, 0);
-        f.reused = recorder.counter(table, row, 1);
-        f.waited = recorder.counter(table, row, 2);
-        f.closed_idle = recorder.counter(table, row, 3);
-        f.open = recorder.level(table, row, 4);
-        f.handshake = recorder.latency(table, row, 5);
-        f.handshake_share = recorder.value(table, row, 6);
-        f.slow_start_share = recorder.value(table, row, 7);
-        f.wait_share = recorder.value(table, row, 8);
+        make_row(figures_[i], table, recorder.add_row(table, service_names[i]));
     }
+    link_figures_.assign(topology_.directed_link_count(), none);
+}
+
+void Transport::make_row(ServiceFigures& f, Recorder::TableId table, Recorder::RowId row) {
+    f.opened = recorder_.counter(table, row, 0);
+    f.reused = recorder_.counter(table, row, 1);
+    f.waited = recorder_.counter(table, row, 2);
+    f.closed_idle = recorder_.counter(table, row, 3);
+    f.open = recorder_.level(table, row, 4);
+    f.handshake = recorder_.latency(table, row, 5);
+    f.handshake_share = recorder_.value(table, row, 6);
+    f.slow_start_share = recorder_.value(table, row, 7);
+    f.wait_share = recorder_.value(table, row, 8);
 }
 
 Transport::CallState& Transport::state(std::uint32_t call) {
@@ -86,6 +92,20 @@ std::uint32_t Transport::pool_of(NodeId from, std::uint32_t caller_host, NodeId 
     pool.caller = from;
     pool.server = to;
     candidates.push_back(p);
+    // Its figures: the service's, and one row per link direction of its route (rows made
+    // on first use, so the table lists the links connections cross).
+    pool.figures.push_back(service);
+    if (const Route* route = topology_.find_route(from, to)) {
+        for (const DirectedLinkId d : route->links) {
+            if (d >= link_figures_.size()) continue;
+            if (link_figures_[d] == none) {
+                link_figures_[d] = static_cast<std::uint32_t>(figures_.size());
+                figures_.emplace_back();
+                make_row(figures_.back(), link_table_, recorder_.add_row(link_table_, topology_.directed_link_name(d)));
+            }
+            pools_[p].figures.push_back(link_figures_[d]);
+        }
+    }
     return p;
 }
 
@@ -133,7 +153,7 @@ void Transport::acquire(std::uint32_t call) {
         if (conn.idle_timer.valid()) sim_.cancel(conn.idle_timer);
         conn.idle_timer = EventId{};
         s.connection = c;
-        figures_[pool.service].reused.add();
+        count(pool, [](ServiceFigures& f) { f.reused.add(); });
         start_message(call);
         return;
     }
@@ -141,7 +161,7 @@ void Transport::acquire(std::uint32_t call) {
         open_connection(call);
         return;
     }
-    figures_[pool.service].waited.add();
+    count(pool, [](ServiceFigures& f) { f.waited.add(); });
     pool.waiting.push_back(Waiter{call, sim_.now()});
 }
 
@@ -175,9 +195,11 @@ void Transport::open_connection(std::uint32_t call) {
     ++pool.open;
     ++open_total_;
     ++opened_total_;
-    ServiceFigures& f = figures_[pool.service];
-    f.opened.add();
-    f.open.set(sim_.now(), ++open_per_service_[pool.service]);
+    const Time now = sim_.now();
+    count(pool, [now](ServiceFigures& f) {
+        f.opened.add();
+        f.open.set(now, ++f.open_count);
+    });
     s.connection = c;
     s.handshake_start = sim_.now();
     const Time handshake = Time::from_ns((there_latency + back_latency).ns() * (1 + tcp_->tls_round_trips));
@@ -233,7 +255,7 @@ void Transport::after_job(std::uint32_t call, JobKind kind, bool ok) {
             }
             const double took = (sim_.now() - s.handshake_start).seconds();
             s.handshake_s += took;
-            figures_[s.service].handshake.record(took);
+            count(pools_[s.pool], [took](ServiceFigures& f) { f.handshake.record(took); });
             start_message(call);
             return;
         }
@@ -329,16 +351,18 @@ void Transport::finish(std::uint32_t call, bool ok) {
 
 void Transport::account_call(std::uint32_t call) {
     const CallState& s = calls_[call];
-    ServiceFigures& f = figures_[s.service];
-    f.call_s += (sim_.now() - s.sent).seconds();
-    f.handshake_s += s.handshake_s;
-    f.slow_start_s += s.slow_start_s;
-    f.wait_s += s.wait_s;
-    if (f.call_s > 0.0) {
-        f.handshake_share.set(f.handshake_s / f.call_s);
-        f.slow_start_share.set(f.slow_start_s / f.call_s);
-        f.wait_share.set(f.wait_s / f.call_s);
-    }
+    const double call_s = (sim_.now() - s.sent).seconds();
+    count(pools_[s.pool], [&s, call_s](ServiceFigures& f) {
+        f.call_s += call_s;
+        f.handshake_s += s.handshake_s;
+        f.slow_start_s += s.slow_start_s;
+        f.wait_s += s.wait_s;
+        if (f.call_s > 0.0) {
+            f.handshake_share.set(f.handshake_s / f.call_s);
+            f.slow_start_share.set(f.slow_start_s / f.call_s);
+            f.wait_share.set(f.wait_s / f.call_s);
+        }
+    });
 }
 
 void Transport::release(std::uint32_t call, bool ok) {
@@ -362,7 +386,7 @@ void Transport::release(std::uint32_t call, bool ok) {
         CallState& next = calls_[w.call];
         next.wait_s += (sim_.now() - w.since).seconds();
         next.connection = c;
-        figures_[pool.service].reused.add();
+        count(pool, [](ServiceFigures& f) { f.reused.add(); });
         start_message(w.call);
         return;
     }
@@ -379,7 +403,7 @@ void Transport::on_idle_timeout(std::uint32_t c, std::uint32_t generation) {
     conn.idle_timer = EventId{};
     Pool& pool = pools_[conn.pool];
     pool.idle.erase(std::find(pool.idle.begin(), pool.idle.end(), c));
-    figures_[pool.service].closed_idle.add();
+    count(pool, [](ServiceFigures& f) { f.closed_idle.add(); });
     close(c);
 }
 
@@ -391,7 +415,8 @@ void Transport::close(std::uint32_t c) {
     --pool.open;
     --open_total_;
     ++closed_total_;
-    figures_[pool.service].open.set(sim_.now(), --open_per_service_[pool.service]);
+    const Time now = sim_.now();
+    count(pool, [now](ServiceFigures& f) { f.open.set(now, --f.open_count); });
     free_connections_.push_back(c);
     const ConnectionPolicy& policy = policies_[pool.service];
     if (!pool.waiting.empty() && (policy.max == 0 || pool.open < policy.max)) {

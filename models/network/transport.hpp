@@ -129,6 +129,8 @@ private:
         NodeId server = 0;
         std::uint32_t open = 0;
         std::vector<std::uint32_t> idle;  ///< most recently released last (taken first)
+        /// Figures it counts in: its service's, then one per link of its route (caller to server).
+        std::vector<std::uint32_t> figures;
         std::deque<Waiter> waiting;
     };
     /// A message of a call on its way: where it is in its rounds.
@@ -158,8 +160,10 @@ private:
         std::uint8_t kind = 0;
     };
     enum JobKind : std::uint8_t { handshake_server, handshake_caller, encode, decode };
-    /// Figures of one service (rows of table "transport").
+    /// Figures of one service (a row of table "connections") or one link direction (a row
+    /// of "connections_by_link": the connections whose route from caller to server crosses it).
     struct ServiceFigures {
+        std::uint32_t open_count = 0;
         Recorder::Counter opened, reused, waited, closed_idle;
         Recorder::Level open;
         Recorder::Latency handshake;
@@ -200,8 +204,17 @@ private:
     std::vector<CallState> calls_;
     std::vector<Job> jobs_;
     std::vector<std::uint32_t> free_jobs_;
-    std::vector<ServiceFigures> figures_;
-    std::vector<std::uint32_t> open_per_service_;
+    /// Applies `fn` to every ServiceFigures the pool counts in.
+    template <class F>
+    void count(const Pool& pool, F&& fn) {
+        for (const std::uint32_t i : pool.figures) fn(figures_[i]);
+    }
+    void make_row(ServiceFigures& f, Recorder::TableId table, Recorder::RowId row);
+
+    Recorder& recorder_;
+    Recorder::TableId link_table_ = Recorder::none;
+    std::vector<ServiceFigures> figures_;  ///< services first, then link directions as used
+    std::vector<std::uint32_t> link_figures_;  ///< by directed link: index into figures_, or none
     std::uint64_t opened_total_ = 0;
     std::uint64_t closed_total_ = 0;
     std::size_t open_total_ = 0;

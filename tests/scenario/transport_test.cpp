@@ -48,11 +48,15 @@ s2sim::models::RunResults run(const std::string& text) {
     return system.run();
 }
 
-const s2sim::models::RecordedFigure& figure(const s2sim::models::RunResults& r, const std::string& name) {
+const s2sim::models::RecordedFigure& figure(const s2sim::models::RunResults& r, const std::string& name,
+                                            const std::string& table = "connections", const std::string& row = "db") {
     for (const auto& t : r.tables) {
-        if (t.name != "connections") continue;
+        if (t.name != table) continue;
         for (std::size_t i = 0; i < t.figures.size(); ++i) {
-            if (t.figures[i].name == name) return t.rows.at(0).figures.at(i);
+            if (t.figures[i].name != name) continue;
+            for (const auto& rw : t.rows) {
+                if (rw.name == row) return rw.figures.at(i);
+            }
         }
     }
     FAIL("no figure " << name);
@@ -68,6 +72,10 @@ TEST_CASE("transport: TLS 1.3 on a new connection per request costs 3 round trip
     CHECK(figure(r, "opened").count == r.requests.at(0).count);
     CHECK(figure(r, "reused").count == 0);
     CHECK(figure(r, "handshake_share").value == Approx(40.0 / 60).epsilon(0.001));
+    // Per link direction, caller to server: the one link carries every connection.
+    CHECK(figure(r, "opened", "connections_by_link", "users->db").count == r.requests.at(0).count);
+    CHECK(figure(r, "handshake_s", "connections_by_link", "users->db").latency.mean() * 1e3 ==
+          Approx(40).epsilon(0.001));
 }
 
 TEST_CASE("transport: a kept-alive connection costs one round trip", "[scenario][transport]") {
