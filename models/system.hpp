@@ -127,6 +127,7 @@ struct SystemModel {
     std::vector<WorkloadModel> workloads;
     std::unique_ptr<Topology> topology;  ///< null = no network: messages arrive at once
     std::optional<TcpModel> tcp;         ///< none = the fluid model (docs/transport.md)
+    std::vector<double> link_loss;       ///< per LinkId (both directions); empty = no loss (tcp only)
     std::vector<FaultEvent> events;      ///< scheduled failures, recoveries and slow-downs
     std::vector<RandomFailures> failures;  ///< random failures, one entry per server
     double warmup_s = 0;

@@ -23,7 +23,7 @@ void System::make_transport() {
     };
     transport_ = std::make_unique<Transport>(sim_, *network_, *model_.topology, model_.tcp ? &*model_.tcp : nullptr,
                                              std::move(policies), std::move(names), std::move(submit), recorder_,
-                                             RandomStream(model_.seed, "transport"));
+                                             RandomStream(model_.seed, "transport"), model_.link_loss);
 }
 
 void System::deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,

@@ -209,6 +209,9 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
     NodeIds ids;
     model.topology = build_topology(spec, ids);
     model.tcp = to_model(spec.network);
+    if (model.tcp) {
+        for (const LinkSpec& l : spec.links) model.link_loss.push_back(l.loss);  // one LinkId per LinkSpec, in order
+    }
     if (model.tcp && !model.topology) {
         throw ConfigError(spec.network.pos, "transport = \"tcp\" needs a network: add [[link]] tables");
     }

@@ -762,7 +762,7 @@ void Loader::load_links(const toml::table& root) {
     const auto tables = table_array(root, "link");
     spec_.link_entries = static_cast<int>(tables.size());
     for (std::size_t li = 0; li < tables.size(); ++li) {
-        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency"});
+        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency", "loss"});
         const auto& between = need(f, "between");
         const auto* ends = between.as_array();
         if (ends == nullptr || ends->size() != 2) {
@@ -804,6 +804,11 @@ void Loader::load_links(const toml::table& root) {
         }
         if (const auto* v = f.get("distance")) proto.distance = quantity(*v, Unit::distance);
         if (const auto* v = f.get("latency")) proto.latency = quantity(*v, Unit::time);
+        if (const auto* v = f.get("loss")) {
+            if (!spec_.network.tcp) fail(*v, "'loss' applies to the TCP transport only (add transport = \"tcp\" to [network])");
+            proto.loss = number(*v);
+            if (!(proto.loss >= 0 && proto.loss < 1)) fail(*v, fmt::format("loss must be in [0, 1), got {:g}", proto.loss));
+        }
         for (const NodeRef a : side[0]) {
             for (const NodeRef b : side[1]) {
                 if (a == b) fail(between, fmt::format("a link needs two different ends, got '{}' twice", spec_.node_name(a)));

@@ -126,6 +126,7 @@ struct LinkSpec {
     double bandwidth_ba = 0;  ///< bytes per second from b to a (> 0)
     double distance = 0;      ///< metres; propagation latency = distance / propagation_speed
     double latency = 0;       ///< fixed extra seconds per direction
+    double loss = 0;          ///< transport = "tcp": probability a segment is lost, each direction (Mathis bound)
     int entry = 0;            ///< index of the [[link]] table it came from (0-based, file order)
     SourcePos pos;            ///< the [[link]] table
 };

@@ -34,12 +34,13 @@ std::vector<FigureSpec> connection_figures() {
 
 Transport::Transport(Simulation& simulation, FlowNetwork& network, Topology& topology, const TcpModel* tcp,
                      std::vector<ConnectionPolicy> policies, std::vector<std::string> service_names,
-                     SubmitWork submit, Recorder& recorder, RandomStream rng)
+                     SubmitWork submit, Recorder& recorder, RandomStream rng, std::vector<double> link_loss)
     : sim_(simulation),
       network_(network),
       topology_(topology),
       tcp_(tcp),
       policies_(std::move(policies)),
+      link_loss_(std::move(link_loss)),
       submit_(std::move(submit)),
       rng_(std::move(rng)),
       recorder_(recorder) {
@@ -53,6 +54,10 @@ Transport::Transport(Simulation& simulation, FlowNetwork& network, Topology& top
         make_row(figures_[i], table, recorder.add_row(table, service_names[i]));
     }
     link_figures_.assign(topology_.directed_link_count(), none);
+}
+
+double Transport::mathis_rate(double segment_bytes, double rtt_s, double loss) {
+    return segment_bytes * std::sqrt(1.5) / (rtt_s * std::sqrt(loss));
 }
 
 void Transport::make_row(ServiceFigures& f, Recorder::TableId table, Recorder::RowId row) {
@@ -192,6 +197,19 @@ void Transport::open_connection(std::uint32_t call) {
     conn.rtt_s = (there_latency + back_latency).seconds();
     const double initial = tcp_->initial_window * (tcp_->mss + tcp_->header);
     conn.dir[0].window = conn.dir[1].window = std::min(initial, tcp_->max_window);
+    // Loss: the path's segment loss probability 1 - prod(1 - p_link), each way.
+    for (int d = 0; d < 2; ++d) {
+        conn.dir[d].loss_bound = infinity;
+        // Looked up again: finding one route may move the other in the topology's cache.
+        const Route* route = d == 0 ? topology_.find_route(pool.caller, pool.server)
+                                    : topology_.find_route(pool.server, pool.caller);
+        if (route == nullptr || link_loss_.empty() || !(conn.rtt_s > 0.0)) continue;
+        double delivered = 1.0;
+        for (const DirectedLinkId link : route->links) {
+            if (link_of(link) < link_loss_.size()) delivered *= 1.0 - link_loss_[link_of(link)];
+        }
+        if (delivered < 1.0) conn.dir[d].loss_bound = mathis_rate(tcp_->mss + tcp_->header, conn.rtt_s, 1.0 - delivered);
+    }
     ++pool.open;
     ++open_total_;
     ++opened_total_;
@@ -304,6 +322,8 @@ void Transport::next_round(std::uint32_t call, bool first) {
             s.round_bytes = window;
         }
     }
+    // With loss, no round goes faster than the Mathis bound (not even one that fits its window).
+    bound = std::min(bound, conn.dir[s.dir].loss_bound);
     s.round_start = sim_.now();
     if (first) {
         // The first round starts with the route's latency, which is no part of slow start.

@@ -76,9 +76,15 @@ public:
     /// `policies` one per service (index = service id), `service_names` likewise.
     /// `tcp` null = the fluid model: messages go straight to the network (encodings
     /// still apply).
+    /// `link_loss`: per LinkId, the probability that a segment is lost on it (each direction);
+    /// empty = no loss. A connection's rate is then at most the Mathis bound (docs/transport.md).
     Transport(Simulation& simulation, FlowNetwork& network, Topology& topology, const TcpModel* tcp,
               std::vector<ConnectionPolicy> policies, std::vector<std::string> service_names, SubmitWork submit,
-              Recorder& recorder, RandomStream rng);
+              Recorder& recorder, RandomStream rng, std::vector<double> link_loss = {});
+
+    /// The Mathis et al. (1997) bound on a TCP connection's rate with segment loss
+    /// probability `loss` (> 0): segment_bytes * sqrt(3/2) / (rtt_s * sqrt(loss)), bytes/s.
+    [[nodiscard]] static double mathis_rate(double segment_bytes, double rtt_s, double loss);
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
@@ -106,6 +112,7 @@ public:
 private:
     struct Direction {
         double window = 0;  ///< wire bytes
+        double loss_bound = std::numeric_limits<double>::infinity();  ///< Mathis bound, bytes/s
     };
     struct Connection {
         std::uint32_t pool = 0;
@@ -195,6 +202,7 @@ private:
     Topology& topology_;
     const TcpModel* tcp_;
     std::vector<ConnectionPolicy> policies_;
+    std::vector<double> link_loss_;
     SubmitWork submit_;
     RandomStream rng_;
     std::vector<Connection> connections_;

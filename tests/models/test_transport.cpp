@@ -38,7 +38,8 @@ struct Bench {
     std::unique_ptr<Transport> transport;
     std::vector<double> work_done;  // per host: core-seconds run
 
-    Bench(double bandwidth, double latency_s, TcpModel t, ConnectionPolicy policy = {}, bool use_tcp = true)
+    Bench(double bandwidth, double latency_s, TcpModel t, ConnectionPolicy policy = {}, bool use_tcp = true,
+          std::vector<double> link_loss = {})
         : tcp(std::move(t)) {
         client = topology.add_node("client", NodeKind::client);
         server = topology.add_node("server", NodeKind::server);
@@ -52,7 +53,7 @@ struct Bench {
         };
         transport = std::make_unique<Transport>(sim, *network, topology, use_tcp ? &tcp : nullptr,
                                                 std::vector<ConnectionPolicy>{policy}, std::vector<std::string>{"db"},
-                                                submit, recorder, RandomStream(1, "transport"));
+                                                submit, recorder, RandomStream(1, "transport"), std::move(link_loss));
     }
 
     // Sends a request of `request` bytes from the client (host 0) to the server (host 1),
@@ -364,4 +365,32 @@ TEST_CASE("transport: an encoding sets the bytes on the wire and the core time",
         CHECK(b.work_done[0] == Approx(request * 2e-9 + response * 3e-9));
         CHECK(b.work_done[1] == Approx(request * 1e-9));
     }
+}
+
+// ---- loss ----------------------------------------------------------------------
+
+TEST_CASE("transport: with loss, a connection moves at most the Mathis bound", "[models][transport]") {
+    const double bw = 10 * gbps;
+    const double lat = 0.010;
+    const double loss = 1e-4;
+    const TcpModel tcp;
+    const double bound = (tcp.mss + tcp.header) * std::sqrt(1.5) / (2 * lat * std::sqrt(loss));
+    CHECK(Transport::mathis_rate(tcp.mss + tcp.header, 2 * lat, loss) == Approx(bound));
+    CHECK(bound == Approx(9.27e6).epsilon(0.001));  // 74 Mbit/s on a 10 Gbit/s link
+    const double bytes = 100e6;
+    Bench b(bw, lat, tcp, ConnectionPolicy{0}, true, {loss});
+    Bench::Exchange x;
+    b.exchange(0, bytes, 0, x);
+    b.sim.run();
+    REQUIRE(x.ok);
+    const double transfer = (x.request_arrived - x.sent).seconds() - 2 * lat;  // after the handshake
+    // Bytes on the wire at the bound; slow start's 4 first rounds (below the bound) add about 0.5 %.
+    CHECK(transfer == Approx(wire(bytes, tcp) / bound).epsilon(0.01));
+    CHECK(transfer > wire(bytes, tcp) / bound);
+    // Without loss the same transfer is bounded by max_window / RTT: 210 MB/s.
+    Bench c(bw, lat, tcp, ConnectionPolicy{0});
+    Bench::Exchange y;
+    c.exchange(0, bytes, 0, y);
+    c.sim.run();
+    CHECK((y.request_arrived - y.sent).seconds() < transfer / 10);
 }
