@@ -1,7 +1,7 @@
 // Compares s2sim's TCP transport (models/network/transport.hpp) with ns-3's packet-level
 // TCP on the cases of issue 18: one point-to-point link (no loss, a device queue that
 // never drops, no queue disc: ns-3's default FqCoDel is removed), initial cwnd 10,
-// socket buffers of 1 GB, TCP NewReno
+// a send buffer of 4 MiB (the payload in flight; s2sim's max_window) and a receive buffer of 1 GB, TCP NewReno
 //   - without delayed ACKs (DelAckCount = 1) against slow_start_growth = 2,
 //   - with ns-3's default delayed ACKs (DelAckCount = 2) against slow_start_growth = 1.5,
 // for a bulk transfer (the time from connect() to the last byte at the receiver) and a
@@ -52,7 +52,8 @@ double run_s2sim(const Case& c) {
     tcp.mss = segment;
     tcp.header = header;
     tcp.initial_window = 10;
-    tcp.max_window = 1 << 30;  // socket buffers of 1 GB
+    // ns-3's send buffer bounds the payload in flight; s2sim's window counts wire bytes.
+    tcp.max_window = ns3_side::send_buffer * (segment + header) / segment;
     tcp.slow_start_growth = c.delayed_acks ? 1.5 : 2.0;
     Transport transport(sim, network, topology, &tcp, {ConnectionPolicy{0}}, {"server"},
                         [](std::uint32_t, double, std::uint64_t) { return true; }, recorder,

@@ -5,6 +5,7 @@ namespace ns3_side {
 
 constexpr double segment = 1448;  // payload bytes
 constexpr double request_bytes = 1000;
+constexpr double send_buffer = 4194304;  // bytes of payload in flight at most (s2sim: max_window)
 
 struct Case {
     double bytes;   // bulk: the transfer; request/response: the response
