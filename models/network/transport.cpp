@@ -47,7 +47,7 @@ Transport::Transport(Simulation& simulation, FlowNetwork& network, Topology& top
     if (tcp_ == nullptr) return;  // fluid: encodings only, no connections to report
     // Both tables first: adding a table may move the recorder's tables (and a deque that
     // is copied, not moved, on reallocation), which would leave earlier handles dangling.
-    const auto table = recorder.add_table("connections", "service", connection_figures());
+    const auto table = recorder.add_table("connections", "service", connection_figures(), /*per_window=*/true);
     link_table_ = recorder.add_table("connections_by_link", "link", connection_figures());
     figures_.resize(service_names.size());
     for (std::size_t i = 0; i < service_names.size(); ++i) {
