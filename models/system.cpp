@@ -62,9 +62,34 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
             std::make_unique<MetastabilityReport>(*model_.metastability, model_, servers, recorder_);
         parts_->context.metastability = parts_->metastability.get();
     }
+    make_transport();
 }
 
 System::~System() = default;
+
+void System::make_transport() {
+    if (!network_) return;
+    bool encodings = false;
+    for (const ServiceModel& s : model_.services) {
+        for (const OpModel& op : s.ops) encodings |= op.request_encoding.has_value() || op.response_encoding.has_value();
+    }
+    // Neither TCP nor an encoding: messages go straight to the network, as they always did.
+    if (!model_.tcp && !encodings) return;
+    std::vector<ConnectionPolicy> policies;
+    std::vector<std::string> names;
+    for (const ServiceModel& s : model_.services) {
+        policies.push_back(s.connections);
+        names.push_back(s.name);
+    }
+    system::Hosts& hosts = parts_->hosts;
+    auto submit = [&hosts](std::uint32_t host, double work_s, std::uint64_t token) {
+        return hosts[host].server->submit(work_s, system::CallEngine::transport_token | token, 0);
+    };
+    transport_ = std::make_unique<Transport>(sim_, *network_, *model_.topology, model_.tcp ? &*model_.tcp : nullptr,
+                                             std::move(policies), std::move(names), std::move(submit), recorder_,
+                                             RandomStream(model_.seed, "transport"), model_.link_loss);
+    parts_->context.transport = transport_.get();
+}
 
 void System::start_measuring() {
     system::Context& context = parts_->context;
@@ -73,6 +98,7 @@ void System::start_measuring() {
     for (system::Host& h : parts_->hosts) h.server->reset_stats(sim_.now());
     if (network_) network_->reset_stats();
     recorder_.start_measuring(sim_.now());
+    if (transport_) transport_->start_measuring(sim_.now());
     parts_->replicator.start_measuring();
     parts_->measurements.start_measuring();
     if (parts_->metastability) parts_->metastability->start_measuring();

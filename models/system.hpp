@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "models/network/flow_network.hpp"
+#include "models/network/transport.hpp"
 #include "models/recorder.hpp"
 #include "models/results.hpp"
 #include "models/system_model.hpp"
@@ -42,12 +43,16 @@ private:
     /// Ends the warm-up: every part forgets what it counted so far.
     void start_measuring();
     RunResults collect(double wall_s);
+    /// Makes transport_ when the model asks for TCP or an op declares an encoding
+    /// (models/system_transport.cpp).
+    void make_transport();
 
     SystemModel model_;
     Simulation sim_;
     Recorder recorder_;
     std::unique_ptr<FlowNetwork> network_;
     std::unique_ptr<Parts> parts_;
+    std::unique_ptr<Transport> transport_;  ///< null = messages go straight to network_
 };
 
 }  // namespace s2sim::models

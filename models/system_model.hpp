@@ -15,6 +15,7 @@
 #include "models/hedging.hpp"
 #include "models/metastability.hpp"
 #include "models/network/topology.hpp"
+#include "models/network/transport.hpp"
 #include "models/replication.hpp"
 #include "models/retry_throttle.hpp"
 #include "models/server.hpp"
@@ -61,6 +62,8 @@ struct OpModel {
     /// A cache: a hit skips the op's calls, a miss makes them (its one step: the `miss` op)
     /// and stores the answer (docs/consistency.md); none = not a cache.
     std::optional<CacheModel> cache;
+    std::optional<EncodingModel> request_encoding;   ///< none = the bytes as they are, no core time
+    std::optional<EncodingModel> response_encoding;
 };
 
 /// A pool of servers behind a balancer.
@@ -75,6 +78,7 @@ struct ServiceModel {
     std::optional<double> retry_budget;
     /// gRPC-style retry throttling of calls to this service, per calling server; none = off.
     std::optional<RetryThrottleModel> retry_throttling;
+    ConnectionPolicy connections;  ///< each caller's pool towards its servers (transport = "tcp")
 };
 
 /// A server and where it sits.
@@ -131,6 +135,8 @@ struct SystemModel {
     /// Per directed link of the topology: the delay variation added to each message crossing
     /// it (seconds); empty or null = none (FlowNetwork::set_jitter).
     std::vector<DistributionPtr> link_jitter;
+    std::optional<TcpModel> tcp;         ///< none = the fluid model (docs/transport.md)
+    std::vector<double> link_loss;       ///< per LinkId (both directions); empty = no loss (tcp only)
     std::vector<FaultEvent> events;      ///< scheduled failures, recoveries and slow-downs
     std::vector<RandomFailures> failures;  ///< random failures, one entry per server
     double warmup_s = 0;

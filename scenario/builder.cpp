@@ -79,6 +79,24 @@ models::ReplicationModel to_model(const ReplicateSpec& r) {
     return m;
 }
 
+std::optional<models::EncodingModel> to_model(const std::optional<EncodingSpec>& e) {
+    if (!e) return std::nullopt;
+    return models::EncodingModel{e->compression, e->encode_per_byte, e->decode_per_byte, e->overhead};
+}
+
+std::optional<models::TcpModel> to_model(const NetworkSpec& n) {
+    if (!n.tcp) return std::nullopt;
+    models::TcpModel t;
+    t.mss = n.mss;
+    t.initial_window = static_cast<double>(n.initial_window);
+    t.max_window = n.max_window;
+    t.header = n.header;
+    t.slow_start_growth = n.slow_start_growth;
+    t.tls_round_trips = static_cast<std::uint32_t>(n.tls_round_trips);
+    if (n.handshake_work) t.handshake_work = n.handshake_work->dist;
+    return t;
+}
+
 /// The node ids of the topology: servers first, then switches, then clients.
 struct NodeIds {
     std::size_t switches_at = 0;
@@ -206,6 +224,13 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         if (l.jitter_ab) model.link_jitter[models::Topology::directed_link(link, models::Direction::a_to_b)] = l.jitter_ab->dist;
         if (l.jitter_ba) model.link_jitter[models::Topology::directed_link(link, models::Direction::b_to_a)] = l.jitter_ba->dist;
     }
+    model.tcp = to_model(spec.network);
+    if (model.tcp) {
+        for (const LinkSpec& l : spec.links) model.link_loss.push_back(l.loss);  // one LinkId per LinkSpec, in order
+    }
+    if (model.tcp && !model.topology) {
+        throw ConfigError(spec.network.pos, "transport = \"tcp\" needs a network: add [[link]] tables");
+    }
     SiteIds sites;
 
     for (std::size_t i = 0; i < spec.servers.size(); ++i) {
@@ -232,6 +257,9 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             service.retry_throttling = models::RetryThrottleModel{s.retry_throttling->max_tokens,
                                                                   s.retry_throttling->token_ratio};
         }
+        if (s.connections.max) service.connections.max = static_cast<std::uint32_t>(std::min<std::int64_t>(*s.connections.max, models::ConnectionPolicy::unlimited - 1));
+        service.connections.idle_timeout_s = s.connections.idle_timeout;
+        service.connections.keep_alive = s.connections.keep_alive;
         const BalancerSpec& b = s.balancer;
         service.balancer.policy = b.policy;
         service.balancer.choices = static_cast<unsigned>(b.choices);
@@ -316,6 +344,8 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
                 }
                 op.reads = std::move(reads);
             }
+            op.request_encoding = to_model(o.request_encoding);
+            op.response_encoding = to_model(o.response_encoding);
             service.ops.push_back(std::move(op));
         }
         model.services.push_back(std::move(service));

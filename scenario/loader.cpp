@@ -490,6 +490,9 @@ private:
 
     void load_scenario(const toml::table& root);
     void load_network(const toml::table& root);
+    void load_transport(const Fields& f);
+    EncodingSpec load_encoding(const toml::node& n, const std::string& what);
+    void load_connections(const toml::node& n, ServiceSpec& s);
     void load_servers(const toml::table& root);
     void load_switches_and_clients(const toml::table& root);
     void load_links(const toml::table& root);
@@ -600,9 +603,75 @@ void Loader::load_scenario(const toml::table& root) {
 void Loader::load_network(const toml::table& root) {
     const auto* n = root.get("network");
     if (n == nullptr) return;
-    const Fields f = open(*n, "[network]", {"propagation_speed"});
+    const Fields f = open(*n, "[network]",
+                          {"propagation_speed", "transport", "mss", "initial_window", "max_window", "tls", "header",
+                           "slow_start_growth", "handshake_work"});
     spec_.network.pos = f.where;
     if (const auto* v = f.get("propagation_speed")) spec_.network.propagation_speed = positive(*v, Unit::speed);
+    load_transport(f);
+}
+
+// [network] transport keys (docs/transport.md).
+void Loader::load_transport(const Fields& f) {
+    NetworkSpec& net = spec_.network;
+    if (const auto* v = f.get("transport")) {
+        const std::string t = str(*v);
+        if (t != "fluid" && t != "tcp") fail(*v, fmt::format("unknown transport '{}'{}", t, did_you_mean(t, {"fluid", "tcp"})));
+        net.tcp = t == "tcp";
+    }
+    for (const char* key : {"mss", "initial_window", "max_window", "tls", "header", "slow_start_growth", "handshake_work"}) {
+        if (const auto* v = f.get(key); v != nullptr && !net.tcp) {
+            fail(*v, fmt::format("'{}' applies to the TCP transport only (add transport = \"tcp\" to [network])", key));
+        }
+    }
+    if (const auto* v = f.get("mss")) net.mss = positive(*v, Unit::size);
+    if (const auto* v = f.get("initial_window")) net.initial_window = integer_at_least(*v, 1, "initial_window");
+    if (const auto* v = f.get("max_window")) net.max_window = positive(*v, Unit::size);
+    if (const auto* v = f.get("header")) net.header = quantity(*v, Unit::size);
+    if (const auto* v = f.get("tls")) {
+        if (v->is_floating_point()) fail(*v, "tls is a string: \"none\", \"1.2\" or \"1.3\" (quoted; on the command line --set 'network.tls=\"1.3\"')");
+        const std::string t = str(*v);
+        if (t == "none") {
+            net.tls_round_trips = 0;
+        } else if (t == "1.3") {
+            net.tls_round_trips = 1;
+        } else if (t == "1.2") {
+            net.tls_round_trips = 2;
+        } else {
+            fail(*v, fmt::format("unknown tls '{}' (expected: none, 1.2, 1.3)", t));
+        }
+    }
+    if (const auto* v = f.get("slow_start_growth")) {
+        net.slow_start_growth = number(*v);
+        if (!(net.slow_start_growth >= 1) || net.slow_start_growth > 16) {
+            fail(*v, fmt::format("slow_start_growth must be in [1, 16], got {:g}", net.slow_start_growth));
+        }
+    }
+    if (const auto* v = f.get("handshake_work")) net.handshake_work = dist(*v);
+}
+
+EncodingSpec Loader::load_encoding(const toml::node& n, const std::string& what) {
+    const Fields f = open(n, what, {"compression", "encode_per_byte", "decode_per_byte", "overhead"});
+    EncodingSpec e;
+    e.pos = f.where;
+    if (const auto* v = f.get("compression")) {
+        e.compression = number(*v);
+        if (!(e.compression >= 1)) fail(*v, fmt::format("compression must be at least 1 (message bytes per byte on the wire), got {:g}", e.compression));
+    }
+    if (const auto* v = f.get("encode_per_byte")) e.encode_per_byte = quantity(*v, Unit::time);
+    if (const auto* v = f.get("decode_per_byte")) e.decode_per_byte = quantity(*v, Unit::time);
+    if (const auto* v = f.get("overhead")) e.overhead = quantity(*v, Unit::size);
+    return e;
+}
+
+void Loader::load_connections(const toml::node& n, ServiceSpec& s) {
+    const std::string what = fmt::format("connections of service '{}'", s.name);
+    if (!spec_.network.tcp) fail(n, fmt::format("{} apply to the TCP transport only (add transport = \"tcp\" to [network])", what));
+    const Fields f = open(n, what, {"max", "idle_timeout", "keep_alive"});
+    s.connections.pos = f.where;
+    if (const auto* v = f.get("max")) s.connections.max = integer_at_least(*v, 0, "connections.max");
+    if (const auto* v = f.get("idle_timeout")) s.connections.idle_timeout = positive(*v, Unit::time);
+    if (const auto* v = f.get("keep_alive")) s.connections.keep_alive = boolean(*v);
 }
 
 void Loader::load_servers(const toml::table& root) {
@@ -705,7 +774,7 @@ void Loader::load_links(const toml::table& root) {
     const auto tables = table_array(root, "link");
     spec_.link_entries = static_cast<int>(tables.size());
     for (std::size_t li = 0; li < tables.size(); ++li) {
-        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency", "jitter"});
+        const Fields f = open(*tables[li], fmt::format("[[link]] at index {}", li), {"between", "bandwidth", "distance", "latency", "jitter", "loss"});
         const auto& between = need(f, "between");
         const auto* ends = between.as_array();
         if (ends == nullptr || ends->size() != 2) {
@@ -755,6 +824,11 @@ void Loader::load_links(const toml::table& root) {
             } else {
                 proto.jitter_ab = proto.jitter_ba = dist(*v);
             }
+        }
+        if (const auto* v = f.get("loss")) {
+            if (!spec_.network.tcp) fail(*v, "'loss' applies to the TCP transport only (add transport = \"tcp\" to [network])");
+            proto.loss = number(*v);
+            if (!(proto.loss >= 0 && proto.loss < 1)) fail(*v, fmt::format("loss must be in [0, 1), got {:g}", proto.loss));
         }
         for (const NodeRef a : side[0]) {
             for (const NodeRef b : side[1]) {
@@ -900,8 +974,11 @@ CallSpec Loader::load_call(const toml::node& n) const {
 void Loader::load_op(const toml::node& n, ServiceSpec& service, OpSpec& op) {
     const std::string what = fmt::format("[service.{}.op.{}]", service.name, op.name);
     const Fields f = open(n, what, {"work", "work_after", "request", "response", "calls", "async", "replicate", "priority",
-                                    "reads", "read_quorum", "cache"});
+                                    "reads", "read_quorum", "cache",
+                                    "request_encoding", "response_encoding"});
     op.pos = f.where;
+    if (const auto* v = f.get("request_encoding")) op.request_encoding = load_encoding(*v, what + " request_encoding");
+    if (const auto* v = f.get("response_encoding")) op.response_encoding = load_encoding(*v, what + " response_encoding");
     op.work = dist(need(f, "work"));
     if (const auto* v = f.get("work_after")) op.work_after = dist(*v);
     op.request = f.get("request") ? size_dist(*f.get("request")) : DistSpec{"1KB", make_constant(1000), f.where};
@@ -1143,7 +1220,7 @@ void Loader::load_services(const toml::table& root) {
     for (std::size_t si = 0; si < service_tables_.size(); ++si) {
         const auto& [nm, t] = service_tables_[si];
         const std::string what = fmt::format("[service.{}]", nm);
-        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "retry_throttling", "op"});
+        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "retry_throttling", "op", "connections"});
         ServiceSpec s;
         s.name = nm;
         s.pos = f.where;
@@ -1158,6 +1235,7 @@ void Loader::load_services(const toml::table& root) {
             if (*s.retry_budget < 0) fail(*v, fmt::format("retry_budget must not be negative, got {:g}", *s.retry_budget));
         }
         if (const auto* v = f.get("retry_throttling")) s.retry_throttling = load_retry_throttling(*v);
+        if (const auto* v = f.get("connections")) load_connections(*v, s);
         if (op_nodes_[si].empty()) {
             fail(f.where, fmt::format("service '{}' offers no op (add a [service.{}.op.NAME] table)", nm, nm));
         }

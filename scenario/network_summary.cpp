@@ -59,6 +59,13 @@ std::string describe_network(const Spec& spec) {
     }
     std::string out = fmt::format("  network: {} link{}; messages are flows sharing link bandwidth max-min fairly\n",
                                   topology.link_count(), topology.link_count() == 1 ? "" : "s");
+    if (spec.network.tcp) {
+        const NetworkSpec& n = spec.network;
+        static constexpr const char* tls[] = {"none", "1.3", "1.2"};
+        out += fmt::format("  transport: tcp (tls {}, mss {:g} B, initial window {} segments, max window {:.0f} B, "
+                           "header {:g} B, slow start x{:g} per round trip)\n",
+                           tls[n.tls_round_trips], n.mss, n.initial_window, n.max_window, n.header, n.slow_start_growth);
+    }
     out += fmt::format("  routes: {} in use (each direction between nodes that exchange messages), least latency first",
                        routes.size());
     if (!routes.empty()) {

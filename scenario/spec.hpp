@@ -41,6 +41,32 @@ struct RunSpec {
 /// [network]
 struct NetworkSpec {
     double propagation_speed = 2e8;  ///< metres per second (light in fibre)
+    /// Transport (docs/transport.md): the TCP keys are only accepted with transport = "tcp".
+    bool tcp = false;                   ///< transport = "tcp"; false = "fluid" (the default)
+    double mss = 1460;                  ///< bytes of payload per segment
+    std::int64_t initial_window = 10;   ///< segments
+    double max_window = 4194304;        ///< bytes
+    int tls_round_trips = 0;            ///< tls: "none" 0, "1.3" 1, "1.2" 2
+    double header = 54;                 ///< bytes per segment on the wire
+    double slow_start_growth = 2.0;     ///< window factor per round trip (>= 1)
+    std::optional<DistSpec> handshake_work;  ///< core seconds on each end per new connection
+    SourcePos pos;
+};
+
+/// A service's `connections = { max, idle_timeout, keep_alive }` (transport = "tcp").
+struct ConnectionsSpec {
+    std::optional<std::int64_t> max;  ///< per caller and server; none = unlimited; 0 = one per request
+    double idle_timeout = 60;         ///< seconds
+    bool keep_alive = true;
+    SourcePos pos;
+};
+
+/// An op's `request_encoding` / `response_encoding`.
+struct EncodingSpec {
+    double compression = 1;      ///< message bytes / wire bytes (>= 1)
+    double encode_per_byte = 0;  ///< core seconds per message byte at the sender
+    double decode_per_byte = 0;  ///< core seconds per message byte at the receiver
+    double overhead = 0;         ///< bytes added per message on the wire
     SourcePos pos;
 };
 
@@ -102,6 +128,7 @@ struct LinkSpec {
     double latency = 0;       ///< fixed extra seconds per direction
     std::optional<DistSpec> jitter_ab;  ///< seconds added to each message from a to b; none = none
     std::optional<DistSpec> jitter_ba;  ///< from b to a
+    double loss = 0;          ///< transport = "tcp": probability a segment is lost, each direction (Mathis bound)
     int entry = 0;            ///< index of the [[link]] table it came from (0-based, file order)
     SourcePos pos;            ///< the [[link]] table
 };
@@ -203,6 +230,8 @@ struct OpSpec {
     std::optional<ReadsSpec> reads;            ///< keyed data this op reads
     std::optional<ReadQuorumSpec> read_quorum;  ///< read from a quorum of copies (needs `reads`)
     std::optional<CacheSpec> cache;             ///< the op is a cache
+    std::optional<EncodingSpec> request_encoding;
+    std::optional<EncodingSpec> response_encoding;
     SourcePos pos;
 };
 
@@ -228,6 +257,7 @@ struct ServiceSpec {
     double health_check = 2.0;           ///< seconds between health checks (> 0)
     std::optional<double> retry_budget;  ///< max retries as a fraction of calls, >= 0
     std::optional<RetryThrottlingSpec> retry_throttling;  ///< gRPC retry throttling; none = off
+    ConnectionsSpec connections;         ///< transport = "tcp": each caller's pool
     std::vector<OpSpec> ops;             ///< file order
     SourcePos pos;
     SourcePos servers_pos;

@@ -66,8 +66,13 @@ FlowNetwork::~FlowNetwork() {
 
 void FlowNetwork::add_links() {
     const std::size_t n = topology_.directed_link_count();
-    const std::size_t old = links_.size();
+    const std::size_t old = topology_links_;
+    if (links_.size() > old) {
+        // Private links follow the topology's: their ids would move.
+        throw Error("network: links were added to the topology after rate-bounded messages were sent");
+    }
     links_.resize(n);
+    topology_links_ = n;
     for (std::size_t i = old; i < n; ++i) {
         links_[i].capacity = topology_.capacity(static_cast<DirectedLinkId>(i));
         links_[i].last = sim_.now();
@@ -84,7 +89,28 @@ std::uint32_t FlowNetwork::allocate_flow() {
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done) {
+DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
+    DirectedLinkId d = 0;
+    if (!free_bound_links_.empty()) {
+        d = free_bound_links_.back();
+        free_bound_links_.pop_back();
+    } else {
+        d = static_cast<DirectedLinkId>(links_.size());
+        links_.emplace_back();
+    }
+    LinkState& l = links_[d];
+    l.capacity = rate;
+    l.rate_sum = 0.0;
+    l.last = sim_.now();
+    l.capacity_since = sim_.now();
+    return d;
+}
+
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, double max_rate,
+                              bool skip_latency) {
+    if (!(max_rate > 0.0)) {
+        throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
+    }
     if (from >= topology_.node_count() || to >= topology_.node_count()) {
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
@@ -127,7 +153,14 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
         flow.hops.clear();
         latency_class = topology_.latency_class(Time::zero());
     }
-    if (LatencyQueue* queue = latency_queue(latency_class)) {
+    flow.bound_link = none;
+    if (route != nullptr && !std::isinf(max_rate)) {
+        flow.bound_link = allocate_bound_link(max_rate);
+        flow.hops.push_back(Hop{flow.bound_link, 0});
+    }
+    if (skip_latency) {
+        flow.latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_done(f); });
+    } else if (LatencyQueue* queue = latency_queue(latency_class)) {
         const Time entry = sim_.now() + delay;
         if (queue->pending.full()) {
             // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
@@ -638,6 +671,10 @@ void FlowNetwork::notify() {
         const auto [f, ok] = to_notify_[i];
         FlowCallback callback = std::move(flows_[f].callback);
         Flow& flow = flows_[f];
+        if (flow.bound_link != none) {
+            free_bound_links_.push_back(flow.bound_link);  // the message has left it
+            flow.bound_link = none;
+        }
         flow.phase = Phase::free;
         ++flow.generation;
         free_.push_back(f);

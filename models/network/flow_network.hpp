@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -96,6 +97,18 @@ public:
     /// Sends a message nobody waits for.
     FlowId send(NodeId from, NodeId to, double bytes) { return send_impl(from, to, bytes, FlowCallback{}); }
 
+    /// send() for a transport: the message's rate is at most `max_rate` bytes per second
+    /// (> 0; infinity = no bound), as in SimGrid where a TCP flow is bounded by
+    /// window / RTT; with `skip_latency` its bandwidth phase starts now (in a new event)
+    /// instead of after the route's latency (the next round of a connection already
+    /// sending). The bound is a private link of capacity `max_rate` that only this
+    /// message crosses, so max-min fairness, the shortcuts and groups treat it as any
+    /// other link. Throws s2sim::Error on a bound that is not positive.
+    template <class F>
+    FlowId send_bounded(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency, F&& on_done) {
+        return send_impl(from, to, bytes, FlowCallback(std::forward<F>(on_done)), max_rate, skip_latency);
+    }
+
     /// Takes a link down in the topology (routes avoid it from now on) and fails
     /// every message in flight whose route crosses it in either direction, in
     /// latency or bandwidth phase: their `on_done(false)` runs now, in send order.
@@ -189,6 +202,7 @@ private:
         double bytes = 0.0;
         double virtual_finish = 0.0;  // in a group: the group's bytes served per member when it is done
         EventId latency_event;
+        std::uint32_t bound_link = UINT32_MAX;  // its private link (send_bounded), if any
     };
     struct LinkState {
         std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it, but grouped ones
@@ -254,12 +268,15 @@ private:
         bool live = false;
     };
 
-    FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done);
+    FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done,
+                     double max_rate = std::numeric_limits<double>::infinity(), bool skip_latency = false);
+    /// A private link of capacity `rate` (bytes per second) for one bounded message.
+    DirectedLinkId allocate_bound_link(double rate);
     std::uint32_t allocate_flow();
     const Flow& checked(FlowId id) const;
     /// Gives links added to the topology since the last call their state.
     void sync_links() {
-        if (links_.size() < topology_.directed_link_count()) add_links();
+        if (topology_links_ < topology_.directed_link_count()) add_links();
     }
     void add_links();
     void on_latency_done(std::uint32_t f);
@@ -372,7 +389,9 @@ private:
     Topology& topology_;
     std::vector<Flow> flows_;
     std::vector<std::uint32_t> free_;
-    std::vector<LinkState> links_;
+    std::vector<LinkState> links_;  // the topology's directed links, then private links (bounds)
+    std::size_t topology_links_ = 0;  // of links_
+    std::vector<DirectedLinkId> free_bound_links_;
     std::vector<Completion> completion_heap_;
     std::vector<LatencyQueue> latency_queues_;      // reserved: never reallocates
     std::vector<std::uint32_t> queue_of_class_;      // by latency class; none = events

@@ -101,7 +101,7 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
 
 void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
     if (context_.network && from != no_node && to != no_node) {
-        context_.network->send(from, to, bytes, [this, id, request](bool ok) {
+        auto on_done = [this, id, request](bool ok) {
             if (!ok) calls_[id].failure = Failure::failed;
             if (request && ok) {
                 on_request_delivered(id);
@@ -111,9 +111,16 @@ void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
                 calls_[id].state = State::responding;
                 on_response_delivered(id);
             }
-        });
+        };
+        if (context_.transport) {
+            deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
+        } else {
+            context_.network->send(from, to, bytes, std::move(on_done));
+        }
         return;
     }
+    // An async call's connection: nothing comes back over it.
+    if (context_.transport && !request) context_.transport->release(id);
     // No network between these two: the message arrives at once (pure queueing
     // models). Handled in place rather than as an event: the recursion is at most
     // as deep as the call graph.
@@ -168,7 +175,25 @@ void CallEngine::admit(std::uint32_t id) {
     }
 }
 
+void CallEngine::deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,
+                                      Transport::Done on_done) {
+    const Call& call = calls_[id];
+    const OpModel& op = services_[call.service].model->ops[call.op];
+    if (request) {
+        const std::uint32_t caller_host = call.parent != none ? calls_[call.parent].host : Transport::no_host;
+        context_.transport->send_request(id, from, caller_host, to, call.host, call.service, bytes,
+                                         op.request_encoding ? &*op.request_encoding : nullptr, std::move(on_done));
+    } else {
+        context_.transport->send_response(id, bytes, op.response_encoding ? &*op.response_encoding : nullptr,
+                                          std::move(on_done));
+    }
+}
+
 void CallEngine::job_finished(Server&, std::uint64_t token) {
+    if (token & transport_token) {
+        context_.transport->job_done(token & ~transport_token, true);
+        return;
+    }
     if (token & Replicator::job_token) {
         replicator_.applied(static_cast<std::uint32_t>(token & ~Replicator::job_token), true);
         return;
@@ -182,6 +207,10 @@ void CallEngine::job_finished(Server&, std::uint64_t token) {
 }
 
 void CallEngine::job_dropped(Server&, std::uint64_t token) {
+    if (token & transport_token) {
+        context_.transport->job_done(token & ~transport_token, false);
+        return;
+    }
     if (token & Replicator::job_token) {
         replicator_.applied(static_cast<std::uint32_t>(token & ~Replicator::job_token), false);
         return;

@@ -52,6 +52,9 @@ public:
     /// The op of call `id` is done (or failed): its thread is freed, its response sent.
     void respond(std::uint32_t id);
 
+    /// Server job tokens with this bit set are the transport's (handshakes, encodings).
+    static constexpr std::uint64_t transport_token = std::uint64_t{1} << 62;
+
     void job_finished(Server& server, std::uint64_t token) override;
     void job_dropped(Server& server, std::uint64_t token) override;
 
@@ -61,6 +64,9 @@ private:
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
     void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request);
+    /// deliver() through the transport (connections, encodings).
+    void deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,
+                              Transport::Done on_done);
     void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
     void next_step(std::uint32_t id);

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "models/network/flow_network.hpp"
+#include "models/network/transport.hpp"
 #include "models/recorder.hpp"
 #include "models/system_model.hpp"
 #include "sim/simulation.hpp"
@@ -26,6 +27,9 @@ struct Context {
     Recorder& recorder;        ///< borrowed from System
     FlowNetwork* network = nullptr;  ///< null = no network: messages arrive at once
     Consistency* consistency = nullptr;  ///< keyed data and staleness; null unless an op `reads`
+    /// Connections, handshakes, windows and encodings over `network` (docs/transport.md);
+    /// null = messages go straight to the network. Owned by System.
+    Transport* transport = nullptr;
     Time end{};                ///< end of the run (warm-up included)
     Time window{};             ///< time-series window; zero = no time series
     Time measure_from{};       ///< when measuring started (the end of the warm-up)
