@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "models/elastic/elasticity.hpp"
 #include "models/system.hpp"
 #include "sim/error.hpp"
 
@@ -154,7 +155,7 @@ void System::schedule_health(std::uint32_t h, bool healthy) {
         // Health checks notice the change after the service's delay, unless it was undone meanwhile.
         sim_.schedule_in(delay, [this, h, epoch, s, i, healthy] {
             if (hosts_[h].epoch != epoch) return;
-            services_[s].views[i].healthy = healthy;
+            services_[s].views[i].healthy = elastic_ ? elastic_->health(s, i, healthy) : healthy;
             services_[s].balancer->on_view_changed(i, services_[s].views[i]);
         });
     }

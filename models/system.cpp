@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "models/elastic/elasticity.hpp"
 #include "sim/error.hpp"
 
 namespace s2sim::models {
@@ -82,6 +83,19 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
             }
         }
         services_.push_back(std::move(service));
+    }
+    for (std::uint32_t i = 0; i < services_.size(); ++i) {
+        if (!model_.services[i].elastic.any() && !elastic_) continue;
+        if (!elastic_) {
+            elastic_ = std::make_unique<Elasticity>(sim_, recorder_);
+            for (std::uint32_t j = 0; j < i; ++j) {
+                elastic_->add_service(model_.services[j].name, {}, services_[j].views, *services_[j].balancer, {});
+            }
+        }
+        std::vector<const Server*> servers;
+        for (const std::uint32_t h : model_.services[i].servers) servers.push_back(hosts_[h].server.get());
+        elastic_->add_service(model_.services[i].name, model_.services[i].elastic, services_[i].views,
+                              *services_[i].balancer, std::move(servers));
     }
     for (const WorkloadModel& w : model_.workloads) {
         Workload workload{&w, w.from.value_or(no_node), RandomStream(model_.seed, "workload/" + w.name),
@@ -264,10 +278,18 @@ void System::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     call.sent = sim_.now();
     call.state = State::requesting;
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
-    const ServerIndex backend = service.balancer->pick(ctx, service.views);
+    // A caller (a server, or a workload) over the service's concurrency limit fails at once.
+    const bool over_limit =
+        elastic_ && (call.workload != none || call.parent != none) &&
+        !elastic_->acquire(call.service,
+                           call.workload != none ? static_cast<std::uint32_t>(hosts_.size()) + call.workload
+                                                 : calls_[call.parent].host,
+                           id);
+    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
+                                           : service.balancer->pick(ctx, service.views);
     if (backend >= sm.servers.size()) {
         // No healthy backend: the call fails where it stands.
-        call.failure = Failure::failed;
+        call.failure = over_limit ? Failure::rejected : Failure::failed;
         call.host = none;
         call.state = State::responding;
         sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
@@ -358,7 +380,8 @@ void System::admit(std::uint32_t id) {
     }
     Service& service = services_[call.service];
     const double work = op.work->sample(service.op_rng[call.op]);
-    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority)) {
+    const Time deadline = elastic_ ? elastic_->deadline(call.service, call.arrived) : Time::max();
+    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
         if (call.failure == Failure::rejected && measuring_) ++op_stats_[service.first_op_stat + call.op].rejected;
         respond(id);
@@ -376,6 +399,19 @@ void System::job_finished(Server&, std::uint64_t token) {
     } else {
         respond(id);
     }
+}
+
+void System::job_shed(Server&, std::uint64_t token) {
+    // Only first work has a deadline: never replica applies or work_after.
+    shed_call(static_cast<std::uint32_t>(token >> 1));
+}
+
+void System::shed_call(std::uint32_t id) {
+    Call& call = calls_[id];
+    call.failure = Failure::rejected;
+    if (measuring_) ++op_stats_[services_[call.service].first_op_stat + call.op].rejected;
+    elastic_->shed(call.service);
+    respond(id);
 }
 
 void System::job_dropped(Server&, std::uint64_t token) {
@@ -486,6 +522,7 @@ void System::on_timeout(std::uint32_t id, std::uint32_t generation) {
     // The caller stops waiting; the callee keeps working and its late response is discarded.
     call.detached = true;
     call.timeout = EventId{};
+    if (elastic_) elastic_->release(call.service, id);
     if (measuring_) ++op_stats_[services_[call.service].first_op_stat + call.op].timeouts;
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
@@ -521,13 +558,23 @@ void System::attempt_done(std::uint32_t parent, const CallModel* via, std::uint1
 void System::release_thread(Host& host) {
     --host.active;
     refresh_views(host);
-    if (host.pending_head < host.pending.size()) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shed;  // (call, generation); allocates only when shedding
+    while (host.pending_head < host.pending.size()) {
         const std::uint32_t next = host.pending[host.pending_head++];
         if (host.pending_head == host.pending.size()) {
             host.pending.clear();
             host.pending_head = 0;
         }
+        if (elastic_ && sim_.now() > elastic_->deadline(calls_[next].service, calls_[next].arrived)) {
+            shed.emplace_back(next, calls_[next].generation);
+            continue;
+        }
         admit(next);
+        break;
+    }
+    // Shed after the admission: answering them may bring new calls to this host.
+    for (const auto& [id, generation] : shed) {
+        if (calls_[id].generation == generation && calls_[id].state == State::queued) shed_call(id);
     }
 }
 
@@ -585,11 +632,16 @@ void System::respond(std::uint32_t id) {
 
 void System::on_response_delivered(std::uint32_t id) {
     const Call call = calls_[id];
+    if (elastic_) elastic_->release(call.service, id);
     if (call.host != none) {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
         service.balancer->on_view_changed(call.backend, service.views[call.backend]);
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        if (elastic_) {
+            elastic_->on_answer(call.service, call.backend, (sim_.now() - call.sent).seconds(),
+                                call.failure != Failure::none || call.detached);
+        }
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
@@ -719,6 +771,7 @@ RunResults System::run(const Progress& progress) {
         }
     }
     schedule_faults();
+    if (elastic_) elastic_->start(end_);
     if (model_.warmup_s > 0) {
         sim_.schedule_at(warmup, [this] { start_measuring(); });
     } else {
@@ -771,6 +824,7 @@ RunResults System::collect(double wall_s) {
         r.replication.push_back(ReplicationResult{pair_names_[i], p.count, p.failed, p.lag,
                                                   measuring_ ? p.backlog.mean(now) : 0.0, p.backlog.max()});
     }
+    if (elastic_) elastic_->finish(now);
     r.tables = recorder_.collect(now, measuring_);
     r.log = recorder_.take_log();
     return r;

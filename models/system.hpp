@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/elastic/elastic_model.hpp"
 #include "models/failures.hpp"
 #include "models/network/flow_network.hpp"
 #include "models/network/topology.hpp"
@@ -69,6 +70,8 @@ struct ServiceModel {
     double health_check_s = 2.0;
     /// Retries of calls to this service allowed per first attempt (RetryBudget); none = unlimited.
     std::optional<double> retry_budget;
+    /// Autoscaling, outlier ejection, shedding, concurrency limit (models/elastic/).
+    ElasticModel elastic;
 };
 
 /// A server and where it sits.
@@ -136,6 +139,8 @@ struct SystemModel {
 
 /// The runnable model: servers, services, balancers, workloads and the network
 /// on one Simulation. Built from a SystemModel, run once.
+class Elasticity;
+
 class System final : public JobListener {
 public:
     explicit System(SystemModel model, QueueKind queue = QueueKind::quaternary_heap);
@@ -153,10 +158,13 @@ public:
 
     void job_finished(Server& server, std::uint64_t token) override;
     void job_dropped(Server& server, std::uint64_t token) override;
+    void job_shed(Server& server, std::uint64_t token) override;
 
     [[nodiscard]] Simulation& simulation() { return sim_; }
     /// Where components publish their figures (declare tables before run()).
     [[nodiscard]] Recorder& recorder() { return recorder_; }
+    /// The services' elasticity (autoscalers, ejection, shedding); null when none opts in.
+    [[nodiscard]] Elasticity* elasticity() { return elastic_.get(); }
 
 private:
     /// Server job tokens with this bit set are replica applies (index into replica_jobs_);
@@ -311,6 +319,8 @@ private:
     void respond(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
     void release_thread(Host& host);
+    /// Call `id` waited past its service's queue deadline: it fails as rejected (shed).
+    void shed_call(std::uint32_t id);
     /// Updates what balancers see of host `h` after ops arrived, left or the server
     /// changed; nothing when no balancer of its services reads its load.
     void refresh_views(const Host& host) {
@@ -324,6 +334,7 @@ private:
     SystemModel model_;
     Simulation sim_;
     Recorder recorder_;
+    std::unique_ptr<Elasticity> elastic_;  ///< null unless a service is elastic
     std::unique_ptr<FlowNetwork> network_;
     std::vector<double> base_capacity_;  ///< per directed link, as built: `slow` divides it, reverting restores it
     std::vector<Host> hosts_;

@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "scenario/elastic_spec.hpp"
 #include "sim/distribution.hpp"
 #include "sim/error.hpp"
 
@@ -172,6 +173,7 @@ struct ServiceSpec {
     BalancerSpec balancer;
     double health_check = 2.0;           ///< seconds between health checks (> 0)
     std::optional<double> retry_budget;  ///< max retries as a fraction of calls, >= 0
+    ElasticSpec elastic;                 ///< autoscale, outlier, queue_deadline, concurrency_limit
     std::vector<OpSpec> ops;             ///< file order
     SourcePos pos;
     SourcePos servers_pos;
