@@ -522,7 +522,7 @@ void System::on_timeout(std::uint32_t id, std::uint32_t generation) {
     // The caller stops waiting; the callee keeps working and its late response is discarded.
     call.detached = true;
     call.timeout = EventId{};
-    if (elastic_) elastic_->release(call.service, id);
+    if (elastic_) elastic_->timed_out(call.service, call.host != none ? call.backend : Elasticity::unlimited, id);
     if (measuring_) ++op_stats_[services_[call.service].first_op_stat + call.op].timeouts;
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
     attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
@@ -640,7 +640,7 @@ void System::on_response_delivered(std::uint32_t id) {
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
         if (elastic_) {
             elastic_->on_answer(call.service, call.backend, (sim_.now() - call.sent).seconds(),
-                                call.failure != Failure::none || call.detached);
+                                call.failure != Failure::none, call.detached);
         }
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);

@@ -12,7 +12,7 @@ enum class ScaleMetric : std::uint8_t {
     utilization,  ///< busy fraction of the cores, averaged over the interval (0..1)
     queue,        ///< jobs waiting for a core, time-averaged over the interval, per server
     in_flight,    ///< requests sent to the server and not answered yet, at the decision, per server
-    latency_p99,  ///< p99 seconds of the service's successful calls answered in the interval
+    latency_p99,  ///< p99 seconds (as its callers see them) of the answers that did not fail, in the interval
 };
 
 /// Kubernetes' Horizontal Pod Autoscaler rule for one service (docs/elasticity.md):

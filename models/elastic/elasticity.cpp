@@ -201,12 +201,22 @@ void Elasticity::shed(std::uint32_t service) { services_[service].shed.add(); }
 
 // ---- answers: draining, latency, outlier detection ----
 
-void Elasticity::on_answer(std::uint32_t service, std::uint32_t backend, double latency_s, bool error) {
+void Elasticity::timed_out(std::uint32_t service, std::uint32_t backend, std::uint32_t call) {
+    release(service, call);
+    if (backend != unlimited) count_answer(service, backend, true);
+}
+
+void Elasticity::on_answer(std::uint32_t service, std::uint32_t backend, double latency_s, bool error, bool late) {
     Service& s = services_[service];
     if (Scaler* a = s.scaler.get()) {
-        if (!error) a->latency.record(latency_s);
+        if (!error) a->latency.record(latency_s);  // late answers too: they measure the servers
         if (a->phase[backend] == Phase::draining && (*s.views)[backend].in_flight == 0) set_idle(s, backend);
     }
+    if (!late) count_answer(service, backend, error);
+}
+
+void Elasticity::count_answer(std::uint32_t service, std::uint32_t backend, bool error) {
+    Service& s = services_[service];
     Outlier* o = s.outlier.get();
     if (o == nullptr || (s.out[backend] & out_ejected) != 0) return;
     if (error) {

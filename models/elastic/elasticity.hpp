@@ -52,9 +52,12 @@ public:
         if (call < caller_of_.size() && caller_of_[call] != unlimited) release_slow(service, call);
     }
     /// An answer from backend `backend` of `service` reached its caller after `latency_s`
-    /// seconds; `error` when it failed or came after the caller's timeout. Call after the
-    /// view's in_flight was decremented.
-    void on_answer(std::uint32_t service, std::uint32_t backend, double latency_s, bool error);
+    /// seconds; `error` when it failed, `late` when its caller had timed out (the timeout
+    /// was counted then). Call after the view's in_flight was decremented.
+    void on_answer(std::uint32_t service, std::uint32_t backend, double latency_s, bool error, bool late);
+    /// The caller of `call`, sent to backend `backend` of `service` (unlimited: none
+    /// picked), timed out: an error for outlier detection, and its place is freed.
+    void timed_out(std::uint32_t service, std::uint32_t backend, std::uint32_t call);
     /// The absolute time by which a call of `service` that arrived at `arrived` must start
     /// its work; Time::max() when the service sheds nothing.
     [[nodiscard]] Time deadline(std::uint32_t service, Time arrived) const {
@@ -118,6 +121,8 @@ private:
     /// Sets or clears reason `reason` of backend `b` and updates its view.
     void set_out(Service& s, std::uint32_t b, Out reason, bool on);
     void release_slow(std::uint32_t service, std::uint32_t call);
+    /// Outlier detection: an answer (or a timeout) of backend `backend`.
+    void count_answer(std::uint32_t service, std::uint32_t backend, bool error);
     // Autoscaler.
     void decide(std::uint32_t service);
     void scale_out(std::uint32_t service, std::uint32_t count);
