@@ -165,6 +165,51 @@ TEST_CASE("autoscale: on latency_p99 the ratio of p99 to the target scales the p
     CHECK(value_of(r.log[0], "to") == 4);
 }
 
+TEST_CASE("autoscale: queue and in_flight count what waits per server", "[models][elastic][autoscale]") {
+    // One server of 10 ms jobs sent 150/s: the backlog grows by 50 a second. Over the first
+    // 15 s it waits 375 jobs on average; at 15 s 750 requests are in flight.
+    const ScaleMetric metric = GENERATE(ScaleMetric::queue, ScaleMetric::in_flight);
+    SystemModel m = web(8, 10 * ms, ConstantArrivals{150}, 16);
+    AutoscaleModel a = hpa(metric == ScaleMetric::queue ? 100 : 200, 1, 8);
+    a.metric = metric;
+    m.services[0].elastic.autoscale = a;
+    const RunResults r = testing::run(std::move(m));
+    REQUIRE(r.log.size() == 1);
+    INFO(r.log[0].text);
+    CHECK(value_of(r.log[0], "metric") == Approx(metric == ScaleMetric::queue ? 375 : 750).margin(2));
+    CHECK(value_of(r.log[0], "to") == 4);  // ceil(3.75)
+}
+
+TEST_CASE("autoscale: a server scaled in drains what it holds, billed until it is done",
+          "[models][elastic][autoscale]") {
+    // Two 8 s jobs arrive at 11 s and 15 s, one on each server (round robin). At the decision
+    // at 16 s the pool measured 6 busy seconds out of 32: ceil(2 x 0.1875 / 1) = 1. web-2
+    // leaves the balancer but holds its job until 19 s or 23 s (whichever job it got).
+    ScheduleArrivals two;
+    two.times = {0, 7, 16};
+    two.rates = {0, 0.25, 0};
+    two.constant = true;
+    SystemModel m = web(2, 8, two, 25);
+    AutoscaleModel a = hpa(1.0, 2, 2);
+    a.interval_s = 16;
+    a.tolerance = 0;
+    a.stabilization_s = 0;
+    m.services[0].elastic.autoscale = a;
+    const RunResults r = testing::run(std::move(m));
+    REQUIRE(r.log.size() == 1);
+    CHECK(r.log[0].at_s == 16);
+    CHECK(r.log[0].what == "scale_in");
+    CHECK(value_of(r.log[0], "to") == 1);
+    CHECK(r.requests[0].errors == 0);
+    CHECK(r.servers[1].completed == 1);  // its job finished
+    const RecordedTable& t = table(r, "autoscale");
+    CHECK(figure(t, "web", "servers").value == Approx((2.0 * 16 + 1.0 * 9) / 25));
+    // Billed: 2 servers until 16 s, web-1 to the end, web-2 until its job is done.
+    const double cost = figure(t, "web", "server_s").value;
+    CHECK((cost == Approx(2.0 * 16 + 9 + 3) || cost == Approx(2.0 * 16 + 9 + 7)));
+    CHECK(figure(t, "web", "billed").value == Approx(cost / 25));
+}
+
 TEST_CASE("autoscale: within the tolerance nothing changes", "[models][elastic][autoscale]") {
     // 10 servers at 65% with target 60%: 0.65 / 0.6 - 1 = 0.083 <= 0.1.
     SystemModel m = web(20, 10 * ms, ConstantArrivals{650}, 100);
