@@ -1,0 +1,48 @@
+#pragma once
+#include <cstdint>
+
+#include "models/system_model.hpp"
+#include "sim/simulation.hpp"
+#include "sim/time.hpp"
+
+namespace s2sim::models::system {
+
+/// How a call failed (none = it did not).
+enum class Failure : std::uint8_t { none, rejected, failed, timeout };
+/// Where a call is: each live call is in exactly one state; host failures use it to
+/// find the calls a server holds.
+enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
+
+/// One call in flight: sent by a caller (or a workload), then run as an op on a server.
+/// A slot of CallEngine's flat array, reused once freed (see `generation`).
+struct Call {
+    std::uint32_t parent = none;    ///< calling Call, or none for roots and async calls
+    std::uint32_t workload = none;  ///< set on roots
+    std::uint32_t mix = 0;          ///< roots: index into the workload's ops
+    std::uint32_t service = 0;
+    std::uint32_t op = 0;
+    std::uint32_t backend = 0;  ///< index into the service's servers
+    std::uint32_t host = 0;     ///< index into the hosts
+    std::uint32_t next_free = none;
+    std::uint32_t generation = 0;         ///< bumped when the slot is freed: stale references see a mismatch
+    std::uint32_t parent_generation = 0;  ///< the parent's generation when this call was sent
+    std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
+    const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
+    EventId timeout;                      ///< pending timeout of this attempt
+    Time sent;     ///< when the caller sent it
+    Time arrived;  ///< when it reached the server
+    std::uint64_t key = 0;
+    double request_bytes = -1;  ///< roots from a trace with sizes: overrides the op's; < 0 = the op's
+    std::uint16_t step = 0;
+    std::uint16_t outstanding = 0;
+    std::uint16_t attempt = 0;        ///< 0 = first attempt
+    std::uint16_t acks = 0;           ///< replication: acknowledgements received (self included)
+    std::uint16_t acks_missing = 0;   ///< replication: replicas that failed to apply
+    Failure failure = Failure::none;
+    State state = State::free;
+    bool required = true;
+    bool holds_thread = false;
+    bool detached = false;  ///< its caller stopped waiting (timeout): the response is discarded
+};
+
+}  // namespace s2sim::models::system

@@ -1,0 +1,407 @@
+// The life of a call, from its request message to its response (System's part for the
+// ops of [services] and their calls: timeouts, retries, backoff).
+#include "models/system/call_engine.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "models/system/hosts.hpp"
+#include "models/system/measurements.hpp"
+#include "models/system/replicator.hpp"
+#include "models/system/service_pools.hpp"
+#include "models/system/workload_sources.hpp"
+
+namespace s2sim::models::system {
+
+CallEngine::CallEngine(Context& context, Hosts& hosts, ServicePools& pools, WorkloadSources& sources,
+                       Replicator& replicator, Measurements& measurements)
+    : context_(context),
+      hosts_(hosts),
+      services_(pools),
+      workloads_(sources),
+      replicator_(replicator),
+      measurements_(measurements) {}
+
+std::uint32_t CallEngine::new_call() {
+    ++live_calls_;
+    if (free_calls_ != none) {
+        const std::uint32_t id = free_calls_;
+        free_calls_ = calls_[id].next_free;
+        const std::uint32_t generation = calls_[id].generation;
+        // Copied from a constant rather than a temporary: building the temporary on
+        // the stack and reading it back wider than it was written stalls the CPU.
+        static const Call fresh{};
+        calls_[id] = fresh;
+        calls_[id].generation = generation;
+        return id;
+    }
+    calls_.emplace_back();
+    return static_cast<std::uint32_t>(calls_.size() - 1);
+}
+
+void CallEngine::free_call(std::uint32_t id) {
+    --live_calls_;
+    ++calls_[id].generation;
+    calls_[id].state = State::free;
+    calls_[id].next_free = free_calls_;
+    free_calls_ = id;
+}
+
+void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes) {
+    if (live_calls_ >= context_.model.max_in_flight) {
+        context_.stopped_because = "more than " + std::to_string(context_.model.max_in_flight) +
+                                   " calls in flight: the system is saturated (longest queues: " +
+                                   hosts_.saturated_servers() + ")";
+        context_.sim.stop();
+        return;
+    }
+    const Workload& workload = workloads_[w];
+    const std::uint32_t id = new_call();
+    Call& call = calls_[id];
+    call.workload = w;
+    call.mix = mix;
+    call.service = workload.model->service;
+    call.op = workload.model->ops[mix];
+    call.key = key;
+    call.request_bytes = request_bytes;
+    send_call(id, workload.from, workload.model->from_site);
+}
+
+void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
+    Call& call = calls_[id];
+    Service& service = services_[call.service];
+    const ServiceModel& sm = *service.model;
+    call.sent = context_.sim.now();
+    call.state = State::requesting;
+    const PickContext ctx{call.key, site, context_.sim.now(), service.rng};
+    // A caller (a server, or a workload) over the service's concurrency limit fails at once.
+    Elasticity* elastic = services_.elastic();
+    const bool over_limit = elastic && (call.workload != none || call.parent != none) &&
+                            !elastic->acquire(call.service,
+                                              call.workload != none ? hosts_.size() + call.workload
+                                                                    : calls_[call.parent].host,
+                                              id);
+    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
+                                           : service.balancer->pick(ctx, service.views);
+    if (backend >= sm.servers.size()) {
+        // No healthy backend: the call fails where it stands.
+        call.failure = over_limit ? Failure::rejected : Failure::failed;
+        call.host = none;
+        call.state = State::responding;
+        context_.sim.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
+        return;
+    }
+    call.backend = backend;
+    call.host = sm.servers[backend];
+    ++service.views[backend].in_flight;
+    service.balancer->on_view_changed(backend, service.views[backend]);
+    service.balancer->on_sent(backend, context_.sim.now());
+    const OpModel& op = sm.ops[call.op];
+    const double bytes = call.request_bytes >= 0 ? call.request_bytes
+                         : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
+                                                  : 0.0;
+    deliver(origin, hosts_[call.host].node, bytes, id, true);
+}
+
+void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
+                     bool request) {
+    if (context_.network && from != no_node && to != no_node) {
+        context_.network->send(from, to, bytes, [this, id, request](bool ok) {
+            if (!ok) calls_[id].failure = Failure::failed;
+            if (request && ok) {
+                on_request_delivered(id);
+            } else {
+                // A request lost on the way (a failed link, no route) fails at its sender
+                // at once, like a connection reset: the callee never saw it.
+                calls_[id].state = State::responding;
+                on_response_delivered(id);
+            }
+        });
+        return;
+    }
+    // No network between these two: the message arrives at once (pure queueing
+    // models). Handled in place rather than as an event: the recursion is at most
+    // as deep as the call graph.
+    if (request) {
+        on_request_delivered(id);
+    } else {
+        on_response_delivered(id);
+    }
+}
+
+void CallEngine::on_request_delivered(std::uint32_t id) {
+    Call& call = calls_[id];
+    call.arrived = context_.sim.now();
+    Host& host = hosts_[call.host];
+    if (!host.server->up()) {
+        // A dead server refuses the connection: the error travels back to the caller.
+        call.failure = Failure::failed;
+        respond(id);
+        return;
+    }
+    if (host.threads && host.active >= *host.threads) {
+        call.state = State::queued;
+        host.pending.push_back(id);
+        services_.refresh_views(host);
+        return;
+    }
+    admit(id);
+}
+
+void CallEngine::admit(std::uint32_t id) {
+    Call& call = calls_[id];
+    Host& host = hosts_[call.host];
+    ++host.active;
+    call.holds_thread = true;
+    call.state = State::working;
+    services_.refresh_views(host);
+    const OpModel& op = services_[call.service].model->ops[call.op];
+    if (!op.work) {
+        after_work(id);
+        return;
+    }
+    Service& service = services_[call.service];
+    const double work = op.work->sample(service.op_rng[call.op]);
+    const Time deadline = services_.elastic() ? services_.elastic()->deadline(call.service, call.arrived) : Time::max();
+    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) {
+        call.failure = host.server->up() ? Failure::rejected : Failure::failed;
+        if (call.failure == Failure::rejected && context_.measuring) ++measurements_.op(call.service, call.op).rejected;
+        respond(id);
+    }
+}
+
+void CallEngine::job_finished(Server&, std::uint64_t token) {
+    if (token & Replicator::job_token) {
+        replicator_.applied(static_cast<std::uint32_t>(token & ~Replicator::job_token), true);
+        return;
+    }
+    const auto id = static_cast<std::uint32_t>(token >> 1);
+    if ((token & 1) == 0) {
+        after_work(id);
+    } else {
+        respond(id);
+    }
+}
+
+void CallEngine::job_shed(Server&, std::uint64_t token) {
+    // Only first work has a deadline: never replica applies or work_after.
+    shed_call(static_cast<std::uint32_t>(token >> 1));
+}
+
+void CallEngine::shed_call(std::uint32_t id) {
+    Call& call = calls_[id];
+    call.failure = Failure::rejected;
+    if (context_.measuring) ++measurements_.op(call.service, call.op).rejected;
+    services_.elastic()->shed(call.service);
+    respond(id);
+}
+
+void CallEngine::job_dropped(Server&, std::uint64_t token) {
+    if (token & Replicator::job_token) {
+        replicator_.applied(static_cast<std::uint32_t>(token & ~Replicator::job_token), false);
+        return;
+    }
+    const auto id = static_cast<std::uint32_t>(token >> 1);
+    calls_[id].failure = Failure::failed;
+    respond(id);
+}
+
+void CallEngine::after_work(std::uint32_t id) {
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    if (op.replicate && calls_[id].failure == Failure::none) {
+        replicator_.start_replication(id);
+    } else {
+        start_calls(id);
+    }
+}
+
+void CallEngine::start_calls(std::uint32_t id) {
+    calls_[id].state = State::waiting;
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
+    calls_[id].step = 0;
+    next_step(id);
+}
+
+void CallEngine::next_step(std::uint32_t id) {
+    const Service& service = services_[calls_[id].service];
+    const OpModel& op = service.model->ops[calls_[id].op];
+    while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
+        // Without a network a child can finish inside launch_child (refused by a dead
+        // server, or an op without work): the extra count keeps it from resuming this
+        // call in the middle of the loop.
+        ++calls_[id].outstanding;
+        for (const CallModel& c : op.steps[calls_[id].step]) launch_child(id, c, false);
+        if (--calls_[id].outstanding > 0) return;  // resumes when the last one returns
+        ++calls_[id].step;
+    }
+    if (op.work_after && calls_[id].failure == Failure::none) {
+        Host& host = hosts_[calls_[id].host];
+        const double work = op.work_after->sample(services_[calls_[id].service].op_rng[calls_[id].op]);
+        if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
+            calls_[id].state = State::working_after;
+            return;
+        }
+        calls_[id].failure = host.server->up() ? Failure::rejected : Failure::failed;
+        if (calls_[id].failure == Failure::rejected && context_.measuring) {
+            ++measurements_.op(calls_[id].service, calls_[id].op).rejected;
+        }
+    }
+    respond(id);
+}
+
+void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
+    Service& caller_service = services_[calls_[parent].service];
+    if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
+    Service& callee = services_[c.service];
+    if (callee.budget) callee.budget->record_call(context_.sim.now());
+    if (!async) {
+        ++calls_[parent].outstanding;
+        launch_attempt(parent, calls_[parent].generation, &c, 0);
+        return;
+    }
+    const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    Call& call = calls_[child];
+    call.parent = none;
+    call.service = c.service;
+    call.op = c.op;
+    call.key = calls_[parent].key;
+    call.required = c.required;
+    const Host& host = hosts_[calls_[parent].host];
+    send_call(child, host.node, host.site);
+}
+
+void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                            std::uint16_t attempt) {
+    // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
+    if (!waiting(parent, parent_generation, State::waiting)) return;
+    const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    Call& call = calls_[child];
+    call.parent = parent;
+    call.parent_generation = parent_generation;
+    call.service = via->service;
+    call.op = via->op;
+    call.key = calls_[parent].key;
+    call.required = via->required;
+    call.via = via;
+    call.attempt = attempt;
+    if (via->timeout_s) {
+        const std::uint32_t generation = call.generation;
+        calls_[child].timeout = context_.sim.schedule_in(Time::from_seconds(*via->timeout_s),
+                                                 [this, child, generation] { on_timeout(child, generation); });
+    }
+    const Host& host = hosts_[calls_[parent].host];
+    send_call(child, host.node, host.site);
+}
+
+void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
+    Call& call = calls_[id];
+    if (call.generation != generation || call.detached || call.state == State::free) return;
+    // The caller stops waiting; the callee keeps working and its late response is discarded.
+    call.detached = true;
+    call.timeout = EventId{};
+    if (Elasticity* elastic = services_.elastic()) {
+        elastic->timed_out(call.service, call.host != none ? call.backend : Elasticity::unlimited, id);
+    }
+    if (context_.measuring) ++measurements_.op(call.service, call.op).timeouts;
+    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
+}
+
+void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
+                          std::uint32_t retries) {
+    calls_[parent].retries += retries;
+    if (failure != Failure::none && via != nullptr && attempt < via->retries) {
+        Service& callee = services_[via->service];
+        if (!callee.budget || callee.budget->try_retry(context_.sim.now())) {
+            ++calls_[parent].retries;
+            if (context_.measuring) ++measurements_.op(via->service, via->op).retries;
+            double backoff = via->backoff ? via->backoff->sample(callee.retry_rng) : 0.0;
+            if (via->jitter > 0) backoff *= 1.0 + via->jitter * (2.0 * callee.retry_rng.uniform01() - 1.0);
+            const std::uint32_t generation = calls_[parent].generation;
+            const auto next = static_cast<std::uint16_t>(attempt + 1);
+            context_.sim.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
+                launch_attempt(parent, generation, via, next);
+            });
+            return;  // the parent keeps waiting: `outstanding` still counts this call
+        }
+    }
+    Call& p = calls_[parent];
+    const bool required = via == nullptr || via->required;
+    if (failure != Failure::none && required && p.failure == Failure::none) p.failure = failure;
+    if (--p.outstanding == 0) {
+        ++p.step;
+        next_step(parent);
+    }
+}
+
+void CallEngine::release_thread(Host& host) {
+    --host.active;
+    services_.refresh_views(host);
+    Elasticity* elastic = services_.elastic();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shed;  // (call, generation); allocates only when shedding
+    for (std::uint32_t next = host.next_waiting(); next != none; next = host.next_waiting()) {
+        if (elastic && context_.sim.now() > elastic->deadline(calls_[next].service, calls_[next].arrived)) {
+            shed.emplace_back(next, calls_[next].generation);
+            continue;
+        }
+        admit(next);
+        break;
+    }
+    // Shed after the admission: answering them may bring new calls to this host.
+    for (const auto& [id, generation] : shed) {
+        if (calls_[id].generation == generation && calls_[id].state == State::queued) shed_call(id);
+    }
+}
+
+NodeId CallEngine::origin_of(const Call& call) const {
+    if (call.workload != none) return workloads_[call.workload].from;
+    if (call.parent != none) return hosts_[calls_[call.parent].host].node;
+    return no_node;
+}
+
+void CallEngine::respond(std::uint32_t id) {
+    Call& call = calls_[id];
+    Host& host = hosts_[call.host];
+    call.state = State::responding;
+    measurements_.op_done(call, context_.sim.now());
+    if (call.holds_thread) {
+        call.holds_thread = false;
+        release_thread(host);
+    }
+    // Async calls answer too: nobody waits, but the response still loads the network.
+    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const double bytes = calls_[id].failure == Failure::none && op.response_bytes
+                             ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
+                             : 0.0;
+    deliver(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id, false);
+}
+
+void CallEngine::on_response_delivered(std::uint32_t id) {
+    const Call call = calls_[id];
+    Elasticity* elastic = services_.elastic();
+    if (elastic) elastic->release(call.service, id);
+    if (call.host != none) {
+        Service& service = services_[call.service];
+        --service.views[call.backend].in_flight;
+        service.balancer->on_view_changed(call.backend, service.views[call.backend]);
+        service.balancer->on_response(call.backend, (context_.sim.now() - call.sent).seconds(), context_.sim.now());
+        if (elastic) {
+            elastic->on_answer(call.service, call.backend, (context_.sim.now() - call.sent).seconds(),
+                               call.failure != Failure::none, call.detached);
+        }
+    }
+    if (call.timeout.valid()) context_.sim.cancel(call.timeout);
+    free_call(id);
+    if (call.workload != none) {
+        measurements_.request_done(call, context_.sim.now());
+        workloads_.request_done(call.workload);
+        return;
+    }
+    if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    // The caller may have failed meanwhile (its server died): then nobody waits.
+    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
+}
+
+}  // namespace s2sim::models::system

@@ -1,0 +1,86 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "models/server.hpp"
+#include "models/system/call.hpp"
+#include "models/system/context.hpp"
+
+namespace s2sim::models::system {
+
+class Hosts;
+struct Host;
+class ServicePools;
+class WorkloadSources;
+class Replicator;
+class Measurements;
+
+/// The call engine: every call in flight in one flat array of slots (reused, with a
+/// generation against stale references), and the life of a call: request message,
+/// thread, work on a core, replication, the op's calls in steps (attempts, timeouts,
+/// retries with backoff and budget), work after, response message. It is the servers'
+/// JobListener: a job token is `call id << 1 | phase` (phase 1 = work_after), or a
+/// replica apply (Replicator::job_token).
+class CallEngine final : public JobListener {
+public:
+    CallEngine(Context& context, Hosts& hosts, ServicePools& pools, WorkloadSources& sources,
+               Replicator& replicator, Measurements& measurements);
+
+    [[nodiscard]] Call& operator[](std::uint32_t id) { return calls_[id]; }
+    [[nodiscard]] const Call& operator[](std::uint32_t id) const { return calls_[id]; }
+    /// Slots in the array, free or not (call ids are below it).
+    [[nodiscard]] std::uint32_t size() const { return static_cast<std::uint32_t>(calls_.size()); }
+
+    /// Creates a root call of workload `w` with mix index `mix` and sends it; stops the run
+    /// when too many calls are in flight.
+    void send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes);
+    /// True when `parent` is alive with `generation` and waits in `state`.
+    [[nodiscard]] bool waiting(std::uint32_t parent, std::uint32_t generation, State state) const {
+        return parent < calls_.size() && calls_[parent].generation == generation && calls_[parent].state == state;
+    }
+    /// The op of call `id` goes on to its calls (after its work and replication).
+    void start_calls(std::uint32_t id);
+    /// The op of call `id` is done (or failed): its thread is freed, its response sent.
+    void respond(std::uint32_t id);
+
+    void job_finished(Server& server, std::uint64_t token) override;
+    void job_dropped(Server& server, std::uint64_t token) override;
+    void job_shed(Server& server, std::uint64_t token) override;
+
+private:
+    std::uint32_t new_call();
+    void free_call(std::uint32_t id);
+    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
+    void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request);
+    void on_request_delivered(std::uint32_t id);
+    void admit(std::uint32_t id);
+    void next_step(std::uint32_t id);
+    void launch_child(std::uint32_t parent, const CallModel& call, bool async);
+    /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
+    void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                        std::uint16_t attempt);
+    /// The caller learns how an attempt ended: retries it, or counts it as returned.
+    void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
+                      std::uint32_t retries);
+    void on_timeout(std::uint32_t id, std::uint32_t generation);
+    /// After the op's work: replicate the write (if the op does), then the calls.
+    void after_work(std::uint32_t id);
+    void on_response_delivered(std::uint32_t id);
+    void release_thread(Host& host);
+    /// Call `id` waited past its service's queue deadline: it fails as rejected (shed).
+    void shed_call(std::uint32_t id);
+    NodeId origin_of(const Call& call) const;
+
+    Context& context_;
+    Hosts& hosts_;
+    ServicePools& services_;
+    WorkloadSources& workloads_;
+    Replicator& replicator_;
+    Measurements& measurements_;
+    std::vector<Call> calls_;
+    std::uint32_t free_calls_ = none;
+    std::uint64_t live_calls_ = 0;
+};
+
+}  // namespace s2sim::models::system

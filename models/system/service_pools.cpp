@@ -1,0 +1,88 @@
+// Services: balancers over their servers, health checks and retry budgets (System's part
+// for [services]).
+#include "models/system/service_pools.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "sim/error.hpp"
+
+namespace s2sim::models::system {
+
+ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), hosts_(hosts) {
+    const SystemModel& model = context.model;
+    for (const ServiceModel& s : model.services) {
+        Service service{&s,
+                        nullptr,
+                        {},
+                        RandomStream(model.seed, "service/" + s.name + "/balancer"),
+                        {},
+                        RandomStream(model.seed, "retry/" + s.name),
+                        std::nullopt};
+        if (s.retry_budget) {
+            if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
+            service.budget.emplace(*s.retry_budget);
+        }
+        if (!(s.health_check_s >= 0)) throw Error("service '" + s.name + "': health check delay must be >= 0");
+        BalancerOptions options = s.balancer;
+        if (options.sites.empty()) {
+            for (const std::uint32_t h : s.servers) options.sites.push_back(hosts_[h].site);
+        }
+        service.balancer = make_balancer(options, s.servers.size());
+        service.views.resize(s.servers.size());
+        for (std::uint32_t i = 0; i < s.servers.size(); ++i) {
+            Host& host = hosts_[s.servers[i]];
+            host.memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+            if (service.balancer->reads_server_load()) {
+                host.load_views.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+            }
+        }
+        for (const OpModel& op : s.ops) service.op_rng.emplace_back(model.seed, "op/" + s.name + "." + op.name);
+        services_.push_back(std::move(service));
+    }
+    for (std::uint32_t i = 0; i < services_.size(); ++i) {
+        const ServiceModel& s = model.services[i];
+        if (!s.elastic.any() && !elastic_) continue;
+        if (!elastic_) {
+            // Services before the first elastic one are registered without settings.
+            elastic_ = std::make_unique<Elasticity>(context.sim, context.recorder);
+            for (std::uint32_t j = 0; j < i; ++j) {
+                elastic_->add_service(model.services[j].name, {}, services_[j].views, *services_[j].balancer, {});
+            }
+        }
+        std::vector<const Server*> servers;
+        for (const std::uint32_t h : s.servers) servers.push_back(hosts_[h].server.get());
+        elastic_->add_service(s.name, s.elastic, services_[i].views, *services_[i].balancer, std::move(servers));
+    }
+}
+
+void ServicePools::write_load_views(const Host& host) {
+    const Server& server = *host.server;
+    const auto present = static_cast<std::uint32_t>(host.active + (host.pending.size() - host.pending_head));
+    const double busy = static_cast<double>(std::min<std::size_t>(server.jobs(), server.config().cores)) /
+                        static_cast<double>(server.config().cores);
+    for (const auto& [service, index] : host.load_views) {
+        ServerView& view = services_[service].views[index];
+        view.queue_length = present;
+        view.utilization = busy;
+        services_[service].balancer->on_view_changed(index, view);
+        // `healthy` is what health checks have noticed, set by schedule_health(), not the instant truth.
+    }
+}
+
+void ServicePools::schedule_health(std::uint32_t h, bool healthy) {
+    const std::uint32_t epoch = hosts_[h].epoch;
+    for (const auto& [service, index] : hosts_[h].memberships) {
+        const Time delay = Time::from_seconds(services_[service].model->health_check_s);
+        const std::uint32_t s = service;
+        const std::uint32_t i = index;
+        // Health checks notice the change after the service's delay, unless it was undone meanwhile.
+        context_.sim.schedule_in(delay, [this, h, epoch, s, i, healthy] {
+            if (hosts_[h].epoch != epoch) return;
+            services_[s].views[i].healthy = elastic_ ? elastic_->health(s, i, healthy) : healthy;
+            services_[s].balancer->on_view_changed(i, services_[s].views[i]);
+        });
+    }
+}
+
+}  // namespace s2sim::models::system

@@ -1,0 +1,57 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "models/balancer.hpp"
+#include "models/elastic/elasticity.hpp"
+#include "models/system/context.hpp"
+#include "models/system/hosts.hpp"
+#include "sim/random.hpp"
+
+namespace s2sim::models::system {
+
+/// A service: its pool of servers as its balancer sees them (views: load, health),
+/// its random streams and its retry budget.
+struct Service {
+    const ServiceModel* model = nullptr;
+    std::unique_ptr<Balancer> balancer;
+    std::vector<ServerView> views;
+    RandomStream rng;
+    std::vector<RandomStream> op_rng;  ///< per op: work and call probabilities
+    RandomStream retry_rng;                 ///< backoffs and jitter of calls to this service
+    std::optional<RetryBudget> budget;      ///< retries of calls to this service
+};
+
+/// The services (one per SystemModel::services entry, same index): what their balancers
+/// see of the hosts, health checks, retry budgets.
+class ServicePools {
+public:
+    /// Registers each service's backends in the hosts' memberships.
+    ServicePools(Context& context, Hosts& hosts);
+
+    [[nodiscard]] Service& operator[](std::uint32_t s) { return services_[s]; }
+    [[nodiscard]] const Service& operator[](std::uint32_t s) const { return services_[s]; }
+
+    /// Updates what balancers see of `host` after ops arrived, left or the server
+    /// changed; nothing when no balancer of its services reads its load.
+    void refresh_views(const Host& host) {
+        if (!host.load_views.empty()) write_load_views(host);
+    }
+    /// Schedules the health checks of every service of host `h` to notice its state.
+    void schedule_health(std::uint32_t h, bool healthy);
+    /// The services' autoscalers, outlier ejection, shedding and concurrency limits; null
+    /// unless a service opts in (the call engine's hooks test it).
+    [[nodiscard]] Elasticity* elastic() const { return elastic_.get(); }
+
+private:
+    void write_load_views(const Host& host);
+
+    Context& context_;
+    Hosts& hosts_;
+    std::vector<Service> services_;
+    std::unique_ptr<Elasticity> elastic_;
+};
+
+}  // namespace s2sim::models::system
