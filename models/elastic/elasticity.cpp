@@ -218,7 +218,8 @@ void Elasticity::on_answer(std::uint32_t service, std::uint32_t backend, double 
 void Elasticity::count_answer(std::uint32_t service, std::uint32_t backend, bool error) {
     Service& s = services_[service];
     Outlier* o = s.outlier.get();
-    if (o == nullptr || (s.out[backend] & out_ejected) != 0) return;
+    // Answers of servers ejected already, or out of an autoscaled pool (draining), count for nothing.
+    if (o == nullptr || (s.out[backend] & (out_ejected | out_pool)) != 0) return;
     if (error) {
         ++o->errors[backend];
         ++o->consecutive[backend];
@@ -315,7 +316,8 @@ void Elasticity::decide(std::uint32_t service) {
         const double busy = server.busy_core_seconds(now);
         const double queue = server.queue_seconds(now);
         const double span = (now - a.measured_from[b]).seconds();
-        if (span > 0) {
+        // A server its health check sees down is not ready: not measured (as a pod not ready).
+        if (span > 0 && (s.out[b] & out_health) == 0) {
             ++measured;
             switch (m.metric) {
                 case ScaleMetric::utilization:
