@@ -118,7 +118,7 @@ void Server::finish_fcfs(std::uint32_t core) {
     ++completed_;
     const Time now = sim_.now();
     for (Waiting next{}; pop_waiting(next);) {
-        if (next.deadline < now) {
+        if (next.deadline < now) [[unlikely]] {
             shed_.push_back(next.token);  // waited past its deadline: shed rather than served
             continue;
         }
@@ -128,15 +128,17 @@ void Server::finish_fcfs(std::uint32_t core) {
     record_state();
     // Last: the listener may submit to this server again.
     listener_.job_finished(*this, token);
-    if (!shed_.empty()) {
-        // Taken out first: the listener may shed more on this server while it is told.
-        std::vector<std::uint64_t> shed;
-        shed.swap(shed_);
-        for (const std::uint64_t t : shed) listener_.job_shed(*this, t);
-        if (shed_.empty()) {
-            shed.clear();
-            shed_.swap(shed);  // keeps the capacity: no allocation next time
-        }
+    if (!shed_.empty()) [[unlikely]] tell_shed();
+}
+
+void Server::tell_shed() {
+    // Taken out first: the listener may shed more on this server while it is told.
+    std::vector<std::uint64_t> shed;
+    shed.swap(shed_);
+    for (const std::uint64_t t : shed) listener_.job_shed(*this, t);
+    if (shed_.empty()) {
+        shed.clear();
+        shed_.swap(shed);  // keeps the capacity: no allocation next time
     }
 }
 

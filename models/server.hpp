@@ -116,6 +116,8 @@ private:
 
     void start_fcfs(double work_s, std::uint64_t token);
     void finish_fcfs(std::uint32_t core);
+    /// Tells the listener of the jobs shed while a core freed up (out of the hot path).
+    [[gnu::noinline]] void tell_shed();
     bool pop_waiting(Waiting& out);
     void ps_advance();
     void ps_reschedule();

@@ -338,10 +338,17 @@ void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::u
 void CallEngine::release_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    Elasticity* elastic = services_.elastic();
+    if (Elasticity* elastic = services_.elastic()) {
+        admit_or_shed(host, *elastic);
+        return;
+    }
+    if (const std::uint32_t next = host.next_waiting(); next != none) admit(next);
+}
+
+void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> shed;  // (call, generation); allocates only when shedding
     for (std::uint32_t next = host.next_waiting(); next != none; next = host.next_waiting()) {
-        if (elastic && context_.sim.now() > elastic->deadline(calls_[next].service, calls_[next].arrived)) {
+        if (context_.sim.now() > elastic.deadline(calls_[next].service, calls_[next].arrived)) {
             shed.emplace_back(next, calls_[next].generation);
             continue;
         }
