@@ -320,3 +320,17 @@ TEST_CASE("concurrency limit: a caller's calls beyond the limit fail at once", "
     CHECK(r.requests[0].latency.count() >= 195);
     CHECK(over >= 195);
 }
+
+TEST_CASE("concurrency limit: a workload is one caller of its entry service", "[models][elastic][limit]") {
+    // 200 requests/s straight to one core of 10 ms; the workload may have 3 in flight.
+    SystemModel m = web(1, 10 * ms, ConstantArrivals{200}, 2);
+    m.services[0].elastic.concurrency_limit = 3;
+    const RunResults r = testing::run(std::move(m));
+    CHECK(r.servers[0].max_queue <= 2);  // one running, two waiting
+    CHECK(r.requests[0].latency.max() <= 30 * ms + 1e-9);
+    const std::uint64_t over = figure(table(r, "shedding"), "web", "over_limit").count;
+    CHECK(over == r.requests[0].rejected);
+    CHECK(over == r.requests[0].errors);
+    CHECK(over >= 195);
+    CHECK(r.requests[0].latency.count() >= 195);
+}
