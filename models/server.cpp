@@ -51,7 +51,7 @@ void Server::record_state() {
     if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
 }
 
-bool Server::submit(double work_s, std::uint64_t token, int priority_class) {
+bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time deadline) {
     if (!up_) {
         ++rejected_;
         return false;
@@ -78,7 +78,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class) {
         ++rejected_;
         return false;
     }
-    const Waiting job{work_s, token, priority_class, next_seq_++};
+    const Waiting job{work_s, token, priority_class, next_seq_++, deadline};
     if (config_.discipline == Discipline::priority) {
         by_class_.push_back(job);
         std::push_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
@@ -116,10 +116,30 @@ void Server::finish_fcfs(std::uint32_t core) {
     cores_[core].reset();
     idle_cores_.push_back(core);
     ++completed_;
-    if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
+    const Time now = sim_.now();
+    for (Waiting next{}; pop_waiting(next);) {
+        if (next.deadline < now) [[unlikely]] {
+            shed_.push_back(next.token);  // waited past its deadline: shed rather than served
+            continue;
+        }
+        start_fcfs(next.work_s, next.token);
+        break;
+    }
     record_state();
     // Last: the listener may submit to this server again.
     listener_.job_finished(*this, token);
+    if (!shed_.empty()) [[unlikely]] tell_shed();
+}
+
+void Server::tell_shed() {
+    // Taken out first: the listener may shed more on this server while it is told.
+    std::vector<std::uint64_t> shed;
+    shed.swap(shed_);
+    for (const std::uint64_t t : shed) listener_.job_shed(*this, t);
+    if (shed_.empty()) {
+        shed.clear();
+        shed_.swap(shed);  // keeps the capacity: no allocation next time
+    }
 }
 
 double Server::ps_rate() const {
@@ -247,6 +267,8 @@ void Server::set_speed(double speed) {
 }
 
 void Server::reset_stats(Time now) {
+    busy_before_reset_ += busy_cores_.integral(now);
+    queue_before_reset_ += queue_.integral(now);
     busy_cores_.reset(now);
     queue_.reset(now);
     completed_ = 0;

@@ -37,6 +37,8 @@ public:
     virtual void job_finished(Server& server, std::uint64_t token) = 0;
     /// The job was lost because the server failed.
     virtual void job_dropped(Server& server, std::uint64_t token) = 0;
+    /// The job was still waiting at its deadline and was shed (load shedding). Default: dropped.
+    virtual void job_shed(Server& server, std::uint64_t token) { job_dropped(server, token); }
 };
 
 /// A server: c cores of a given speed and a discipline, fed with jobs of work
@@ -51,8 +53,10 @@ public:
     Server& operator=(const Server&) = delete;
 
     /// Offers a job of `work_s` core-seconds. Returns false when the queue is
-    /// full (the job is rejected and counted) or the server is down.
-    bool submit(double work_s, std::uint64_t token, int priority_class = 0);
+    /// full (the job is rejected and counted) or the server is down. A job still waiting
+    /// for a core after `deadline` is shed (JobListener::job_shed) when a core frees up
+    /// (FCFS and priority; under PS every job is served at once).
+    bool submit(double work_s, std::uint64_t token, int priority_class = 0, Time deadline = Time::max());
 
     /// Withdraws job `token` (waiting or in service) without telling the listener: a hedged
     /// attempt another one beat. Work done on it stays spent. O(jobs held). False when the
@@ -90,6 +94,10 @@ public:
     [[nodiscard]] double max_queue() const;
     [[nodiscard]] std::uint64_t completed() const { return completed_; }
     [[nodiscard]] std::uint64_t rejected() const { return rejected_; }
+    /// Busy core-seconds since the server was built (never reset: autoscaler metrics).
+    [[nodiscard]] double busy_core_seconds(Time now) const { return busy_before_reset_ + busy_cores_.integral(now); }
+    /// Integral of the waiting jobs since the server was built, job-seconds (never reset).
+    [[nodiscard]] double queue_seconds(Time now) const { return queue_before_reset_ + queue_.integral(now); }
 
 private:
     struct Waiting {
@@ -97,6 +105,7 @@ private:
         std::uint64_t token;
         int priority_class;
         std::uint64_t seq;
+        Time deadline;  ///< shed when still waiting after it
     };
     struct Running {
         std::uint64_t token;
@@ -112,6 +121,8 @@ private:
 
     void start_fcfs(double work_s, std::uint64_t token);
     void finish_fcfs(std::uint32_t core);
+    /// Tells the listener of the jobs shed while a core freed up (out of the hot path).
+    [[gnu::noinline]] void tell_shed();
     bool pop_waiting(Waiting& out);
     void ps_advance();
     void ps_reschedule();
@@ -141,6 +152,9 @@ private:
     stats::TimeWeighted queue_;
     std::uint64_t completed_ = 0;
     std::uint64_t rejected_ = 0;
+    double busy_before_reset_ = 0;   ///< busy core-seconds before the last reset_stats
+    double queue_before_reset_ = 0;  ///< queue job-seconds before the last reset_stats
+    std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it
 };
 
 /// Parses "fcfs", "ps" or "priority"; throws s2sim::Error listing the choices.

@@ -111,6 +111,7 @@ RunResults System::run(const Progress& progress) {
     context.end = warmup + Time::from_seconds(model_.duration_s);
     parts_->sources.start();
     parts_->faults.schedule();
+    if (Elasticity* elastic = parts_->pools.elastic()) elastic->start(context.end);
     if (model_.warmup_s > 0) {
         sim_.schedule_at(warmup, [this] { start_measuring(); });
     } else {
@@ -145,6 +146,7 @@ RunResults System::collect(double wall_s) {
     const Time now = sim_.now();
     parts_->replicator.collect(now, r.replication);
     parts_->consistency.finish();
+    if (Elasticity* elastic = parts_->pools.elastic()) elastic->finish(now);
     r.tables = recorder_.collect(now, context.measuring);
     r.log = recorder_.take_log();
     return r;

@@ -11,6 +11,7 @@
 #include "models/balancer.hpp"
 #include "models/cache.hpp"
 #include "models/consistency.hpp"
+#include "models/elastic/elastic_model.hpp"
 #include "models/failures.hpp"
 #include "models/hedging.hpp"
 #include "models/metastability.hpp"
@@ -79,6 +80,8 @@ struct ServiceModel {
     /// gRPC-style retry throttling of calls to this service, per calling server; none = off.
     std::optional<RetryThrottleModel> retry_throttling;
     ConnectionPolicy connections;  ///< each caller's pool towards its servers (transport = "tcp")
+    /// Autoscaling, outlier ejection, shedding, concurrency limit (models/elastic/).
+    ElasticModel elastic;
 };
 
 /// A server and where it sits.

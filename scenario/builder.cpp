@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/elastic_builder.hpp"
 #include "sim/error.hpp"
 
 namespace s2sim::scenario {
@@ -269,6 +270,7 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
         service.balancer.spill_at = b.spill_at;
         service.balancer.maglev_table_size = static_cast<std::uint32_t>(b.table_size);
         for (const int server : s.servers) service.balancer.sites.push_back(model.hosts[server].site);
+        build_elastic(spec, s, model, service);  // autoscaled services: their spare servers
         try {
             (void)models::make_balancer(service.balancer, service.servers.size());
         } catch (const ConfigError&) {

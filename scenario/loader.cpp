@@ -499,6 +499,8 @@ private:
     void load_services(const toml::table& root);
     void load_ops(const toml::table& service_table, ServiceSpec& service, const std::string& where);
     BalancerSpec load_balancer(const toml::node& n, const ServiceSpec& service) const;
+    /// autoscale, outlier, queue_deadline, concurrency_limit of a service (docs/elasticity.md).
+    void load_elastic(const Fields& f, ServiceSpec& service) const;
     CallSpec load_call(const toml::node& n) const;
     void load_op(const toml::node& n, ServiceSpec& service, OpSpec& op);
     void check_cycles() const;
@@ -840,6 +842,90 @@ void Loader::load_links(const toml::table& root) {
             }
         }
     }
+}
+
+void Loader::load_elastic(const Fields& f, ServiceSpec& s) const {
+    const auto time_at_least_zero = [this](const toml::node& n) {
+        const double v = quantity(n, Unit::time);
+        if (v < 0) fail(n, fmt::format("expected a time of at least 0, got '{}'", str(n)));
+        return v;
+    };
+    if (const auto* v = f.get("autoscale")) {
+        const Fields a = open(*v, "autoscale", {"metric", "target", "min", "max", "interval", "tolerance", "boot",
+                                                "stabilization", "up_servers", "up_percent", "down_percent",
+                                                "rate_period"});
+        AutoscaleSpec as;
+        as.pos = pos(*v);
+        static const std::vector<std::string> metrics = {"utilization", "queue", "in_flight", "latency_p99"};
+        if (const auto* m = a.get("metric")) {
+            as.metric = str(*m);
+            if (std::find(metrics.begin(), metrics.end(), as.metric) == metrics.end()) {
+                fail(*m, fmt::format("unknown autoscale metric '{}' (expected: {})", as.metric, join(metrics)));
+            }
+        }
+        const auto& target = need(a, "target");
+        if (as.metric == "latency_p99") {
+            as.target = positive(target, Unit::time);
+        } else {
+            as.target = number(target);
+            if (!(as.target > 0)) fail(target, fmt::format("autoscale target must be positive, got {:g}", as.target));
+            if (as.metric == "utilization" && as.target > 1) {
+                fail(target, fmt::format("utilization target {:g} is outside (0, 1]", as.target));
+            }
+        }
+        const auto listed = static_cast<int>(s.servers.size());
+        if (const auto* m = a.get("min")) {
+            as.min = small_int(*m, 1, "autoscale min");
+            if (as.min > listed) {
+                fail(*m, fmt::format("autoscale min {} is above the {} servers the service starts with", as.min, listed));
+            }
+        }
+        const auto& max = need(a, "max");
+        as.max = small_int(max, 1, "autoscale max");
+        if (as.max < listed) {
+            fail(max, fmt::format("autoscale max {} is below the {} servers the service starts with", as.max, listed));
+        }
+        if (as.max > 100000) fail(max, fmt::format("autoscale max {} is above 100000 servers", as.max));
+        if (const auto* m = a.get("interval")) as.interval = positive(*m, Unit::time);
+        if (const auto* m = a.get("tolerance")) {
+            as.tolerance = number(*m);
+            if (as.tolerance < 0) fail(*m, fmt::format("tolerance must not be negative, got {:g}", as.tolerance));
+        }
+        if (const auto* m = a.get("boot")) as.boot = time_at_least_zero(*m);
+        if (const auto* m = a.get("stabilization")) as.stabilization = time_at_least_zero(*m);
+        if (const auto* m = a.get("up_servers")) as.up_servers = small_int(*m, 0, "up_servers");
+        if (const auto* m = a.get("up_percent")) {
+            as.up_percent = number(*m);
+            if (as.up_percent < 0) fail(*m, fmt::format("up_percent must not be negative, got {:g}", as.up_percent));
+        }
+        if (const auto* m = a.get("down_percent")) {
+            as.down_percent = number(*m);
+            if (as.down_percent < 0 || as.down_percent > 100) {
+                fail(*m, fmt::format("down_percent {:g} is outside [0, 100]", as.down_percent));
+            }
+        }
+        if (const auto* m = a.get("rate_period")) as.rate_period = positive(*m, Unit::time);
+        s.elastic.autoscale = as;
+    }
+    if (const auto* v = f.get("outlier")) {
+        const Fields o = open(*v, "outlier", {"consecutive_errors", "ejection", "max_ejection", "max_ejection_time",
+                                              "interval", "success_rate", "min_requests"});
+        OutlierSpec os;
+        os.pos = pos(*v);
+        if (const auto* m = o.get("consecutive_errors")) os.consecutive_errors = small_int(*m, 0, "consecutive_errors");
+        if (const auto* m = o.get("ejection")) os.ejection = positive(*m, Unit::time);
+        if (const auto* m = o.get("max_ejection")) os.max_ejection = fraction(*m, "max_ejection");
+        if (const auto* m = o.get("max_ejection_time")) os.max_ejection_time = time_at_least_zero(*m);
+        if (const auto* m = o.get("interval")) os.interval = positive(*m, Unit::time);
+        if (const auto* m = o.get("success_rate")) os.success_rate = fraction(*m, "success_rate");
+        if (const auto* m = o.get("min_requests")) os.min_requests = small_int(*m, 1, "min_requests");
+        if (os.consecutive_errors == 0 && !os.success_rate) {
+            fail(*v, "outlier detection with consecutive_errors = 0 needs a success_rate (or it never ejects)");
+        }
+        s.elastic.outlier = os;
+    }
+    if (const auto* v = f.get("queue_deadline")) s.elastic.queue_deadline = positive(*v, Unit::time);
+    if (const auto* v = f.get("concurrency_limit")) s.elastic.concurrency_limit = small_int(*v, 1, "concurrency_limit");
 }
 
 BalancerSpec Loader::load_balancer(const toml::node& n, const ServiceSpec& service) const {
@@ -1220,7 +1306,8 @@ void Loader::load_services(const toml::table& root) {
     for (std::size_t si = 0; si < service_tables_.size(); ++si) {
         const auto& [nm, t] = service_tables_[si];
         const std::string what = fmt::format("[service.{}]", nm);
-        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "retry_throttling", "op", "connections"});
+        const Fields f = open(*t, what, {"servers", "balancer", "health_check", "retry_budget", "retry_throttling", "op", "connections",
+                                         "autoscale", "outlier", "queue_deadline", "concurrency_limit"});
         ServiceSpec s;
         s.name = nm;
         s.pos = f.where;
@@ -1236,6 +1323,7 @@ void Loader::load_services(const toml::table& root) {
         }
         if (const auto* v = f.get("retry_throttling")) s.retry_throttling = load_retry_throttling(*v);
         if (const auto* v = f.get("connections")) load_connections(*v, s);
+        load_elastic(f, s);
         if (op_nodes_[si].empty()) {
             fail(f.where, fmt::format("service '{}' offers no op (add a [service.{}.op.NAME] table)", nm, nm));
         }

@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "scenario/elastic_spec.hpp"
 #include "sim/distribution.hpp"
 #include "sim/error.hpp"
 
@@ -258,6 +259,7 @@ struct ServiceSpec {
     std::optional<double> retry_budget;  ///< max retries as a fraction of calls, >= 0
     std::optional<RetryThrottlingSpec> retry_throttling;  ///< gRPC retry throttling; none = off
     ConnectionsSpec connections;         ///< transport = "tcp": each caller's pool
+    ElasticSpec elastic;                 ///< autoscale, outlier, queue_deadline, concurrency_limit
     std::vector<OpSpec> ops;             ///< file order
     SourcePos pos;
     SourcePos servers_pos;

@@ -78,10 +78,18 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
     call.state = State::requesting;
     if (context_.metastability) context_.metastability->attempt_sent(call.service, call.op, call.attempt == 0);
     const PickContext ctx{call.key, site, context_.sim.now(), service.rng};
-    const ServerIndex backend = service.balancer->pick(ctx, service.views);
+    // A caller (a server, or a workload) over the service's concurrency limit fails at once.
+    Elasticity* elastic = services_.elastic();
+    const bool over_limit = elastic && (call.workload != none || call.parent != none) &&
+                            !elastic->acquire(call.service,
+                                              call.workload != none ? hosts_.size() + call.workload
+                                                                    : calls_[call.parent].host,
+                                              id);
+    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
+                                           : service.balancer->pick(ctx, service.views);
     if (backend >= sm.servers.size()) {
         // No healthy backend: the call fails where it stands.
-        call.failure = Failure::failed;
+        call.failure = over_limit ? Failure::rejected : Failure::failed;
         call.host = none;
         call.state = State::responding;
         context_.sim.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
@@ -168,7 +176,8 @@ void CallEngine::admit(std::uint32_t id) {
     }
     Service& service = services_[call.service];
     const double work = op.work->sample(service.op_rng[call.op]);
-    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority)) {
+    const Time deadline = services_.elastic() ? services_.elastic()->deadline(call.service, call.arrived) : Time::max();
+    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
         if (call.failure == Failure::rejected && context_.measuring) ++measurements_.op(call.service, call.op).rejected;
         respond(id);
@@ -204,6 +213,19 @@ void CallEngine::job_finished(Server&, std::uint64_t token) {
     } else {
         respond(id);
     }
+}
+
+void CallEngine::job_shed(Server&, std::uint64_t token) {
+    // Only first work has a deadline: never replica applies or work_after.
+    shed_call(static_cast<std::uint32_t>(token >> 1));
+}
+
+void CallEngine::shed_call(std::uint32_t id) {
+    Call& call = calls_[id];
+    call.failure = Failure::rejected;
+    if (context_.measuring) ++measurements_.op(call.service, call.op).rejected;
+    services_.elastic()->shed(call.service);
+    respond(id);
 }
 
 void CallEngine::job_dropped(Server&, std::uint64_t token) {
@@ -327,6 +349,9 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
     // The caller stops waiting; the callee keeps working and its late response is discarded.
     call.detached = true;
     call.timeout = EventId{};
+    if (Elasticity* elastic = services_.elastic()) {
+        elastic->timed_out(call.service, call.host != none ? call.backend : Elasticity::unlimited, id);
+    }
     if (context_.measuring) ++measurements_.op(call.service, call.op).timeouts;
     if (call.group != none) {
         const Call attempt = call;
@@ -375,13 +400,26 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
 void CallEngine::release_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (host.pending_head < host.pending.size()) {
-        const std::uint32_t next = host.pending[host.pending_head++];
-        if (host.pending_head == host.pending.size()) {
-            host.pending.clear();
-            host.pending_head = 0;
+    if (Elasticity* elastic = services_.elastic()) {
+        admit_or_shed(host, *elastic);
+        return;
+    }
+    if (const std::uint32_t next = host.next_waiting(); next != none) admit(next);
+}
+
+void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> shed;  // (call, generation); allocates only when shedding
+    for (std::uint32_t next = host.next_waiting(); next != none; next = host.next_waiting()) {
+        if (context_.sim.now() > elastic.deadline(calls_[next].service, calls_[next].arrived)) {
+            shed.emplace_back(next, calls_[next].generation);
+            continue;
         }
         admit(next);
+        break;
+    }
+    // Shed after the admission: answering them may bring new calls to this host.
+    for (const auto& [id, generation] : shed) {
+        if (calls_[id].generation == generation && calls_[id].state == State::queued) shed_call(id);
     }
 }
 
@@ -410,11 +448,17 @@ void CallEngine::respond(std::uint32_t id) {
 
 void CallEngine::on_response_delivered(std::uint32_t id) {
     const Call call = calls_[id];
+    Elasticity* elastic = services_.elastic();
+    if (elastic) elastic->release(call.service, id);
     if (call.host != none) {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
         service.balancer->on_view_changed(call.backend, service.views[call.backend]);
         service.balancer->on_response(call.backend, (context_.sim.now() - call.sent).seconds(), context_.sim.now());
+        if (elastic) {
+            elastic->on_answer(call.service, call.backend, (context_.sim.now() - call.sent).seconds(),
+                               call.failure != Failure::none, call.detached);
+        }
     }
     if (call.timeout.valid()) context_.sim.cancel(call.timeout);
     free_call(id);

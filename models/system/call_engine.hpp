@@ -9,6 +9,10 @@
 #include "models/system/call.hpp"
 #include "models/system/context.hpp"
 
+namespace s2sim::models {
+class Elasticity;
+}  // namespace s2sim::models
+
 namespace s2sim::models::system {
 
 class Hosts;
@@ -57,6 +61,7 @@ public:
 
     void job_finished(Server& server, std::uint64_t token) override;
     void job_dropped(Server& server, std::uint64_t token) override;
+    void job_shed(Server& server, std::uint64_t token) override;
 
 private:
     std::uint32_t new_call();
@@ -98,6 +103,11 @@ private:
     void after_work(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
     void release_thread(Host& host);
+    /// Call `id` waited past its service's queue deadline: it fails as rejected (shed).
+    void shed_call(std::uint32_t id);
+    /// A thread of `host` is free: the calls waiting for it past their deadline are shed,
+    /// the first one within it admitted.
+    [[gnu::noinline]] void admit_or_shed(Host& host, Elasticity& elastic);
     NodeId origin_of(const Call& call) const;
 
     Context& context_;

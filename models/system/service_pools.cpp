@@ -40,6 +40,20 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
         for (const OpModel& op : s.ops) service.op_rng.emplace_back(model.seed, "op/" + s.name + "." + op.name);
         services_.push_back(std::move(service));
     }
+    for (std::uint32_t i = 0; i < services_.size(); ++i) {
+        const ServiceModel& s = model.services[i];
+        if (!s.elastic.any() && !elastic_) continue;
+        if (!elastic_) {
+            // Services before the first elastic one are registered without settings.
+            elastic_ = std::make_unique<Elasticity>(context.sim, context.recorder);
+            for (std::uint32_t j = 0; j < i; ++j) {
+                elastic_->add_service(model.services[j].name, {}, services_[j].views, *services_[j].balancer, {});
+            }
+        }
+        std::vector<const Server*> servers;
+        for (const std::uint32_t h : s.servers) servers.push_back(hosts_[h].server.get());
+        elastic_->add_service(s.name, s.elastic, services_[i].views, *services_[i].balancer, std::move(servers));
+    }
 }
 
 void ServicePools::write_load_views(const Host& host) {
@@ -65,7 +79,7 @@ void ServicePools::schedule_health(std::uint32_t h, bool healthy) {
         // Health checks notice the change after the service's delay, unless it was undone meanwhile.
         context_.sim.schedule_in(delay, [this, h, epoch, s, i, healthy] {
             if (hosts_[h].epoch != epoch) return;
-            services_[s].views[i].healthy = healthy;
+            services_[s].views[i].healthy = elastic_ ? elastic_->health(s, i, healthy) : healthy;
             services_[s].balancer->on_view_changed(i, services_[s].views[i]);
         });
     }

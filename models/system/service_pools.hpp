@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "models/balancer.hpp"
+#include "models/elastic/elasticity.hpp"
 #include "models/system/context.hpp"
 #include "models/system/hosts.hpp"
 #include "sim/random.hpp"
@@ -40,6 +41,9 @@ public:
     }
     /// Schedules the health checks of every service of host `h` to notice its state.
     void schedule_health(std::uint32_t h, bool healthy);
+    /// The services' autoscalers, outlier ejection, shedding and concurrency limits; null
+    /// unless a service opts in (the call engine's hooks test it).
+    [[nodiscard]] Elasticity* elastic() const { return elastic_.get(); }
 
 private:
     void write_load_views(const Host& host);
@@ -47,6 +51,7 @@ private:
     Context& context_;
     Hosts& hosts_;
     std::vector<Service> services_;
+    std::unique_ptr<Elasticity> elastic_;
 };
 
 }  // namespace s2sim::models::system
