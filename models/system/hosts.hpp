@@ -27,6 +27,17 @@ struct Host {
     /// The memberships whose balancer reads the server's load
     /// (Balancer::reads_server_load): the views ServicePools::refresh_views() keeps current.
     std::vector<std::pair<std::uint32_t, std::uint32_t>> load_views;
+
+    /// The call that waited longest for a thread, taken off the queue; none if no call waits.
+    std::uint32_t next_waiting() {
+        if (pending_head >= pending.size()) return none;
+        const std::uint32_t next = pending[pending_head++];
+        if (pending_head == pending.size()) {
+            pending.clear();
+            pending_head = 0;
+        }
+        return next;
+    }
 };
 
 /// The servers of the system (one per SystemModel::hosts entry, same index) with their
