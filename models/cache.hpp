@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/distribution.hpp"
 #include "sim/random.hpp"
 #include "sim/time.hpp"
 
@@ -32,6 +33,10 @@ enum class CacheOnWrite : std::uint8_t {
 /// call step), and its answer is stored.
 struct CacheModel {
     std::optional<std::uint64_t> capacity;  ///< keys per server; none = unbounded
+    /// Bytes per server; none = unbounded. An entry's size is a draw of the miss op's response
+    /// size, made when it is stored; an entry larger than the whole capacity is not stored.
+    std::optional<double> capacity_bytes;
+    DistributionPtr entry_bytes;  ///< the miss op's response size (set when capacity_bytes is)
     CachePolicy policy = CachePolicy::lru;
     std::optional<double> ttl_s;            ///< seconds an entry stays valid; none = forever
     std::uint32_t miss_service = 0;         ///< the backing op (SystemModel indices)
@@ -42,19 +47,23 @@ struct CacheModel {
 
 class CacheStore {
 public:
-    CacheStore(std::optional<std::uint64_t> capacity, CachePolicy policy, RandomStream rng);
+    CacheStore(std::optional<std::uint64_t> capacity, CachePolicy policy, RandomStream rng,
+               std::optional<double> capacity_bytes = std::nullopt);
 
     enum class Lookup : std::uint8_t { hit, miss, expired };
     /// Looks `key` up at `now`: on a hit, `version` is the entry's and the entry counts as used;
     /// an expired entry is removed.
     Lookup lookup(std::uint64_t key, Time now, std::uint32_t& version);
-    /// Stores `key` (replacing an entry of it) valid until `expires`; returns the entries evicted.
-    std::uint32_t insert(std::uint64_t key, std::uint32_t version, Time expires);
+    /// Stores `key` (replacing an entry of it) valid until `expires`, taking `bytes` of the byte
+    /// capacity; returns the entries evicted. An entry larger than the byte capacity is not
+    /// stored (an entry of the key already there is dropped: it would be stale).
+    std::uint32_t insert(std::uint64_t key, std::uint32_t version, Time expires, double bytes = 0);
     /// Removes `key`; true when it was there.
     bool erase(std::uint64_t key);
     /// Gives the entry of `key` (if any) `version`, when newer.
     void update(std::uint64_t key, std::uint32_t version);
     [[nodiscard]] std::size_t size() const { return entries_.size(); }
+    [[nodiscard]] double bytes() const { return bytes_; }  ///< bytes the entries take
 
 private:
     struct Entry {
@@ -64,12 +73,16 @@ private:
         std::uint64_t uses = 0;                   ///< lfu
         std::uint64_t last = 0;                   ///< lfu: tick of the last use
         std::size_t index = 0;                    ///< random: position in keys_
+        double bytes = 0;                         ///< its share of the byte capacity
     };
     void touch(std::uint64_t key, Entry& e);
     void forget(std::unordered_map<std::uint64_t, Entry>::iterator it);
     void evict_one();
+    void evict_one_except(std::uint64_t key);
 
     std::optional<std::uint64_t> capacity_;
+    std::optional<double> capacity_bytes_;
+    double bytes_ = 0;
     CachePolicy policy_;
     RandomStream rng_;
     std::unordered_map<std::uint64_t, Entry> entries_;

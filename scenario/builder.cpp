@@ -308,6 +308,11 @@ models::SystemModel build(const Spec& spec, std::uint64_t seed) {
             if (o.cache) {
                 models::CacheModel cache;
                 if (o.cache->capacity) cache.capacity = static_cast<std::uint64_t>(*o.cache->capacity);
+                if (o.cache->capacity_bytes) {
+                    cache.capacity_bytes = *o.cache->capacity_bytes;
+                    const ServiceSpec& miss = spec.services[static_cast<std::size_t>(o.cache->miss.service)];
+                    cache.entry_bytes = miss.ops[static_cast<std::size_t>(o.cache->miss.op)].response.dist;
+                }
                 cache.policy = o.cache->policy == "lfu"      ? models::CachePolicy::lfu
                                : o.cache->policy == "fifo"   ? models::CachePolicy::fifo
                                : o.cache->policy == "random" ? models::CachePolicy::random

@@ -1161,7 +1161,15 @@ void Loader::load_keyed_data(const Fields& f, OpSpec& op) {
         if (op.reads) fail(op.reads->pos, "an op with a cache takes what it reads from cache.writes, not reads");
         CacheSpec cache;
         cache.pos = c.where;
-        if (const auto* n = c.get("capacity")) cache.capacity = integer_at_least(*n, 1, "cache.capacity");
+        if (const auto* n = c.get("capacity")) {
+            // A number counts keys; a size ("64MB") counts the bytes of the entries.
+            if (n->is_string()) {
+                cache.capacity_bytes = quantity(*n, Unit::size);
+                if (!(*cache.capacity_bytes > 0)) fail(*n, "cache.capacity in bytes must be > 0");
+            } else {
+                cache.capacity = integer_at_least(*n, 1, "cache.capacity");
+            }
+        }
         if (const auto* n = c.get("policy")) {
             cache.policy = str(*n);
             const std::vector<std::string> policies{"lru", "lfu", "fifo", "random"};
@@ -1186,7 +1194,7 @@ void Loader::load_keyed_data(const Fields& f, OpSpec& op) {
                 fail(*n, fmt::format("unknown cache.on_write '{}'{}", cache.on_write, did_you_mean(cache.on_write, actions)));
             }
         }
-        if (!cache.capacity && !cache.ttl) {
+        if (!cache.capacity && !cache.capacity_bytes && !cache.ttl) {
             fail(c.where, "a cache needs a capacity, a ttl or both (else it would grow to every key)");
         }
         CallStep step;

@@ -209,6 +209,7 @@ struct ReadQuorumSpec {
 /// A cache on an op (docs/consistency.md): its one call step is `miss`.
 struct CacheSpec {
     std::optional<std::int64_t> capacity;  ///< keys per server; none = unbounded
+    std::optional<double> capacity_bytes;  ///< bytes per server (capacity = "64MB"); none = unbounded
     std::string policy = "lru";            ///< lru, lfu, fifo, random
     std::optional<double> ttl;             ///< seconds; none = entries never expire
     CallSpec miss;                         ///< the backing op (also the op's only call)

@@ -133,11 +133,13 @@ void Consistency::build_caches() {
             cache.op = o;
             if (op.cache->writes) cache.data = data_of_op_[op_index(op.cache->writes->first, op.cache->writes->second)];
             cache.reader = reader_of_op_[op_index(s, o)];
+            cache.size_rng = RandomStream(model.seed, "cache-size/" + name);
             cache.store_of_host.assign(model.hosts.size(), KeyedData::none);
             for (const std::uint32_t h : service.servers) {
                 cache.store_of_host[h] = static_cast<std::uint32_t>(cache.stores.size());
                 cache.stores.emplace_back(op.cache->capacity, op.cache->policy,
-                                          RandomStream(model.seed, "cache/" + name + "/" + model.hosts[h].server.name));
+                                          RandomStream(model.seed, "cache/" + name + "/" + model.hosts[h].server.name),
+                                          op.cache->capacity_bytes);
             }
             cache.hits = context_.recorder.counter(table, row, 0);
             cache.misses = context_.recorder.counter(table, row, 1);
@@ -193,7 +195,11 @@ void Consistency::returned(std::uint32_t id, const Call& child) {
     const Time now = context_.sim.now();
     const Time expires = cache.model->ttl_s ? now + Time::from_seconds(*cache.model->ttl_s) : Time::max();
     const std::uint32_t store = cache.store_of_host[parent.host];
-    cache.evictions.add(cache.stores[store].insert(parent.key, version, expires));
+    // Sizes are drawn only for a byte capacity (a key capacity alone draws nothing).
+    const double bytes = cache.model->capacity_bytes && cache.model->entry_bytes
+                             ? std::max(0.0, cache.model->entry_bytes->sample(cache.size_rng))
+                             : 0.0;
+    cache.evictions.add(cache.stores[store].insert(parent.key, version, expires, bytes));
     record_read(cache.reader, child.parent, parent.key, version, parent.sent);
 }
 

@@ -72,6 +72,7 @@ private:
         Recorder::Counter expired;
         Recorder::Counter evictions;
         Recorder::Counter invalidations;
+        RandomStream size_rng{0, "cache-size"};  ///< entry sizes (byte capacity only)
     };
     /// Version `version` of `key` in data set `d` committed now: writes reach its caches.
     void committed(std::uint32_t d, std::uint64_t key, std::uint32_t version);

@@ -178,3 +178,44 @@ TEST_CASE("cache: with on_write = none the TTL bounds staleness; invalidation re
     cache.on_write = CacheOnWrite::update;
     CHECK(row(run(cached(cache, 10, 0, 1000, 20, 1, 60)), "staleness", "front.get").figures[1].count == 0);
 }
+
+TEST_CASE("cache: a capacity in bytes holds as many entries as fit, evicting by the policy", "[models][cache]") {
+    CacheStore store(std::nullopt, CachePolicy::lru, RandomStream(1, "t"), 1000.0);
+    CHECK(store.insert(1, 1, Time::max(), 400) == 0);
+    CHECK(store.insert(2, 1, Time::max(), 400) == 0);
+    std::uint32_t version = 0;
+    CHECK(store.lookup(1, Time::zero(), version) == CacheStore::Lookup::hit);  // 2 is now the LRU
+    CHECK(store.insert(3, 1, Time::max(), 400) == 1);                         // evicts 2
+    CHECK(store.lookup(2, Time::zero(), version) == CacheStore::Lookup::miss);
+    CHECK(store.bytes() == 800);
+    CHECK(store.insert(4, 1, Time::max(), 1001) == 0);  // larger than the whole cache: not stored
+    CHECK(store.lookup(4, Time::zero(), version) == CacheStore::Lookup::miss);
+    CHECK(store.size() == 2);
+    // Key 1 grows to 700 B: key 3 (the other entry) goes, key 1 stays.
+    CHECK(store.insert(1, 2, Time::max(), 700) == 1);
+    CHECK(store.lookup(1, Time::zero(), version) == CacheStore::Lookup::hit);
+    CHECK(version == 2);
+    CHECK(store.size() == 1);
+    CHECK(store.bytes() == 700);
+    CHECK(store.insert(1, 3, Time::max(), 2000) == 0);  // too large now: dropped, not kept stale
+    CHECK(store.size() == 0);
+    CHECK(store.bytes() == 0);
+}
+
+TEST_CASE("cache: 10 KB of 1 KB entries behave exactly as a capacity of 10 keys", "[models][cache]") {
+    CacheModel by_keys;
+    by_keys.capacity = 10;
+    CacheModel by_bytes;
+    by_bytes.capacity_bytes = 10'000;
+    by_bytes.entry_bytes = make_constant(1000);
+    const RunResults a = run(cached(by_keys, 100, 0.8, 2000, 0, 1, 5));
+    const RunResults b = run(cached(by_bytes, 100, 0.8, 2000, 0, 1, 5));
+    const RecordedRow& ra = row(a, "cache", "front.get");
+    const RecordedRow& rb = row(b, "cache", "front.get");
+    CHECK(ra.figures[0].count > 1000);  // hits
+    CHECK(ra.figures[4].count > 100);   // evictions
+    for (const std::size_t f : {0u, 1u, 4u}) CHECK(ra.figures[f].count == rb.figures[f].count);
+    // 9.5 KB holds 9 entries: fewer hits than 10.
+    by_bytes.capacity_bytes = 9'500;
+    CHECK(row(run(cached(by_bytes, 100, 0.8, 2000, 0, 1, 5)), "cache", "front.get").figures[0].count < ra.figures[0].count);
+}
