@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/units.hpp"
+
 namespace s2sim::scenario {
 namespace {
 
@@ -24,30 +26,10 @@ std::string quoted(std::string_view text) {
     return out;
 }
 
-std::string bandwidth_text(double bytes_per_s) {
-    if (std::isinf(bytes_per_s)) return "inf";
-    double bits = bytes_per_s * 8.0;
-    static constexpr const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
-    std::size_t i = 0;
-    while (bits >= 1000.0 && i + 1 < std::size(prefixes)) {
-        bits /= 1000.0;
-        ++i;
-    }
-    return fmt::format("{:.4g} {}bps", bits, prefixes[i]);
-}
-
-std::string time_text(double s) {
-    if (s == 0.0) return "0 s";
-    if (s >= 1.0) return fmt::format("{:.4g} s", s);
-    if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
-    if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
-    return fmt::format("{:.4g} ns", s * 1e9);
-}
-
 std::string call_label(const CallSpec& c, const std::string& step) {
     std::string label = step;
     if (c.probability < 1.0) label += fmt::format(" p={:g}", c.probability);
-    if (c.timeout) label += " timeout " + time_text(*c.timeout);
+    if (c.timeout) label += " timeout " + units::format_time(*c.timeout);
     if (c.retries > 0) label += fmt::format(" retries {}", c.retries);
     return label;
 }
@@ -84,9 +66,9 @@ std::string topology_dot(const Spec& spec) {
         out += "  }\n";
     }
     for (const LinkSpec& l : spec.links) {
-        std::string label = bandwidth_text(l.bandwidth_ab);
-        if (l.bandwidth_ab != l.bandwidth_ba) label += " / " + bandwidth_text(l.bandwidth_ba);
-        label += ", " + time_text(l.latency + l.distance / spec.network.propagation_speed);
+        std::string label = units::format_bandwidth(l.bandwidth_ab);
+        if (l.bandwidth_ab != l.bandwidth_ba) label += " / " + units::format_bandwidth(l.bandwidth_ba);
+        label += ", " + units::format_time(l.latency + l.distance / spec.network.propagation_speed);
         out += fmt::format("  {} -- {} [label={}];\n", quoted(spec.node_name(l.a)), quoted(spec.node_name(l.b)),
                            quoted(label));
     }

@@ -194,4 +194,24 @@ double parse_number(std::string_view text) {
     return *number;
 }
 
+std::string format_bandwidth(double bytes_per_s) {
+    if (std::isinf(bytes_per_s)) return "inf";
+    double bits = bytes_per_s * 8.0;
+    static constexpr const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
+    std::size_t i = 0;
+    while (bits >= 1000.0 && i + 1 < std::size(prefixes)) {
+        bits /= 1000.0;
+        ++i;
+    }
+    return fmt::format("{:.4g} {}bps", bits, prefixes[i]);
+}
+
+std::string format_time(double s) {
+    if (s == 0.0) return "0 s";
+    if (s >= 1.0) return fmt::format("{:.4g} s", s);
+    if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
+    if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
+    return fmt::format("{:.4g} ns", s * 1e9);
+}
+
 }  // namespace s2sim::units

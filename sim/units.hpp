@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace s2sim::units {
@@ -29,5 +30,12 @@ namespace s2sim::units {
 /// Throws s2sim::Error on a trailing unit ("unexpected unit 'ms' in '2ms' (expected a
 /// plain number)") or on text that is not a finite number. Negative numbers are allowed.
 [[nodiscard]] double parse_number(std::string_view text);
+
+/// For labels (graphs, `check`): bytes per second as bits per second with a decimal prefix,
+/// 4 significant digits ("10 Gbps", "1.5 Mbps"; "inf" when unbounded).
+[[nodiscard]] std::string format_bandwidth(double bytes_per_s);
+/// For labels: seconds in the largest unit that keeps the number >= 1, 4 significant digits
+/// ("5 us", "1.2 ms", "0 s").
+[[nodiscard]] std::string format_time(double seconds);
 
 }  // namespace s2sim::units

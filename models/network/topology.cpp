@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "sim/error.hpp"
+#include "sim/units.hpp"
 
 namespace s2sim::models {
 
@@ -71,28 +72,6 @@ struct NameHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-
-// Bandwidth in bits per second with a decimal prefix: "10 Gbps", "1.5 Mbps".
-std::string human_bandwidth(double bytes_per_s) {
-    if (std::isinf(bytes_per_s)) return "inf";
-    double bits = bytes_per_s * 8.0;
-    static constexpr const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
-    std::size_t i = 0;
-    while (bits >= 1000.0 && i + 1 < std::size(prefixes)) {
-        bits /= 1000.0;
-        ++i;
-    }
-    return fmt::format("{:.4g} {}bps", bits, prefixes[i]);
-}
-
-// Time with the largest unit that keeps the number >= 1: "5 us", "1.2 ms".
-std::string human_time(double s) {
-    if (s == 0.0) return "0 s";
-    if (s >= 1.0) return fmt::format("{:.4g} s", s);
-    if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
-    if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
-    return fmt::format("{:.4g} ns", s * 1e9);
-}
 
 // Quotes a DOT identifier.
 std::string dot_quote(std::string_view text) {
@@ -531,11 +510,11 @@ std::string Topology::to_dot() const {
     for (const auto& l : links_) {
         std::string label;
         if (l.capacity[0] == l.capacity[1]) {
-            label = human_bandwidth(l.capacity[0]);
+            label = units::format_bandwidth(l.capacity[0]);
         } else {
-            label = fmt::format("{} / {}", human_bandwidth(l.capacity[0]), human_bandwidth(l.capacity[1]));
+            label = fmt::format("{} / {}", units::format_bandwidth(l.capacity[0]), units::format_bandwidth(l.capacity[1]));
         }
-        label += ", " + human_time(l.latency_s);
+        label += ", " + units::format_time(l.latency_s);
         out += fmt::format("  {} -- {} [label={}{}];\n", dot_quote(nodes_[l.a].name), dot_quote(nodes_[l.b].name),
                            dot_quote(label), l.up ? "" : ", style=dashed");
     }
