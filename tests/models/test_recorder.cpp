@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "models/recorder.hpp"
 #include "sim/error.hpp"
@@ -106,7 +107,7 @@ TEST_CASE("recorder: handles stay valid when more tables are declared", "[models
     const auto counter = rec.counter(first, rec.add_row(first, "db"), 0);
     // Enough tables to make a vector of tables reallocate several times.
     for (int i = 0; i < 40; ++i) {
-        const auto t = rec.add_table("t" + std::to_string(i), "service", figures(), true);
+        const auto t = rec.add_table(fmt::format("t{}", i), "service", figures(), true);
         rec.counter(t, rec.add_row(t, "db"), 0).add(1);
     }
     rec.start_measuring(at(0));
