@@ -129,7 +129,6 @@ void Recorder::log(Time at, std::string table, std::string row, std::string what
 }
 
 void Recorder::start_measuring(Time now) {
-    measure_from_ = now;
     for (Table& t : tables_) {
         for (Cell& c : t.cells) {
             c.count = 0;

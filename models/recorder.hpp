@@ -178,7 +178,6 @@ private:
     // move may throw, and every handle into their cells would dangle).
     std::deque<Table> tables_;
     std::vector<RecordedEntry> log_;
-    Time measure_from_ = Time::zero();
 };
 
 }  // namespace s2sim::models
