@@ -26,17 +26,76 @@ std::string latency_base(const std::string& name) {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+/// The JSON keys, CSV columns and series names of the core tables (and of their Python
+/// DataFrames): a figure added to a core table must not take one.
+bool is_core_column(const std::string& name) {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out = {
+            "name", "request", "op", "server", "link", "workload", "replications", "count", "throughput_per_s",
+            "errors", "error_rate", "timeouts", "retries", "rejected", "latency_s", "error_latency_s", "ci95",
+            "per_replication", "utilization", "mean_queue", "max_queue", "completed", "bytes"};
+        for (const char* stat : {"mean", "p50", "p90", "p95", "p99", "p999", "max"}) {
+            out.emplace_back(stat);
+            out.push_back(std::string(stat) + "_s");
+            out.push_back(std::string("error_") + stat + "_s");
+        }
+        return out;
+    }();
+    return name.ends_with("_ci95") || std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// The names a figure takes in reports: its JSON key, its CSV columns, its series.
+std::vector<std::string> figure_columns(const FigureSpec& f) {
+    switch (f.kind) {
+        case FigureKind::counter: return {f.name, f.name + "_per_replication"};
+        case FigureKind::latency: {
+            const std::string base = latency_base(f.name);
+            std::vector<std::string> out = {f.name};
+            for (const char* stat : {"mean", "p50", "p90", "p95", "p99", "p999", "max"}) {
+                out.push_back(base + "_" + stat + "_s");
+            }
+            return out;
+        }
+        case FigureKind::level: return {f.name, f.name + "_max"};
+        case FigureKind::value: return {f.name};
+    }
+    return {f.name};
+}
+
 }  // namespace
+
+const char* core_table_row_key(std::string_view name) {
+    if (name == "requests") return "request";
+    if (name == "ops") return "op";
+    if (name == "servers") return "server";
+    if (name == "links") return "link";
+    return nullptr;
+}
 
 Recorder::TableId Recorder::add_table(std::string name, std::string row_key, std::vector<FigureSpec> figures,
                                       bool per_window) {
     if (find_table(name) != none) throw Error("recorder: table '" + name + "' is declared twice");
+    if (const char* core_key = core_table_row_key(name)) {
+        // Figures added to a core table's rows: they must not shadow what it has.
+        if (row_key != core_key) {
+            throw Error("recorder: figures added to table '" + name + "' must have its row key '" + core_key +
+                        "', not '" + row_key + "'");
+        }
+        for (const FigureSpec& f : figures) {
+            for (const std::string& column : figure_columns(f)) {
+                if (is_core_column(column)) {
+                    throw Error("recorder: figure '" + f.name + "' added to table '" + name + "' would clash with its '" +
+                                column + "'");
+                }
+            }
+        }
+    }
     // The results JSON's own keys: a table of that name would overwrite them.
     for (const char* reserved : {"s2sim", "scenario", "seed", "replications", "simulated_s", "wall_s", "events",
                                  "partial", "requests", "ops", "servers", "links", "replication", "timeseries",
                                  "units", "log", "warmup_s", "warmup_auto", "precision", "designs", "points",
                                  "recorded", "runs", "model", "latency_cdf", "warnings", "command"}) {
-        if (name == reserved) throw Error("recorder: '" + name + "' is a results key, not a table name");
+        if (name == reserved && !core_table_row_key(name)) throw Error("recorder: '" + name + "' is a results key, not a table name");
     }
     // Keys the pooled JSON adds to each row beside the figures.
     for (const FigureSpec& f : figures) {

@@ -3,6 +3,7 @@
 #include <deque>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,15 @@ enum class FigureKind : std::uint8_t {
 
 /// The name of a kind, as the JSON's "units" and the docs write it.
 [[nodiscard]] const char* figure_kind_name(FigureKind kind);
+
+/// The core tables a component can add figures to (RunResults::requests, ops, servers and
+/// links): declaring a table of one of these names, with the core table's row key, adds its
+/// figures to the core table's rows (rows named as the core's: "workload/op", "service.op",
+/// the server, "a->b"). Reports write them into the core table: keys of its JSON rows,
+/// columns appended to its CSV files, its compare and sweep rows, its per-window series.
+/// The row key of core table `name` ("request", "op", "server", "link"), or nullptr when
+/// `name` is not a core table that takes figures.
+[[nodiscard]] const char* core_table_row_key(std::string_view name);
 
 /// One figure of a table: a column of the CSV, a key of the JSON.
 struct FigureSpec {
@@ -103,7 +113,10 @@ public:
     using TableId = std::uint32_t;
     using RowId = std::uint32_t;
 
-    /// Declares a table; throws s2sim::Error on a duplicate table name or figure name.
+    /// Declares a table; throws s2sim::Error on a duplicate table name or figure name, a
+    /// results key as a table name, or, for figures added to a core table
+    /// (core_table_row_key), another row key or a figure whose name or columns would clash
+    /// with the core table's own.
     TableId add_table(std::string name, std::string row_key, std::vector<FigureSpec> figures,
                       bool per_window = false);
     /// Adds a row (at any time; rows added after windows closed get NaN in earlier windows).

@@ -356,7 +356,9 @@ void add_recorded_rows(CompareResults& out) {
         const std::vector<TableStatistic> statistics = table_statistics(*table);
         for (const std::string& name : names) {
             for (const TableStatistic& statistic : statistics) {
-                CompareRow row{table->name, name, statistic.label, {}, {}, statistic.unit};
+                // Figures added to a core table are rows of its kind ("server", "link", ...).
+                const char* core_kind = models::core_table_row_key(table->name);
+                CompareRow row{core_kind ? core_kind : table->name, name, statistic.label, {}, {}, statistic.unit};
                 const bool percentile = statistic.statistic == "p50" || statistic.statistic == "p99";
                 std::vector<std::vector<double>> per_run(out.designs.size());
                 for (std::size_t k = 0; k < out.designs.size(); ++k) {

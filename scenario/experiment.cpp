@@ -787,15 +787,20 @@ std::string format_table(const ExperimentResults& e) {
         out += "figures are pooled over the replications, ± the half-width of their 95% confidence interval\n";
         if (!e.stopped_early.empty()) out += fmt::format("PARTIAL RESULTS: {}\n", e.stopped_early);
     }
+    // Figures components added to the core tables: columns after the core's own.
+    const int replications = single ? 1 : e.replications;
+    const AddedCells added_requests(e.tables, "requests", replications), added_servers(e.tables, "servers", replications),
+        added_links(e.tables, "links", replications);
     // Requests.
     if (single) {
-        out += fmt::format("\n{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "request", "count", "per s",
-                           "errors", "mean ms", "p50 ms", "p99 ms", "max ms");
+        out += fmt::format("\n{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}{}\n", "request", "count", "per s",
+                           "errors", "mean ms", "p50 ms", "p99 ms", "max ms", added_requests.header());
         for (const auto& c : e.requests) {
-            out += fmt::format("{:<28} {:>9} {:>9.1f} {:>7} {:>9} {:>9} {:>9} {:>9}\n", c.name, c.count,
+            out += fmt::format("{:<28} {:>9} {:>9.1f} {:>7} {:>9} {:>9} {:>9} {:>9}{}\n", c.name, c.count,
                                run_throughput(c.count, single->simulated_s), c.errors, ms(c.latency, -1),
                                ms(c.latency, 0.5), ms(c.latency, 0.99),
-                               c.latency.count() ? fmt::format("{:.3f}", 1e3 * c.latency.max()) : "-");
+                               c.latency.count() ? fmt::format("{:.3f}", 1e3 * c.latency.max()) : "-",
+                               added_requests.row(c.name));
             if (c.count == 0) out += "    (no request of this class completed: no latency to report)\n";
         }
         const bool rough = std::any_of(e.requests.begin(), e.requests.end(), [](const auto& c) {
@@ -806,21 +811,22 @@ std::string format_table(const ExperimentResults& e) {
                                min_samples_beyond_percentile);
         }
     } else {
-        out += fmt::format("\n{:<28} {:>9} {:>14} {:>7} {:>20} {:>20} {:>20}\n", "request", "count", "per s", "errors",
-                           "mean ms", "p50 ms", "p99 ms");
+        out += fmt::format("\n{:<28} {:>9} {:>14} {:>7} {:>20} {:>20} {:>20}{}\n", "request", "count", "per s",
+                           "errors", "mean ms", "p50 ms", "p99 ms", added_requests.header());
         for (const auto& c : e.requests) {
-            out += fmt::format("{:<28} {:>9} {:>14} {:>7} {:>20} {:>20} {:>20}\n", c.name, c.count,
+            out += fmt::format("{:<28} {:>9} {:>14} {:>7} {:>20} {:>20} {:>20}{}\n", c.name, c.count,
                                pm(c.throughput_per_s, 1, 1), c.errors, pm(c.mean, 1e3, 3), pm(c.p50, 1e3, 3),
-                               pm(c.p99, 1e3, 3));
+                               pm(c.p99, 1e3, 3), added_requests.row(c.name));
         }
     }
     // Servers.
     if (single) {
-        out += fmt::format("\n{:<28} {:>7} {:>11} {:>10} {:>10} {:>9}\n", "server", "util", "mean queue", "max queue",
-                           "completed", "rejected");
+        out += fmt::format("\n{:<28} {:>7} {:>11} {:>10} {:>10} {:>9}{}\n", "server", "util", "mean queue",
+                           "max queue", "completed", "rejected", added_servers.header());
         for (const auto& s : e.servers) {
-            out += fmt::format("{:<28} {:>6.1f}% {:>11.2f} {:>10.0f} {:>10} {:>9}\n", s.name, 100 * s.utilization.value,
-                               s.mean_queue.value, s.max_queue, s.completed, s.rejected);
+            out += fmt::format("{:<28} {:>6.1f}% {:>11.2f} {:>10.0f} {:>10} {:>9}{}\n", s.name,
+                               100 * s.utilization.value, s.mean_queue.value, s.max_queue, s.completed, s.rejected,
+                               added_servers.row(s.name));
         }
         const bool any_retries = std::any_of(e.requests.begin(), e.requests.end(), [](const auto& c) {
             return c.timeouts + c.retries + c.rejected > 0;
@@ -832,11 +838,11 @@ std::string format_table(const ExperimentResults& e) {
             }
         }
     } else {
-        out += fmt::format("\n{:<28} {:>14} {:>14} {:>10} {:>10} {:>9}\n", "server", "util %", "mean queue",
-                           "max queue", "completed", "rejected");
+        out += fmt::format("\n{:<28} {:>14} {:>14} {:>10} {:>10} {:>9}{}\n", "server", "util %", "mean queue",
+                           "max queue", "completed", "rejected", added_servers.header());
         for (const auto& s : e.servers) {
-            out += fmt::format("{:<28} {:>14} {:>14} {:>10.0f} {:>10} {:>9}\n", s.name, pm(s.utilization, 100, 1),
-                               pm(s.mean_queue, 1, 2), s.max_queue, s.completed, s.rejected);
+            out += fmt::format("{:<28} {:>14} {:>14} {:>10.0f} {:>10} {:>9}{}\n", s.name, pm(s.utilization, 100, 1),
+                               pm(s.mean_queue, 1, 2), s.max_queue, s.completed, s.rejected, added_servers.row(s.name));
         }
     }
     // Replication pairs.
@@ -865,18 +871,17 @@ std::string format_table(const ExperimentResults& e) {
                                                                 : a->name < b->name;
         });
         const std::size_t shown = std::min<std::size_t>(busiest.size(), 8);
+        const std::string shown_of = fmt::format("   (the {} busiest of {} link directions)", shown, busiest.size());
         if (single) {
-            out += fmt::format("\n{:<36} {:>7} {:>12}   (the {} busiest of {} link directions)\n", "link", "util",
-                               "MB", shown, busiest.size());
+            out += fmt::format("\n{:<36} {:>7} {:>12}{}{}\n", "link", "util", "MB", added_links.header(), shown_of);
         } else {
-            out += fmt::format("\n{:<36} {:>14}   (the {} busiest of {} link directions)\n", "link", "util %", shown,
-                               busiest.size());
+            out += fmt::format("\n{:<36} {:>14}{}{}\n", "link", "util %", added_links.header(), shown_of);
         }
         for (std::size_t i = 0; i < shown; ++i) {
             const LinkFigures& l = *busiest[i];
-            out += single ? fmt::format("{:<36} {:>6.2f}% {:>12.2f}\n", l.name, 100 * l.utilization.value,
-                                        l.bytes.value / 1e6)
-                          : fmt::format("{:<36} {:>14}\n", l.name, pm(l.utilization, 100, 2));
+            out += single ? fmt::format("{:<36} {:>6.2f}% {:>12.2f}{}\n", l.name, 100 * l.utilization.value,
+                                        l.bytes.value / 1e6, added_links.row(l.name))
+                          : fmt::format("{:<36} {:>14}{}\n", l.name, pm(l.utilization, 100, 2), added_links.row(l.name));
         }
     }
     // The recorder's tables and the log.
@@ -916,40 +921,51 @@ void write_csv(const ExperimentResults& e, const std::string& folder) {
         for (const auto& [name, q] : quantiles) s += "," + csv_number(quantile_or_nan(h, q));
         return s + "," + csv_number(h.count() ? h.max() : nan);
     };
+    // Figures components added to the core tables: columns after the core's own.
+    const bool ci = !single;
+    const PooledTable* added_requests = added_to_core(e.tables, "requests");
+    const PooledTable* added_ops = added_to_core(e.tables, "ops");
+    const PooledTable* added_servers = added_to_core(e.tables, "servers");
+    const PooledTable* added_links = added_to_core(e.tables, "links");
     std::string requests = single ? "request,count,throughput_per_s,errors,timeouts,retries,rejected" + latency_header
                                   : "request,replications,count,throughput_per_s,throughput_per_s_ci95,errors,"
                                     "error_rate,error_rate_ci95,timeouts,retries,rejected" + latency_header;
-    requests += "\n";
+    requests += added_csv_header(added_requests, ci) + "\n";
     for (const auto& c : e.requests) {
-        requests += single ? fmt::format("{},{},{:.9g},{},{},{},{}{}\n", csv_quoted(c.name), c.count,
+        requests += single ? fmt::format("{},{},{:.9g},{},{},{},{}{}", csv_quoted(c.name), c.count,
                                          run_throughput(c.count, single->simulated_s), c.errors, c.timeouts, c.retries,
                                          c.rejected, latency_row(c))
-                           : fmt::format("{},{},{},{},{},{},{},{},{}{}\n", csv_quoted(c.name), e.replications, c.count,
+                           : fmt::format("{},{},{},{},{},{},{},{},{}{}", csv_quoted(c.name), e.replications, c.count,
                                          csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate),
                                          c.timeouts, c.retries, c.rejected, latency_row(c));
+        requests += added_csv_fields(added_requests, added_requests, c.name, ci) + "\n";
     }
     std::string ops = std::string(single ? "op," : "op,replications,") + "count,errors,timeouts,retries,rejected" +
-                      latency_header + "\n";
+                      latency_header + added_csv_header(added_ops, ci) + "\n";
     for (const auto& c : e.ops) {
-        ops += fmt::format("{},{}{},{},{},{},{}{}\n", csv_quoted(c.name),
+        ops += fmt::format("{},{}{},{},{},{},{}{}{}\n", csv_quoted(c.name),
                            single ? "" : std::to_string(e.replications) + ",", c.count, c.errors, c.timeouts,
-                           c.retries, c.rejected, latency_row(c));
+                           c.retries, c.rejected, latency_row(c), added_csv_fields(added_ops, added_ops, c.name, ci));
     }
-    std::string servers = single ? "server,utilization,mean_queue,max_queue,completed,rejected\n"
+    std::string servers = single ? "server,utilization,mean_queue,max_queue,completed,rejected"
                                  : "server,replications,utilization,utilization_ci95,mean_queue,mean_queue_ci95,"
-                                   "max_queue,completed,rejected\n";
+                                   "max_queue,completed,rejected";
+    servers += added_csv_header(added_servers, ci) + "\n";
     for (const auto& s : e.servers) {
-        servers += single ? fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}\n", csv_quoted(s.name), s.utilization.value,
+        servers += single ? fmt::format("{},{:.9g},{:.9g},{:.9g},{},{}", csv_quoted(s.name), s.utilization.value,
                                         s.mean_queue.value, s.max_queue, s.completed, s.rejected)
-                          : fmt::format("{},{},{},{},{:.9g},{},{}\n", csv_quoted(s.name), e.replications,
+                          : fmt::format("{},{},{},{},{:.9g},{},{}", csv_quoted(s.name), e.replications,
                                         csv_figure(s.utilization), csv_figure(s.mean_queue), s.max_queue, s.completed,
                                         s.rejected);
+        servers += added_csv_fields(added_servers, added_servers, s.name, ci) + "\n";
     }
-    std::string links = single ? "link,utilization,bytes\n" : "link,replications,utilization,utilization_ci95,bytes,bytes_ci95\n";
+    std::string links = single ? "link,utilization,bytes" : "link,replications,utilization,utilization_ci95,bytes,bytes_ci95";
+    links += added_csv_header(added_links, ci) + "\n";
     for (const auto& l : e.links) {
-        links += single ? fmt::format("{},{:.9g},{:.9g}\n", csv_quoted(l.name), l.utilization.value, l.bytes.value)
-                        : fmt::format("{},{},{},{}\n", csv_quoted(l.name), e.replications, csv_figure(l.utilization),
+        links += single ? fmt::format("{},{:.9g},{:.9g}", csv_quoted(l.name), l.utilization.value, l.bytes.value)
+                        : fmt::format("{},{},{},{}", csv_quoted(l.name), e.replications, csv_figure(l.utilization),
                                       csv_figure(l.bytes));
+        links += added_csv_fields(added_links, added_links, l.name, ci) + "\n";
     }
     const std::filesystem::path dir(folder);
     write_file_atomically((dir / "requests.csv").string(), requests);

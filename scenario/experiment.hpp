@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -311,6 +312,47 @@ struct TableStatistic {
                                    const TableStatistic& statistic);
 /// The pooled value of `statistic` (with its CI) for a row.
 [[nodiscard]] Figure pooled_statistic(const PooledRow& row, const TableStatistic& statistic);
+// Figures components add to the core tables (models::core_table_row_key): written into the
+// core table's own JSON rows, CSV columns (appended) and per-window series.
+
+/// The table of figures added to core table `core` ("requests", "ops", "servers", "links"),
+/// or null when there is none.
+[[nodiscard]] const PooledTable* added_to_core(const std::vector<PooledTable>& tables, std::string_view core);
+/// The CSV columns of the figures added to a core table, each after a comma ("" when `added`
+/// is null): as table_csv_header's, appended to the core table's header.
+[[nodiscard]] std::string added_csv_header(const PooledTable* added, bool ci);
+/// The fields of row `row` for added_csv_header(header, ci), each after a comma, taken from
+/// `added` (these results' table, may be null): empty fields where it lacks the row.
+[[nodiscard]] std::string added_csv_fields(const PooledTable* header, const PooledTable* added, const std::string& row,
+                                           bool ci);
+/// The per-window series a run's components added to core table `core`, as CSV columns
+/// appended to its `timeseries_<core>.csv`.
+class AddedSeries {
+public:
+    AddedSeries(const models::RunResults& run, std::string_view core);
+    /// ",series,..." ("" when nothing was added).
+    [[nodiscard]] std::string header() const;
+    /// ",value,..." of row `row` in window `window` (empty fields where the row has none).
+    [[nodiscard]] std::string fields(const std::string& row, std::size_t window) const;
+
+private:
+    const models::RecordedTable* table_ = nullptr;
+    std::unordered_map<std::string, const models::RecordedRow*> rows_;
+};
+/// The figures added to a core table as columns of its terminal section (as format_tables
+/// writes them, after the core's own).
+class AddedCells {
+public:
+    AddedCells(const std::vector<PooledTable>& tables, std::string_view core, int replications);
+    /// " header ..." ("" when nothing was added).
+    [[nodiscard]] const std::string& header() const { return header_; }
+    /// " cell ..." of row `name` (blank when the table lacks it).
+    [[nodiscard]] const std::string& row(const std::string& name) const;
+
+private:
+    std::string header_, blank_;
+    std::unordered_map<std::string, std::string> rows_;
+};
 /// replication.csv (one row per pair) and timeseries_replication.csv (per pair and
 /// window) in `folder`; nothing when no op replicates (defined in report.cpp).
 void write_replication_csv(const models::RunResults& results, const std::string& folder);

@@ -44,6 +44,8 @@ void add_tables_json(nlohmann::json& j, const std::vector<PooledTable>& tables, 
         nlohmann::json kinds = nlohmann::json::object();
         for (const models::FigureSpec& f : t.figures) kinds[f.name] = models::figure_kind_name(f.kind);
         j["recorded"][t.name] = {{"row_key", t.row_key}, {"kinds", std::move(kinds)}};
+        // Figures added to a core table go into its rows, beside the core's own.
+        const bool added = models::core_table_row_key(t.name) != nullptr;
         nlohmann::json rows = nlohmann::json::object();
         for (const PooledRow& row : t.rows) {
             nlohmann::json figures = nlohmann::json::object();
@@ -82,9 +84,20 @@ void add_tables_json(nlohmann::json& j, const std::vector<PooledTable>& tables, 
                 if (!per_replication.empty()) figures["per_replication"] = std::move(per_replication);
                 figures["ci95"] = std::move(ci);
             }
-            rows[row.name] = std::move(figures);
+            if (added) {
+                nlohmann::json& core_row = j[t.name][row.name];
+                for (auto& [key, value] : figures.items()) {
+                    if (value.is_object() && (key == "ci95" || key == "per_replication")) {
+                        core_row[key].update(value);
+                    } else {
+                        core_row[key] = std::move(value);
+                    }
+                }
+            } else {
+                rows[row.name] = std::move(figures);
+            }
         }
-        j[t.name] = std::move(rows);
+        if (!added) j[t.name] = std::move(rows);
         for (const models::FigureSpec& f : t.figures) j["units"][t.name][f.name] = f.unit;
         for (const models::SeriesSpec& s : t.series) j["units"]["timeseries"][t.name][s.name] = s.unit;
     }
@@ -93,6 +106,18 @@ void add_tables_json(nlohmann::json& j, const std::vector<PooledTable>& tables, 
 void add_recorded_timeseries_json(nlohmann::json& j, const models::RunResults& r) {
     for (const models::RecordedTable& t : r.tables) {
         if (!t.per_window || !j.contains("timeseries")) continue;
+        if (models::core_table_row_key(t.name)) {
+            // Series added to a core table: beside the core's own, per row.
+            for (const models::RecordedRow& row : t.rows) {
+                nlohmann::json& one = j["timeseries"][t.name][row.name];
+                for (std::size_t s = 0; s < t.series.size() && s < row.series.size(); ++s) {
+                    nlohmann::json values = nlohmann::json::array();
+                    for (const double x : row.series[s]) values.push_back(number_or_null(x));
+                    one[t.series[s].name] = std::move(values);
+                }
+            }
+            continue;
+        }
         nlohmann::json series = nlohmann::json::object();
         for (const models::RecordedRow& row : t.rows) {
             nlohmann::json one = nlohmann::json::object();
@@ -119,11 +144,13 @@ void add_log_json(nlohmann::json& j, const std::vector<models::RecordedEntry>& e
     j["log"] = std::move(log);
 }
 
-std::string table_csv_header(const PooledTable& t, bool ci) {
-    std::string out = ci ? "replications" : "";
+namespace {
+
+/// The CSV columns of a table's figures, each after a comma.
+std::string figure_columns(const PooledTable& t, bool ci) {
+    std::string out;
     const auto column = [&](const std::string& name, bool with_ci) {
-        if (!out.empty()) out += ",";
-        out += csv_quoted(name);
+        out.append(",").append(csv_quoted(name));
         if (ci && with_ci) out.append(",").append(csv_quoted(name + "_ci95"));
     };
     for (const models::FigureSpec& f : t.figures) {
@@ -149,13 +176,11 @@ std::string table_csv_header(const PooledTable& t, bool ci) {
     return out;
 }
 
-std::string table_csv_row(const PooledTable& t, const PooledRow& row, int replications, bool ci) {
-    std::string out = ci ? std::to_string(replications) : "";
-    bool first = !ci;
+/// The CSV fields of a row's figures, each after a comma (as figure_columns).
+std::string figure_fields(const PooledTable& t, const PooledRow& row, bool ci) {
+    std::string out;
     const auto add = [&](const Figure& f, bool with_ci) {
-        if (!first) out += ",";
-        first = false;
-        out += csv_number(f.value);
+        out.append(",").append(csv_number(f.value));
         if (ci && with_ci) out.append(",").append(csv_number(f.ci95));
     };
     for (std::size_t i = 0; i < t.figures.size(); ++i) {
@@ -180,9 +205,71 @@ std::string table_csv_row(const PooledTable& t, const PooledRow& row, int replic
     return out;
 }
 
+}  // namespace
+
+std::string table_csv_header(const PooledTable& t, bool ci) {
+    const std::string columns = figure_columns(t, ci);
+    return ci ? "replications" + columns : columns.empty() ? columns : columns.substr(1);
+}
+
+std::string table_csv_row(const PooledTable& t, const PooledRow& row, int replications, bool ci) {
+    const std::string fields = figure_fields(t, row, ci);
+    return ci ? std::to_string(replications) + fields : fields.empty() ? fields : fields.substr(1);
+}
+
+const PooledTable* added_to_core(const std::vector<PooledTable>& tables, std::string_view core) {
+    for (const PooledTable& t : tables) {
+        if (t.name == core) return &t;
+    }
+    return nullptr;
+}
+
+std::string added_csv_header(const PooledTable* added, bool ci) { return added ? figure_columns(*added, ci) : ""; }
+
+std::string added_csv_fields(const PooledTable* header, const PooledTable* added, const std::string& row, bool ci) {
+    if (header == nullptr) return "";
+    if (added != nullptr) {
+        for (const PooledRow& r : added->rows) {
+            if (r.name == row && r.figures.size() == added->figures.size()) return figure_fields(*added, r, ci);
+        }
+    }
+    // No such row (or no such table in these results): as many empty fields as columns.
+    const std::string columns = figure_columns(*header, ci);
+    return std::string(static_cast<std::size_t>(std::count(columns.begin(), columns.end(), ',')), ',');
+}
+
+AddedSeries::AddedSeries(const models::RunResults& run, std::string_view core) {
+    for (const models::RecordedTable& t : run.tables) {
+        if (t.name != core || !t.per_window) continue;
+        table_ = &t;
+        for (const models::RecordedRow& r : t.rows) rows_.emplace(r.name, &r);
+    }
+}
+
+std::string AddedSeries::header() const {
+    std::string out;
+    if (table_) {
+        for (const models::SeriesSpec& s : table_->series) out.append(",").append(csv_quoted(s.name));
+    }
+    return out;
+}
+
+std::string AddedSeries::fields(const std::string& row, std::size_t window) const {
+    std::string out;
+    if (!table_) return out;
+    const auto found = rows_.find(row);
+    for (std::size_t s = 0; s < table_->series.size(); ++s) {
+        const bool has = found != rows_.end() && s < found->second->series.size() &&
+                         window < found->second->series[s].size();
+        out.append(",").append(csv_number(has ? found->second->series[s][window] : nan));
+    }
+    return out;
+}
+
 void write_tables_csv(const std::vector<PooledTable>& tables, int replications, const std::string& folder) {
     const bool ci = replications > 1;
     for (const PooledTable& t : tables) {
+        if (models::core_table_row_key(t.name)) continue;  // columns of the core table's CSV
         std::string text = csv_quoted(t.row_key) + "," + table_csv_header(t, ci) + "\n";
         for (const PooledRow& row : t.rows) {
             text += csv_quoted(row.name) + "," + table_csv_row(t, row, replications, ci) + "\n";
@@ -195,7 +282,7 @@ void write_recorded_timeseries_csv(const models::RunResults& r, const std::strin
     const models::TimeSeries& ts = r.timeseries;
     if (ts.empty()) return;
     for (const models::RecordedTable& t : r.tables) {
-        if (!t.per_window) continue;
+        if (!t.per_window || models::core_table_row_key(t.name)) continue;
         std::string text = csv_quoted(t.row_key) + ",start_s,length_s";
         for (const models::SeriesSpec& s : t.series) text.append(",").append(csv_quoted(s.name));
         text += "\n";
@@ -237,52 +324,70 @@ std::string header_unit(const std::string& unit) {
 
 }  // namespace
 
+namespace {
+
+/// A column of a table for the terminal: its header and a cell per row.
+struct Column {
+    std::string header;
+    std::vector<std::string> cells;
+};
+
+/// The terminal columns of a table: counters' totals, latencies' mean and p99 in ms,
+/// levels' and values' means in their unit.
+std::vector<Column> terminal_columns(const PooledTable& t) {
+    std::vector<Column> columns;
+    for (std::size_t f = 0; f < t.figures.size(); ++f) {
+        const models::FigureSpec& spec = t.figures[f];
+        const auto cells_of = [&](auto get) {
+            std::vector<std::string> cells;
+            for (const PooledRow& row : t.rows) cells.push_back(get(row.figures[f]));
+            return cells;
+        };
+        switch (spec.kind) {
+            case FigureKind::counter:
+                columns.push_back({spec.name, cells_of([](const PooledFigure& p) { return std::to_string(p.total); })});
+                break;
+            case FigureKind::latency: {
+                const std::string base = latency_base(spec.name);
+                columns.push_back(
+                    {base + " mean ms", cells_of([&](const PooledFigure& p) { return cell(p.latency.mean, "s"); })});
+                columns.push_back({base + " p99 ms", cells_of([&](const PooledFigure& p) {
+                                       return cell(p.latency.percentiles[p99_index], "s");
+                                   })});
+                break;
+            }
+            case FigureKind::level:
+            case FigureKind::value:
+                columns.push_back({spec.name + header_unit(spec.unit),
+                                   cells_of([&](const PooledFigure& p) { return cell(p.mean, spec.unit); })});
+                break;
+        }
+    }
+    return columns;
+}
+
+/// Each column's width: its header, its widest cell, at least 9 (16 with intervals).
+std::vector<std::size_t> column_widths(const std::vector<Column>& columns, int replications) {
+    std::vector<std::size_t> widths;
+    for (const Column& c : columns) {
+        std::size_t w = std::max<std::size_t>(c.header.size(), replications > 1 ? 16 : 9);
+        for (const std::string& s : c.cells) w = std::max(w, s.size());
+        widths.push_back(w);
+    }
+    return widths;
+}
+
+}  // namespace
+
 std::string format_tables(const std::vector<PooledTable>& tables, int replications) {
     std::string out;
     for (const PooledTable& t : tables) {
-        // Columns: (header, cell of a row).
-        struct Column {
-            std::string header;
-            std::vector<std::string> cells;
-        };
-        std::vector<Column> columns;
-        for (std::size_t f = 0; f < t.figures.size(); ++f) {
-            const models::FigureSpec& spec = t.figures[f];
-            const auto cells_of = [&](auto get) {
-                std::vector<std::string> cells;
-                for (const PooledRow& row : t.rows) cells.push_back(get(row.figures[f]));
-                return cells;
-            };
-            switch (spec.kind) {
-                case FigureKind::counter:
-                    columns.push_back({spec.name, cells_of([](const PooledFigure& p) { return std::to_string(p.total); })});
-                    break;
-                case FigureKind::latency: {
-                    const std::string base = latency_base(spec.name);
-                    columns.push_back({base + " mean ms", cells_of([&](const PooledFigure& p) {
-                                           return cell(p.latency.mean, "s");
-                                       })});
-                    columns.push_back({base + " p99 ms", cells_of([&](const PooledFigure& p) {
-                                           return cell(p.latency.percentiles[p99_index], "s");
-                                       })});
-                    break;
-                }
-                case FigureKind::level:
-                case FigureKind::value:
-                    columns.push_back({spec.name + header_unit(spec.unit),
-                                       cells_of([&](const PooledFigure& p) { return cell(p.mean, spec.unit); })});
-                    break;
-            }
-        }
+        if (models::core_table_row_key(t.name)) continue;  // columns of the core table's section
+        const std::vector<Column> columns = terminal_columns(t);
+        const std::vector<std::size_t> widths = column_widths(columns, replications);
         const std::string title = fmt::format("{} ({})", t.name, t.row_key);
         std::size_t first = std::max<std::size_t>(28, title.size());
         for (const PooledRow& row : t.rows) first = std::max(first, row.name.size());
-        std::vector<std::size_t> widths;
-        for (const Column& c : columns) {
-            std::size_t w = std::max<std::size_t>(c.header.size(), replications > 1 ? 16 : 9);
-            for (const std::string& s : c.cells) w = std::max(w, s.size());
-            widths.push_back(w);
-        }
         out += fmt::format("\n{:<{}}", title, first);
         for (std::size_t c = 0; c < columns.size(); ++c) out += fmt::format(" {:>{}}", columns[c].header, widths[c]);
         out += "\n";
@@ -293,6 +398,25 @@ std::string format_tables(const std::vector<PooledTable>& tables, int replicatio
         }
     }
     return out;
+}
+
+AddedCells::AddedCells(const std::vector<PooledTable>& tables, std::string_view core, int replications) {
+    const PooledTable* added = added_to_core(tables, core);
+    if (added == nullptr) return;
+    const std::vector<Column> columns = terminal_columns(*added);
+    const std::vector<std::size_t> widths = column_widths(columns, replications);
+    for (std::size_t c = 0; c < columns.size(); ++c) header_ += fmt::format(" {:>{}}", columns[c].header, widths[c]);
+    for (std::size_t r = 0; r < added->rows.size(); ++r) {
+        std::string cells;
+        for (std::size_t c = 0; c < columns.size(); ++c) cells += fmt::format(" {:>{}}", columns[c].cells[r], widths[c]);
+        rows_.emplace(added->rows[r].name, std::move(cells));
+    }
+    blank_ = std::string(header_.size(), ' ');
+}
+
+const std::string& AddedCells::row(const std::string& name) const {
+    const auto found = rows_.find(name);
+    return found == rows_.end() ? blank_ : found->second;
 }
 
 std::string format_log(const std::vector<models::RecordedEntry>& log, const std::string& title, std::size_t shown) {

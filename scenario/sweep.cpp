@@ -366,7 +366,9 @@ std::string format_table(const SweepResults& s, const std::vector<std::string>& 
             const std::string name = st.statistic == "total" ? st.label + " /rep" : st.label;
             return unit.empty() ? name : name + " " + unit;
         };
-        std::string line = header + fmt::format("{:<26}", table->name);
+        std::string line = header + fmt::format("{:<26}", models::core_table_row_key(table->name)
+                                                              ? table->name + ": more figures"
+                                                              : table->name);
         for (const TableStatistic& st : statistics) line += fmt::format(" {:>18}", label(st));
         out += line + "\n";
         for (const auto& point : s.points) {
@@ -400,28 +402,53 @@ void write_csv(const SweepResults& s, const std::string& folder) {
     std::string links = keys + "link,replications,utilization,utilization_ci95,bytes,bytes_ci95\n";
     std::string pairs = keys + "replication,replications,count,failed,lag_mean_s,lag_mean_s_ci95,lag_p99_s,"
                                "lag_p99_s_ci95,mean_backlog,mean_backlog_ci95,max_backlog\n";
+    // Figures components added to the core tables: columns after the core's own (those of
+    // the first point that has them; points without get empty fields).
+    const auto added_header = [&s](std::string_view core) -> const PooledTable* {
+        for (const PooledTable* t : sweep_tables(s)) {
+            if (t->name == core) return t;
+        }
+        return nullptr;
+    };
+    const PooledTable* header_requests = added_header("requests");
+    const PooledTable* header_servers = added_header("servers");
+    const PooledTable* header_ops = added_header("ops");
+    const PooledTable* header_links = added_header("links");
+    const auto with_added = [](std::string& csv, const PooledTable* header) {
+        csv.insert(csv.size() - 1, added_csv_header(header, true));  // before the header's newline
+    };
+    with_added(requests, header_requests);
+    with_added(servers, header_servers);
+    with_added(ops, header_ops);
+    with_added(links, header_links);
     bool any_replication = false;
     for (const auto& point : s.points) {
         std::string values;
         for (const auto& v : point.values) values += csv_quoted(v) + ",";
         const auto& e = point.results;
+        const auto added = [&e](const PooledTable* header, std::string_view core, const std::string& row) {
+            return added_csv_fields(header, added_to_core(e.tables, core), row, true);
+        };
         for (const auto& c : e.requests) {
-            requests += fmt::format("{}{},{},{},{},{},{},{},{},{},{}\n", values, csv_quoted(c.name), e.replications,
+            requests += fmt::format("{}{},{},{},{},{},{},{},{},{},{}{}\n", values, csv_quoted(c.name), e.replications,
                                     c.count, csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate),
-                                    csv_figure(c.mean), csv_figure(c.p50), csv_figure(c.p99), csv_figure(c.max));
+                                    csv_figure(c.mean), csv_figure(c.p50), csv_figure(c.p99), csv_figure(c.max),
+                                    added(header_requests, "requests", c.name));
         }
         for (const auto& sv : e.servers) {
-            servers += fmt::format("{}{},{},{},{}\n", values, csv_quoted(sv.name), e.replications,
-                                   csv_figure(sv.utilization), csv_figure(sv.mean_queue));
+            servers += fmt::format("{}{},{},{},{}{}\n", values, csv_quoted(sv.name), e.replications,
+                                   csv_figure(sv.utilization), csv_figure(sv.mean_queue),
+                                   added(header_servers, "servers", sv.name));
         }
         for (const auto& c : e.ops) {
-            ops += fmt::format("{}{},{},{},{},{},{},{},{},{},{}\n", values, csv_quoted(c.name), e.replications, c.count,
-                               csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate), csv_figure(c.mean),
-                               csv_figure(c.p50), csv_figure(c.p99), csv_figure(c.max));
+            ops += fmt::format("{}{},{},{},{},{},{},{},{},{},{}{}\n", values, csv_quoted(c.name), e.replications,
+                               c.count, csv_figure(c.throughput_per_s), c.errors, csv_figure(c.error_rate),
+                               csv_figure(c.mean), csv_figure(c.p50), csv_figure(c.p99), csv_figure(c.max),
+                               added(header_ops, "ops", c.name));
         }
         for (const auto& l : e.links) {
-            links += fmt::format("{}{},{},{},{}\n", values, csv_quoted(l.name), e.replications,
-                                 csv_figure(l.utilization), csv_figure(l.bytes));
+            links += fmt::format("{}{},{},{},{}{}\n", values, csv_quoted(l.name), e.replications,
+                                 csv_figure(l.utilization), csv_figure(l.bytes), added(header_links, "links", l.name));
         }
         for (const auto& f : e.replication) {
             any_replication = true;
@@ -439,6 +466,7 @@ void write_csv(const SweepResults& s, const std::string& folder) {
     // sweep_<table>.csv per recorded table: the param values, the row, then the columns of
     // `<table>.csv` with replications (figures with their _ci95).
     for (const PooledTable* table : sweep_tables(s)) {
+        if (models::core_table_row_key(table->name)) continue;  // columns of sweep_<core>.csv, above
         std::string text = keys + csv_quoted(table->row_key) + "," + table_csv_header(*table, true) + "\n";
         for (const auto& point : s.points) {
             const PooledTable* t = table_of(point.results, table->name);

@@ -63,33 +63,38 @@ void write_timeseries_csv(const models::RunResults& results, const std::string& 
     if (ts.empty()) return;
     // Long format: one row per (class, window), ready for pandas / a spreadsheet pivot.
     // timeouts and retries come last: columns are only ever added at the end.
-    std::string requests = "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s,timeouts,retries\n";
+    // Series components added to the core tables: columns after the core's own.
+    const AddedSeries added_requests(results, "requests"), added_servers(results, "servers"),
+        added_links(results, "links");
+    std::string requests = "request,start_s,length_s,count,throughput_per_s,errors,p50_s,p99_s,timeouts,retries" +
+                           added_requests.header() + "\n";
     for (const models::RequestSeries& r : ts.requests) {
         const bool resilience = r.timeouts.size() == ts.windows() && r.retries.size() == ts.windows();
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            requests += fmt::format("{},{:.9g},{:.9g},{},{:.9g},{},{},{},{},{}\n", csv_quoted(r.name), ts.start_s[i],
+            requests += fmt::format("{},{:.9g},{:.9g},{},{:.9g},{},{},{},{},{}{}\n", csv_quoted(r.name), ts.start_s[i],
                                     ts.length_s[i], r.count[i], static_cast<double>(r.count[i]) / ts.length_s[i],
                                     r.errors[i], csv_number(r.p50_s[i]), csv_number(r.p99_s[i]),
                                     resilience ? std::to_string(r.timeouts[i]) : std::string(),
-                                    resilience ? std::to_string(r.retries[i]) : std::string());
+                                    resilience ? std::to_string(r.retries[i]) : std::string(),
+                                    added_requests.fields(r.name, i));
         }
     }
-    std::string servers = "server,start_s,length_s,utilization,mean_queue\n";
+    std::string servers = "server,start_s,length_s,utilization,mean_queue" + added_servers.header() + "\n";
     for (const models::ServerSeries& s : ts.servers) {
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", csv_quoted(s.name), ts.start_s[i], ts.length_s[i],
-                                   s.utilization[i], s.mean_queue[i]);
+            servers += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}{}\n", csv_quoted(s.name), ts.start_s[i],
+                                   ts.length_s[i], s.utilization[i], s.mean_queue[i], added_servers.fields(s.name, i));
         }
     }
     write_file_atomically(folder + "/timeseries_requests.csv", requests);
     write_file_atomically(folder + "/timeseries_servers.csv", servers);
     write_recorded_timeseries_csv(results, folder);
     if (ts.links.empty()) return;  // no network
-    std::string links = "link,start_s,length_s,utilization,bytes\n";
+    std::string links = "link,start_s,length_s,utilization,bytes" + added_links.header() + "\n";
     for (const models::LinkSeries& l : ts.links) {
         for (std::size_t i = 0; i < ts.windows(); ++i) {
-            links += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", csv_quoted(l.name), ts.start_s[i], ts.length_s[i],
-                                 l.utilization[i], l.bytes[i]);
+            links += fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}{}\n", csv_quoted(l.name), ts.start_s[i],
+                                 ts.length_s[i], l.utilization[i], l.bytes[i], added_links.fields(l.name, i));
         }
     }
     write_file_atomically(folder + "/timeseries_links.csv", links);

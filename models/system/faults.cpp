@@ -18,6 +18,39 @@ Faults::Faults(Context& context, Hosts& hosts, ServicePools& pools, CallEngine& 
             base_capacity_.push_back(topology.capacity(d));
         }
     }
+    // Availability, as a figure of the core tables' rows, when something can fail.
+    bool servers_fail = !context.model.failures.empty(), links_fail = false;
+    for (const FaultEvent& event : context.model.events) {
+        if (event.action == FaultAction::slow) continue;
+        (event.host ? servers_fail : links_fail) = true;
+    }
+    const auto declare = [&context](const char* table, const char* row_key, const char* brief) {
+        return context.recorder.add_table(table, row_key, {{"up", "fraction", FigureKind::level, brief}}, true);
+    };
+    if (servers_fail) {
+        const Recorder::TableId t =
+            declare("servers", "server", "fraction of the time the server was up (not failed by an [[event]] or [[failure]])");
+        for (const HostModel& host : context.model.hosts) {
+            server_up_.push_back(context.recorder.level(t, context.recorder.add_row(t, host.server.name), 0));
+            server_up_.back().set(Time::zero(), 1.0);
+        }
+    }
+    if (links_fail && context.network) {
+        const Topology& topology = *context.model.topology;
+        const Recorder::TableId t =
+            declare("links", "link", "fraction of the time the link was up (not failed by an [[event]])");
+        for (DirectedLinkId d = 0; d < topology.directed_link_count(); ++d) {
+            link_up_.push_back(context.recorder.level(t, context.recorder.add_row(t, topology.directed_link_name(d)), 0));
+            link_up_.back().set(Time::zero(), 1.0);
+        }
+    }
+}
+
+void Faults::set_link_up(LinkId link, bool up) {
+    if (link_up_.empty()) return;
+    for (const Direction direction : {Direction::a_to_b, Direction::b_to_a}) {
+        link_up_[Topology::directed_link(link, direction)].set(context_.sim.now(), up ? 1.0 : 0.0);
+    }
 }
 
 void Faults::schedule() {
@@ -119,6 +152,7 @@ void Faults::fail_host(std::uint32_t h) {
     }
     // Jobs on the cores and in the queue are dropped: CallEngine::job_dropped() fails them.
     host.server->fail();
+    if (!server_up_.empty()) server_up_[h].set(context_.sim.now(), 0.0);
     for (const auto& [id, generation] : lost) {
         const Call& c = calls_[id];
         if (c.generation != generation || c.host != h) continue;
@@ -135,6 +169,7 @@ void Faults::recover_host(std::uint32_t h) {
     Host& host = hosts_[h];
     if (host.server->up()) return;
     host.server->recover();
+    if (!server_up_.empty()) server_up_[h].set(context_.sim.now(), 1.0);
     ++host.epoch;
     services_.refresh_views(host);
     services_.schedule_health(h, true);
@@ -143,14 +178,20 @@ void Faults::recover_host(std::uint32_t h) {
 void Faults::fail_links(const std::vector<std::uint32_t>& links) {
     if (!context_.network) return;
     for (const std::uint32_t l : links) {
-        if (context_.model.topology->link_up(l)) context_.network->fail_link(l);
+        if (context_.model.topology->link_up(l)) {
+            context_.network->fail_link(l);
+            set_link_up(l, false);
+        }
     }
 }
 
 void Faults::restore_links(const std::vector<std::uint32_t>& links) {
     if (!context_.network) return;
     for (const std::uint32_t l : links) {
-        if (!context_.model.topology->link_up(l)) context_.network->restore_link(l);
+        if (!context_.model.topology->link_up(l)) {
+            context_.network->restore_link(l);
+            set_link_up(l, true);
+        }
     }
 }
 

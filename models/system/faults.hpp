@@ -28,6 +28,7 @@ private:
     void recover_host(std::uint32_t host);
     void fail_links(const std::vector<std::uint32_t>& links);
     void restore_links(const std::vector<std::uint32_t>& links);
+    void set_link_up(LinkId link, bool up);
 
     Context& context_;
     Hosts& hosts_;
@@ -35,6 +36,10 @@ private:
     CallEngine& calls_;
     std::vector<double> base_capacity_;  ///< per directed link, as built: `slow` divides it, reverting restores it
     std::vector<RandomStream> failure_rng_;  ///< per [[failure]] entry: "failure/<server>"
+    /// Figure `up` (1 while up, 0 while failed) added to the servers' and the link
+    /// directions' rows; empty unless something can fail them.
+    std::vector<Recorder::Level> server_up_;
+    std::vector<Recorder::Level> link_up_;  ///< per directed link
 };
 
 }  // namespace s2sim::models::system

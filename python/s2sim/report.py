@@ -682,20 +682,22 @@ def _run_sections(page: _Page, data: dict):
             ci = s.get("ci95") or {}
             srows.append([_e(name), fmt_ci(s.get("utilization"), ci.get("utilization"), "fraction"),
                           fmt_ci(s.get("mean_queue"), ci.get("mean_queue")), fmt_value(s.get("max_queue")),
-                          fmt_value(s.get("completed")), fmt_value(s.get("rejected"))])
+                          fmt_value(s.get("completed")), fmt_value(s.get("rejected"))]
+                         + _added_cells(data, "servers", s))
             sattrs.append(f'data-server="{_e(name)}"')
         page.add("servers", "Servers",
                  _chart(lambda ax: plot.utilization(ax=ax, top=30), "chart-utilization",
                         height=max(2.5, 0.22 * min(30, len(servers)) + 1))
-                 + _table(["server", "utilisation", "mean queue", "max queue", "completed", "rejected"], srows,
-                          "servers", sattrs))
+                 + _table(["server", "utilisation", "mean queue", "max queue", "completed", "rejected"]
+                          + _added_header(data, "servers"), srows, "servers", sattrs))
     links = data.get("links") or {}
     if links:
         busiest = sorted(links.items(), key=lambda kv: -(kv[1].get("utilization") or 0))
         lrows = [[_e(n), fmt_ci(l.get("utilization"), (l.get("ci95") or {}).get("utilization"), "fraction"),
-                  fmt_value(l.get("bytes"), "bytes")] for n, l in busiest[:25]]
+                  fmt_value(l.get("bytes"), "bytes")] + _added_cells(data, "links", l) for n, l in busiest[:25]]
         more = f'<p class="muted">The 25 busiest of {len(links)} link directions.</p>' if len(links) > 25 else ""
-        page.add("links", "Links", _table(["link direction", "utilisation", "bytes"], lrows, "links") + more)
+        page.add("links", "Links", _table(["link direction", "utilisation", "bytes"] + _added_header(data, "links"),
+                                          lrows, "links") + more)
     rep = data.get("replication") or {}
     if rep:
         rrows = []
@@ -777,6 +779,36 @@ def _timeseries_sections(page: _Page, data: dict, res):
                  + _chart(lambda ax: plot.timeseries("lag_p99_s", kind="replication", ax=ax), "chart-ts-lag")
                  + _chart(lambda ax: plot.timeseries("backlog", kind="replication", ax=ax), "chart-ts-backlog")
                  + "</div>")
+
+
+def _added(data: dict, table: str) -> list[tuple[str, str]]:
+    """(figure, kind) of the figures components added to core table ``table``."""
+    kinds = ((data.get("recorded") or {}).get(table) or {}).get("kinds") or {}
+    return list(kinds.items())
+
+
+def _added_header(data: dict, table: str) -> list[str]:
+    units = (data.get("units") or {}).get(table) or {}
+    return [f"{_e(f)}{' mean' if k == 'latency' else ''} <span class='muted'>{_e(units.get(f, ''))}</span>"
+            for f, k in _added(data, table)]
+
+
+def _added_cells(data: dict, table: str, row: dict) -> list[str]:
+    """The cells of the added figures of one row: counters' totals, latencies' and levels'
+    means (± their CI with replications), values."""
+    units = (data.get("units") or {}).get(table) or {}
+    ci = row.get("ci95") or {}
+    cells = []
+    for f, kind in _added(data, table):
+        v = row.get(f)
+        if kind in ("latency", "level"):
+            c = ci.get(f)
+            cells.append(fmt_ci((v or {}).get("mean"), c.get("mean") if isinstance(c, dict) else c, units.get(f, "")))
+        elif kind == "value":
+            cells.append(fmt_ci(v, ci.get(f), units.get(f, "")))
+        else:
+            cells.append(fmt_value(v))
+    return cells
 
 
 def _recorded_sections(page: _Page, data: dict):

@@ -91,6 +91,9 @@ class Results:
                latency_key: str = "latency_s", prefix: str = "") -> pd.DataFrame:
         if section in self._cache:
             return self._cache[section]
+        # Figures components added to this core table (docs/results.md): after its own columns.
+        added_spec = self.recorded.get(section)
+        added = set((added_spec or {}).get("kinds", {}))
         rows = []
         for name, v in self._json.get(section, {}).items():
             row = {index: name}
@@ -105,7 +108,8 @@ class Results:
                 for k in _LATENCY:
                     row[f"error_{k}_s"] = _num((v["error_latency_s"] or {}).get(k))
             for k, ci in (v.get("ci95") or {}).items():
-                row[(f"{prefix}{k}_s" if k in _LATENCY else k) + "_ci95"] = _num(ci)
+                if k not in added:  # figures components added: their columns come below
+                    row[(f"{prefix}{k}_s" if k in _LATENCY else k) + "_ci95"] = _num(ci)
             rows.append(row)
         df = pd.DataFrame(rows)
         if df.empty:
@@ -120,6 +124,8 @@ class Results:
                     ordered.append(c + "_ci95")
         ordered += [c for c in df.columns if c not in ordered]
         df = df[ordered]
+        if added_spec and len(df):
+            df = df.join(_recorded_frame(self._json.get(section, {}), added_spec))
         self._cache[section] = df
         return df
 
@@ -182,11 +188,12 @@ class Results:
     def tables(self) -> list[str]:
         """Every table of these results: the five core tables, then those the model's
         components published (docs/results.md, "Recorded tables")."""
-        return list(CORE_TABLES) + list(self.recorded)
+        return list(CORE_TABLES) + [t for t in self.recorded if t not in CORE_TABLES]
 
     @property
     def recorded(self) -> dict:
-        """The published tables: {name: {"row_key": ..., "kinds": {figure: kind}}}."""
+        """The published tables: {name: {"row_key": ..., "kinds": {figure: kind}}}. A core
+        table's name here lists the figures components added to its rows."""
         return dict(self._json.get("recorded") or {})
 
     def table(self, name: str) -> pd.DataFrame:
@@ -251,7 +258,9 @@ class Results:
         frames = []
         if ts:
             start, length = ts.get("start_s", []), ts.get("length_s", [])
-            for kind in ("requests", "servers", "links", "replication") + tuple(self.recorded):
+            # (series components added to a core table are in its rows already)
+            for kind in ("requests", "servers", "links", "replication") + \
+                    tuple(t for t in self.recorded if t not in CORE_TABLES):
                 for name, cols in ts.get(kind, {}).items():
                     df = pd.DataFrame({k: [_num(x) for x in v] for k, v in cols.items()
                                        if isinstance(v, list) and len(v) == len(start)})
