@@ -113,3 +113,33 @@ def test_sweep_and_compare_check_table_names(small):
     assert set(df["table"]) == {"servers"}
     with pytest.raises(ValueError, match="unknown table"):
         s2sim.compare({"a": small, "b": small}, seed=1, replications=2, table="nope")
+
+
+def test_figures_added_to_a_core_table_are_its_columns():
+    """The servers' `up` (added through the recorder when something can fail them): columns of
+    Results.servers after the core ones, a series of kind "server", a column of the report."""
+    from conftest import SMALL
+
+    sc = s2sim.loads(SMALL + '\n[[failure]]\ntarget = "db"\nmtbf = "const(6s)"\nmttr = "const(1s)"\n',
+                     filename="random.toml")
+    one = sc.run(seed=1)
+    # Measured [1 s, 21 s): db down over [6, 7), [13, 14) and [20, 21): up 17 of 20 s.
+    servers = one.servers
+    assert list(servers.columns[:5]) == ["utilization", "mean_queue", "max_queue", "completed", "rejected"]
+    assert list(servers.columns[5:]) == ["up", "up_max"]
+    assert servers.loc["db", "up"] == pytest.approx(0.85, abs=1e-12)
+    assert servers.loc["web-1", "up"] == 1.0
+    assert one.tables == ["requests", "ops", "servers", "links", "replication"]
+    ts = one.timeseries
+    db = ts[(ts["kind"] == "server") & (ts["name"] == "db")]
+    # the fraction of each window that db was up, times its length: 17 s up in all
+    assert (db["up"] * db["length_s"]).sum() == pytest.approx(17.0)
+    assert db["up"].min() == pytest.approx(0.0, abs=1e-12) and db["up"].max() == pytest.approx(1.0)
+    assert "up" in one.to_html()
+
+    pooled = sc.run(seed=1, replications=2)
+    cols = list(pooled.servers.columns)
+    assert cols[cols.index("rejected") + 1:] == ["up", "up_ci95", "up_max"]
+    assert pooled.servers.loc["db", "up"] == pytest.approx(0.85, abs=1e-12)
+    assert pooled.servers.loc["db", "up_ci95"] == pytest.approx(0.0, abs=1e-12)
+    assert pooled.servers.loc["db", "utilization_ci95"] > 0  # the core's interval is still there
