@@ -6,9 +6,9 @@
 /// The catalogue of the figures the results report: where each lives, its unit and its
 /// kind. Reports write it into the JSON ("units"), so readers (the Python plots) take a
 /// figure's unit from here rather than guess it from its name. docs/results.md explains
-/// each figure; a new figure of the five core tables gets a line here and there. (The
-/// tables components publish through the recorder carry their own units: see
-/// add_tables_json in experiment.hpp.)
+/// each figure. These are the five core tables' own figures; a new figure, of a core table
+/// or not, is declared through the recorder with its unit (models::core_table_row_key,
+/// add_tables_json in experiment.hpp) and needs no line here.
 namespace s2sim::scenario {
 
 /// One figure: its table, its name in that table, its unit, its kind.
