@@ -17,11 +17,15 @@
 #include "scenario/loader.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
+#include "tests/scenario/test_files.hpp"
 
 namespace {
 
 using namespace s2sim;
 namespace sc = s2sim::scenario;
+
+std::string read(const std::filesystem::path& p) { return testing::read_text(p); }
+std::string temp_folder(const std::string& name) { return testing::fresh_temp_folder("core-figures-" + name); }
 
 /// Measured span [1 s, 11 s) in 2 s windows. With `events`: server s down over [3 s, 3 s +
 /// down), so up for 1 - down/10 of the span; link c--s down over [6 s, 7 s), 0.9.
@@ -58,19 +62,6 @@ arrival = "constant(10/s)"
 models::RunResults run(const std::string& text) {
     models::System system(sc::build(sc::parse(text, "up.toml"), 1));
     return system.run();
-}
-
-std::string read(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string temp_folder(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("s2sim-core-figures-" + name);
-    std::filesystem::remove_all(dir);
-    return dir.string();
 }
 
 /// The line of `csv` that starts with `prefix` ("" when none).

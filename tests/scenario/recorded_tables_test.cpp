@@ -16,12 +16,16 @@
 #include "scenario/loader.hpp"
 #include "scenario/report.hpp"
 #include "sim/error.hpp"
+#include "tests/scenario/test_files.hpp"
 #include "sim/stats/log_histogram.hpp"
 
 namespace {
 
 using namespace s2sim;
 namespace sc = s2sim::scenario;
+
+std::string read(const std::filesystem::path& p) { return testing::read_text(p); }
+std::string temp_folder(const std::string& name) { return testing::fresh_temp_folder("recorded-" + name); }
 
 /// What one hand-made replication records in table "connections" (row "db", and "cache"
 /// when `cache` > 0), over 2 measured seconds in one 2 s window.
@@ -82,19 +86,6 @@ double half_width(const std::vector<double>& v, double t_quantile) {
 }
 constexpr double t2 = 4.302652729749464;   // t(0.975, 2 degrees of freedom)
 constexpr double t1 = 12.706204736174698;  // t(0.975, 1)
-
-std::string read(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string temp_folder(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("s2sim-recorded-" + name);
-    std::filesystem::remove_all(dir);
-    return dir.string();
-}
 
 }  // namespace
 
