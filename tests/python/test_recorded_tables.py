@@ -135,7 +135,9 @@ def test_figures_added_to_a_core_table_are_its_columns():
     # the fraction of each window that db was up, times its length: 17 s up in all
     assert (db["up"] * db["length_s"]).sum() == pytest.approx(17.0)
     assert db["up"].min() == pytest.approx(0.0, abs=1e-12) and db["up"].max() == pytest.approx(1.0)
-    assert "up" in one.to_html()
+    page = one.to_html()
+    assert "<th>up <span class='muted'>fraction</span></th>" in page  # a column of the servers' table
+    assert "<td>85 %</td>" in page
 
     pooled = sc.run(seed=1, replications=2)
     cols = list(pooled.servers.columns)
