@@ -123,7 +123,7 @@ void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
 
 void CallEngine::deliver_at_once(std::uint32_t id, bool request) {
     // An async call's connection: nothing comes back over it.
-    if (context_.transport && !request) context_.transport->release(id);
+    if (!plain_ && context_.transport && !request) context_.transport->release(id);
     // No network between these two: the message arrives at once (pure queueing
     // models). Handled in place rather than as an event: the recursion is at most
     // as deep as the call graph.

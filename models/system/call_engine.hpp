@@ -92,7 +92,8 @@ private:
     /// deliver() through the transport (connections, encodings).
     void deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,
                               Transport::Done on_done);
-    void on_request_delivered(std::uint32_t id);
+    /// Out of line: the network's callback and deliver_at_once stay small around it.
+    [[gnu::noinline]] void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
     void next_step(std::uint32_t id);
     void launch_child(std::uint32_t parent, const CallModel& call, bool async);
