@@ -85,6 +85,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
     } else {
         fifo_.push_back(job);
     }
+    ++queued_;
     record_state();
     return true;
 }
@@ -103,11 +104,13 @@ bool Server::pop_waiting(Waiting& out) {
         std::pop_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
         out = by_class_.back();
         by_class_.pop_back();
+        --queued_;
         return true;
     }
     if (fifo_.empty()) return false;
     out = fifo_.front();
     fifo_.pop_front();
+    --queued_;
     return true;
 }
 
@@ -196,6 +199,7 @@ void Server::fail() {
     for (const auto& j : ps_jobs_) dropped.push_back(j.token);
     fifo_.clear();
     by_class_.clear();
+    queued_ = 0;
     ps_jobs_.clear();
     sim_.cancel(ps_event_);
     ps_event_ = EventId{};
@@ -226,11 +230,13 @@ bool Server::cancel(std::uint64_t token) {
     const auto same = [token](const Waiting& w) { return w.token == token; };
     if (const auto at = std::find_if(fifo_.begin(), fifo_.end(), same); at != fifo_.end()) {
         fifo_.erase(at);
+        --queued_;
         record_state();
         return true;
     }
     if (const auto at = std::find_if(by_class_.begin(), by_class_.end(), same); at != by_class_.end()) {
         by_class_.erase(at);
+        --queued_;
         std::make_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
         record_state();
         return true;

@@ -64,7 +64,10 @@ FlowNetwork::~FlowNetwork() {
     }
 }
 
-void FlowNetwork::add_links() {
+// Set-up, failures and reports are marked cold: optimised for size, they leave GCC's budget of
+// inlining within this file (--param inline-unit-growth) to the per-message paths, where
+// heap_remove() and schedule_completion() must stay inline (hence `inline` on them).
+[[gnu::cold]] void FlowNetwork::add_links() {
     const std::size_t n = topology_.directed_link_count();
     const std::size_t old = topology_links_;
     if (links_.size() > old) {
@@ -106,11 +109,16 @@ DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     return d;
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, double max_rate,
-                              bool skip_latency) {
+FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, double max_rate,
+                                      bool skip_latency) {
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
+    const Bound bound{max_rate, skip_latency};
+    return send_impl(from, to, bytes, std::move(on_done), &bound);
+}
+
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, const Bound* bound) {
     if (from >= topology_.node_count() || to >= topology_.node_count()) {
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
@@ -140,7 +148,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
         for (std::size_t i = 0; i < n; ++i) flow.hops[i].link = route->links[i];
         delay = route->latency;
         latency_class = route->latency_class;
-        if (!jitter_.empty()) {
+        if (jittered_) [[unlikely]] {
             const Time extra = draw_jitter(*route);
             // Messages that may overtake each other cannot share a first-in first-out queue.
             if (extra > Time::zero()) {
@@ -153,14 +161,19 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
         flow.hops.clear();
         latency_class = topology_.latency_class(Time::zero());
     }
-    flow.bound_link = none;
-    if (route != nullptr && !std::isinf(max_rate)) {
-        flow.bound_link = allocate_bound_link(max_rate);
-        flow.hops.push_back(Hop{flow.bound_link, 0});
+    // A free flow has no bound link (notify() returns it): only a bounded send sets one.
+    if (bound != nullptr) [[unlikely]] {
+        if (route != nullptr && !std::isinf(bound->max_rate)) {
+            flow.bound_link = allocate_bound_link(bound->max_rate);
+            flow.hops.push_back(Hop{flow.bound_link, 0});
+        }
+        if (bound->skip_latency) {
+            flow.latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_done(f); });
+            ++in_flight_;
+            return FlowId{f, flow.generation};
+        }
     }
-    if (skip_latency) {
-        flow.latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_done(f); });
-    } else if (LatencyQueue* queue = latency_queue(latency_class)) {
+    if (LatencyQueue* queue = latency_queue(latency_class)) {
         const Time entry = sim_.now() + delay;
         if (queue->pending.full()) {
             // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
@@ -176,9 +189,10 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     return FlowId{f, flow.generation};
 }
 
-void FlowNetwork::set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng) {
+[[gnu::cold]] void FlowNetwork::set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng) {
     if (d >= topology_.directed_link_count()) throw Error(fmt::format("network: unknown directed link {}", d));
     if (jitter_.size() < topology_.directed_link_count()) jitter_.resize(topology_.directed_link_count());
+    jittered_ = true;
     if (jitter) {
         jitter_[d] = Jitter{std::move(jitter), std::move(rng)};
     } else {
@@ -194,7 +208,7 @@ Time FlowNetwork::draw_jitter(const Route& route) {
     return Time::from_seconds(extra);
 }
 
-FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {
+[[gnu::cold]] FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {
     if (latency_queues_.size() == max_latency_queues) return nullptr;
     if (latency_class >= queue_of_class_.size()) queue_of_class_.resize(latency_class + 1, none);
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());
@@ -628,7 +642,7 @@ std::uint32_t FlowNetwork::next_epoch() {
     return epoch_;
 }
 
-void FlowNetwork::schedule_completion() {
+inline void FlowNetwork::schedule_completion() {
     const Time next = completion_heap_.empty() ? Time::max() : completion_heap_.front().finish;
     if (next == Time::max()) {
         sim_.clear_timer(completion_timer_);
@@ -671,7 +685,7 @@ void FlowNetwork::notify() {
         const auto [f, ok] = to_notify_[i];
         FlowCallback callback = std::move(flows_[f].callback);
         Flow& flow = flows_[f];
-        if (flow.bound_link != none) {
+        if (flow.bound_link != none) [[unlikely]] {
             free_bound_links_.push_back(flow.bound_link);  // the message has left it
             flow.bound_link = none;
         }
@@ -682,7 +696,7 @@ void FlowNetwork::notify() {
     }
 }
 
-void FlowNetwork::fail_link(LinkId link) {
+[[gnu::cold]] void FlowNetwork::fail_link(LinkId link) {
     topology_.set_link_up(link, false);
     const DirectedLinkId forward = Topology::directed_link(link, Direction::a_to_b);
     const DirectedLinkId backward = Topology::directed_link(link, Direction::b_to_a);
@@ -718,7 +732,7 @@ void FlowNetwork::fail_link(LinkId link) {
 
 void FlowNetwork::restore_link(LinkId link) { topology_.set_link_up(link, true); }
 
-void FlowNetwork::set_link_capacity(LinkId link, double a_to_b, double b_to_a) {
+[[gnu::cold]] void FlowNetwork::set_link_capacity(LinkId link, double a_to_b, double b_to_a) {
     sync_links();
     const Time now = sim_.now();
     seeds_.clear();
@@ -773,7 +787,7 @@ std::size_t FlowNetwork::link_flow_count(DirectedLinkId d) const {
     return d < links_.size() ? links_[d].flows.size() + links_[d].group_flows : 0;
 }
 
-LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
+[[gnu::cold]] LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
     if (d >= topology_.directed_link_count()) {
         throw Error(fmt::format("network: unknown directed link {} (the topology has {})", d,
                                 topology_.directed_link_count()));
@@ -792,7 +806,7 @@ LinkStats FlowNetwork::link_stats(DirectedLinkId d) const {
     return s;
 }
 
-void FlowNetwork::reset_stats() {
+[[gnu::cold]] void FlowNetwork::reset_stats() {
     const Time now = sim_.now();
     sync_links();
     for (auto& l : links_) {
@@ -1060,7 +1074,7 @@ void FlowNetwork::heap_push(std::uint32_t f) {
     heap_sift_up(completion_heap_.size() - 1);
 }
 
-void FlowNetwork::heap_remove(std::uint32_t f) {
+inline void FlowNetwork::heap_remove(std::uint32_t f) {
     const std::size_t i = flows_[f].heap_pos;
     flows_[f].heap_pos = none;
     const Completion last = completion_heap_.back();

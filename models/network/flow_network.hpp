@@ -106,7 +106,7 @@ public:
     /// other link. Throws s2sim::Error on a bound that is not positive.
     template <class F>
     FlowId send_bounded(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency, F&& on_done) {
-        return send_impl(from, to, bytes, FlowCallback(std::forward<F>(on_done)), max_rate, skip_latency);
+        return send_bounded_impl(from, to, bytes, FlowCallback(std::forward<F>(on_done)), max_rate, skip_latency);
     }
 
     /// Takes a link down in the topology (routes avoid it from now on) and fails
@@ -268,8 +268,16 @@ private:
         bool live = false;
     };
 
-    FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done,
-                     double max_rate = std::numeric_limits<double>::infinity(), bool skip_latency = false);
+    /// What send_bounded() adds to a message (send_impl's `bound`; null for send()).
+    struct Bound {
+        double max_rate;  ///< bytes per second, > 0; infinity = none
+        bool skip_latency;
+    };
+    /// Both sends: the plain one (`bound` null) tests one pointer for everything the bounded one adds.
+    FlowId send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, const Bound* bound = nullptr);
+    /// send_impl() of send_bounded(): checks the bound first.
+    FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, double max_rate,
+                             bool skip_latency);
     /// A private link of capacity `rate` (bytes per second) for one bounded message.
     DirectedLinkId allocate_bound_link(double rate);
     std::uint32_t allocate_flow();
@@ -425,6 +433,7 @@ private:
     std::vector<std::pair<std::uint32_t, bool>> to_notify_;
     bool notifying_ = false;
     std::vector<std::optional<Jitter>> jitter_;  // per directed link; empty unless set_jitter was called
+    bool jittered_ = false;  // set_jitter was called: send() draws jitter (a flag: one test per message)
 };
 
 }  // namespace s2sim::models

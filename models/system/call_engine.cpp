@@ -17,6 +17,8 @@ namespace s2sim::models::system {
 CallEngine::CallEngine(Context& context, Hosts& hosts, ServicePools& pools, WorkloadSources& sources,
                        Replicator& replicator, Measurements& measurements)
     : context_(context),
+      sim_(context.sim),
+      network_(context.network),
       hosts_(hosts),
       services_(pools),
       workloads_(sources),
@@ -25,21 +27,16 @@ CallEngine::CallEngine(Context& context, Hosts& hosts, ServicePools& pools, Work
 
 CallEngine::~CallEngine() = default;
 
-std::uint32_t CallEngine::new_call() {
-    ++live_calls_;
-    if (free_calls_ != none) {
-        const std::uint32_t id = free_calls_;
-        free_calls_ = calls_[id].next_free;
-        const std::uint32_t generation = calls_[id].generation;
-        // Copied from a constant rather than a temporary: building the temporary on
-        // the stack and reading it back wider than it was written stalls the CPU.
-        static const Call fresh{};
-        calls_[id] = fresh;
-        calls_[id].generation = generation;
-        return id;
-    }
+std::uint32_t CallEngine::grow_calls() {
     calls_.emplace_back();
     return static_cast<std::uint32_t>(calls_.size() - 1);
+}
+
+void CallEngine::prepare() {
+    prepared_ = true;
+    // Every feature below is wired while the System is built, before its first call.
+    plain_ = !services_.elastic() && !context_.metastability && !context_.consistency && !context_.transport &&
+             !hedges_ && throttles_.empty();
 }
 
 void CallEngine::free_call(std::uint32_t id) {
@@ -51,6 +48,7 @@ void CallEngine::free_call(std::uint32_t id) {
 }
 
 void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes) {
+    if (!prepared_) [[unlikely]] prepare();
     if (live_calls_ >= context_.model.max_in_flight) {
         context_.stopped_because = "more than " + std::to_string(context_.model.max_in_flight) +
                                    " calls in flight: the system is saturated (longest queues: " +
@@ -74,32 +72,25 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
     Call& call = calls_[id];
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
-    call.sent = context_.sim.now();
+    call.sent = sim_.now();
     call.state = State::requesting;
-    if (context_.metastability) context_.metastability->attempt_sent(call.service, call.op, call.attempt == 0);
-    const PickContext ctx{call.key, site, context_.sim.now(), service.rng};
-    // A caller (a server, or a workload) over the service's concurrency limit fails at once.
-    Elasticity* elastic = services_.elastic();
-    const bool over_limit = elastic && (call.workload != none || call.parent != none) &&
-                            !elastic->acquire(call.service,
-                                              call.workload != none ? hosts_.size() + call.workload
-                                                                    : calls_[call.parent].host,
-                                              id);
+    const bool over_limit = !plain_ && hooks_on_send(id);
+    const PickContext ctx{call.key, site, sim_.now(), service.rng};
     const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
                                            : service.balancer->pick(ctx, service.views);
-    if (backend >= sm.servers.size()) {
+    if (backend >= sm.servers.size()) [[unlikely]] {
         // No healthy backend: the call fails where it stands.
         call.failure = over_limit ? Failure::rejected : Failure::failed;
         call.host = none;
         call.state = State::responding;
-        context_.sim.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
+        sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
         return;
     }
     call.backend = backend;
     call.host = sm.servers[backend];
     ++service.views[backend].in_flight;
     service.balancer->on_view_changed(backend, service.views[backend]);
-    service.balancer->on_sent(backend, context_.sim.now());
+    service.balancer->on_sent(backend, sim_.now());
     const OpModel& op = sm.ops[call.op];
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
                          : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
@@ -108,27 +99,31 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
 }
 
 void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
-    if (context_.network && from != no_node && to != no_node) {
-        auto on_done = [this, id, request](bool ok) {
-            if (!ok) calls_[id].failure = Failure::failed;
-            if (request && ok) {
-                on_request_delivered(id);
-            } else {
-                // A request lost on the way (a failed link, no route) fails at its sender
-                // at once, like a connection reset: the callee never saw it.
-                calls_[id].state = State::responding;
-                on_response_delivered(id);
-            }
-        };
-        if (context_.transport) {
-            deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
-        } else {
-            context_.network->send(from, to, bytes, std::move(on_done));
-        }
+    if (network_ == nullptr || from == no_node || to == no_node) [[unlikely]] {
+        deliver_at_once(id, request);
         return;
     }
+    auto on_done = [this, id, request](bool ok) {
+        if (!ok) calls_[id].failure = Failure::failed;
+        if (request && ok) {
+            on_request_delivered(id);
+        } else {
+            // A request lost on the way (a failed link, no route) fails at its sender
+            // at once, like a connection reset: the callee never saw it.
+            calls_[id].state = State::responding;
+            on_response_delivered(id);
+        }
+    };
+    if (!plain_ && context_.transport) [[unlikely]] {
+        deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
+    } else {
+        network_->send(from, to, bytes, std::move(on_done));
+    }
+}
+
+void CallEngine::deliver_at_once(std::uint32_t id, bool request) {
     // An async call's connection: nothing comes back over it.
-    if (context_.transport && !request) context_.transport->release(id);
+    if (!plain_ && context_.transport && !request) context_.transport->release(id);
     // No network between these two: the message arrives at once (pure queueing
     // models). Handled in place rather than as an event: the recursion is at most
     // as deep as the call graph.
@@ -140,12 +135,12 @@ void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id,
 }
 
 void CallEngine::on_request_delivered(std::uint32_t id) {
-    if (calls_[id].cancelled) {  // a hedge lost while its request travelled
+    if (calls_[id].cancelled) [[unlikely]] {  // a hedge lost while its request travelled
         discard_attempt(id);
         return;
     }
     Call& call = calls_[id];
-    call.arrived = context_.sim.now();
+    call.arrived = sim_.now();
     Host& host = hosts_[call.host];
     if (!host.server->up()) {
         // A dead server refuses the connection: the error travels back to the caller.
@@ -176,8 +171,8 @@ void CallEngine::admit(std::uint32_t id) {
     }
     Service& service = services_[call.service];
     const double work = op.work->sample(service.op_rng[call.op]);
-    const Time deadline = services_.elastic() ? services_.elastic()->deadline(call.service, call.arrived) : Time::max();
-    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) {
+    const Time deadline = plain_ ? Time::max() : deadline_of(call);
+    if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) [[unlikely]] {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
         if (call.failure == Failure::rejected && context_.measuring) ++measurements_.op(call.service, call.op).rejected;
         respond(id);
@@ -243,13 +238,20 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
 }
 
 void CallEngine::after_work(std::uint32_t id) {
-    if (context_.consistency && calls_[id].failure == Failure::none && context_.consistency->after_work(id)) return;
+    if (!plain_ && context_.consistency && calls_[id].failure == Failure::none &&
+        context_.consistency->after_work(id)) {
+        return;
+    }
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
-    } else {
-        start_calls(id);
+        return;
     }
+    // start_calls(id), inline: the path of every op that does not replicate.
+    calls_[id].state = State::waiting;
+    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
+    calls_[id].step = 0;
+    next_step(id);
 }
 
 void CallEngine::start_calls(std::uint32_t id, bool skip) {
@@ -295,9 +297,9 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
     Service& caller_service = services_[calls_[parent].service];
     if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
     Service& callee = services_[c.service];
-    if (callee.budget) callee.budget->record_call(context_.sim.now());
+    if (callee.budget) callee.budget->record_call(sim_.now());
     if (!async) {
-        if (c.hedge) {
+        if (c.hedge) [[unlikely]] {
             launch_hedged(parent, c);
             return;
         }
@@ -330,13 +332,13 @@ void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_gener
     call.required = via->required;
     call.via = via;
     call.attempt = attempt;
-    if (group != none) {
+    if (group != none) [[unlikely]] {
         call.group = group;
         hedges_->add_attempt(group, child, call.generation);
     }
     if (via->timeout_s) {
         const std::uint32_t generation = call.generation;
-        calls_[child].timeout = context_.sim.schedule_in(Time::from_seconds(*via->timeout_s),
+        calls_[child].timeout = sim_.schedule_in(Time::from_seconds(*via->timeout_s),
                                                  [this, child, generation] { on_timeout(child, generation); });
     }
     const Host& host = hosts_[calls_[parent].host];
@@ -366,8 +368,8 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
 void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
-    RetryThrottles* throttle = via != nullptr ? throttle_of(via->service) : nullptr;
-    if (throttle) throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
+    RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
+    if (throttle) [[unlikely]] throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
     if (failure != Failure::none && via != nullptr && attempt < via->retries &&
         (!throttle || throttle->allows(calls_[parent].host, context_.sim.now()))) {
         Service& callee = services_[via->service];
@@ -400,9 +402,11 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
 void CallEngine::release_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (Elasticity* elastic = services_.elastic()) {
-        admit_or_shed(host, *elastic);
-        return;
+    if (!plain_) [[unlikely]] {
+        if (Elasticity* elastic = services_.elastic()) {
+            admit_or_shed(host, *elastic);
+            return;
+        }
     }
     if (const std::uint32_t next = host.next_waiting(); next != none) admit(next);
 }
@@ -433,7 +437,7 @@ void CallEngine::respond(std::uint32_t id) {
     Call& call = calls_[id];
     Host& host = hosts_[call.host];
     call.state = State::responding;
-    measurements_.op_done(call, context_.sim.now());
+    measurements_.op_done(call, sim_.now());
     if (call.holds_thread) {
         call.holds_thread = false;
         release_thread(host);
@@ -448,26 +452,63 @@ void CallEngine::respond(std::uint32_t id) {
 
 void CallEngine::on_response_delivered(std::uint32_t id) {
     const Call call = calls_[id];
-    Elasticity* elastic = services_.elastic();
-    if (elastic) elastic->release(call.service, id);
-    if (call.host != none) {
+    if (!plain_) [[unlikely]] hooks_on_answer(id, call, false);
+    if (call.host != none) [[likely]] {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
         service.balancer->on_view_changed(call.backend, service.views[call.backend]);
-        service.balancer->on_response(call.backend, (context_.sim.now() - call.sent).seconds(), context_.sim.now());
-        if (elastic) {
-            elastic->on_answer(call.service, call.backend, (context_.sim.now() - call.sent).seconds(),
-                               call.failure != Failure::none, call.detached);
-        }
+        service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        if (!plain_) [[unlikely]] hooks_on_answer(id, call, true);
     }
-    if (call.timeout.valid()) context_.sim.cancel(call.timeout);
+    if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
+    if (!plain_) [[unlikely]] {
+        answered_with_hooks(id, call);
+        return;
+    }
+    if (call.workload != none) {
+        measurements_.request_done(call, sim_.now());
+        workloads_.request_done(call.workload);
+        return;
+    }
+    if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    // The caller may have failed meanwhile (its server died): then nobody waits.
+    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
+}
+
+bool CallEngine::hooks_on_send(std::uint32_t id) {
+    const Call& call = calls_[id];
+    if (context_.metastability) context_.metastability->attempt_sent(call.service, call.op, call.attempt == 0);
+    // A caller (a server, or a workload) over the service's concurrency limit fails at once.
+    Elasticity* elastic = services_.elastic();
+    return elastic && (call.workload != none || call.parent != none) &&
+           !elastic->acquire(call.service,
+                             call.workload != none ? hosts_.size() + call.workload : calls_[call.parent].host, id);
+}
+
+Time CallEngine::deadline_of(const Call& call) const {
+    return services_.elastic() ? services_.elastic()->deadline(call.service, call.arrived) : Time::max();
+}
+
+void CallEngine::hooks_on_answer(std::uint32_t id, const Call& call, bool after_balancer) {
+    Elasticity* elastic = services_.elastic();
+    if (!elastic) return;
+    if (!after_balancer) {
+        elastic->release(call.service, id);
+        return;
+    }
+    elastic->on_answer(call.service, call.backend, (sim_.now() - call.sent).seconds(), call.failure != Failure::none,
+                       call.detached);
+}
+
+void CallEngine::answered_with_hooks(std::uint32_t id, const Call& call) {
     if (context_.metastability && call.failure == Failure::none && !call.detached &&
         (call.parent == none || waiting(call.parent, call.parent_generation, State::waiting))) {
         context_.metastability->answered(call.service);
     }
     if (call.workload != none) {
-        measurements_.request_done(call, context_.sim.now());
+        measurements_.request_done(call, sim_.now());
         workloads_.request_done(call.workload);
         return;
     }

@@ -64,15 +64,36 @@ public:
     void job_shed(Server& server, std::uint64_t token) override;
 
 private:
-    std::uint32_t new_call();
+    std::uint32_t new_call() {
+        ++live_calls_;
+        if (free_calls_ == none) [[unlikely]] return grow_calls();
+        const std::uint32_t id = free_calls_;
+        free_calls_ = calls_[id].next_free;
+        const std::uint32_t generation = calls_[id].generation;
+        // Copied from a constant rather than a temporary: building the temporary on
+        // the stack and reading it back wider than it was written stalls the CPU.
+        static const Call fresh{};
+        calls_[id] = fresh;
+        calls_[id].generation = generation;
+        return id;
+    }
+    /// new_call() without a free slot: appends one (out of line, so new_call stays small).
+    [[gnu::noinline]] std::uint32_t grow_calls();
+    /// Reads which opt-in features hook into calls (all wired while the System was built),
+    /// once, at the first send_root(): `plain_` when none does. Until then `plain_` is false
+    /// and each hook tests its own feature, which is always right, only slower.
+    [[gnu::noinline]] void prepare();
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
     void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request);
+    /// deliver() without a network between the two ends: the message arrives at once.
+    [[gnu::noinline]] void deliver_at_once(std::uint32_t id, bool request);
     /// deliver() through the transport (connections, encodings).
     void deliver_by_transport(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request,
                               Transport::Done on_done);
-    void on_request_delivered(std::uint32_t id);
+    /// Out of line: the network's callback and deliver_at_once stay small around it.
+    [[gnu::noinline]] void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
     void next_step(std::uint32_t id);
     void launch_child(std::uint32_t parent, const CallModel& call, bool async);
@@ -109,8 +130,21 @@ private:
     /// the first one within it admitted.
     [[gnu::noinline]] void admit_or_shed(Host& host, Elasticity& elastic);
     NodeId origin_of(const Call& call) const;
+    // The opt-in features' hooks, out of the hot path: called only when `plain_` is false.
+    /// send_call() of call `id`: the metastability count and the concurrency limit; true
+    /// when the caller is over the limit (the call fails at once).
+    [[gnu::noinline]] bool hooks_on_send(std::uint32_t id);
+    /// The queue deadline of call `id` at its server (load shedding); Time::max() = none.
+    [[nodiscard]] Time deadline_of(const Call& call) const;
+    /// on_response_delivered() of `call` (a copy; its slot `id` is being freed): tells the
+    /// elasticity its answer, before the balancer is told (`after_balancer` false) and after.
+    [[gnu::noinline]] void hooks_on_answer(std::uint32_t id, const Call& call, bool after_balancer);
+    /// The rest of on_response_delivered() with the hooks (hedge groups, consistency, metastability).
+    [[gnu::noinline]] void answered_with_hooks(std::uint32_t id, const Call& call);
 
     Context& context_;
+    Simulation& sim_;            ///< context_.sim, one hop nearer
+    FlowNetwork* const network_;  ///< context_.network
     Hosts& hosts_;
     ServicePools& services_;
     WorkloadSources& workloads_;
@@ -119,6 +153,10 @@ private:
     std::vector<Call> calls_;
     std::uint32_t free_calls_ = none;
     std::uint64_t live_calls_ = 0;
+    /// No opt-in feature hooks into calls (elasticity, metastability, consistency, transport,
+    /// hedges, retry throttles): the hot path tests this one flag instead of each of them.
+    bool plain_ = false;
+    bool prepared_ = false;  ///< prepare() has run
     std::unique_ptr<HedgeGroups> hedges_;                    ///< null unless a call hedges
     std::vector<std::unique_ptr<RetryThrottles>> throttles_;  ///< per service; empty unless one throttles
 };
