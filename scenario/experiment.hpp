@@ -322,7 +322,8 @@ struct TableStatistic {
 /// is null): as table_csv_header's, appended to the core table's header.
 [[nodiscard]] std::string added_csv_header(const PooledTable* added, bool ci);
 /// The fields of row `row` for added_csv_header(header, ci), each after a comma, taken from
-/// `added` (these results' table, may be null): empty fields where it lacks the row.
+/// `added` (these results' table, may be null): empty fields where it lacks the row or its
+/// figures are not `header`'s (a sweep's points may differ).
 [[nodiscard]] std::string added_csv_fields(const PooledTable* header, const PooledTable* added, const std::string& row,
                                            bool ci);
 /// The per-window series a run's components added to core table `core`, as CSV columns

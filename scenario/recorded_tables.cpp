@@ -228,12 +228,19 @@ std::string added_csv_header(const PooledTable* added, bool ci) { return added ?
 
 std::string added_csv_fields(const PooledTable* header, const PooledTable* added, const std::string& row, bool ci) {
     if (header == nullptr) return "";
-    if (added != nullptr) {
+    const auto same_figures = [header](const PooledTable& t) {
+        return std::equal(t.figures.begin(), t.figures.end(), header->figures.begin(), header->figures.end(),
+                          [](const models::FigureSpec& a, const models::FigureSpec& b) {
+                              return a.name == b.name && a.kind == b.kind;
+                          });
+    };
+    if (added != nullptr && same_figures(*added)) {
         for (const PooledRow& r : added->rows) {
             if (r.name == row && r.figures.size() == added->figures.size()) return figure_fields(*added, r, ci);
         }
     }
-    // No such row (or no such table in these results): as many empty fields as columns.
+    // No such row (or no such table in these results, or other figures: a sweep's points
+    // may differ): as many empty fields as the header's columns.
     const std::string columns = figure_columns(*header, ci);
     return std::string(static_cast<std::size_t>(std::count(columns.begin(), columns.end(), ',')), ',');
 }
