@@ -370,13 +370,15 @@ bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
     if (done == Time::max() || !sim_.advance_if_next(done)) return false;
     fast_updates_ += 2;  // an entry and a departure that move nobody
     ++delivered_in_place_;
+    // The same byte counts as on_latency_done() and leave_links() at `done`: an empty
+    // link's rate sum is exactly 0 (the last message to leave sets it so), so settling
+    // it at `entry` adds nothing, and settling it at `done` adds 0 + rate = rate times
+    // the same duration on every link: computed once per message, not per link.
+    const double carried = done > entry ? rate * (done - entry).seconds() : 0.0;
     for (const Hop& hop : flow.hops) {
-        // The same operations as on_latency_done() and leave_links() at `done`.
         LinkState& l = links_[hop.link];  // on nobody's path: no group's either
-        settle_plain(l, entry);
-        l.rate_sum += rate;
-        settle_plain(l, done);
-        l.rate_sum = 0.0;  // it was the link's only message
+        if (done > entry) l.bytes += carried;
+        l.last = done;  // l.last <= entry: links are settled up to now at the latest
     }
     flow.rate = rate;
     flow.finish = done;
