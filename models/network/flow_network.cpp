@@ -109,16 +109,15 @@ DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     return d;
 }
 
-FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, double max_rate,
-                                      bool skip_latency) {
+FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency) {
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
     const Bound bound{max_rate, skip_latency};
-    return send_impl(from, to, bytes, std::move(on_done), &bound);
+    return send_impl(from, to, bytes, &bound);
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback&& on_done, const Bound* bound) {
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound* bound) {
     if (from >= topology_.node_count() || to >= topology_.node_count()) {
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
@@ -131,7 +130,6 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, FlowCallback
     const Route* route = topology_.find_route(from, to);
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
-    flow.callback = std::move(on_done);
     flow.bytes = bytes;
     flow.remaining = bytes;
     flow.rate = 0.0;
