@@ -317,7 +317,10 @@ double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) cons
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         const double spare = l.capacity - l.rate_sum;
-        if (std::isinf(l.capacity) || spare <= saturation_tolerance * l.capacity) return 0.0;
+        // Full, or of infinite capacity: `isinf(capacity) || spare <= tolerance * capacity`
+        // in one test (an infinite capacity gives an infinite or NaN spare, neither above
+        // an infinite tolerance).
+        if (!(spare > saturation_tolerance * l.capacity)) return 0.0;
         r = std::min(r, spare);
         shared |= !l.flows.empty();
     }
@@ -341,7 +344,7 @@ double FlowNetwork::rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_emp
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         const double spare = l.capacity - total_rate(l);
-        if (std::isinf(l.capacity) || spare <= saturation_tolerance * l.capacity) return 0.0;
+        if (!(spare > saturation_tolerance * l.capacity)) return 0.0;  // as in rate_if_nobody_moves()
         r = std::min(r, spare);
         shared |= !l.flows.empty() || l.group != none;
     }
