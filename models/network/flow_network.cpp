@@ -66,7 +66,10 @@ FlowNetwork::~FlowNetwork() {
 
 // Set-up, failures and reports are marked cold: optimised for size, they leave GCC's budget of
 // inlining within this file (--param inline-unit-growth) to the per-message paths, where
-// heap_remove() and schedule_completion() must stay inline (hence `inline` on them).
+// heap_remove() and schedule_completion() must stay inline (hence `inline` on them). So do
+// the steps of an entry and a departure, each called from one or two places:
+// rate_if_nobody_moves(), deliver_in_place(), can_leave_alone(), leave_links() and finish()
+// (-3% instructions on the shop: no call, and path_empty stays in a register).
 [[gnu::cold]] void FlowNetwork::add_links() {
     const std::size_t n = topology_.directed_link_count();
     const std::size_t old = topology_links_;
@@ -309,7 +312,7 @@ bool FlowNetwork::enter_group(std::uint32_t f) {
 // is bottlenecked where its path fills up (no one there gets more), and no link
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
-double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
+inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
     if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
     const Flow& flow = flows_[f];
     double r = infinity;
@@ -365,7 +368,7 @@ double FlowNetwork::rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_emp
 // event of the simulation, is delivered at once: nobody can join its links in
 // between, so the links' byte counts, the clock and the event count end exactly
 // as through the completion timer, without the list, heap and timer updates.
-bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
+inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
     Flow& flow = flows_[f];
     const Time entry = sim_.now();
     if (done == Time::max() || !sim_.advance_if_next(done)) return false;
@@ -395,7 +398,7 @@ bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time done) {
 // Exact shortcut for a message leaving: when no other message on its links is
 // bottlenecked there (the link has spare capacity, or every other message on it
 // is slower than this one, so bottlenecked elsewhere), nobody's rate changes.
-bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
+inline bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
     const Flow& flow = flows_[f];
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
@@ -410,7 +413,7 @@ bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
     return true;
 }
 
-void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
+inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
     Flow& flow = flows_[f];
     const Time now = sim_.now();
     for (const Hop& hop : flow.hops) {
@@ -658,7 +661,7 @@ inline void FlowNetwork::schedule_completion() {
     sim_.set_timer(completion_timer_, next);
 }
 
-void FlowNetwork::finish(std::uint32_t f, bool ok) {
+inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
     Flow& flow = flows_[f];
     flow.phase = Phase::done;
     flow.rate = 0.0;
