@@ -40,7 +40,9 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
     queue_.reset(sim.now());
 }
 
-void Server::record_state() {
+// record_state(), start_fcfs() and pop_waiting() are inline in their callers here (submit,
+// finish_fcfs): each runs once or twice per job, and the calls cost more than their bodies.
+inline void Server::record_state() {
     const Time now = sim_.now();
     const double busy = config_.discipline == Discipline::ps
                             ? static_cast<double>(std::min<std::size_t>(ps_jobs_.size(), config_.cores))
@@ -90,7 +92,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
     return true;
 }
 
-void Server::start_fcfs(double work_s, std::uint64_t token) {
+inline void Server::start_fcfs(double work_s, std::uint64_t token) {
     const std::uint32_t core = idle_cores_.back();
     idle_cores_.pop_back();
     const EventId done = sim_.schedule_in(Time::from_seconds(work_s / config_.speed),
@@ -98,7 +100,7 @@ void Server::start_fcfs(double work_s, std::uint64_t token) {
     cores_[core] = Running{token, sim_.now(), work_s, done};
 }
 
-bool Server::pop_waiting(Waiting& out) {
+inline bool Server::pop_waiting(Waiting& out) {
     if (config_.discipline == Discipline::priority) {
         if (by_class_.empty()) return false;
         std::pop_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);

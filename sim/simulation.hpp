@@ -96,7 +96,7 @@ public:
     /// Arms or moves the timer to run at `at` (not before now()). It takes its
     /// place among events as an event scheduled now would: after the ones
     /// already scheduled for the same instant. It counts as a pending event.
-    void set_timer(TimerId id, Time at);
+    void set_timer(TimerId id, Time at);  // inline, below: FlowNetwork calls it about once per message
     /// Disarms the timer; false when it was not armed.
     bool clear_timer(TimerId id);
     [[nodiscard]] bool timer_armed(TimerId id) const { return timer_keys_[id].order != disarmed_timer.order; }
@@ -243,6 +243,18 @@ private:
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
 };
+
+inline void Simulation::set_timer(TimerId id, Time at) {
+    if (next_seq_ > QueueEntry::max_seq) renumber();
+    if (!timer_armed(id)) ++live_;
+    const QueueEntry key = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
+    timer_keys_[id] = key;
+    if (runs_before(key, next_timer_)) {
+        next_timer_ = key;
+    } else if (next_timer_.slot() == id) {
+        find_next_timer();  // it was the earliest and moved later
+    }
+}
 
 inline bool Simulation::advance_if_next(Time at) {
     if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;

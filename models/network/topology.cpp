@@ -88,69 +88,6 @@ std::string dot_quote(std::string_view text) {
     return out;
 }
 
-// Routes handed out, by (from, to): open addressing with linear probing over a
-// power-of-two table, at most half full. FlowNetwork asks for a route per message,
-// so this lookup is on the hot path; std::unordered_map chases a node per lookup.
-// The table holds only the pairs asked for: a row per source over all nodes grows
-// with the square of the fleet.
-class RouteIndex {
-public:
-    static std::uint64_t key(NodeId from, NodeId to) { return (std::uint64_t{from} << 32U) | to; }
-
-    [[nodiscard]] const Route* find(std::uint64_t k) const {
-        if (slots_.empty()) return nullptr;
-        for (std::size_t i = slot_of(k);; i = (i + 1) & (slots_.size() - 1)) {
-            const Slot& s = slots_[i];
-            if (s.key == k) return s.route;
-            if (s.key == empty) return nullptr;
-        }
-    }
-
-    void insert(std::uint64_t k, const Route* route) {
-        if (2 * (size_ + 1) > slots_.size()) grow();
-        std::size_t i = slot_of(k);
-        while (slots_[i].key != empty) i = (i + 1) & (slots_.size() - 1);
-        slots_[i] = Slot{k, route};
-        ++size_;
-    }
-
-    void clear() {
-        slots_.clear();
-        slots_.shrink_to_fit();
-        size_ = 0;
-        shift_ = 64;
-    }
-
-    [[nodiscard]] std::size_t size() const { return size_; }
-
-private:
-    static constexpr std::uint64_t empty = UINT64_MAX;  // from = to = UINT32_MAX: never a node pair
-    struct Slot {
-        std::uint64_t key = empty;
-        const Route* route = nullptr;
-    };
-
-    // Fibonacci hashing: the top bits of key * 2^64 / phi.
-    [[nodiscard]] std::size_t slot_of(std::uint64_t k) const {
-        return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> shift_);
-    }
-
-    void grow() {
-        std::vector<Slot> old = std::move(slots_);
-        const std::size_t capacity = old.empty() ? 64 : 2 * old.size();
-        slots_.assign(capacity, Slot{});
-        shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
-        size_ = 0;
-        for (const Slot& s : old) {
-            if (s.key != empty) insert(s.key, s.route);
-        }
-    }
-
-    std::vector<Slot> slots_;
-    std::size_t size_ = 0;
-    unsigned shift_ = 64;
-};
-
 }  // namespace
 
 // Routing works on two levels. A leaf is a node whose links that are up all go to
@@ -183,8 +120,7 @@ struct Topology::Impl {
     std::size_t cached = 0;
     std::vector<Label> labels;  // scratch for Dijkstra
 
-    RouteIndex route_index;
-    std::deque<Route> routes;  // what route_index points to; a deque keeps addresses stable
+    std::deque<Route> routes;  // what route_index_ points to; a deque keeps addresses stable
 };
 
 std::string_view to_string(NodeKind kind) {
@@ -222,7 +158,7 @@ void Topology::check_node(NodeId n) const {
 
 void Topology::clear_routes() {
     if (impl_->routes.empty()) return;
-    impl_->route_index.clear();
+    route_index_.clear();
     impl_->routes.clear();
     impl_->routes.shrink_to_fit();
 }
@@ -449,12 +385,6 @@ const Route& Topology::route(NodeId from, NodeId to) {
     throw Error(fmt::format("no route from '{}' to '{}'", nodes_[from].name, nodes_[to].name));
 }
 
-const Route* Topology::find_route(NodeId from, NodeId to) {
-    if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
-    if (const Route* r = impl_->route_index.find(RouteIndex::key(from, to))) return r;
-    return add_route(from, to);
-}
-
 const Route* Topology::add_route(NodeId from, NodeId to) {
     if (impl_->stale) rebuild_routing();
     const Impl& m = *impl_;
@@ -495,7 +425,7 @@ const Route* Topology::add_route(NodeId from, NodeId to) {
     }
     r.latency_class = latency_class(r.latency);
     const Route* stored = &impl_->routes.emplace_back(std::move(r));
-    impl_->route_index.insert(RouteIndex::key(from, to), stored);
+    route_index_.insert(RouteIndex::key(from, to), stored);
     return stored;
 }
 

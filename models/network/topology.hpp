@@ -1,4 +1,6 @@
 #pragma once
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -174,7 +176,12 @@ public:
     /// The route as route() gives it, or nullptr when there is none: one cache
     /// lookup for callers that send a message per call (FlowNetwork::send).
     /// Throws s2sim::Error on an unknown node.
-    [[nodiscard]] const Route* find_route(NodeId from, NodeId to);
+    /// Inline: FlowNetwork asks once per message.
+    [[nodiscard]] const Route* find_route(NodeId from, NodeId to) {
+        if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
+        if (const Route* r = route_index_.find(RouteIndex::key(from, to))) return r;
+        return add_route(from, to);
+    }
     /// True when route(from, to) would succeed (both ends are connected by links
     /// that are up); makes no route. Throws s2sim::Error on an unknown node.
     [[nodiscard]] bool has_route(NodeId from, NodeId to);
@@ -216,7 +223,70 @@ private:
         Time latency;
         bool up = true;
     };
-    struct Impl;  // Boost.Graph, name index, leaves, core trees and route cache
+    struct Impl;  // Boost.Graph, name index, leaves, core trees and the routes
+
+    // Routes handed out, by (from, to): open addressing with linear probing over a
+    // power-of-two table, at most half full. FlowNetwork asks for a route per message,
+    // so this lookup is on the hot path; std::unordered_map chases a node per lookup.
+    // The table holds only the pairs asked for: a row per source over all nodes grows
+    // with the square of the fleet.
+    class RouteIndex {
+    public:
+        static std::uint64_t key(NodeId from, NodeId to) { return (std::uint64_t{from} << 32U) | to; }
+
+        [[nodiscard]] const Route* find(std::uint64_t k) const {
+            if (slots_.empty()) return nullptr;
+            for (std::size_t i = slot_of(k);; i = (i + 1) & (slots_.size() - 1)) {
+                const Slot& s = slots_[i];
+                if (s.key == k) return s.route;
+                if (s.key == empty) return nullptr;
+            }
+        }
+
+        void insert(std::uint64_t k, const Route* route) {
+            if (2 * (size_ + 1) > slots_.size()) grow();
+            std::size_t i = slot_of(k);
+            while (slots_[i].key != empty) i = (i + 1) & (slots_.size() - 1);
+            slots_[i] = Slot{k, route};
+            ++size_;
+        }
+
+        void clear() {
+            slots_.clear();
+            slots_.shrink_to_fit();
+            size_ = 0;
+            shift_ = 64;
+        }
+
+        [[nodiscard]] std::size_t size() const { return size_; }
+
+    private:
+        static constexpr std::uint64_t empty = UINT64_MAX;  // from = to = UINT32_MAX: never a node pair
+        struct Slot {
+            std::uint64_t key = empty;
+            const Route* route = nullptr;
+        };
+
+        // Fibonacci hashing: the top bits of key * 2^64 / phi.
+        [[nodiscard]] std::size_t slot_of(std::uint64_t k) const {
+            return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> shift_);
+        }
+
+        void grow() {
+            std::vector<Slot> old = std::move(slots_);
+            const std::size_t capacity = old.empty() ? 64 : 2 * old.size();
+            slots_.assign(capacity, Slot{});
+            shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
+            size_ = 0;
+            for (const Slot& s : old) {
+                if (s.key != empty) insert(s.key, s.route);
+            }
+        }
+
+        std::vector<Slot> slots_;
+        std::size_t size_ = 0;
+        unsigned shift_ = 64;
+    };
 
     void check_node(NodeId n) const;
     /// Makes, caches and returns the route; nullptr when there is none.
@@ -232,6 +302,7 @@ private:
 
     std::vector<NodeData> nodes_;
     std::vector<LinkData> links_;
+    RouteIndex route_index_;  // here, not in Impl: find_route() reads it inline
     std::unique_ptr<Impl> impl_;
 };
 

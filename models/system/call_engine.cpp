@@ -68,7 +68,9 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
     send_call(id, workload.from, workload.model->from_site);
 }
 
-void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
+// send_call(), deliver(), admit() and attempt_done() are `inline`: called from this file only,
+// once or twice per call each; GCC inlines the first three (-1.3% instructions on the shop).
+inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
@@ -98,7 +100,7 @@ void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) 
     deliver(origin, hosts_[call.host].node, bytes, id, true);
 }
 
-void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
+inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
     if (network_ == nullptr || from == no_node || to == no_node) [[unlikely]] {
         deliver_at_once(id, request);
         return;
@@ -157,7 +159,7 @@ void CallEngine::on_request_delivered(std::uint32_t id) {
     admit(id);
 }
 
-void CallEngine::admit(std::uint32_t id) {
+inline void CallEngine::admit(std::uint32_t id) {
     Call& call = calls_[id];
     Host& host = hosts_[call.host];
     ++host.active;
@@ -365,7 +367,7 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
     attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
 }
 
-void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
+inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
     RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
