@@ -63,6 +63,7 @@ System::System(SystemModel model, QueueKind queue) : model_(std::move(model)), s
         parts_->context.metastability = parts_->metastability.get();
     }
     make_transport();
+    parts_->engine.prepare();  // every feature that hooks into calls is wired by now
 }
 
 System::~System() = default;

@@ -33,8 +33,6 @@ std::uint32_t CallEngine::grow_calls() {
 }
 
 void CallEngine::prepare() {
-    prepared_ = true;
-    // Every feature below is wired while the System is built, before its first call.
     plain_ = !services_.elastic() && !context_.metastability && !context_.consistency && !context_.transport &&
              !hedges_ && throttles_.empty();
 }
@@ -48,7 +46,6 @@ void CallEngine::free_call(std::uint32_t id) {
 }
 
 void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key, double request_bytes) {
-    if (!prepared_) [[unlikely]] prepare();
     if (live_calls_ >= context_.model.max_in_flight) {
         context_.stopped_because = "more than " + std::to_string(context_.model.max_in_flight) +
                                    " calls in flight: the system is saturated (longest queues: " +
@@ -239,6 +236,13 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
     respond(id);
 }
 
+inline void CallEngine::begin_calls(std::uint32_t id, const OpModel& op, std::uint16_t step) {
+    calls_[id].state = State::waiting;
+    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
+    calls_[id].step = step;
+    next_step(id);
+}
+
 void CallEngine::after_work(std::uint32_t id) {
     if (!plain_ && context_.consistency && calls_[id].failure == Failure::none &&
         context_.consistency->after_work(id)) {
@@ -249,19 +253,12 @@ void CallEngine::after_work(std::uint32_t id) {
         replicator_.start_replication(id);
         return;
     }
-    // start_calls(id), inline: the path of every op that does not replicate.
-    calls_[id].state = State::waiting;
-    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
-    calls_[id].step = 0;
-    next_step(id);
+    begin_calls(id, op, 0);  // inline: the path of every op that does not replicate
 }
 
 void CallEngine::start_calls(std::uint32_t id, bool skip) {
-    calls_[id].state = State::waiting;
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
-    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
-    calls_[id].step = skip ? static_cast<std::uint16_t>(op.steps.size()) : std::uint16_t{0};
-    next_step(id);
+    begin_calls(id, op, skip ? static_cast<std::uint16_t>(op.steps.size()) : std::uint16_t{0});
 }
 
 void CallEngine::skip_calls(std::uint32_t id) {
@@ -464,18 +461,22 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
-    if (!plain_) [[unlikely]] {
-        answered_with_hooks(id, call);
-        return;
-    }
+    if (!plain_ && context_.metastability) [[unlikely]] count_answered(call);
     if (call.workload != none) {
         measurements_.request_done(call, sim_.now());
         workloads_.request_done(call.workload);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
+    if (call.group != none) [[unlikely]] {  // a hedge (never when plain_)
+        hedged_attempt_done(id, call, call.failure);
+        return;
+    }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    if (!plain_ && context_.consistency && call.failure == Failure::none) [[unlikely]] {
+        context_.consistency->returned(id, call);
+    }
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 
@@ -504,25 +505,11 @@ void CallEngine::hooks_on_answer(std::uint32_t id, const Call& call, bool after_
                        call.detached);
 }
 
-void CallEngine::answered_with_hooks(std::uint32_t id, const Call& call) {
-    if (context_.metastability && call.failure == Failure::none && !call.detached &&
+void CallEngine::count_answered(const Call& call) {
+    if (call.failure == Failure::none && !call.detached &&
         (call.parent == none || waiting(call.parent, call.parent_generation, State::waiting))) {
         context_.metastability->answered(call.service);
     }
-    if (call.workload != none) {
-        measurements_.request_done(call, sim_.now());
-        workloads_.request_done(call.workload);
-        return;
-    }
-    if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
-    if (call.group != none) {
-        hedged_attempt_done(id, call, call.failure);
-        return;
-    }
-    // The caller may have failed meanwhile (its server died): then nobody waits.
-    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
-    if (context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
-    attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 
 }  // namespace s2sim::models::system

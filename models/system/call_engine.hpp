@@ -36,6 +36,10 @@ public:
     /// Builds the hedges and retry throttles the model asks for (models/resilience.cpp).
     /// Called once every part is built: it reads the hosts, built after the engine.
     void build_resilience();
+    /// Reads which opt-in features hook into calls (elasticity, metastability, consistency,
+    /// transport, hedges, retry throttles): when none does, the hot path skips all their
+    /// hooks on one flag. Called once the System is wired, before its first call.
+    void prepare();
 
     [[nodiscard]] Call& operator[](std::uint32_t id) { return calls_[id]; }
     [[nodiscard]] const Call& operator[](std::uint32_t id) const { return calls_[id]; }
@@ -79,10 +83,6 @@ private:
     }
     /// new_call() without a free slot: appends one (out of line, so new_call stays small).
     [[gnu::noinline]] std::uint32_t grow_calls();
-    /// Reads which opt-in features hook into calls (all wired while the System was built),
-    /// once, at the first send_root(): `plain_` when none does. Until then `plain_` is false
-    /// and each hook tests its own feature, which is always right, only slower.
-    [[gnu::noinline]] void prepare();
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
@@ -139,8 +139,12 @@ private:
     /// on_response_delivered() of `call` (a copy; its slot `id` is being freed): tells the
     /// elasticity its answer, before the balancer is told (`after_balancer` false) and after.
     [[gnu::noinline]] void hooks_on_answer(std::uint32_t id, const Call& call, bool after_balancer);
-    /// The rest of on_response_delivered() with the hooks (hedge groups, consistency, metastability).
-    [[gnu::noinline]] void answered_with_hooks(std::uint32_t id, const Call& call);
+    /// on_response_delivered() of `call`: counts a successful answer its caller still waits
+    /// for (metastability's goodput).
+    [[gnu::noinline]] void count_answered(const Call& call);
+    /// Starts op `id`'s calls (after its work, or its replication): its async calls, then
+    /// its steps from `step`.
+    void begin_calls(std::uint32_t id, const OpModel& op, std::uint16_t step);
 
     Context& context_;
     Simulation& sim_;            ///< context_.sim, one hop nearer
@@ -156,7 +160,6 @@ private:
     /// No opt-in feature hooks into calls (elasticity, metastability, consistency, transport,
     /// hedges, retry throttles): the hot path tests this one flag instead of each of them.
     bool plain_ = false;
-    bool prepared_ = false;  ///< prepare() has run
     std::unique_ptr<HedgeGroups> hedges_;                    ///< null unless a call hedges
     std::vector<std::unique_ptr<RetryThrottles>> throttles_;  ///< per service; empty unless one throttles
 };
