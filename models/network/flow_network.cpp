@@ -59,8 +59,10 @@ FlowNetwork::FlowNetwork(Simulation& simulation, Topology& topology)
 FlowNetwork::~FlowNetwork() {
     sim_.remove_timer(completion_timer_);
     for (const LatencyQueue& q : latency_queues_) sim_.remove_timer(q.timer);
-    for (auto& f : flows_) {
-        if (f.phase == Phase::latency && f.latency_event.valid()) sim_.cancel(f.latency_event);
+    for (std::uint32_t f = 0; f < flows_.size(); ++f) {
+        if (flows_[f].phase == Phase::latency && flow_cold_[f].latency_event.valid()) {
+            sim_.cancel(flow_cold_[f].latency_event);
+        }
     }
 }
 
@@ -93,6 +95,7 @@ std::uint32_t FlowNetwork::allocate_flow() {
         return f;
     }
     flows_.emplace_back();
+    flow_cold_.emplace_back();
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
@@ -134,7 +137,6 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     const Route* route = topology_.find_route(from, to);
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
-    flow.bytes = bytes;
     flow.remaining = bytes;
     flow.rate = 0.0;
     flow.finish = Time::max();
@@ -154,7 +156,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
             const Time extra = draw_jitter(*route);
             // Messages that may overtake each other cannot share a first-in first-out queue.
             if (extra > Time::zero()) {
-                flow.latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_done(f); });
+                flow_cold_[f].latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_event(f); });
                 ++in_flight_;
                 return FlowId{f, flow.generation};
             }
@@ -170,7 +172,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
             flow.hops.push_back(Hop{flow.bound_link, 0});
         }
         if (bound->skip_latency) {
-            flow.latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_done(f); });
+            flow_cold_[f].latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_event(f); });
             ++in_flight_;
             return FlowId{f, flow.generation};
         }
@@ -183,9 +185,8 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
         }
         queue->pending.push_back(Pending{entry, f, flow.generation});
         if (queue->pending.size() == 1) sim_.set_timer(queue->timer, entry);
-        flow.latency_event = EventId{};
     } else {
-        flow.latency_event = sim_.schedule_in(delay, [this, f] { on_latency_done(f); });
+        flow_cold_[f].latency_event = sim_.schedule_in(delay, [this, f] { on_latency_event(f); });
     }
     ++in_flight_;
     return FlowId{f, flow.generation};
@@ -236,7 +237,6 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
-    flow.latency_event = EventId{};
     if (flow.no_route) {
         finish(f, false);
         notify();
@@ -719,9 +719,9 @@ void FlowNetwork::notify() {
                                          [&](const Hop& hop) { return hop.link == forward || hop.link == backward; });
         if (!crosses) continue;
         if (flow.phase == Phase::latency) {
-            if (flow.latency_event.valid()) {
-                sim_.cancel(flow.latency_event);
-                flow.latency_event = EventId{};
+            if (flow_cold_[f].latency_event.valid()) {
+                sim_.cancel(flow_cold_[f].latency_event);
+                flow_cold_[f].latency_event = EventId{};
             } else {
                 ++stale_pending_;  // still in its latency queue
             }
@@ -784,7 +784,9 @@ double FlowNetwork::rate(FlowId id) const {
 double FlowNetwork::remaining_bytes(FlowId id) const {
     const Flow& f = checked(id);
     if (f.phase != Phase::bandwidth) return f.remaining;
-    if (f.group != none) return std::max(0.0, f.virtual_finish - served(groups_[f.group], sim_.now()));
+    if (f.group != none) {
+        return std::max(0.0, flow_cold_[id.index].virtual_finish - served(groups_[f.group], sim_.now()));
+    }
     return std::max(0.0, f.remaining - f.rate * seconds_between(f.last_update, sim_.now()));
 }
 
@@ -884,7 +886,7 @@ void FlowNetwork::requeue_group(std::uint32_t g, std::uint32_t old_first) {
     const Group& group = groups_[g];
     const std::uint32_t first = group.members.front().flow;
     Flow& flow = flows_[first];
-    flow.finish = finish_time(sim_.now(), std::max(0.0, flow.virtual_finish - group.served), group.rate);
+    flow.finish = finish_time(sim_.now(), std::max(0.0, flow_cold_[first].virtual_finish - group.served), group.rate);
     if (first == old_first) {
         heap_update(first);
         return;
@@ -916,9 +918,9 @@ void FlowNetwork::join_group(std::uint32_t f, std::uint32_t g) {
     group.rate = links_[group.link].capacity / group.count;
     flow.group = g;
     flow.rate = group.rate;
-    flow.virtual_finish = group.served + flow.remaining;
+    flow_cold_[f].virtual_finish = group.served + flow.remaining;
     flow.heap_pos = none;
-    group.members.push_back(GroupMember{flow.virtual_finish, flow.seq, f});
+    group.members.push_back(GroupMember{flow_cold_[f].virtual_finish, flow.seq, f});
     std::push_heap(group.members.begin(), group.members.end(), MemberAfter{});
     for (const Hop& hop : flow.hops) push_headroom(g, hop.link);
     // The members slow down: links they filled together with others are full no more.
@@ -987,7 +989,7 @@ void FlowNetwork::dissolve(std::uint32_t g) {
         }
         flow.group = none;
         flow.rate = group.rate;
-        flow.remaining = std::max(0.0, flow.virtual_finish - group.served);
+        flow.remaining = std::max(0.0, flow_cold_[m.flow].virtual_finish - group.served);
         flow.last_update = now;
         flow.finish = finish_time(now, flow.remaining, flow.rate);
         if (flow.heap_pos == none) {
@@ -1052,8 +1054,8 @@ void FlowNetwork::form_group(DirectedLinkId link, double share) {
             ++l.group_flows;
         }
         flow.group = g;
-        flow.virtual_finish = flow.remaining;  // reallocate() moved it to now
-        group.members.push_back(GroupMember{flow.virtual_finish, flow.seq, f});
+        flow_cold_[f].virtual_finish = flow.remaining;  // reallocate() moved it to now
+        group.members.push_back(GroupMember{flow_cold_[f].virtual_finish, flow.seq, f});
         ++group.count;
     }
     grouped_flows_ += group.count;

@@ -356,6 +356,64 @@ TEST_CASE("flow network: callbacks may send again and flow slots are reused", "[
     CHECK_THROWS_AS(net.rate(first), s2sim::Error);
 }
 
+TEST_CASE("flow network: routes longer than six links share and reuse slots exactly", "[models][network]") {
+    // A line of ten nodes, nine links of 1 Gbps and 1 ms each. A message keeps up to six
+    // links inline and more on the heap, which its slot keeps when reused.
+    Topology topo;
+    std::vector<NodeId> line;
+    for (int i = 0; i < 10; ++i) line.push_back(topo.add_node(std::string("n") + std::to_string(i), NodeKind::server));
+    std::vector<LinkId> links;
+    for (int i = 0; i + 1 < 10; ++i) links.push_back(topo.add_link(line[i], line[i + 1], 1 * gbps, 1e-3));
+
+    SECTION("two messages over the whole line share every link") {
+        Simulation sim;
+        FlowNetwork net(sim, topo);
+        Log log;
+        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
+        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
+        sim.run();
+        // 9 ms of latency, then 1.25e6 B at half of 1.25e8 B/s: 20 ms.
+        CHECK(log.when[0] == at(0.029));
+        CHECK(log.when[1] == at(0.029));
+    }
+    SECTION("a long message slows a short one on its seventh link") {
+        Simulation sim;
+        FlowNetwork net(sim, topo);
+        Log log;
+        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
+        send_at(sim, net, log, 0.0, line[6], line[7], 1.25e6);
+        sim.run();
+        // The short one moves alone from 1 ms to 9 ms (1e6 B), then both at 6.25e7 B/s:
+        // it ends 4 ms later; the long one has moved 2.5e5 B by then, and the rest
+        // (1e6 B) alone takes 8 ms.
+        CHECK(log.when[1] == at(0.013));
+        CHECK(log.when[0] == at(0.021));
+    }
+    SECTION("a slot reused by long and short routes in turn") {
+        Simulation sim;
+        FlowNetwork net(sim, topo);
+        int legs = 0;
+        struct Leg {
+            FlowNetwork* net;
+            const std::vector<NodeId>* line;
+            int* legs;
+            void operator()(bool ok) const {
+                if (!ok || ++*legs == 10) return;
+                const NodeId to = *legs % 2 == 0 ? (*line)[9] : (*line)[1];  // nine links, then one
+                net->send((*line)[0], to, 1.25e6, Leg{net, line, legs});
+            }
+        };
+        net.send(line[0], line[9], 1.25e6, Leg{&net, &line, &legs});
+        sim.run();
+        // Five legs over nine links (9 + 10 ms) and five over one (1 + 10 ms), one after another.
+        CHECK(legs == 10);
+        CHECK(sim.now() == at(0.150));
+        CHECK(net.flows_in_flight() == 0);
+        const LinkStats first = net.link_stats(Topology::directed_link(links[0], Direction::a_to_b));
+        CHECK(first.bytes == Approx(10 * 1.25e6).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("flow network: bad sizes and nodes are errors", "[models][network][errors]") {
     OneLink n;
     Simulation sim;
