@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "sim/time.hpp"
 
 namespace s2sim::models {
@@ -43,7 +45,9 @@ enum class Direction : std::uint8_t { a_to_b = 0, b_to_a = 1 };
 /// A path through the topology, as returned by Topology::route().
 struct Route {
     /// Directed links from source to destination, in order; empty for a node to itself.
-    std::vector<DirectedLinkId> links;
+    /// Up to 6 inline (a data centre's routes are 2 to 6 links), so that a message's send
+    /// reads them from the route's own cache line.
+    boost::container::small_vector<DirectedLinkId, 6> links;
     /// Sum of the links' latencies, each rounded to a whole nanosecond, so that
     /// equal paths compare equal exactly and a flow's latency phase is exact.
     Time latency;

@@ -803,7 +803,7 @@ TEST_CASE("flow network: completions match a plain progressive-filling solver", 
             const double bytes = m.bytes;
             m.sent = sim.now().seconds();
             if (const Route* route = topo.find_route(from, to)) {
-                m.links = route->links;
+                m.links.assign(route->links.begin(), route->links.end());
                 m.entry = (sim.now() + route->latency).seconds();
             } else {
                 m.entry = std::numeric_limits<double>::infinity();  // fails at once

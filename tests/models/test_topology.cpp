@@ -141,7 +141,7 @@ void check_all_routes(Topology& t, std::mt19937_64& rng) {
         std::vector<DirectedLinkId> expected;
         for (NodeId v = b; v != a; v = t.source(ref.pred[v])) expected.push_back(ref.pred[v]);
         std::reverse(expected.begin(), expected.end());
-        REQUIRE(r->links == expected);
+        REQUIRE(std::vector<DirectedLinkId>(r->links.begin(), r->links.end()) == expected);
         Time latency;
         double bottleneck = std::numeric_limits<double>::infinity();
         for (DirectedLinkId d : expected) {
