@@ -456,8 +456,9 @@ private:
     void heap_push(std::uint32_t f);
     void heap_remove(std::uint32_t f);
     void heap_update(std::uint32_t f);
-    void heap_sift_up(std::size_t i);
-    void heap_sift_down(std::size_t i);
+    // Move `c` up (down) from the hole at `i` and store it where it stops; up returns where.
+    std::size_t heap_sift_up(std::size_t i, Completion c);
+    void heap_sift_down(std::size_t i, Completion c);
 
     /// The delay variation of one directed link (set_jitter).
     struct Jitter {
