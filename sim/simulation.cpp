@@ -99,7 +99,7 @@ void Simulation::find_next_timer() {
     next_timer_ = *earliest;
 }
 
-// Inline in step(), its only caller: one call less per timer run.
+// Inline in run_loop(), its only caller: one call less per timer run.
 inline void Simulation::run_timer() {
     const TimerId id = next_timer_.slot();
     count_instant(next_timer_.time);
@@ -127,50 +127,48 @@ bool Simulation::cancel(EventId id) {
     return true;
 }
 
+// One loop with the step inline, not a call per event: the registers are saved once per
+// run, not once per event.
 template <class Queue>
-bool Simulation::step(Queue& queue, Time end) {
-    while (true) {
+void Simulation::run_loop(Queue& queue, Time end) {
+    while (!stopped_) {
         if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
-            if (next_timer_.time > end) return false;
+            if (next_timer_.time > end) return;
             run_timer();
-            return true;
-        }
-        if (queue.empty()) return false;
-        const QueueEntry& top = queue.top();
-        const std::uint32_t index = top.slot();
-        Slot& s = slot(index);
-        if (!s.handler) {  // cancelled
+        } else {
+            if (queue.empty()) return;
+            const QueueEntry& top = queue.top();
+            const std::uint32_t index = top.slot();
+            Slot& s = slot(index);
+            if (!s.handler) {  // cancelled
+                queue.pop();
+                release_slot(index);
+                continue;
+            }
+            if (top.time > end) return;
+            count_instant(top.time);
+            now_ = top.time;
             queue.pop();
+            ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
+            --live_;
+            ++processed_;
+            s.handler();
             release_slot(index);
-            continue;
         }
-        if (top.time > end) return false;
-        count_instant(top.time);
-        now_ = top.time;
-        queue.pop();
-        ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
-        --live_;
-        ++processed_;
-        s.handler();
-        release_slot(index);
-        return true;
+        check_stop_flag();
     }
 }
 
 void Simulation::run() {
     stopped_ = false;
     run_end_ = Time::max();
-    with_queue([this](auto& q) {
-        while (!stopped_ && step(q, Time::max())) check_stop_flag();
-    });
+    with_queue([this](auto& q) { run_loop(q, Time::max()); });
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     run_end_ = end;
-    with_queue([this, end](auto& q) {
-        while (!stopped_ && step(q, end)) check_stop_flag();
-    });
+    with_queue([this, end](auto& q) { run_loop(q, end); });
     if (!stopped_ && now_ < end) now_ = end;
 }
 

@@ -215,9 +215,10 @@ private:
         next_stop_check_ = processed_ + 4096;
         if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
     }
-    /// Pops and runs the next live event if its time is <= `end`; false when none.
+    /// Runs the live events and timers with time <= `end`, in order, until none is left
+    /// or stop() is called.
     template <class Queue>
-    bool step(Queue& queue, Time end);
+    void run_loop(Queue& queue, Time end);
 
     QueueKind kind_;
     BinaryHeap binary_;
