@@ -84,23 +84,22 @@ public:
         heap_.pop_back();
         const std::size_t n = heap_.size();
         if (n > 0) {
+            QueueEntry* const h = heap_.data();
             std::size_t i = 0;
             for (;;) {
                 const std::size_t child0 = i * Arity + 1;
-                if (child0 >= n) break;
                 std::size_t best = child0;
-                const std::size_t end = child0 + Arity < n ? child0 + Arity : n;
-                for (std::size_t c = child0 + 1; c < end; ++c) {
-                    // Which child is smallest is a coin toss: select by masking, not by
-                    // branching, so that mispredictions do not dominate the pop.
-                    const std::size_t earlier = runs_before_flag(heap_[c], heap_[best]);
-                    best ^= (best ^ c) & (std::size_t{0} - earlier);
+                if (child0 + Arity <= n) {
+                    best = earliest_of_all_children(h, child0);
+                } else {
+                    if (child0 >= n) break;
+                    for (std::size_t c = child0 + 1; c < n; ++c) best = earlier_index(h, best, c);
                 }
-                if (!runs_before(heap_[best], last)) break;
-                heap_[i] = heap_[best];
+                if (!runs_before(h[best], last)) break;
+                h[i] = h[best];
                 i = best;
             }
-            heap_[i] = last;
+            h[i] = last;
         }
         return first;
     }
@@ -111,6 +110,27 @@ public:
     void reserve(std::size_t n) override { heap_.reserve(n); }
 
 private:
+    /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
+    /// masking, not by branching, so that mispredictions do not dominate the pop.
+    static std::size_t earlier_index(const QueueEntry* h, std::size_t a, std::size_t b) {
+        return a ^ ((a ^ b) & (std::size_t{0} - runs_before_flag(h[b], h[a])));
+    }
+    /// The earliest of a node's Arity children, `child0` the first: for 2 and 4, a tree of
+    /// compares (the children of a 4-ary heap share a cache line), not a loop.
+    static std::size_t earliest_of_all_children(const QueueEntry* h, std::size_t child0) {
+        if constexpr (Arity == 2) {
+            return child0 + runs_before_flag(h[child0 + 1], h[child0]);
+        } else if constexpr (Arity == 4) {
+            const std::size_t left = child0 + runs_before_flag(h[child0 + 1], h[child0]);
+            const std::size_t right = child0 + 2 + runs_before_flag(h[child0 + 3], h[child0 + 2]);
+            return earlier_index(h, left, right);
+        } else {
+            std::size_t best = child0;
+            for (std::size_t c = child0 + 1; c < child0 + Arity; ++c) best = earlier_index(h, best, c);
+            return best;
+        }
+    }
+
     std::vector<QueueEntry> heap_;
 };
 

@@ -6,6 +6,8 @@
 #include <functional>
 #include <new>
 #include <random>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -87,6 +89,30 @@ TEMPLATE_TEST_CASE("event queue: pops entries in (time, seq) order", "[sim]", s2
         const s2sim::QueueEntry next = queue.pop();
         REQUIRE(s2sim::runs_before(previous, next));
         previous = next;
+    }
+}
+
+TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest entry at every size", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap, s2sim::DaryHeap<3>) {
+    // The pop picks the earliest child by a tree of compares when a node has all its children
+    // and by a loop when it has some: sizes that grow and shrink through 0 to 40 exercise both.
+    TestType queue;
+    std::set<std::pair<std::int64_t, std::uint64_t>> reference;  // (time, seq): the order to match
+    std::mt19937_64 gen(11);
+    std::uint64_t seq = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const bool push = reference.empty() || (reference.size() < 40 && gen() % 2 == 0);
+        if (push) {
+            const auto at = static_cast<std::int64_t>(gen() % 30);  // many ties, broken by seq
+            queue.push(s2sim::QueueEntry::make(Time::from_ns(at), seq, static_cast<std::uint32_t>(seq % 1000)));
+            reference.emplace(at, seq++);
+        } else {
+            const s2sim::QueueEntry e = queue.pop();
+            REQUIRE(std::make_pair(e.time.ns(), e.seq()) == *reference.begin());
+            REQUIRE(e.slot() == e.seq() % 1000);
+            reference.erase(reference.begin());
+        }
+        REQUIRE(queue.size() == reference.size());
     }
 }
 
