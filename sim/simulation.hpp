@@ -90,8 +90,9 @@ public:
         auto h = std::make_unique<Handler>();
         h->emplace(std::forward<F>(handler));
         timer_handlers_.push_back(std::move(h));
-        timer_keys_.push_back(disarmed_timer);
-        return static_cast<TimerId>(timer_keys_.size() - 1);
+        // Keys come in groups of timer_group, the last padded with disarmed keys.
+        if (timer_keys_.size() < timer_handlers_.size()) timer_keys_.resize(timer_keys_.size() + timer_group, disarmed_timer);
+        return static_cast<TimerId>(timer_handlers_.size() - 1);
     }
     /// Arms or moves the timer to run at `at` (not before now()). It takes its
     /// place among events as an event scheduled now would: after the ones
@@ -192,6 +193,8 @@ private:
     static constexpr QueueEntry disarmed_timer{Time::max(), UINT64_MAX};
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
+    /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
+    [[nodiscard]] const QueueEntry& earliest_timer_key() const;
     /// Runs the earliest armed timer (next_timer_).
     void run_timer();
     void add_chunk();
@@ -227,7 +230,10 @@ private:
     // unique_ptr: a running timer's handler stays put if it adds a timer.
     std::vector<std::unique_ptr<Handler>> timer_handlers_;
     // By TimerId, apart from the handlers so that finding the earliest scans 16-byte
-    // keys: the time and the sequence number above the TimerId, or disarmed_timer.
+    // keys: the time and the sequence number above the TimerId, or disarmed_timer. Its size
+    // is a multiple of timer_group (disarmed keys past the last timer), so that the scan
+    // takes the keys four at a time.
+    static constexpr std::size_t timer_group = 4;
     std::vector<QueueEntry> timer_keys_;
     QueueEntry next_timer_ = disarmed_timer;  // the earliest key
     std::uint32_t free_head_ = UINT32_MAX;

@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -251,6 +253,75 @@ TEMPLATE_TEST_CASE("simulation: timers re-arm themselves, respect run_until and 
     sim.set_timer(c, ms(30));
     sim.run();
     CHECK(order == std::vector<int>{1, -1, 2, -2});
+}
+
+namespace {
+// Eleven timers (more than one group of the kernel's timer keys, and not a multiple of
+// one) that set and clear each other at random, beside plain events that do the same: as
+// timers, or as the cancellable events they stand for. Both must run the same sequence.
+struct TimerChurn {
+    static constexpr int timers = 11;
+    explicit TimerChurn(QueueKind kind, bool use_timers) : sim(kind), as_timers(use_timers) {
+        for (int t = 0; t < timers; ++t) {
+            if (as_timers) ids[t] = sim.add_timer([this, t] { fire(t); });
+        }
+    }
+    void arm(int t, Time at) {
+        if (as_timers) {
+            sim.set_timer(ids[t], at);
+        } else {
+            sim.cancel(events[t]);
+            events[t] = sim.schedule_at(at, [this, t] { fire(t); });
+        }
+    }
+    void disarm(int t) {
+        if (as_timers) {
+            sim.clear_timer(ids[t]);
+        } else {
+            sim.cancel(events[t]);
+        }
+    }
+    void fire(int who) {  // who < 0: a plain event
+        log.emplace_back(sim.now().ns(), who);
+        if (log.size() >= 30000) return;
+        for (int j = 0; j < 2; ++j) {
+            const int t = static_cast<int>(gen() % timers);
+            if (gen() % 8 == 0) {
+                disarm(t);
+            } else {
+                arm(t, sim.now() + Time::from_ns(static_cast<std::int64_t>(gen() % 12)));  // many ties
+            }
+        }
+        if (gen() % 2 == 0) sim.schedule_in(Time::from_ns(static_cast<std::int64_t>(gen() % 12)), [this] { fire(-1); });
+    }
+    std::vector<std::pair<std::int64_t, int>> run() {
+        for (int t = 0; t < timers; t += 2) arm(t, Time::from_ns(t));
+        sim.schedule_at(Time::from_ns(3), [this] { fire(-1); });
+        sim.run();
+        return log;
+    }
+    Simulation sim;
+    bool as_timers;
+    std::array<Simulation::TimerId, timers> ids{};
+    std::array<s2sim::EventId, timers> events{};
+    std::mt19937_64 gen{5};
+    std::vector<std::pair<std::int64_t, int>> log;
+};
+}  // namespace
+
+TEMPLATE_TEST_CASE("simulation: many timers run in the order of the events they stand for", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    TimerChurn with_timers(kind_of<TestType>(), true);
+    TimerChurn with_events(kind_of<TestType>(), false);
+    const auto by_timers = with_timers.run();
+    const auto by_events = with_events.run();
+    REQUIRE(by_timers.size() >= 30000);
+    REQUIRE(by_timers.size() == by_events.size());
+    const auto first_difference = std::mismatch(by_timers.begin(), by_timers.end(), by_events.begin()).first;
+    INFO("the runs differ from run " << first_difference - by_timers.begin());
+    CHECK(first_difference == by_timers.end());
+    CHECK(with_timers.sim.events_processed() == with_events.sim.events_processed());
+    CHECK(with_timers.sim.now() == with_events.sim.now());
 }
 
 TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothing would run first", "[sim]",
