@@ -67,24 +67,24 @@ class DaryHeap final : public EventQueue {
 
 public:
     void push(const QueueEntry& entry) override {
-        std::size_t i = heap_.size();
-        heap_.push_back(entry);
+        if (size_ == heap_.size()) grow();
+        QueueEntry* const h = heap_.data();
+        std::size_t i = size_++;
         while (i > 0) {
             const std::size_t parent = (i - 1) / Arity;
-            if (!runs_before(entry, heap_[parent])) break;
-            heap_[i] = heap_[parent];
+            if (!runs_before(entry, h[parent])) break;
+            h[i] = h[parent];
             i = parent;
         }
-        heap_[i] = entry;
+        h[i] = entry;
     }
 
     QueueEntry pop() override {
-        const QueueEntry first = heap_.front();
-        const QueueEntry last = heap_.back();
-        heap_.pop_back();
-        const std::size_t n = heap_.size();
+        QueueEntry* const h = heap_.data();
+        const QueueEntry first = h[0];
+        const std::size_t n = --size_;
+        const QueueEntry last = h[n];
         if (n > 0) {
-            QueueEntry* const h = heap_.data();
             std::size_t i = 0;
             for (;;) {
                 const std::size_t child0 = i * Arity + 1;
@@ -105,11 +105,16 @@ public:
     }
 
     [[nodiscard]] const QueueEntry& top() const override { return heap_.front(); }
-    [[nodiscard]] bool empty() const override { return heap_.empty(); }
-    [[nodiscard]] std::size_t size() const override { return heap_.size(); }
-    void reserve(std::size_t n) override { heap_.reserve(n); }
+    [[nodiscard]] bool empty() const override { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const override { return size_; }
+    void reserve(std::size_t n) override {
+        if (n > heap_.size()) heap_.resize(n);
+    }
 
 private:
+    /// Out of line, so that the push keeps no reallocation code on its path.
+    [[gnu::noinline]] void grow() { heap_.resize(heap_.empty() ? 64 : 2 * heap_.size()); }
+
     /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
     /// masking, not by branching, so that mispredictions do not dominate the pop.
     static std::size_t earlier_index(const QueueEntry* h, std::size_t a, std::size_t b) {
@@ -131,7 +136,9 @@ private:
         }
     }
 
+    // The entries are heap_[0, size_); heap_.size() is the capacity, the rest unused.
     std::vector<QueueEntry> heap_;
+    std::size_t size_ = 0;
 };
 
 using BinaryHeap = DaryHeap<2>;

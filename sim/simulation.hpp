@@ -42,8 +42,10 @@ public:
     template <class F>
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
-        slot(index).handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
-        return enqueue(at < now_ ? now_ : at, index);
+        Slot& s = slot(index);
+        s.handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        enqueue(at < now_ ? now_ : at, index);
+        return EventId{index, s.generation};
     }
     /// Runs `handler` after `delay` (a negative delay means now).
     template <class F>
@@ -147,7 +149,7 @@ private:
     // Chunks keep slot addresses stable while a running handler schedules more events.
     using Chunk = std::array<Slot, chunk_size>;
 
-    EventId enqueue(Time at, std::uint32_t index) {
+    void enqueue(Time at, std::uint32_t index) {
         if (next_seq_ > QueueEntry::max_seq) renumber();
         const QueueEntry entry = QueueEntry::make(at, next_seq_++, index);
         if (kind_ == QueueKind::binary_heap) {
@@ -156,7 +158,6 @@ private:
             quaternary_.push(entry);
         }
         ++live_;
-        return EventId{index, slot(index).generation};
     }
 
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
