@@ -147,7 +147,7 @@ bool Simulation::cancel(EventId id) {
 // run, not once per event.
 template <class Queue>
 void Simulation::run_loop(Queue& queue, Time end) {
-    while (!stopped_) {
+    while (true) {
         if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
             if (next_timer_.time > end) return;
             run_timer();
@@ -158,7 +158,7 @@ void Simulation::run_loop(Queue& queue, Time end) {
             Slot& s = slot(index);
             if (!s.handler) {  // cancelled
                 queue.pop();
-                release_slot(index);
+                release_slot(s, index);
                 continue;
             }
             if (top.time > end) return;
@@ -169,10 +169,16 @@ void Simulation::run_loop(Queue& queue, Time end) {
             --live_;
             ++processed_;
             s.handler();
-            release_slot(index);
+            release_slot(s, index);  // chunks never move: s is still the slot
         }
-        check_stop_flag();
+        if (must_stop()) return;
     }
+}
+
+bool Simulation::poll_stop() {
+    next_stop_check_ = processed_ + 4096;
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    return stopped_;
 }
 
 void Simulation::run() {

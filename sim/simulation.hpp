@@ -64,7 +64,10 @@ public:
     /// (unless stop() was called first).
     void run_until(Time end);
     /// Makes run() / run_until() return after the current event.
-    void stop() { stopped_ = true; }
+    void stop() {
+        stopped_ = true;
+        next_stop_check_ = 0;  // the run loop looks at stopped_ only at its next check
+    }
     [[nodiscard]] bool stopped() const { return stopped_; }
     /// Makes run() / run_until() stop soon (within a few thousand events) once
     /// `*flag` becomes true, e.g. from a SIGINT handler or another thread.
@@ -184,8 +187,8 @@ private:
         if (slots_used_ > QueueEntry::slot_mask) too_many_pending();
         return slots_used_++;
     }
-    void release_slot(std::uint32_t index) {
-        Slot& s = slot(index);
+    void release_slot(std::uint32_t index) { release_slot(slot(index), index); }
+    void release_slot(Slot& s, std::uint32_t index) {  // s is slot(index)
         s.handler.reset();
         s.next_free = free_head_;
         free_head_ = index;
@@ -214,11 +217,12 @@ private:
     void check_zero_time_loop();
     /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to
     /// cost nothing. A count, not a mask of processed_: advance_if_next() moves it too.
-    void check_stop_flag() {
-        if (processed_ < next_stop_check_) return;
-        next_stop_check_ = processed_ + 4096;
-        if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    /// True when the run must stop (stop() sets the next check to now).
+    bool must_stop() {
+        if (processed_ < next_stop_check_) return false;
+        return poll_stop();
     }
+    bool poll_stop();
     /// Runs the live events and timers with time <= `end`, in order, until none is left
     /// or stop() is called.
     template <class Queue>

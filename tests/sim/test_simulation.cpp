@@ -458,6 +458,26 @@ TEMPLATE_TEST_CASE("simulation: stop ends the run after the current event", "[si
     CHECK(sim.stopped());
     sim.run();  // resumes
     CHECK(ran == 2);
+
+    // From a timer, thousands of events into a run (past its first look at the stop flag).
+    const Time start = sim.now();
+    int ticks = 0;
+    Simulation::TimerId timer = 0;
+    timer = sim.add_timer([&] {
+        if (++ticks == 5000) {
+            sim.stop();
+        } else {
+            sim.set_timer(timer, sim.now() + ms(1));
+        }
+    });
+    sim.set_timer(timer, start + ms(1));
+    sim.schedule_at(start + ms(5001), [&] { ++ran; });
+    sim.run();
+    CHECK(ticks == 5000);
+    CHECK(ran == 2);
+    CHECK(sim.now() == start + ms(5000));
+    sim.run();
+    CHECK(ran == 3);
 }
 
 #if S2SIM_COUNT_ALLOCATIONS
