@@ -67,51 +67,78 @@ class DaryHeap final : public EventQueue {
 
 public:
     void push(const QueueEntry& entry) override {
-        std::size_t i = heap_.size();
-        heap_.push_back(entry);
+        if (size_ == heap_.size()) grow();
+        QueueEntry* const h = heap_.data();
+        std::size_t i = size_++;
         while (i > 0) {
             const std::size_t parent = (i - 1) / Arity;
-            if (!runs_before(entry, heap_[parent])) break;
-            heap_[i] = heap_[parent];
+            if (!runs_before(entry, h[parent])) break;
+            h[i] = h[parent];
             i = parent;
         }
-        heap_[i] = entry;
+        h[i] = entry;
     }
 
     QueueEntry pop() override {
-        const QueueEntry first = heap_.front();
-        const QueueEntry last = heap_.back();
-        heap_.pop_back();
-        const std::size_t n = heap_.size();
+        QueueEntry* const h = heap_.data();
+        const QueueEntry first = h[0];
+        const std::size_t n = --size_;
+        const QueueEntry last = h[n];
         if (n > 0) {
             std::size_t i = 0;
             for (;;) {
                 const std::size_t child0 = i * Arity + 1;
-                if (child0 >= n) break;
                 std::size_t best = child0;
-                const std::size_t end = child0 + Arity < n ? child0 + Arity : n;
-                for (std::size_t c = child0 + 1; c < end; ++c) {
-                    // Which child is smallest is a coin toss: select by masking, not by
-                    // branching, so that mispredictions do not dominate the pop.
-                    const std::size_t earlier = runs_before_flag(heap_[c], heap_[best]);
-                    best ^= (best ^ c) & (std::size_t{0} - earlier);
+                if (child0 + Arity <= n) {
+                    best = earliest_of_all_children(h, child0);
+                } else {
+                    if (child0 >= n) break;
+                    for (std::size_t c = child0 + 1; c < n; ++c) best = earlier_index(h, best, c);
                 }
-                if (!runs_before(heap_[best], last)) break;
-                heap_[i] = heap_[best];
+                if (!runs_before(h[best], last)) break;
+                h[i] = h[best];
                 i = best;
             }
-            heap_[i] = last;
+            h[i] = last;
         }
         return first;
     }
 
     [[nodiscard]] const QueueEntry& top() const override { return heap_.front(); }
-    [[nodiscard]] bool empty() const override { return heap_.empty(); }
-    [[nodiscard]] std::size_t size() const override { return heap_.size(); }
-    void reserve(std::size_t n) override { heap_.reserve(n); }
+    [[nodiscard]] bool empty() const override { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const override { return size_; }
+    void reserve(std::size_t n) override {
+        if (n > heap_.size()) heap_.resize(n);
+    }
 
 private:
+    /// Out of line, so that the push keeps no reallocation code on its path.
+    [[gnu::noinline]] void grow() { heap_.resize(heap_.empty() ? 64 : 2 * heap_.size()); }
+
+    /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
+    /// masking, not by branching, so that mispredictions do not dominate the pop.
+    static std::size_t earlier_index(const QueueEntry* h, std::size_t a, std::size_t b) {
+        return a ^ ((a ^ b) & (std::size_t{0} - runs_before_flag(h[b], h[a])));
+    }
+    /// The earliest of a node's Arity children, `child0` the first: for 2 and 4, a tree of
+    /// compares (the children of a 4-ary heap share a cache line), not a loop.
+    static std::size_t earliest_of_all_children(const QueueEntry* h, std::size_t child0) {
+        if constexpr (Arity == 2) {
+            return child0 + runs_before_flag(h[child0 + 1], h[child0]);
+        } else if constexpr (Arity == 4) {
+            const std::size_t left = child0 + runs_before_flag(h[child0 + 1], h[child0]);
+            const std::size_t right = child0 + 2 + runs_before_flag(h[child0 + 3], h[child0 + 2]);
+            return earlier_index(h, left, right);
+        } else {
+            std::size_t best = child0;
+            for (std::size_t c = child0 + 1; c < child0 + Arity; ++c) best = earlier_index(h, best, c);
+            return best;
+        }
+    }
+
+    // The entries are heap_[0, size_); heap_.size() is the capacity, the rest unused.
     std::vector<QueueEntry> heap_;
+    std::size_t size_ = 0;
 };
 
 using BinaryHeap = DaryHeap<2>;

@@ -92,14 +92,30 @@ void Simulation::remove_timer(TimerId id) {
     timer_handlers_[id]->reset();
 }
 
-void Simulation::find_next_timer() {
-    // Which timer is earliest is a coin toss: select without branching.
-    const QueueEntry* earliest = &disarmed_timer;
-    for (const QueueEntry& key : timer_keys_) earliest = runs_before_flag(key, *earliest) != 0 ? &key : earliest;
-    next_timer_ = *earliest;
+// Inline in run_timer() (once per timer run) as well as out of line for the rest.
+[[gnu::always_inline]] inline const QueueEntry& Simulation::earliest_timer_key() const {
+    // Which timer is earliest is a coin toss: select without branching, four keys at a time
+    // by a tree of compares on their indices (the padding keys are disarmed: they never win).
+    static_assert(timer_group == 4);
+    const auto earliest_of_group = [](const QueueEntry* k) {
+        const std::size_t left = runs_before_flag(k[1], k[0]);
+        const std::size_t right = 2 + runs_before_flag(k[3], k[2]);
+        return k + (left ^ ((left ^ right) & (std::size_t{0} - runs_before_flag(k[right], k[left]))));
+    };
+    const QueueEntry* k = timer_keys_.data();
+    const QueueEntry* const end = k + timer_keys_.size();
+    if (k == end) return disarmed_timer;
+    const QueueEntry* earliest = earliest_of_group(k);
+    for (k += timer_group; k != end; k += timer_group) {
+        const QueueEntry* const group = earliest_of_group(k);
+        earliest = runs_before_flag(*group, *earliest) != 0 ? group : earliest;
+    }
+    return *earliest;
 }
 
-// Inline in step(), its only caller: one call less per timer run.
+void Simulation::find_next_timer() { next_timer_ = earliest_timer_key(); }
+
+// Inline in run_loop(), its only caller: one call less per timer run.
 inline void Simulation::run_timer() {
     const TimerId id = next_timer_.slot();
     count_instant(next_timer_.time);
@@ -107,7 +123,7 @@ inline void Simulation::run_timer() {
     timer_keys_[id] = disarmed_timer;
     --live_;
     ++processed_;
-    find_next_timer();
+    next_timer_ = earliest_timer_key();
     (*timer_handlers_[id])();  // may set this timer again
 }
 
@@ -127,50 +143,54 @@ bool Simulation::cancel(EventId id) {
     return true;
 }
 
+// One loop with the step inline, not a call per event: the registers are saved once per
+// run, not once per event.
 template <class Queue>
-bool Simulation::step(Queue& queue, Time end) {
+void Simulation::run_loop(Queue& queue, Time end) {
     while (true) {
         if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
-            if (next_timer_.time > end) return false;
+            if (next_timer_.time > end) return;
             run_timer();
-            return true;
-        }
-        if (queue.empty()) return false;
-        const QueueEntry& top = queue.top();
-        const std::uint32_t index = top.slot();
-        Slot& s = slot(index);
-        if (!s.handler) {  // cancelled
+        } else {
+            if (queue.empty()) return;
+            const QueueEntry& top = queue.top();
+            const std::uint32_t index = top.slot();
+            Slot& s = slot(index);
+            if (!s.handler) {  // cancelled
+                queue.pop();
+                release_slot(s, index);
+                continue;
+            }
+            if (top.time > end) return;
+            count_instant(top.time);
+            now_ = top.time;
             queue.pop();
-            release_slot(index);
-            continue;
+            ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
+            --live_;
+            ++processed_;
+            s.handler();
+            release_slot(s, index);  // chunks never move: s is still the slot
         }
-        if (top.time > end) return false;
-        count_instant(top.time);
-        now_ = top.time;
-        queue.pop();
-        ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
-        --live_;
-        ++processed_;
-        s.handler();
-        release_slot(index);
-        return true;
+        if (must_stop()) return;
     }
+}
+
+bool Simulation::poll_stop() {
+    next_stop_check_ = processed_ + 4096;
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    return stopped_;
 }
 
 void Simulation::run() {
     stopped_ = false;
     run_end_ = Time::max();
-    with_queue([this](auto& q) {
-        while (!stopped_ && step(q, Time::max())) check_stop_flag();
-    });
+    with_queue([this](auto& q) { run_loop(q, Time::max()); });
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     run_end_ = end;
-    with_queue([this, end](auto& q) {
-        while (!stopped_ && step(q, end)) check_stop_flag();
-    });
+    with_queue([this, end](auto& q) { run_loop(q, end); });
     if (!stopped_ && now_ < end) now_ = end;
 }
 

@@ -42,8 +42,10 @@ public:
     template <class F>
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
-        slot(index).handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
-        return enqueue(at < now_ ? now_ : at, index);
+        Slot& s = slot(index);
+        s.handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        enqueue(at < now_ ? now_ : at, index);
+        return EventId{index, s.generation};
     }
     /// Runs `handler` after `delay` (a negative delay means now).
     template <class F>
@@ -62,7 +64,10 @@ public:
     /// (unless stop() was called first).
     void run_until(Time end);
     /// Makes run() / run_until() return after the current event.
-    void stop() { stopped_ = true; }
+    void stop() {
+        stopped_ = true;
+        next_stop_check_ = 0;  // the run loop looks at stopped_ only at its next check
+    }
     [[nodiscard]] bool stopped() const { return stopped_; }
     /// Makes run() / run_until() stop soon (within a few thousand events) once
     /// `*flag` becomes true, e.g. from a SIGINT handler or another thread.
@@ -90,8 +95,9 @@ public:
         auto h = std::make_unique<Handler>();
         h->emplace(std::forward<F>(handler));
         timer_handlers_.push_back(std::move(h));
-        timer_keys_.push_back(disarmed_timer);
-        return static_cast<TimerId>(timer_keys_.size() - 1);
+        // Keys come in groups of timer_group, the last padded with disarmed keys.
+        if (timer_keys_.size() < timer_handlers_.size()) timer_keys_.resize(timer_keys_.size() + timer_group, disarmed_timer);
+        return static_cast<TimerId>(timer_handlers_.size() - 1);
     }
     /// Arms or moves the timer to run at `at` (not before now()). It takes its
     /// place among events as an event scheduled now would: after the ones
@@ -146,7 +152,7 @@ private:
     // Chunks keep slot addresses stable while a running handler schedules more events.
     using Chunk = std::array<Slot, chunk_size>;
 
-    EventId enqueue(Time at, std::uint32_t index) {
+    void enqueue(Time at, std::uint32_t index) {
         if (next_seq_ > QueueEntry::max_seq) renumber();
         const QueueEntry entry = QueueEntry::make(at, next_seq_++, index);
         if (kind_ == QueueKind::binary_heap) {
@@ -155,7 +161,6 @@ private:
             quaternary_.push(entry);
         }
         ++live_;
-        return EventId{index, slot(index).generation};
     }
 
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
@@ -182,8 +187,8 @@ private:
         if (slots_used_ > QueueEntry::slot_mask) too_many_pending();
         return slots_used_++;
     }
-    void release_slot(std::uint32_t index) {
-        Slot& s = slot(index);
+    void release_slot(std::uint32_t index) { release_slot(slot(index), index); }
+    void release_slot(Slot& s, std::uint32_t index) {  // s is slot(index)
         s.handler.reset();
         s.next_free = free_head_;
         free_head_ = index;
@@ -192,6 +197,8 @@ private:
     static constexpr QueueEntry disarmed_timer{Time::max(), UINT64_MAX};
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
+    /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
+    [[nodiscard]] const QueueEntry& earliest_timer_key() const;
     /// Runs the earliest armed timer (next_timer_).
     void run_timer();
     void add_chunk();
@@ -210,14 +217,16 @@ private:
     void check_zero_time_loop();
     /// Polls the stop flag every 4096 events: often enough to stop at once, rare enough to
     /// cost nothing. A count, not a mask of processed_: advance_if_next() moves it too.
-    void check_stop_flag() {
-        if (processed_ < next_stop_check_) return;
-        next_stop_check_ = processed_ + 4096;
-        if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    /// True when the run must stop (stop() sets the next check to now).
+    bool must_stop() {
+        if (processed_ < next_stop_check_) return false;
+        return poll_stop();
     }
-    /// Pops and runs the next live event if its time is <= `end`; false when none.
+    bool poll_stop();
+    /// Runs the live events and timers with time <= `end`, in order, until none is left
+    /// or stop() is called.
     template <class Queue>
-    bool step(Queue& queue, Time end);
+    void run_loop(Queue& queue, Time end);
 
     QueueKind kind_;
     BinaryHeap binary_;
@@ -226,7 +235,10 @@ private:
     // unique_ptr: a running timer's handler stays put if it adds a timer.
     std::vector<std::unique_ptr<Handler>> timer_handlers_;
     // By TimerId, apart from the handlers so that finding the earliest scans 16-byte
-    // keys: the time and the sequence number above the TimerId, or disarmed_timer.
+    // keys: the time and the sequence number above the TimerId, or disarmed_timer. Its size
+    // is a multiple of timer_group (disarmed keys past the last timer), so that the scan
+    // takes the keys four at a time.
+    static constexpr std::size_t timer_group = 4;
     std::vector<QueueEntry> timer_keys_;
     QueueEntry next_timer_ = disarmed_timer;  // the earliest key
     std::uint32_t free_head_ = UINT32_MAX;

@@ -1,11 +1,15 @@
 #include "sim/simulation.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <new>
 #include <random>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -87,6 +91,30 @@ TEMPLATE_TEST_CASE("event queue: pops entries in (time, seq) order", "[sim]", s2
         const s2sim::QueueEntry next = queue.pop();
         REQUIRE(s2sim::runs_before(previous, next));
         previous = next;
+    }
+}
+
+TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest entry at every size", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap, s2sim::DaryHeap<3>) {
+    // The pop picks the earliest child by a tree of compares when a node has all its children
+    // and by a loop when it has some: sizes that grow and shrink through 0 to 40 exercise both.
+    TestType queue;
+    std::set<std::pair<std::int64_t, std::uint64_t>> reference;  // (time, seq): the order to match
+    std::mt19937_64 gen(11);
+    std::uint64_t seq = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const bool push = reference.empty() || (reference.size() < 40 && gen() % 2 == 0);
+        if (push) {
+            const auto at = static_cast<std::int64_t>(gen() % 30);  // many ties, broken by seq
+            queue.push(s2sim::QueueEntry::make(Time::from_ns(at), seq, static_cast<std::uint32_t>(seq % 1000)));
+            reference.emplace(at, seq++);
+        } else {
+            const s2sim::QueueEntry e = queue.pop();
+            REQUIRE(std::make_pair(e.time.ns(), e.seq()) == *reference.begin());
+            REQUIRE(e.slot() == e.seq() % 1000);
+            reference.erase(reference.begin());
+        }
+        REQUIRE(queue.size() == reference.size());
     }
 }
 
@@ -227,6 +255,75 @@ TEMPLATE_TEST_CASE("simulation: timers re-arm themselves, respect run_until and 
     CHECK(order == std::vector<int>{1, -1, 2, -2});
 }
 
+namespace {
+// Eleven timers (more than one group of the kernel's timer keys, and not a multiple of
+// one) that set and clear each other at random, beside plain events that do the same: as
+// timers, or as the cancellable events they stand for. Both must run the same sequence.
+struct TimerChurn {
+    static constexpr int timers = 11;
+    explicit TimerChurn(QueueKind kind, bool use_timers) : sim(kind), as_timers(use_timers) {
+        for (int t = 0; t < timers; ++t) {
+            if (as_timers) ids[t] = sim.add_timer([this, t] { fire(t); });
+        }
+    }
+    void arm(int t, Time at) {
+        if (as_timers) {
+            sim.set_timer(ids[t], at);
+        } else {
+            sim.cancel(events[t]);
+            events[t] = sim.schedule_at(at, [this, t] { fire(t); });
+        }
+    }
+    void disarm(int t) {
+        if (as_timers) {
+            sim.clear_timer(ids[t]);
+        } else {
+            sim.cancel(events[t]);
+        }
+    }
+    void fire(int who) {  // who < 0: a plain event
+        log.emplace_back(sim.now().ns(), who);
+        if (log.size() >= 30000) return;
+        for (int j = 0; j < 2; ++j) {
+            const int t = static_cast<int>(gen() % timers);
+            if (gen() % 8 == 0) {
+                disarm(t);
+            } else {
+                arm(t, sim.now() + Time::from_ns(static_cast<std::int64_t>(gen() % 12)));  // many ties
+            }
+        }
+        if (gen() % 2 == 0) sim.schedule_in(Time::from_ns(static_cast<std::int64_t>(gen() % 12)), [this] { fire(-1); });
+    }
+    std::vector<std::pair<std::int64_t, int>> run() {
+        for (int t = 0; t < timers; t += 2) arm(t, Time::from_ns(t));
+        sim.schedule_at(Time::from_ns(3), [this] { fire(-1); });
+        sim.run();
+        return log;
+    }
+    Simulation sim;
+    bool as_timers;
+    std::array<Simulation::TimerId, timers> ids{};
+    std::array<s2sim::EventId, timers> events{};
+    std::mt19937_64 gen{5};
+    std::vector<std::pair<std::int64_t, int>> log;
+};
+}  // namespace
+
+TEMPLATE_TEST_CASE("simulation: many timers run in the order of the events they stand for", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    TimerChurn with_timers(kind_of<TestType>(), true);
+    TimerChurn with_events(kind_of<TestType>(), false);
+    const auto by_timers = with_timers.run();
+    const auto by_events = with_events.run();
+    REQUIRE(by_timers.size() >= 30000);
+    REQUIRE(by_timers.size() == by_events.size());
+    const auto first_difference = std::mismatch(by_timers.begin(), by_timers.end(), by_events.begin()).first;
+    INFO("the runs differ from run " << first_difference - by_timers.begin());
+    CHECK(first_difference == by_timers.end());
+    CHECK(with_timers.sim.events_processed() == with_events.sim.events_processed());
+    CHECK(with_timers.sim.now() == with_events.sim.now());
+}
+
 TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothing would run first", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
@@ -361,6 +458,26 @@ TEMPLATE_TEST_CASE("simulation: stop ends the run after the current event", "[si
     CHECK(sim.stopped());
     sim.run();  // resumes
     CHECK(ran == 2);
+
+    // From a timer, thousands of events into a run (past its first look at the stop flag).
+    const Time start = sim.now();
+    int ticks = 0;
+    Simulation::TimerId timer = 0;
+    timer = sim.add_timer([&] {
+        if (++ticks == 5000) {
+            sim.stop();
+        } else {
+            sim.set_timer(timer, sim.now() + ms(1));
+        }
+    });
+    sim.set_timer(timer, start + ms(1));
+    sim.schedule_at(start + ms(5001), [&] { ++ran; });
+    sim.run();
+    CHECK(ticks == 5000);
+    CHECK(ran == 2);
+    CHECK(sim.now() == start + ms(5000));
+    sim.run();
+    CHECK(ran == 3);
 }
 
 #if S2SIM_COUNT_ALLOCATIONS
