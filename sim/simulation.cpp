@@ -113,7 +113,7 @@ inline void Simulation::run_timer() {
 
 bool Simulation::pending(EventId id) const {
     return id.valid() && id.slot < slots_used_ && slot(id.slot).generation == id.generation &&
-           static_cast<bool>(slot(id.slot).handler);
+           static_cast<bool>(slot(id.slot).handler());
 }
 
 bool Simulation::cancel(EventId id) {
@@ -122,7 +122,7 @@ bool Simulation::cancel(EventId id) {
     // empty); the slot is freed then, not before, so it cannot be reused meanwhile.
     Slot& s = slot(id.slot);
     ++s.generation;
-    s.handler.reset();
+    s.handler().reset();
     --live_;
     return true;
 }
@@ -139,7 +139,7 @@ bool Simulation::step(Queue& queue, Time end) {
         const QueueEntry& top = queue.top();
         const std::uint32_t index = top.slot();
         Slot& s = slot(index);
-        if (!s.handler) {  // cancelled
+        if (!s.handler()) {  // cancelled
             queue.pop();
             release_slot(index);
             continue;
@@ -151,7 +151,7 @@ bool Simulation::step(Queue& queue, Time end) {
         ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
         --live_;
         ++processed_;
-        s.handler();
+        s.handler()();
         release_slot(index);
         return true;
     }
