@@ -129,7 +129,7 @@ inline void Simulation::run_timer() {
 
 bool Simulation::pending(EventId id) const {
     return id.valid() && id.slot < slots_used_ && slot(id.slot).generation == id.generation &&
-           static_cast<bool>(slot(id.slot).handler);
+           static_cast<bool>(slot(id.slot).handler());
 }
 
 bool Simulation::cancel(EventId id) {
@@ -138,7 +138,7 @@ bool Simulation::cancel(EventId id) {
     // empty); the slot is freed then, not before, so it cannot be reused meanwhile.
     Slot& s = slot(id.slot);
     ++s.generation;
-    s.handler.reset();
+    s.handler().reset();
     --live_;
     return true;
 }
@@ -156,7 +156,7 @@ void Simulation::run_loop(Queue& queue, Time end) {
             const QueueEntry& top = queue.top();
             const std::uint32_t index = top.slot();
             Slot& s = slot(index);
-            if (!s.handler) {  // cancelled
+            if (!s.handler()) {  // cancelled
                 queue.pop();
                 release_slot(s, index);
                 continue;
@@ -168,7 +168,7 @@ void Simulation::run_loop(Queue& queue, Time end) {
             ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
             --live_;
             ++processed_;
-            s.handler();
+            s.handler()();
             release_slot(s, index);  // chunks never move: s is still the slot
         }
         if (must_stop()) return;

@@ -43,7 +43,7 @@ public:
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
         Slot& s = slot(index);
-        s.handler.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        s.handler().emplace(std::forward<F>(handler));  // in place: no copy, no allocation
         enqueue(at < now_ ? now_ : at, index);
         return EventId{index, s.generation};
     }
@@ -144,11 +144,15 @@ private:
     // A slot holds its handler from scheduling until its queue entry is popped. A
     // cancelled event's slot keeps its place (empty handler, generation moved on)
     // until then, so the queue entry needs no generation of its own.
-    struct Slot {
-        Handler handler;
+    // One cache line per event: the handler's captures and operations, then the generation
+    // and the free-list link in the handler's tail padding (a base class's padding is reused).
+    struct alignas(64) Slot : Handler {
         std::uint32_t generation = 0;
         std::uint32_t next_free = UINT32_MAX;
+        Handler& handler() { return *this; }
+        const Handler& handler() const { return *this; }
     };
+    static_assert(sizeof(Slot) == 64, "an event's slot is one cache line");
     // Chunks keep slot addresses stable while a running handler schedules more events.
     using Chunk = std::array<Slot, chunk_size>;
 
@@ -189,7 +193,7 @@ private:
     }
     void release_slot(std::uint32_t index) { release_slot(slot(index), index); }
     void release_slot(Slot& s, std::uint32_t index) {  // s is slot(index)
-        s.handler.reset();
+        s.handler().reset();
         s.next_free = free_head_;
         free_head_ = index;
     }
