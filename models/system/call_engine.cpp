@@ -398,16 +398,24 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
     }
 }
 
-void CallEngine::release_thread(Host& host) {
+inline void CallEngine::free_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (!plain_) [[unlikely]] {
+    if (!plain_ || host.pending_head < host.pending.size()) [[unlikely]] admit_waiting(host);
+}
+
+void CallEngine::admit_waiting(Host& host) {
+    if (!plain_) {
         if (Elasticity* elastic = services_.elastic()) {
             admit_or_shed(host, *elastic);
             return;
         }
     }
     if (const std::uint32_t next = host.next_waiting(); next != none) admit(next);
+}
+
+void CallEngine::release_thread(Host& host) {
+    free_thread(host);
 }
 
 void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
@@ -439,7 +447,7 @@ void CallEngine::respond(std::uint32_t id) {
     measurements_.op_done(call, sim_.now());
     if (call.holds_thread) {
         call.holds_thread = false;
-        release_thread(host);
+        free_thread(host);
     }
     // Async calls answer too: nobody waits, but the response still loads the network.
     const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];

@@ -123,7 +123,13 @@ private:
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
+    /// Frees a thread of `host` (out of line: hedging.cpp calls it too).
     void release_thread(Host& host);
+    /// release_thread() inline, for respond(): the rare work (a call waiting for the thread,
+    /// the elasticity's shedding) goes out of line, so the common path saves no registers.
+    void free_thread(Host& host);
+    /// free_thread() when calls wait for a thread or hooks are on: admits (or sheds) them.
+    [[gnu::noinline]] void admit_waiting(Host& host);
     /// Call `id` waited past its service's queue deadline: it fails as rejected (shed).
     void shed_call(std::uint32_t id);
     /// A thread of `host` is free: the calls waiting for it past their deadline are shed,
