@@ -303,7 +303,7 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
             return;
         }
         ++calls_[parent].outstanding;
-        launch_attempt(parent, calls_[parent].generation, &c, 0);
+        send_attempt(parent, calls_[parent].generation, &c, 0);  // the parent waits: it is running its steps
         return;
     }
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
@@ -321,6 +321,11 @@ void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_gener
                             std::uint16_t attempt, std::uint32_t group) {
     // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
     if (!waiting(parent, parent_generation, State::waiting)) return;
+    send_attempt(parent, parent_generation, via, attempt, group);
+}
+
+void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                              std::uint16_t attempt, std::uint32_t group) {
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     Call& call = calls_[child];
     call.parent = parent;

@@ -100,6 +100,9 @@ private:
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);
+    /// launch_attempt() for a parent known to wait (its steps are running): no check.
+    [[gnu::noinline]] void send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                                        std::uint16_t attempt, std::uint32_t group = none);
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
