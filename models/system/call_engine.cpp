@@ -340,13 +340,15 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
         call.group = group;
         hedges_->add_attempt(group, child, call.generation);
     }
-    if (via->timeout_s) {
-        const std::uint32_t generation = call.generation;
-        calls_[child].timeout = sim_.schedule_in(Time::from_seconds(*via->timeout_s),
-                                                 [this, child, generation] { on_timeout(child, generation); });
-    }
+    if (via->timeout_s) arm_timeout(child, *via->timeout_s);
     const Host& host = hosts_[calls_[parent].host];
     send_call(child, host.node, host.site);
+}
+
+void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {
+    const std::uint32_t generation = calls_[id].generation;
+    calls_[id].timeout =
+        sim_.schedule_in(Time::from_seconds(timeout_s), [this, id, generation] { on_timeout(id, generation); });
 }
 
 void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {

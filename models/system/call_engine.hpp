@@ -122,6 +122,8 @@ private:
     [[nodiscard]] RetryThrottles* throttle_of(std::uint32_t service) const {
         return throttles_.empty() ? nullptr : throttles_[service].get();
     }
+    /// Schedules the timeout of attempt `id` (out of line: send_attempt() then saves no registers).
+    [[gnu::noinline]] void arm_timeout(std::uint32_t id, double timeout_s);
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
