@@ -94,24 +94,30 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
                          : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
                                                   : 0.0;
-    deliver(origin, hosts_[call.host].node, bytes, id, true);
+    deliver<true>(origin, hosts_[call.host].node, bytes, id);
 }
 
-inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
+template <bool request>
+inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id) {
     if (network_ == nullptr || from == no_node || to == no_node) [[unlikely]] {
         deliver_at_once(id, request);
         return;
     }
-    auto on_done = [this, id, request](bool ok) {
-        if (!ok) calls_[id].failure = Failure::failed;
-        if (request && ok) {
-            on_request_delivered(id);
-        } else {
+    // One callback type per direction: the network's call tests no `request` flag.
+    auto on_done = [this, id](bool ok) {
+        if constexpr (request) {
+            if (ok) [[likely]] {
+                on_request_delivered(id);
+                return;
+            }
             // A request lost on the way (a failed link, no route) fails at its sender
             // at once, like a connection reset: the callee never saw it.
-            calls_[id].state = State::responding;
-            on_response_delivered(id);
+            calls_[id].failure = Failure::failed;
+        } else if (!ok) {
+            calls_[id].failure = Failure::failed;
         }
+        calls_[id].state = State::responding;
+        on_response_delivered(id);
     };
     if (!plain_ && context_.transport) [[unlikely]] {
         deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
@@ -461,7 +467,7 @@ void CallEngine::respond(std::uint32_t id) {
     const double bytes = calls_[id].failure == Failure::none && op.response_bytes
                              ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
                              : 0.0;
-    deliver(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id, false);
+    deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
 }
 
 void CallEngine::on_response_delivered(std::uint32_t id) {

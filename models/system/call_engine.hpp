@@ -86,7 +86,9 @@ private:
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
-    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request);
+    /// Sends call `id`'s request (`request`) or response from `from` to `to`.
+    template <bool request>
+    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id);
     /// deliver() without a network between the two ends: the message arrives at once.
     [[gnu::noinline]] void deliver_at_once(std::uint32_t id, bool request);
     /// deliver() through the transport (connections, encodings).
