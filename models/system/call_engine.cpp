@@ -471,33 +471,43 @@ void CallEngine::respond(std::uint32_t id) {
 }
 
 void CallEngine::on_response_delivered(std::uint32_t id) {
-    const Call call = calls_[id];
-    if (!plain_) [[unlikely]] hooks_on_answer(id, call, false);
+    if (plain_) [[likely]] {
+        // In place: without hooks nothing here starts a call (which could move calls_) before
+        // the last read of the slot, and free_call() rewrites no field read after it.
+        answered<true>(id, calls_[id]);
+    } else {
+        // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
+        const Call call = calls_[id];
+        answered<false>(id, call);
+    }
+}
+
+template <bool plain>
+inline void CallEngine::answered(std::uint32_t id, const Call& call) {
+    if (!plain) hooks_on_answer(id, call, false);
     if (call.host != none) [[likely]] {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
         service.balancer->on_view_changed(call.backend, service.views[call.backend]);
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
-        if (!plain_) [[unlikely]] hooks_on_answer(id, call, true);
+        if (!plain) hooks_on_answer(id, call, true);
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
-    if (!plain_ && context_.metastability) [[unlikely]] count_answered(call);
+    if (!plain && context_.metastability) count_answered(call);
     if (call.workload != none) {
         measurements_.request_done(call, sim_.now());
         workloads_.request_done(call.workload);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
-    if (call.group != none) [[unlikely]] {  // a hedge (never when plain_)
+    if (!plain && call.group != none) {  // a hedge (never when plain_)
         hedged_attempt_done(id, call, call.failure);
         return;
     }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
-    if (!plain_ && context_.consistency && call.failure == Failure::none) [[unlikely]] {
-        context_.consistency->returned(id, call);
-    }
+    if (!plain && context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 

@@ -130,6 +130,9 @@ private:
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
+    /// on_response_delivered() of `call` (slot `id`): with `plain` the hooks compile away.
+    template <bool plain>
+    void answered(std::uint32_t id, const Call& call);
     /// Frees a thread of `host` (out of line: hedging.cpp calls it too).
     void release_thread(Host& host);
     /// release_thread() inline, for respond(): the rare work (a call waiting for the thread,
