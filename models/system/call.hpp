@@ -29,6 +29,9 @@ struct Call {
     std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
     std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
     const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
+    /// The op it runs: model.services[service].ops[op], set when it is sent (the model is
+    /// fixed during a run); saves the hot path two lookups per use.
+    const OpModel* op_model = nullptr;
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server

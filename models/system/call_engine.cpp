@@ -71,6 +71,7 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     Call& call = calls_[id];
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
+    call.op_model = &sm.ops[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
@@ -169,7 +170,7 @@ inline void CallEngine::admit(std::uint32_t id) {
     call.holds_thread = true;
     call.state = State::working;
     services_.refresh_views(host);
-    const OpModel& op = services_[call.service].model->ops[call.op];
+    const OpModel& op = *call.op_model;
     if (!op.work) {
         after_work(id);
         return;
@@ -254,7 +255,7 @@ void CallEngine::after_work(std::uint32_t id) {
         context_.consistency->after_work(id)) {
         return;
     }
-    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
         return;
@@ -272,8 +273,7 @@ void CallEngine::skip_calls(std::uint32_t id) {
 }
 
 void CallEngine::next_step(std::uint32_t id) {
-    const Service& service = services_[calls_[id].service];
-    const OpModel& op = service.model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
         // Without a network a child can finish inside launch_child (refused by a dead
         // server, or an op without work): the extra count keeps it from resuming this
@@ -463,7 +463,7 @@ void CallEngine::respond(std::uint32_t id) {
         free_thread(host);
     }
     // Async calls answer too: nobody waits, but the response still loads the network.
-    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     const double bytes = calls_[id].failure == Failure::none && op.response_bytes
                              ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
                              : 0.0;
