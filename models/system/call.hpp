@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "models/system_model.hpp"
+#include "sim/random.hpp"
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
 
@@ -32,6 +33,7 @@ struct Call {
     /// The op it runs: model.services[service].ops[op], set when it is sent (the model is
     /// fixed during a run); saves the hot path two lookups per use.
     const OpModel* op_model = nullptr;
+    RandomStream* op_rng = nullptr;  ///< its service's stream of that op (ServicePools), set with op_model
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server

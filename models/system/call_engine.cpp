@@ -72,6 +72,7 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
     call.op_model = &sm.ops[call.op];
+    call.op_rng = &service.op_rng[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
@@ -175,8 +176,7 @@ inline void CallEngine::admit(std::uint32_t id) {
         after_work(id);
         return;
     }
-    Service& service = services_[call.service];
-    const double work = op.work->sample(service.op_rng[call.op]);
+    const double work = op.work->sample(*call.op_rng);
     const Time deadline = plain_ ? Time::max() : deadline_of(call);
     if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) [[unlikely]] {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
@@ -285,7 +285,7 @@ void CallEngine::next_step(std::uint32_t id) {
     }
     if (op.work_after && calls_[id].failure == Failure::none) {
         Host& host = hosts_[calls_[id].host];
-        const double work = op.work_after->sample(services_[calls_[id].service].op_rng[calls_[id].op]);
+        const double work = op.work_after->sample(*calls_[id].op_rng);
         if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
             calls_[id].state = State::working_after;
             return;
@@ -299,8 +299,7 @@ void CallEngine::next_step(std::uint32_t id) {
 }
 
 void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
-    Service& caller_service = services_[calls_[parent].service];
-    if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
+    if (c.probability < 1.0 && calls_[parent].op_rng->uniform01() >= c.probability) return;
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
     if (!async) {
@@ -465,7 +464,7 @@ void CallEngine::respond(std::uint32_t id) {
     // Async calls answer too: nobody waits, but the response still loads the network.
     const OpModel& op = *calls_[id].op_model;
     const double bytes = calls_[id].failure == Failure::none && op.response_bytes
-                             ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
+                             ? op.response_bytes->sample(*calls_[id].op_rng)
                              : 0.0;
     deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
 }
