@@ -92,9 +92,9 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     ++service.views[backend].in_flight;
     service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());
-    const OpModel& op = sm.ops[call.op];
+    const OpModel& op = *call.op_model;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
-                         : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
+                         : op.request_bytes       ? op.request_bytes->sample(*call.op_rng)
                                                   : 0.0;
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
 }
