@@ -247,6 +247,10 @@ inline void CallEngine::begin_calls(std::uint32_t id, const OpModel& op, std::ui
     calls_[id].state = State::waiting;
     for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
     calls_[id].step = step;
+    if (step >= op.steps.size() && !op.work_after) {
+        respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
+        return;
+    }
     next_step(id);
 }
 
