@@ -15,8 +15,9 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
 /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
-/// A slot of CallEngine's flat array, reused once freed (see `generation`).
-struct Call {
+/// A slot of CallEngine's flat array, reused once freed (see `generation`). 128 bytes,
+/// aligned to 64 so that each slot takes two cache lines, not three.
+struct alignas(64) Call {
     std::uint32_t parent = none;    ///< calling Call, or none for roots and async calls
     std::uint32_t workload = none;  ///< set on roots
     std::uint32_t mix = 0;          ///< roots: index into the workload's ops
