@@ -19,6 +19,12 @@ bool finishes_later(const auto& a, const auto& b) {
     return a.seq > b.seq;
 }
 
+// Job counts as double through a signed integer: converting an unsigned 64-bit one takes a
+// branch and several instructions; the counts are far below 2^63, so the value is the same.
+double as_double(std::size_t count) {
+    return static_cast<double>(static_cast<std::int64_t>(count));
+}
+
 }  // namespace
 
 Discipline parse_discipline(std::string_view text) {
@@ -43,13 +49,21 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
 // record_state(), start_fcfs() and pop_waiting() are inline in their callers here (submit,
 // finish_fcfs): each runs once or twice per job, and the calls cost more than their bodies.
 inline void Server::record_state() {
+    if (config_.discipline != Discipline::ps) {
+        record_fcfs_state();
+        return;
+    }
     const Time now = sim_.now();
-    const double busy = config_.discipline == Discipline::ps
-                            ? static_cast<double>(std::min<std::size_t>(ps_jobs_.size(), config_.cores))
-                            : static_cast<double>(config_.cores - idle_cores_.size());
-    busy_cores_.update(now, busy);
+    busy_cores_.update(now, as_double(std::min<std::size_t>(ps_jobs_.size(), config_.cores)));
+    const double queued = as_double(waiting());
+    if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
+}
+
+inline void Server::record_fcfs_state() {
+    const Time now = sim_.now();
+    busy_cores_.update(now, as_double(config_.cores - idle_cores_.size()));
     // A queue that stays empty adds exactly nothing to its time average: skip the update.
-    const auto queued = static_cast<double>(waiting());
+    const double queued = as_double(queued_);
     if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
 }
 
@@ -73,7 +87,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
     }
     if (!idle_cores_.empty()) {
         start_fcfs(work_s, token);
-        record_state();
+        record_fcfs_state();
         return true;
     }
     if (config_.queue_limit && waiting() >= *config_.queue_limit) {
@@ -88,7 +102,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
         fifo_.push_back(job);
     }
     ++queued_;
-    record_state();
+    record_fcfs_state();
     return true;
 }
 
@@ -130,7 +144,7 @@ void Server::finish_fcfs(std::uint32_t core) {
         start_fcfs(next.work_s, next.token);
         break;
     }
-    record_state();
+    record_fcfs_state();
     // Last: the listener may submit to this server again.
     listener_.job_finished(*this, token);
     if (!shed_.empty()) [[unlikely]] tell_shed();

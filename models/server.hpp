@@ -129,6 +129,8 @@ private:
     void ps_complete();
     [[nodiscard]] double ps_rate() const;
     void record_state();
+    /// record_state() for FCFS and priority (not PS): no test of the discipline.
+    void record_fcfs_state();
 
     Simulation& sim_;
     ServerConfig config_;

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "models/system_model.hpp"
+#include "sim/random.hpp"
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
 
@@ -14,8 +15,9 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
 /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
-/// A slot of CallEngine's flat array, reused once freed (see `generation`).
-struct Call {
+/// A slot of CallEngine's flat array, reused once freed (see `generation`). 128 bytes,
+/// aligned to 64 so that each slot takes two cache lines, not three.
+struct alignas(64) Call {
     std::uint32_t parent = none;    ///< calling Call, or none for roots and async calls
     std::uint32_t workload = none;  ///< set on roots
     std::uint32_t mix = 0;          ///< roots: index into the workload's ops
@@ -29,6 +31,10 @@ struct Call {
     std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
     std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
     const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
+    /// The op it runs: model.services[service].ops[op], set when it is sent (the model is
+    /// fixed during a run); saves the hot path two lookups per use.
+    const OpModel* op_model = nullptr;
+    RandomStream* op_rng = nullptr;  ///< its service's stream of that op (ServicePools), set with op_model
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server

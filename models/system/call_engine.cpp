@@ -71,6 +71,8 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     Call& call = calls_[id];
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
+    call.op_model = &sm.ops[call.op];
+    call.op_rng = &service.op_rng[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
@@ -90,28 +92,34 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     ++service.views[backend].in_flight;
     service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());
-    const OpModel& op = sm.ops[call.op];
+    const OpModel& op = *call.op_model;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
-                         : op.request_bytes       ? op.request_bytes->sample(service.op_rng[call.op])
+                         : op.request_bytes       ? op.request_bytes->sample(*call.op_rng)
                                                   : 0.0;
-    deliver(origin, hosts_[call.host].node, bytes, id, true);
+    deliver<true>(origin, hosts_[call.host].node, bytes, id);
 }
 
-inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request) {
+template <bool request>
+inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id) {
     if (network_ == nullptr || from == no_node || to == no_node) [[unlikely]] {
         deliver_at_once(id, request);
         return;
     }
-    auto on_done = [this, id, request](bool ok) {
-        if (!ok) calls_[id].failure = Failure::failed;
-        if (request && ok) {
-            on_request_delivered(id);
-        } else {
+    // One callback type per direction: the network's call tests no `request` flag.
+    auto on_done = [this, id](bool ok) {
+        if constexpr (request) {
+            if (ok) [[likely]] {
+                on_request_delivered(id);
+                return;
+            }
             // A request lost on the way (a failed link, no route) fails at its sender
             // at once, like a connection reset: the callee never saw it.
-            calls_[id].state = State::responding;
-            on_response_delivered(id);
+            calls_[id].failure = Failure::failed;
+        } else if (!ok) {
+            calls_[id].failure = Failure::failed;
         }
+        calls_[id].state = State::responding;
+        on_response_delivered(id);
     };
     if (!plain_ && context_.transport) [[unlikely]] {
         deliver_by_transport(from, to, bytes, id, request, std::move(on_done));
@@ -163,13 +171,12 @@ inline void CallEngine::admit(std::uint32_t id) {
     call.holds_thread = true;
     call.state = State::working;
     services_.refresh_views(host);
-    const OpModel& op = services_[call.service].model->ops[call.op];
+    const OpModel& op = *call.op_model;
     if (!op.work) {
         after_work(id);
         return;
     }
-    Service& service = services_[call.service];
-    const double work = op.work->sample(service.op_rng[call.op]);
+    const double work = op.work->sample(*call.op_rng);
     const Time deadline = plain_ ? Time::max() : deadline_of(call);
     if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) [[unlikely]] {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
@@ -240,6 +247,10 @@ inline void CallEngine::begin_calls(std::uint32_t id, const OpModel& op, std::ui
     calls_[id].state = State::waiting;
     for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
     calls_[id].step = step;
+    if (step >= op.steps.size() && !op.work_after) {
+        respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
+        return;
+    }
     next_step(id);
 }
 
@@ -248,7 +259,7 @@ void CallEngine::after_work(std::uint32_t id) {
         context_.consistency->after_work(id)) {
         return;
     }
-    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
         return;
@@ -266,8 +277,7 @@ void CallEngine::skip_calls(std::uint32_t id) {
 }
 
 void CallEngine::next_step(std::uint32_t id) {
-    const Service& service = services_[calls_[id].service];
-    const OpModel& op = service.model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
         // Without a network a child can finish inside launch_child (refused by a dead
         // server, or an op without work): the extra count keeps it from resuming this
@@ -279,7 +289,7 @@ void CallEngine::next_step(std::uint32_t id) {
     }
     if (op.work_after && calls_[id].failure == Failure::none) {
         Host& host = hosts_[calls_[id].host];
-        const double work = op.work_after->sample(services_[calls_[id].service].op_rng[calls_[id].op]);
+        const double work = op.work_after->sample(*calls_[id].op_rng);
         if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
             calls_[id].state = State::working_after;
             return;
@@ -293,8 +303,7 @@ void CallEngine::next_step(std::uint32_t id) {
 }
 
 void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
-    Service& caller_service = services_[calls_[parent].service];
-    if (c.probability < 1.0 && caller_service.op_rng[calls_[parent].op].uniform01() >= c.probability) return;
+    if (c.probability < 1.0 && calls_[parent].op_rng->uniform01() >= c.probability) return;
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
     if (!async) {
@@ -303,7 +312,7 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
             return;
         }
         ++calls_[parent].outstanding;
-        launch_attempt(parent, calls_[parent].generation, &c, 0);
+        send_attempt(parent, calls_[parent].generation, &c, 0);  // the parent waits: it is running its steps
         return;
     }
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
@@ -321,6 +330,11 @@ void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_gener
                             std::uint16_t attempt, std::uint32_t group) {
     // A retry's backoff may outlive its caller (failed with its server): nobody to call for.
     if (!waiting(parent, parent_generation, State::waiting)) return;
+    send_attempt(parent, parent_generation, via, attempt, group);
+}
+
+void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                              std::uint16_t attempt, std::uint32_t group) {
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     Call& call = calls_[child];
     call.parent = parent;
@@ -335,13 +349,15 @@ void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_gener
         call.group = group;
         hedges_->add_attempt(group, child, call.generation);
     }
-    if (via->timeout_s) {
-        const std::uint32_t generation = call.generation;
-        calls_[child].timeout = sim_.schedule_in(Time::from_seconds(*via->timeout_s),
-                                                 [this, child, generation] { on_timeout(child, generation); });
-    }
+    if (via->timeout_s) arm_timeout(child, *via->timeout_s);
     const Host& host = hosts_[calls_[parent].host];
     send_call(child, host.node, host.site);
+}
+
+void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {
+    const std::uint32_t generation = calls_[id].generation;
+    calls_[id].timeout =
+        sim_.schedule_in(Time::from_seconds(timeout_s), [this, id, generation] { on_timeout(id, generation); });
 }
 
 void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
@@ -398,16 +414,24 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
     }
 }
 
-void CallEngine::release_thread(Host& host) {
+inline void CallEngine::free_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (!plain_) [[unlikely]] {
+    if (!plain_ || host.pending_head < host.pending.size()) [[unlikely]] admit_waiting(host);
+}
+
+void CallEngine::admit_waiting(Host& host) {
+    if (!plain_) {
         if (Elasticity* elastic = services_.elastic()) {
             admit_or_shed(host, *elastic);
             return;
         }
     }
     if (const std::uint32_t next = host.next_waiting(); next != none) admit(next);
+}
+
+void CallEngine::release_thread(Host& host) {
+    free_thread(host);
 }
 
 void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
@@ -439,44 +463,54 @@ void CallEngine::respond(std::uint32_t id) {
     measurements_.op_done(call, sim_.now());
     if (call.holds_thread) {
         call.holds_thread = false;
-        release_thread(host);
+        free_thread(host);
     }
     // Async calls answer too: nobody waits, but the response still loads the network.
-    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
+    const OpModel& op = *calls_[id].op_model;
     const double bytes = calls_[id].failure == Failure::none && op.response_bytes
-                             ? op.response_bytes->sample(services_[calls_[id].service].op_rng[calls_[id].op])
+                             ? op.response_bytes->sample(*calls_[id].op_rng)
                              : 0.0;
-    deliver(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id, false);
+    deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
 }
 
 void CallEngine::on_response_delivered(std::uint32_t id) {
-    const Call call = calls_[id];
-    if (!plain_) [[unlikely]] hooks_on_answer(id, call, false);
+    if (plain_) [[likely]] {
+        // In place: without hooks nothing here starts a call (which could move calls_) before
+        // the last read of the slot, and free_call() rewrites no field read after it.
+        answered<true>(id, calls_[id]);
+    } else {
+        // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
+        const Call call = calls_[id];
+        answered<false>(id, call);
+    }
+}
+
+template <bool plain>
+inline void CallEngine::answered(std::uint32_t id, const Call& call) {
+    if (!plain) hooks_on_answer(id, call, false);
     if (call.host != none) [[likely]] {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
         service.balancer->on_view_changed(call.backend, service.views[call.backend]);
         service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
-        if (!plain_) [[unlikely]] hooks_on_answer(id, call, true);
+        if (!plain) hooks_on_answer(id, call, true);
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
     free_call(id);
-    if (!plain_ && context_.metastability) [[unlikely]] count_answered(call);
+    if (!plain && context_.metastability) count_answered(call);
     if (call.workload != none) {
         measurements_.request_done(call, sim_.now());
         workloads_.request_done(call.workload);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
-    if (call.group != none) [[unlikely]] {  // a hedge (never when plain_)
+    if (!plain && call.group != none) {  // a hedge (never when plain_)
         hedged_attempt_done(id, call, call.failure);
         return;
     }
     // The caller may have failed meanwhile (its server died): then nobody waits.
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
-    if (!plain_ && context_.consistency && call.failure == Failure::none) [[unlikely]] {
-        context_.consistency->returned(id, call);
-    }
+    if (!plain && context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
 }
 

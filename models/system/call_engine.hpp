@@ -86,7 +86,9 @@ private:
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
-    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id, bool request);
+    /// Sends call `id`'s request (`request`) or response from `from` to `to`.
+    template <bool request>
+    void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id);
     /// deliver() without a network between the two ends: the message arrives at once.
     [[gnu::noinline]] void deliver_at_once(std::uint32_t id, bool request);
     /// deliver() through the transport (connections, encodings).
@@ -100,6 +102,9 @@ private:
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);
+    /// launch_attempt() for a parent known to wait (its steps are running): no check.
+    [[gnu::noinline]] void send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
+                                        std::uint16_t attempt, std::uint32_t group = none);
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
@@ -119,11 +124,22 @@ private:
     [[nodiscard]] RetryThrottles* throttle_of(std::uint32_t service) const {
         return throttles_.empty() ? nullptr : throttles_[service].get();
     }
+    /// Schedules the timeout of attempt `id` (out of line: send_attempt() then saves no registers).
+    [[gnu::noinline]] void arm_timeout(std::uint32_t id, double timeout_s);
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
+    /// on_response_delivered() of `call` (slot `id`): with `plain` the hooks compile away.
+    template <bool plain>
+    void answered(std::uint32_t id, const Call& call);
+    /// Frees a thread of `host` (out of line: hedging.cpp calls it too).
     void release_thread(Host& host);
+    /// release_thread() inline, for respond(): the rare work (a call waiting for the thread,
+    /// the elasticity's shedding) goes out of line, so the common path saves no registers.
+    void free_thread(Host& host);
+    /// free_thread() when calls wait for a thread or hooks are on: admits (or sheds) them.
+    [[gnu::noinline]] void admit_waiting(Host& host);
     /// Call `id` waited past its service's queue deadline: it fails as rejected (shed).
     void shed_call(std::uint32_t id);
     /// A thread of `host` is free: the calls waiting for it past their deadline are shed,
