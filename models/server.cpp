@@ -35,7 +35,7 @@ Discipline parse_discipline(std::string_view text) {
 }
 
 Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
-    : sim_(sim), config_(std::move(config)), listener_(listener), last_update_(sim.now()) {
+    : sim_(sim), listener_(listener), config_(std::move(config)), last_update_(sim.now()) {
     if (config_.cores == 0) throw Error("server '" + config_.name + "': cores must be at least 1");
     if (!(config_.speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
     if (config_.discipline != Discipline::ps) {
@@ -125,7 +125,7 @@ inline bool Server::pop_waiting(Waiting& out) {
         --queued_;
         return true;
     }
-    if (fifo_.empty()) return false;
+    if (queued_ == 0) return false;  // fifo_ is empty: its own test reads a colder line
     out = fifo_.front();
     fifo_.pop_front();
     --queued_;
