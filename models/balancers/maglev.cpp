@@ -12,7 +12,7 @@ constexpr std::uint64_t kOffsetSalt = 0x6d61676c65766f66ULL;
 constexpr std::uint64_t kSkipSalt = 0x6d61676c6576736bULL;
 constexpr std::uint64_t kKeySalt = 0x6d61676c65766b79ULL;
 // Health sets seen recently; a few cover a backend flapping or a rolling
-// restart, and bound the memory (6 bytes x M each, 4 with 2^16 backends or more).
+// restart, and bound the memory (at most 6 bytes x M each).
 constexpr std::size_t kCachedTables = 4;
 }  // namespace
 
@@ -59,8 +59,10 @@ void Maglev::build(Table& table) const {
             if (c >= m) c -= m;
             slot[k] = c;
             if (++filled == m) {
-                if (count_ <= std::numeric_limits<std::uint16_t>::max()) {
-                    table.narrow.assign(table.entries.begin(), table.entries.end());
+                if (count_ <= std::numeric_limits<std::uint8_t>::max()) {
+                    table.narrow8.assign(table.entries.begin(), table.entries.end());
+                } else if (count_ <= std::numeric_limits<std::uint16_t>::max()) {
+                    table.narrow16.assign(table.entries.begin(), table.entries.end());
                 }
                 return;
             }
@@ -99,7 +101,8 @@ ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> ser
     const Table& t = find(servers);
     if (t.entries.empty()) return static_cast<ServerIndex>(count_);
     const std::uint64_t slot = balancing::mix64(ctx.key ^ kKeySalt) % size_;
-    if (!t.narrow.empty()) return t.narrow[slot];
+    if (!t.narrow8.empty()) return t.narrow8[slot];
+    if (!t.narrow16.empty()) return t.narrow16[slot];
     return t.entries[slot];
 }
 
