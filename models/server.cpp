@@ -35,7 +35,7 @@ Discipline parse_discipline(std::string_view text) {
 }
 
 Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
-    : sim_(sim), config_(std::move(config)), listener_(listener), last_update_(sim.now()) {
+    : sim_(sim), listener_(listener), config_(std::move(config)), last_update_(sim.now()) {
     if (config_.cores == 0) throw Error("server '" + config_.name + "': cores must be at least 1");
     if (!(config_.speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
     if (config_.discipline != Discipline::ps) {
@@ -109,8 +109,10 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
 inline void Server::start_fcfs(double work_s, std::uint64_t token) {
     const std::uint32_t core = idle_cores_.back();
     idle_cores_.pop_back();
-    const EventId done = sim_.schedule_in(Time::from_seconds(work_s / config_.speed),
-                                          [this, core] { finish_fcfs(core); });
+    // Dividing by 1.0 (the usual speed) is exact: skipping it leaves the time the same and
+    // takes a long-latency divsd off the path to the event's key.
+    const double service_s = config_.speed == 1.0 ? work_s : work_s / config_.speed;
+    const EventId done = sim_.schedule_in(Time::from_seconds(service_s), [this, core] { finish_fcfs(core); });
     cores_[core] = Running{token, sim_.now(), work_s, done};
 }
 
@@ -123,7 +125,7 @@ inline bool Server::pop_waiting(Waiting& out) {
         --queued_;
         return true;
     }
-    if (fifo_.empty()) return false;
+    if (queued_ == 0) return false;  // fifo_ is empty: its own test reads a colder line
     out = fifo_.front();
     fifo_.pop_front();
     --queued_;

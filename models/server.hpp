@@ -45,7 +45,7 @@ public:
 /// (core-seconds). Utilisation and queue length are tracked as time-weighted
 /// averages; `queue` counts jobs present but not being served, i.e. max(0, n - c)
 /// under PS.
-class Server {
+class alignas(64) Server {
 public:
     /// `sim` and `listener` are borrowed and must outlive the server.
     Server(Simulation& sim, ServerConfig config, JobListener& listener);
@@ -132,19 +132,25 @@ private:
     /// record_state() for FCFS and priority (not PS): no test of the discipline.
     void record_fcfs_state();
 
+    // Layout: the members every submit and completion touches come first and fill the
+    // first four cache lines of the (64-byte aligned) object; the queueing and PS state follow.
     Simulation& sim_;
-    ServerConfig config_;
     JobListener& listener_;
     bool up_ = true;
-
-    // FCFS and priority: per-core running job; waiting jobs in arrival order or by class.
-    std::vector<std::optional<Running>> cores_;
-    std::vector<std::uint32_t> idle_cores_;
-    std::deque<Waiting> fifo_;
-    std::vector<Waiting> by_class_;  ///< a heap on (class, seq) for the priority discipline
     /// fifo_.size() + by_class_.size(), kept apart: a deque's size takes a dozen instructions,
     /// and every change of state reads it.
     std::size_t queued_ = 0;
+    ServerConfig config_;  ///< its name ends the first line; cores, speed... start the second
+    std::vector<std::uint32_t> idle_cores_;
+    // FCFS and priority: per-core running job; waiting jobs in arrival order or by class.
+    std::vector<std::optional<Running>> cores_;
+    std::uint64_t completed_ = 0;
+    std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it
+    stats::TimeWeighted busy_cores_;
+    stats::TimeWeighted queue_;
+
+    std::deque<Waiting> fifo_;
+    std::vector<Waiting> by_class_;  ///< a heap on (class, seq) for the priority discipline
     std::uint64_t next_seq_ = 0;
 
     // PS: virtual time advances at the per-job rate; jobs finish in order of finish_v.
@@ -153,13 +159,9 @@ private:
     Time last_update_;
     EventId ps_event_;
 
-    stats::TimeWeighted busy_cores_;
-    stats::TimeWeighted queue_;
-    std::uint64_t completed_ = 0;
     std::uint64_t rejected_ = 0;
     double busy_before_reset_ = 0;   ///< busy core-seconds before the last reset_stats
     double queue_before_reset_ = 0;  ///< queue job-seconds before the last reset_stats
-    std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it
 };
 
 /// Parses "fcfs", "ps" or "priority"; throws s2sim::Error listing the choices.

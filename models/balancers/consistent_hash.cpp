@@ -32,13 +32,30 @@ ConsistentHash::ConsistentHash(std::size_t backend_count, unsigned vnodes) : cou
         points_.push_back(point);
         owners_.push_back(owner);
     }
+    // About one point per arc, at most 2^16 arcs (256 KiB).
+    while (bucket_bits_ < 16 && (std::size_t{1} << bucket_bits_) < points_.size()) ++bucket_bits_;
+    const std::size_t buckets = std::size_t{1} << bucket_bits_;
+    bucket_start_.resize(buckets + 1);
+    std::size_t j = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+        // Arc b starts at b << (64 - bits); with 0 bits there is one arc, from 0.
+        const std::uint64_t start = bucket_bits_ == 0 ? 0 : static_cast<std::uint64_t>(b) << (64 - bucket_bits_);
+        while (j < points_.size() && points_[j] < start) ++j;
+        bucket_start_[b] = static_cast<std::uint32_t>(j);
+    }
+    bucket_start_[buckets] = static_cast<std::uint32_t>(points_.size());
 }
 
 ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerView> servers) {
     if (balancing::count_healthy(servers) == 0) return static_cast<ServerIndex>(count_);
     const std::uint64_t h = balancing::mix64(ctx.key ^ kKeySalt);
     const std::size_t size = points_.size();
-    auto j = static_cast<std::size_t>(std::lower_bound(points_.begin(), points_.end(), h) - points_.begin());
+    // lower_bound over the whole ring lands in h's arc: every point before the arc is < h,
+    // and the next arc's first point is > h.
+    const std::size_t arc = bucket_bits_ == 0 ? 0 : static_cast<std::size_t>(h >> (64 - bucket_bits_));
+    const auto first = points_.begin() + bucket_start_[arc];
+    const auto last = points_.begin() + bucket_start_[arc + 1];
+    auto j = static_cast<std::size_t>(std::lower_bound(first, last, h) - points_.begin());
     for (std::size_t step = 0; step < size; ++step, ++j) {
         if (j == size) j = 0;
         if (servers[owners_[j]].healthy) return owners_[j];

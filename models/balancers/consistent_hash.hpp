@@ -26,6 +26,12 @@ private:
     std::size_t count_;
     std::vector<std::uint64_t> points_;  // sorted ring positions
     std::vector<ServerIndex> owners_;    // owners_[j] owns points_[j]
+    /// The ring cut into 2^bucket_bits_ equal arcs by the top bits of a position:
+    /// bucket_start_[b] is the first point at or after arc b's start (one more entry, the
+    /// ring's size, ends the last arc). pick() binary-searches only its key's arc, about one
+    /// point, instead of the whole ring, each level of which missed the cache.
+    unsigned bucket_bits_ = 0;
+    std::vector<std::uint32_t> bucket_start_;
 };
 
 }  // namespace s2sim::models

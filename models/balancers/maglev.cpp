@@ -1,6 +1,7 @@
 #include "models/balancers/maglev.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "models/balancers/common.hpp"
@@ -11,7 +12,7 @@ constexpr std::uint64_t kOffsetSalt = 0x6d61676c65766f66ULL;
 constexpr std::uint64_t kSkipSalt = 0x6d61676c6576736bULL;
 constexpr std::uint64_t kKeySalt = 0x6d61676c65766b79ULL;
 // Health sets seen recently; a few cover a backend flapping or a rolling
-// restart, and bound the memory (4 bytes x M each).
+// restart, and bound the memory (at most 6 bytes x M each).
 constexpr std::size_t kCachedTables = 4;
 }  // namespace
 
@@ -57,12 +58,23 @@ void Maglev::build(Table& table) const {
             c += skip;
             if (c >= m) c -= m;
             slot[k] = c;
-            if (++filled == m) return;
+            if (++filled == m) {
+                if (count_ <= std::numeric_limits<std::uint8_t>::max()) {
+                    table.narrow8.assign(table.entries.begin(), table.entries.end());
+                } else if (count_ <= std::numeric_limits<std::uint16_t>::max()) {
+                    table.narrow16.assign(table.entries.begin(), table.entries.end());
+                }
+                return;
+            }
         }
     }
 }
 
 std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) {
+    return find(servers).entries;
+}
+
+const Maglev::Table& Maglev::find(std::span<const ServerView> servers) {
     auto matches = [&](const Table& t) {
         for (std::size_t i = 0; i < count_; ++i) {
             if (t.health[i] != servers[i].healthy) return false;
@@ -74,7 +86,7 @@ std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) 
         // Move it to the front, keeping the others in recency order.
         std::rotate(cache_.begin(), cache_.begin() + static_cast<std::ptrdiff_t>(k),
                     cache_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
-        return cache_[0].entries;
+        return cache_[0];
     }
     Table fresh;
     fresh.health.resize(count_);
@@ -82,13 +94,16 @@ std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) 
     build(fresh);
     if (cache_.size() == kCachedTables) cache_.pop_back();
     cache_.insert(cache_.begin(), std::move(fresh));
-    return cache_[0].entries;
+    return cache_[0];
 }
 
 ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    const auto entries = table(servers);
-    if (entries.empty()) return static_cast<ServerIndex>(count_);
-    return entries[balancing::mix64(ctx.key ^ kKeySalt) % size_];
+    const Table& t = find(servers);
+    if (t.entries.empty()) return static_cast<ServerIndex>(count_);
+    const std::uint64_t slot = balancing::mix64(ctx.key ^ kKeySalt) % size_;
+    if (!t.narrow8.empty()) return t.narrow8[slot];
+    if (!t.narrow16.empty()) return t.narrow16[slot];
+    return t.entries[slot];
 }
 
 }  // namespace s2sim::models
