@@ -50,17 +50,21 @@ ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerV
     if (balancing::count_healthy(servers) == 0) return static_cast<ServerIndex>(count_);
     const std::uint64_t h = balancing::mix64(ctx.key ^ kKeySalt);
     const std::size_t size = points_.size();
-    // lower_bound over the whole ring lands in h's arc: every point before the arc is < h,
-    // and the next arc's first point is > h.
-    const std::size_t arc = bucket_bits_ == 0 ? 0 : static_cast<std::size_t>(h >> (64 - bucket_bits_));
-    const auto first = points_.begin() + bucket_start_[arc];
-    const auto last = points_.begin() + bucket_start_[arc + 1];
-    auto j = static_cast<std::size_t>(std::lower_bound(first, last, h) - points_.begin());
+    std::size_t j = first_at_or_after(h);
     for (std::size_t step = 0; step < size; ++step, ++j) {
         if (j == size) j = 0;
         if (servers[owners_[j]].healthy) return owners_[j];
     }
     return static_cast<ServerIndex>(count_);  // unreachable: some backend is healthy
+}
+
+std::size_t ConsistentHash::first_at_or_after(std::uint64_t h) const {
+    // lower_bound over the whole ring lands in h's arc: every point before the arc is < h,
+    // and the next arc's first point is > h.
+    const std::size_t arc = bucket_bits_ == 0 ? 0 : static_cast<std::size_t>(h >> (64 - bucket_bits_));
+    const auto first = points_.begin() + bucket_start_[arc];
+    const auto last = points_.begin() + bucket_start_[arc + 1];
+    return static_cast<std::size_t>(std::lower_bound(first, last, h) - points_.begin());
 }
 
 }  // namespace s2sim::models

@@ -22,6 +22,12 @@ public:
     ConsistentHash(std::size_t backend_count, unsigned vnodes);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
 
+    /// The ring's positions, sorted. For tests.
+    [[nodiscard]] std::span<const std::uint64_t> ring() const { return points_; }
+    /// Index of the first ring position >= `h` (ring().size() for none): where pick() starts
+    /// walking. For tests.
+    [[nodiscard]] std::size_t first_at_or_after(std::uint64_t h) const;
+
 private:
     std::size_t count_;
     std::vector<std::uint64_t> points_;  // sorted ring positions

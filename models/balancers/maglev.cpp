@@ -97,13 +97,22 @@ const Maglev::Table& Maglev::find(std::span<const ServerView> servers) {
     return cache_[0];
 }
 
-ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    const Table& t = find(servers);
-    if (t.entries.empty()) return static_cast<ServerIndex>(count_);
-    const std::uint64_t slot = balancing::mix64(ctx.key ^ kKeySalt) % size_;
+namespace {
+ServerIndex read_entry(const auto& t, std::uint64_t slot) {
     if (!t.narrow8.empty()) return t.narrow8[slot];
     if (!t.narrow16.empty()) return t.narrow16[slot];
     return t.entries[slot];
+}
+}  // namespace
+
+ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
+    const Table& t = find(servers);
+    if (t.entries.empty()) return static_cast<ServerIndex>(count_);
+    return read_entry(t, balancing::mix64(ctx.key ^ kKeySalt) % size_);
+}
+
+ServerIndex Maglev::entry(std::span<const ServerView> servers, std::uint64_t slot) {
+    return read_entry(find(servers), slot);
 }
 
 }  // namespace s2sim::models

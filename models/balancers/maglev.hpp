@@ -29,6 +29,9 @@ public:
     /// backend index), built if not cached. Valid until the next call. Empty
     /// when no backend is healthy. For tests and reports.
     [[nodiscard]] std::span<const ServerIndex> table(std::span<const ServerView> servers);
+    /// Entry `slot` (< M) of that table, read as pick() reads it (from its 8- or 16-bit
+    /// copy when the backends fit). Precondition: some backend is healthy. For tests.
+    [[nodiscard]] ServerIndex entry(std::span<const ServerView> servers, std::uint64_t slot);
 
 private:
     struct Table {

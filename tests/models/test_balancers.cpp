@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -357,6 +358,69 @@ TEST_CASE("maglev: even table, about 1/n of keys move when a backend goes", "[mo
 
     servers[removed].healthy = true;  // the cached table for the full set comes back unchanged
     CHECK(assign_keys(b, rng, servers, keys) == before);
+}
+
+TEST_CASE("maglev: picks read the table in 8, 16 or 32 bits alike", "[models][balancers]") {
+    // pick() reads an 8-bit copy of the table under 256 backends and a 16-bit copy under
+    // 65,536; each must hold the table's entries, for every health set cached.
+    struct Case {
+        std::size_t n;
+        std::uint32_t m;
+    };
+    for (const Case c : {Case{200, 2003}, Case{300, 30011}, Case{70000, 70001}}) {
+        INFO("backends " << c.n);
+        s2sim::models::Maglev b(c.n, c.m);
+        std::vector<ServerView> servers(c.n);
+        for (int health = 0; health < 2; ++health) {
+            if (health == 1) {  // a different table: every third backend down
+                for (std::size_t i = 0; i < c.n; i += 3) servers[i].healthy = false;
+            }
+            const std::vector<ServerIndex> table(b.table(servers).begin(), b.table(servers).end());
+            REQUIRE(table.size() == c.m);
+            std::size_t mismatches = 0;
+            ServerIndex largest = 0;
+            for (std::uint64_t slot = 0; slot < c.m; ++slot) {
+                const ServerIndex e = b.entry(servers, slot);
+                mismatches += e != table[slot] ? 1 : 0;
+                largest = std::max(largest, e);
+            }
+            CHECK(mismatches == 0);
+            CHECK(largest + 1 >= c.n - 2);  // the highest indices are there, not cut to 8 or 16 bits
+        }
+    }
+}
+
+TEST_CASE("consistent_hash: the arc search finds what a search of the whole ring finds", "[models][balancers]") {
+    // pick() searches only the arc of the ring that a key's top bits name; rings of one
+    // point (one arc), of a few points, and of more points than the 2^16 arcs.
+    for (const auto& [n, vnodes] : {std::pair<std::size_t, unsigned>{1, 1}, {3, 2}, {10, 160}, {500, 160}}) {
+        INFO("backends " << n << ", points each " << vnodes);
+        const s2sim::models::ConsistentHash b(n, vnodes);
+        const auto ring = b.ring();
+        REQUIRE(ring.size() == n * vnodes);
+        REQUIRE(std::is_sorted(ring.begin(), ring.end()));
+        const auto by_full_search = [&ring](std::uint64_t h) {
+            return static_cast<std::size_t>(std::lower_bound(ring.begin(), ring.end(), h) - ring.begin());
+        };
+        std::vector<std::uint64_t> probes = {0, 1, UINT64_MAX, UINT64_MAX - 1, std::uint64_t{1} << 63};
+        for (const std::uint64_t p : ring) {  // the points and their neighbours
+            probes.push_back(p);
+            probes.push_back(p - 1);
+            probes.push_back(p + 1);
+        }
+        for (unsigned bits = 1; bits <= 20; ++bits) {  // arc boundaries for any arc count
+            for (std::uint64_t a = 0; a < 8; ++a) {
+                const std::uint64_t start = a << (64 - bits);
+                probes.push_back(start);
+                probes.push_back(start - 1);
+            }
+        }
+        RandomStream rng(7, "ring probes");
+        for (int i = 0; i < 100000; ++i) probes.push_back(rng.next_u64());
+        std::size_t mismatches = 0;
+        for (const std::uint64_t h : probes) mismatches += b.first_at_or_after(h) != by_full_search(h) ? 1 : 0;
+        CHECK(mismatches == 0);
+    }
 }
 
 TEST_CASE("maglev: the factory checks the table size", "[models][balancers][errors]") {
