@@ -365,29 +365,29 @@ TEST_CASE("flow network: routes longer than six links share and reuse slots exac
     std::vector<LinkId> links;
     for (int i = 0; i + 1 < 10; ++i) links.push_back(topo.add_link(line[i], line[i + 1], 1 * gbps, 1e-3));
 
-    SECTION("two messages over the whole line share every link") {
+    // Two messages of 1.25e6 B sent at 0: when each is delivered.
+    const auto deliveries = [&topo](NodeId a_from, NodeId a_to, NodeId b_from, NodeId b_to) {
         Simulation sim;
         FlowNetwork net(sim, topo);
         Log log;
-        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
-        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
+        send_at(sim, net, log, 0.0, a_from, a_to, 1.25e6);
+        send_at(sim, net, log, 0.0, b_from, b_to, 1.25e6);
         sim.run();
+        return log.when;
+    };
+    SECTION("two messages over the whole line share every link") {
+        const std::vector<Time> when = deliveries(line[0], line[9], line[0], line[9]);
         // 9 ms of latency, then 1.25e6 B at half of 1.25e8 B/s: 20 ms.
-        CHECK(log.when[0] == at(0.029));
-        CHECK(log.when[1] == at(0.029));
+        CHECK(when[0] == at(0.029));
+        CHECK(when[1] == at(0.029));
     }
     SECTION("a long message slows a short one on its seventh link") {
-        Simulation sim;
-        FlowNetwork net(sim, topo);
-        Log log;
-        send_at(sim, net, log, 0.0, line[0], line[9], 1.25e6);
-        send_at(sim, net, log, 0.0, line[6], line[7], 1.25e6);
-        sim.run();
+        const std::vector<Time> when = deliveries(line[0], line[9], line[6], line[7]);
         // The short one moves alone from 1 ms to 9 ms (1e6 B), then both at 6.25e7 B/s:
         // it ends 4 ms later; the long one has moved 2.5e5 B by then, and the rest
         // (1e6 B) alone takes 8 ms.
-        CHECK(log.when[1] == at(0.013));
-        CHECK(log.when[0] == at(0.021));
+        CHECK(when[1] == at(0.013));
+        CHECK(when[0] == at(0.021));
     }
     SECTION("a slot reused by long and short routes in turn") {
         Simulation sim;
