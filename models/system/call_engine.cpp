@@ -479,10 +479,14 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
         // the last read of the slot, and free_call() rewrites no field read after it.
         answered<true>(id, calls_[id]);
     } else {
-        // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
-        const Call call = calls_[id];
-        answered<false>(id, call);
+        answer_with_hooks(id);
     }
+}
+
+void CallEngine::answer_with_hooks(std::uint32_t id) {
+    // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
+    const Call call = calls_[id];
+    answered<false>(id, call);
 }
 
 template <bool plain>
