@@ -69,6 +69,7 @@ public:
     double sample(RandomStream&) const override { return value_; }
     double mean() const override { return value_; }
     double variance() const override { return 0.0; }
+    std::optional<double> constant() const override { return value_; }
     std::string describe() const override {
         return fmt::format("const({})", with_unit(value_, q_));
     }

@@ -1,5 +1,6 @@
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,9 @@ public:
     [[nodiscard]] virtual double variance() const = 0;
     /// The text it was made from, normalised (e.g. "exp(0.002s)"), for reports.
     [[nodiscard]] virtual std::string describe() const = 0;
+    /// The value of every draw when it is a constant ("const(...)": a draw then reads no
+    /// random number, so a hot path may use the value instead of sample()); nullopt otherwise.
+    [[nodiscard]] virtual std::optional<double> constant() const { return std::nullopt; }
 };
 
 using DistributionPtr = std::shared_ptr<const Distribution>;

@@ -14,6 +14,15 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 /// find the calls a server holds.
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
+/// One op of a service at run time (ServicePools): its random stream, and the sizes of its
+/// messages when no draw is needed (a constant, or no size: 0 bytes), so that sending one
+/// skips the distribution's virtual call.
+struct OpState {
+    RandomStream rng;                  ///< work, sizes and call probabilities
+    double fixed_request_bytes = -1;   ///< >= 0: the size of every request; < 0: drawn from rng
+    double fixed_response_bytes = -1;  ///< >= 0: the size of every response; < 0: drawn from rng
+};
+
 /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
 /// A slot of CallEngine's flat array, reused once freed (see `generation`). 128 bytes,
 /// aligned to 64 so that each slot takes two cache lines, not three.
@@ -34,7 +43,7 @@ struct alignas(64) Call {
     /// The op it runs: model.services[service].ops[op], set when it is sent (the model is
     /// fixed during a run); saves the hot path two lookups per use.
     const OpModel* op_model = nullptr;
-    RandomStream* op_rng = nullptr;  ///< its service's stream of that op (ServicePools), set with op_model
+    OpState* op_state = nullptr;  ///< its service's state of that op (ServicePools), set with op_model
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server

@@ -72,7 +72,7 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     Service& service = services_[call.service];
     const ServiceModel& sm = *service.model;
     call.op_model = &sm.ops[call.op];
-    call.op_rng = &service.op_rng[call.op];
+    call.op_state = &service.ops[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
@@ -93,9 +93,10 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());
     const OpModel& op = *call.op_model;
+    const double fixed = call.op_state->fixed_request_bytes;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
-                         : op.request_bytes       ? op.request_bytes->sample(*call.op_rng)
-                                                  : 0.0;
+                         : fixed >= 0             ? fixed
+                                                  : op.request_bytes->sample(call.op_state->rng);
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
 }
 
@@ -176,7 +177,7 @@ inline void CallEngine::admit(std::uint32_t id) {
         after_work(id);
         return;
     }
-    const double work = op.work->sample(*call.op_rng);
+    const double work = op.work->sample(call.op_state->rng);
     const Time deadline = plain_ ? Time::max() : deadline_of(call);
     if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) [[unlikely]] {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
@@ -289,7 +290,7 @@ void CallEngine::next_step(std::uint32_t id) {
     }
     if (op.work_after && calls_[id].failure == Failure::none) {
         Host& host = hosts_[calls_[id].host];
-        const double work = op.work_after->sample(*calls_[id].op_rng);
+        const double work = op.work_after->sample(calls_[id].op_state->rng);
         if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
             calls_[id].state = State::working_after;
             return;
@@ -303,7 +304,7 @@ void CallEngine::next_step(std::uint32_t id) {
 }
 
 void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
-    if (c.probability < 1.0 && calls_[parent].op_rng->uniform01() >= c.probability) return;
+    if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
     if (!async) {
@@ -467,9 +468,10 @@ void CallEngine::respond(std::uint32_t id) {
     }
     // Async calls answer too: nobody waits, but the response still loads the network.
     const OpModel& op = *calls_[id].op_model;
-    const double bytes = calls_[id].failure == Failure::none && op.response_bytes
-                             ? op.response_bytes->sample(*calls_[id].op_rng)
-                             : 0.0;
+    OpState& state = *calls_[id].op_state;
+    const double bytes = calls_[id].failure != Failure::none ? 0.0
+                         : state.fixed_response_bytes >= 0   ? state.fixed_response_bytes
+                                                             : op.response_bytes->sample(state.rng);
     deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
 }
 
@@ -479,10 +481,14 @@ void CallEngine::on_response_delivered(std::uint32_t id) {
         // the last read of the slot, and free_call() rewrites no field read after it.
         answered<true>(id, calls_[id]);
     } else {
-        // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
-        const Call call = calls_[id];
-        answered<false>(id, call);
+        answer_with_hooks(id);
     }
+}
+
+void CallEngine::answer_with_hooks(std::uint32_t id) {
+    // A copy: the hooks may start calls, and hedges read the attempt after its slot is freed.
+    const Call call = calls_[id];
+    answered<false>(id, call);
 }
 
 template <bool plain>

@@ -145,6 +145,9 @@ private:
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
+    /// on_response_delivered() when hooks are on. Out of line: its copy of the (64-byte aligned)
+    /// Call would make every answer realign the stack and save registers for it.
+    [[gnu::noinline]] void answer_with_hooks(std::uint32_t id);
     /// on_response_delivered() of `call` (slot `id`): with `plain` the hooks compile away.
     template <bool plain>
     void answered(std::uint32_t id, const Call& call);

@@ -137,6 +137,10 @@ void Measurements::collect(RunResults& r) {
     // Moved, not copied (the run is over): with thousands of request classes, two copies of
     // every histogram and series would double the peak memory.
     r.requests = std::move(request_stats_);
+    for (OpResult& op : op_stats_) {  // op_done() counts them in the histograms only
+        op.count = op.latency.count() + op.error_latency.count();
+        op.errors = op.error_latency.count();
+    }
     r.ops = std::move(op_stats_);
     if (context_.window.ns() > 0 && context_.measuring) r.timeseries = std::move(series_);
     window_latency_ = {};

@@ -21,7 +21,8 @@ public:
     /// Builds the rows and, when SystemModel::window_s > 0, the series; sets Context::window.
     Measurements(Context& context, const Hosts& hosts, Replicator& replicator);
 
-    /// The row of op `op` of service `service`.
+    /// The row of op `op` of service `service` (its count and errors stay 0 until collect()
+    /// reads them off its histograms).
     [[nodiscard]] OpResult& op(std::uint32_t service, std::uint32_t op) {
         return op_stats_[first_op_stat_[service] + op];
     }
@@ -30,11 +31,10 @@ public:
     void op_done(const Call& call, Time now) {
         if (context_.measuring && call.arrived >= context_.measure_from) {
             OpResult& s = op(call.service, call.op);
-            ++s.count;
             // Failures are timed apart: a rejection answers at once, so pooling it would
-            // pull the latency of the calls served towards 0.
+            // pull the latency of the calls served towards 0. `count` and `errors` are the
+            // histograms' counts, set by collect(): one increment less per op.
             if (call.failure != Failure::none) {
-                ++s.errors;
                 s.error_latency.record((now - call.arrived).seconds());
             } else {
                 s.latency.record((now - call.arrived).seconds());

@@ -37,7 +37,12 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
                 host.load_views.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
             }
         }
-        for (const OpModel& op : s.ops) service.op_rng.emplace_back(model.seed, "op/" + s.name + "." + op.name);
+        // A size drawn from a constant reads no random number: using the value is the same.
+        const auto fixed = [](const DistributionPtr& size) { return size ? size->constant().value_or(-1.0) : 0.0; };
+        for (const OpModel& op : s.ops) {
+            service.ops.push_back(OpState{RandomStream(model.seed, "op/" + s.name + "." + op.name),
+                                          fixed(op.request_bytes), fixed(op.response_bytes)});
+        }
         services_.push_back(std::move(service));
     }
     for (std::uint32_t i = 0; i < services_.size(); ++i) {

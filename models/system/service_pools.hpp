@@ -6,6 +6,7 @@
 
 #include "models/balancer.hpp"
 #include "models/elastic/elasticity.hpp"
+#include "models/system/call.hpp"
 #include "models/system/context.hpp"
 #include "models/system/hosts.hpp"
 #include "sim/random.hpp"
@@ -19,7 +20,7 @@ struct Service {
     std::unique_ptr<Balancer> balancer;
     std::vector<ServerView> views;
     RandomStream rng;
-    std::vector<RandomStream> op_rng;  ///< per op: work and call probabilities
+    std::vector<OpState> ops;  ///< per op: its random stream (work, sizes, call probabilities) and fixed sizes
     RandomStream retry_rng;                 ///< backoffs and jitter of calls to this service
     std::optional<RetryBudget> budget;      ///< retries of calls to this service
 };

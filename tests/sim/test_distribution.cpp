@@ -255,6 +255,28 @@ TEST_CASE("distribution: empirical resamples its values", "[sim][distribution][t
     CHECK_THROWS_AS(s2sim::make_empirical({1.0, std::nan("")}, "x.csv"), s2sim::Error);
 }
 
+TEST_CASE("distribution: constant() is the value of a const and of nothing that draws", "[sim][distribution]") {
+    // The call engine sends a const size without sampling it: exact only because a const
+    // reads nothing from its stream.
+    const auto c = parse_distribution("const(2KB)", Quantity::size);
+    REQUIRE(c->constant().has_value());
+    CHECK(*c->constant() == 2000.0);
+    CHECK(s2sim::make_constant(0.5)->constant() == 0.5);
+    CHECK(parse_distribution("const(0s)")->constant() == 0.0);
+    RandomStream used(3, "sizes"), untouched(3, "sizes");
+    CHECK(c->sample(used) == 2000.0);
+    CHECK(used.next_u64() == untouched.next_u64());
+    // Anything that draws, even a law without spread, has none.
+    for (const char* text : {"exp(2ms)", "uniform(1ms, 3ms)", "normal(5ms, 1ms)", "lognormal(2ms, 4ms)",
+                             "gamma(2, 4ms)", "erlang(3, 6ms)", "weibull(0.8, 5ms)", "pareto(1.5, 1ms)",
+                             "hyperexp(0.9, 1ms, 20ms)"}) {
+        INFO(text);
+        CHECK_FALSE(parse_distribution(text)->constant().has_value());
+    }
+    CHECK_FALSE(s2sim::make_empirical({1e-3, 1e-3}, "same.csv")->constant().has_value());
+    CHECK_FALSE(s2sim::make_exponential(0.25)->constant().has_value());
+}
+
 TEST_CASE("distribution: make_constant and make_exponential", "[sim][distribution]") {
     CHECK(s2sim::make_constant(0.5)->mean() == 0.5);
     CHECK(s2sim::make_constant(0.5)->describe() == "const(0.5s)");
