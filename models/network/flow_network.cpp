@@ -134,7 +134,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
     sync_links();
-    const Route* route = topology_.find_route(from, to);
+    const Route* route = topology_.find_route_of_nodes(from, to);  // both checked above
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.remaining = bytes;
