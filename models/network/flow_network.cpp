@@ -238,14 +238,12 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
     if (flow.no_route) {
-        finish(f, false);
-        notify();
+        finish_one(f, false);
         return;
     }
     // Nothing to move (empty message, or a node to itself): delivered now.
     if (flow.remaining <= 0.0 || flow.hops.empty()) {
-        finish(f, true);
-        notify();
+        finish_one(f, true);
         return;
     }
     const Time now = sim_.now();
@@ -388,11 +386,10 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     flow.rate = rate;
     flow.finish = done;
     flow.remaining = 0.0;
-    finish(f, true);
     // The completion event would have armed the timer again for the next
     // completion, which gives it a fresh place among events at that instant.
     if (sim_.timer_armed(completion_timer_)) sim_.set_timer(completion_timer_, completion_time_);
-    notify();
+    finish_one(f, true);
     return true;
 }
 
@@ -663,6 +660,11 @@ inline void FlowNetwork::schedule_completion() {
 }
 
 inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
+    count_finished(f, ok);
+    to_notify_.emplace_back(f, ok);
+}
+
+inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
     Flow& flow = flows_[f];
     flow.phase = Phase::done;
     flow.rate = 0.0;
@@ -672,7 +674,48 @@ inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
     } else {
         ++failed_;
     }
-    to_notify_.emplace_back(f, ok);
+}
+
+inline void FlowNetwork::release(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    if (flow.bound_link != none) [[unlikely]] {
+        free_bound_links_.push_back(flow.bound_link);  // the message has left it
+        flow.bound_link = none;
+    }
+    flow.phase = Phase::free;
+    ++flow.generation;
+    free_.push_back(f);
+}
+
+// finish() and notify() of one message, when no other waits to be notified (every entry):
+// its callback runs at once, without the list, as notify() would run it.
+inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
+    if (notifying_ || !to_notify_.empty()) [[unlikely]] {
+        finish(f, ok);
+        notify();
+        return;
+    }
+    count_finished(f, ok);
+    FlowCallback callback = std::move(flows_[f].callback);
+    release(f);
+    if (!callback) return;
+    notifying_ = true;
+    struct Guard {
+        FlowNetwork* self;
+        ~Guard() {
+            self->to_notify_.clear();
+            self->notifying_ = false;
+        }
+    } guard{this};
+    callback(ok);
+    // The callback may have finished others (fail_link): theirs run now, as in notify().
+    for (std::size_t i = 0; i < to_notify_.size(); ++i) {
+        const std::uint32_t g = to_notify_[i].first;
+        const bool g_ok = to_notify_[i].second;
+        FlowCallback next = std::move(flows_[g].callback);
+        release(g);
+        if (next) next(g_ok);
+    }
 }
 
 // Runs the callbacks of finished messages once the network state is
@@ -694,14 +737,7 @@ void FlowNetwork::notify() {
         const std::uint32_t f = to_notify_[i].first;
         const bool ok = to_notify_[i].second;
         FlowCallback callback = std::move(flows_[f].callback);
-        Flow& flow = flows_[f];
-        if (flow.bound_link != none) [[unlikely]] {
-            free_bound_links_.push_back(flow.bound_link);  // the message has left it
-            flow.bound_link = none;
-        }
-        flow.phase = Phase::free;
-        ++flow.generation;
-        free_.push_back(f);
+        release(f);
         if (callback) callback(ok);
     }
 }

@@ -393,6 +393,12 @@ private:
     void reallocate();
     void schedule_completion();
     void finish(std::uint32_t f, bool ok);
+    /// finish() but the notification: the counts and the message's phase.
+    void count_finished(std::uint32_t f, bool ok);
+    /// Frees a finished message's slot (its callback moved out first).
+    void release(std::uint32_t f);
+    /// finish() then notify() for a single message (see the definition).
+    void finish_one(std::uint32_t f, bool ok);
     void notify();
     /// Counts a link's bytes at its current rate sum up to `now`.
     void settle(LinkState& l, Time now) {
