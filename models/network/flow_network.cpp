@@ -146,10 +146,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        // Element by element: routes are a few links, and assign() calls memmove.
-        const std::size_t n = route->links.size();
-        flow.hops.resize(n);
-        for (std::size_t i = 0; i < n; ++i) flow.hops[i].link = route->links[i];
+        flow.hops.assign_links(route->links.data(), route->links.size());
         delay = route->latency;
         latency_class = route->latency_class;
         if (jittered_) [[unlikely]] {

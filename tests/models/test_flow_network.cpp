@@ -1023,3 +1023,38 @@ TEST_CASE("flow network: a callback that fails a link is followed by the failed 
     CHECK(log.when[3] == at(0.0216));
     CHECK(net.flows_in_flight() == 0);
 }
+
+TEST_CASE("flow network: a message crosses exactly its route's links, for routes of 0 to 9 links",
+          "[models][network]") {
+    // A line of ten nodes, 1 Gbps and 1 ms a link. One message from node 0 to each node
+    // k, one at a time: it takes k ms + 1e5 B / 1.25e8 B/s, and link i carries the
+    // messages to the nodes past it. Routes of up to six links are copied into the
+    // message link by link without a loop, longer ones with one.
+    Topology topo;
+    std::vector<NodeId> line;
+    for (int i = 0; i < 10; ++i) line.push_back(topo.add_node(std::string("n") + std::to_string(i), NodeKind::server));
+    std::vector<LinkId> links;
+    for (int i = 0; i + 1 < 10; ++i) links.push_back(topo.add_link(line[i], line[i + 1], 1 * gbps, 1e-3));
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    for (int k = 0; k < 10; ++k) send_at(sim, net, log, 0.1 * k, line[0], line[k], 1e5);
+    // And back, so that slots used by long routes carry short ones again.
+    for (int k = 9; k >= 0; --k) send_at(sim, net, log, 1.0 + 0.1 * (9 - k), line[k], line[0], 1e5);
+    sim.run();
+    for (int k = 0; k < 10; ++k) {
+        INFO("to node " << k);
+        CHECK(log.ok[k] == 1);
+        const double took = k == 0 ? 0.0 : k * 1e-3 + 0.0008;
+        CHECK(std::abs((log.when[k] - at(0.1 * k + took)).ns()) <= 1);
+        CHECK(std::abs((log.when[19 - k] - at(1.0 + 0.1 * (9 - k) + took)).ns()) <= 1);
+    }
+    for (int i = 0; i < 9; ++i) {
+        INFO("link " << i);
+        const double carried = (9 - i) * 1e5;  // messages to (from) nodes i + 1 .. 9
+        CHECK(net.link_stats(Topology::directed_link(links[i], Direction::a_to_b)).bytes ==
+              Approx(carried).epsilon(1e-12));
+        CHECK(net.link_stats(Topology::directed_link(links[i], Direction::b_to_a)).bytes ==
+              Approx(carried).epsilon(1e-12));
+    }
+}
