@@ -252,15 +252,21 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
     seeds_.clear();
-    for (Hop& hop : flow.hops) {
-        LinkState& l = links_[hop.link];
-        hop.slot = static_cast<std::uint32_t>(l.flows.size());
-        l.flows.push_back(f);
-        if (alone_rate > 0.0) {
+    // Two loops rather than a test per link (GCC keeps the test inside).
+    if (alone_rate > 0.0) {
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = static_cast<std::uint32_t>(l.flows.size());
+            l.flows.push_back(f);
             settle(l, now);
             l.rate_sum += alone_rate;
             touch(hop.link);
-        } else {
+        }
+    } else {
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = static_cast<std::uint32_t>(l.flows.size());
+            l.flows.push_back(f);
             seeds_.push_back(hop.link);
         }
     }
