@@ -134,7 +134,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
     sync_links();
-    const Route* route = topology_.find_route(from, to);
+    const Route* route = topology_.find_route_of_nodes(from, to);  // both checked above
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.remaining = bytes;
@@ -146,10 +146,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        // Element by element: routes are a few links, and assign() calls memmove.
-        const std::size_t n = route->links.size();
-        flow.hops.resize(n);
-        for (std::size_t i = 0; i < n; ++i) flow.hops[i].link = route->links[i];
+        flow.hops.assign_links(route->links.data(), route->links.size());
         delay = route->latency;
         latency_class = route->latency_class;
         if (jittered_) [[unlikely]] {
@@ -238,14 +235,12 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
     if (flow.no_route) {
-        finish(f, false);
-        notify();
+        finish_one(f, false);
         return;
     }
     // Nothing to move (empty message, or a node to itself): delivered now.
     if (flow.remaining <= 0.0 || flow.hops.empty()) {
-        finish(f, true);
-        notify();
+        finish_one(f, true);
         return;
     }
     const Time now = sim_.now();
@@ -257,15 +252,21 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
     seeds_.clear();
-    for (Hop& hop : flow.hops) {
-        LinkState& l = links_[hop.link];
-        hop.slot = static_cast<std::uint32_t>(l.flows.size());
-        l.flows.push_back(f);
-        if (alone_rate > 0.0) {
+    // Two loops rather than a test per link (GCC keeps the test inside).
+    if (alone_rate > 0.0) {
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = static_cast<std::uint32_t>(l.flows.size());
+            l.flows.push_back(f);
             settle(l, now);
             l.rate_sum += alone_rate;
             touch(hop.link);
-        } else {
+        }
+    } else {
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = static_cast<std::uint32_t>(l.flows.size());
+            l.flows.push_back(f);
             seeds_.push_back(hop.link);
         }
     }
@@ -388,11 +389,10 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     flow.rate = rate;
     flow.finish = done;
     flow.remaining = 0.0;
-    finish(f, true);
     // The completion event would have armed the timer again for the next
     // completion, which gives it a fresh place among events at that instant.
     if (sim_.timer_armed(completion_timer_)) sim_.set_timer(completion_timer_, completion_time_);
-    notify();
+    finish_one(f, true);
     return true;
 }
 
@@ -663,6 +663,11 @@ inline void FlowNetwork::schedule_completion() {
 }
 
 inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
+    count_finished(f, ok);
+    to_notify_.emplace_back(f, ok);
+}
+
+inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
     Flow& flow = flows_[f];
     flow.phase = Phase::done;
     flow.rate = 0.0;
@@ -672,7 +677,48 @@ inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
     } else {
         ++failed_;
     }
-    to_notify_.emplace_back(f, ok);
+}
+
+inline void FlowNetwork::release(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    if (flow.bound_link != none) [[unlikely]] {
+        free_bound_links_.push_back(flow.bound_link);  // the message has left it
+        flow.bound_link = none;
+    }
+    flow.phase = Phase::free;
+    ++flow.generation;
+    free_.push_back(f);
+}
+
+// finish() and notify() of one message, when no other waits to be notified (every entry):
+// its callback runs at once, without the list, as notify() would run it.
+inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
+    if (notifying_ || !to_notify_.empty()) [[unlikely]] {
+        finish(f, ok);
+        notify();
+        return;
+    }
+    count_finished(f, ok);
+    FlowCallback callback = std::move(flows_[f].callback);
+    release(f);
+    if (!callback) return;
+    notifying_ = true;
+    struct Guard {
+        FlowNetwork* self;
+        ~Guard() {
+            self->to_notify_.clear();
+            self->notifying_ = false;
+        }
+    } guard{this};
+    callback(ok);
+    // The callback may have finished others (fail_link): theirs run now, as in notify().
+    for (std::size_t i = 0; i < to_notify_.size(); ++i) {
+        const std::uint32_t g = to_notify_[i].first;
+        const bool g_ok = to_notify_[i].second;
+        FlowCallback next = std::move(flows_[g].callback);
+        release(g);
+        if (next) next(g_ok);
+    }
 }
 
 // Runs the callbacks of finished messages once the network state is
@@ -694,14 +740,7 @@ void FlowNetwork::notify() {
         const std::uint32_t f = to_notify_[i].first;
         const bool ok = to_notify_[i].second;
         FlowCallback callback = std::move(flows_[f].callback);
-        Flow& flow = flows_[f];
-        if (flow.bound_link != none) [[unlikely]] {
-            free_bound_links_.push_back(flow.bound_link);  // the message has left it
-            flow.bound_link = none;
-        }
-        flow.phase = Phase::free;
-        ++flow.generation;
-        free_.push_back(f);
+        release(f);
         if (callback) callback(ok);
     }
 }

@@ -216,6 +216,23 @@ private:
             if (n > capacity_) grow(n);
             size_ = static_cast<std::uint32_t>(n);
         }
+        /// The links of a route (the slots left unset), as straight-line copies for up to
+        /// six links: a loop over a route's 2 to 6 links cost twice the instructions.
+        void assign_links(const DirectedLinkId* links, std::size_t n) {
+            resize(n);
+            Hop* out = begin();
+            switch (n) {
+                case 6: out[5].link = links[5]; [[fallthrough]];
+                case 5: out[4].link = links[4]; [[fallthrough]];
+                case 4: out[3].link = links[3]; [[fallthrough]];
+                case 3: out[2].link = links[2]; [[fallthrough]];
+                case 2: out[1].link = links[1]; [[fallthrough]];
+                case 1: out[0].link = links[0]; [[fallthrough]];
+                case 0: return;
+                default:
+                    for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
+            }
+        }
         void push_back(Hop hop) {
             if (size_ == capacity_) grow(size_ + 1);
             begin()[size_++] = hop;
@@ -393,6 +410,12 @@ private:
     void reallocate();
     void schedule_completion();
     void finish(std::uint32_t f, bool ok);
+    /// finish() but the notification: the counts and the message's phase.
+    void count_finished(std::uint32_t f, bool ok);
+    /// Frees a finished message's slot (its callback moved out first).
+    void release(std::uint32_t f);
+    /// finish() then notify() for a single message (see the definition).
+    void finish_one(std::uint32_t f, bool ok);
     void notify();
     /// Counts a link's bytes at its current rate sum up to `now`.
     void settle(LinkState& l, Time now) {

@@ -158,6 +158,8 @@ void Topology::check_node(NodeId n) const {
 
 void Topology::clear_routes() {
     if (impl_->routes.empty()) return;
+    route_table_.clear();
+    route_table_.shrink_to_fit();
     route_index_.clear();
     impl_->routes.clear();
     impl_->routes.shrink_to_fit();
@@ -178,6 +180,7 @@ NodeId Topology::add_node(std::string name, NodeKind kind, std::string site) {
     const auto id = static_cast<NodeId>(nodes_.size());
     if (!impl_->by_name.try_emplace(name, id).second) throw Error(fmt::format("duplicate node name '{}'", name));
     nodes_.push_back(NodeData{std::move(name), kind, std::move(site), {}});
+    node_count_ = nodes_.size();
     mark_stale();
     return id;
 }
@@ -201,6 +204,7 @@ LinkId Topology::add_link(NodeId a, NodeId b, double bandwidth_a_to_b, double ba
                               Time::from_seconds(latency_s), true});
     nodes_[a].links.push_back(id);
     nodes_[b].links.push_back(id);
+    directed_link_count_ = 2 * links_.size();
     mark_stale();
     return id;
 }
@@ -425,7 +429,14 @@ const Route* Topology::add_route(NodeId from, NodeId to) {
     }
     r.latency_class = latency_class(r.latency);
     const Route* stored = &impl_->routes.emplace_back(std::move(r));
-    route_index_.insert(RouteIndex::key(from, to), stored);
+    if (node_count_ <= max_direct_nodes) {
+        // Made at the first route after a change (clear_routes() empties it), so that its
+        // size always matches the node count.
+        if (route_table_.empty()) route_table_.assign(node_count_ * node_count_, nullptr);
+        route_table_[std::size_t{from} * node_count_ + to] = stored;
+    } else {
+        route_index_.insert(RouteIndex::key(from, to), stored);
+    }
     return stored;
 }
 

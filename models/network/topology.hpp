@@ -75,7 +75,9 @@ struct Route {
 /// runs only over the other nodes (the core: switches, multi-homed servers), once
 /// per core source on first use. Routes are made when first asked for and cached
 /// until the topology changes; memory grows with the core's size squared plus the
-/// pairs asked for, not with the square of the fleet.
+/// pairs asked for, not with the square of the fleet (but for a topology of at most
+/// max_direct_nodes nodes, whose routes are found through a table of a pointer per
+/// pair: at most 512 KiB).
 class Topology {
 public:
     Topology();
@@ -111,7 +113,7 @@ public:
 
     // ---- nodes ---------------------------------------------------------------
 
-    [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
+    [[nodiscard]] std::size_t node_count() const { return node_count_; }
     /// The node called `name`, if any.
     [[nodiscard]] std::optional<NodeId> find_node(std::string_view name) const;
     /// The node called `name`; throws s2sim::Error "unknown node 'x'" if none.
@@ -128,7 +130,7 @@ public:
 
     [[nodiscard]] std::size_t link_count() const { return links_.size(); }
     /// Number of directed links: 2 * link_count(); DirectedLinkIds are below it.
-    [[nodiscard]] std::size_t directed_link_count() const { return 2 * links_.size(); }
+    [[nodiscard]] std::size_t directed_link_count() const { return directed_link_count_; }
     /// One direction of a link.
     [[nodiscard]] static constexpr DirectedLinkId directed_link(LinkId link, Direction dir) {
         return 2 * link + static_cast<std::uint32_t>(dir);
@@ -182,10 +184,22 @@ public:
     /// Throws s2sim::Error on an unknown node.
     /// Inline: FlowNetwork asks once per message.
     [[nodiscard]] const Route* find_route(NodeId from, NodeId to) {
-        if (from >= nodes_.size() || to >= nodes_.size()) check_node(std::max(from, to));  // throws
-        if (const Route* r = route_index_.find(RouteIndex::key(from, to))) return r;
+        if (from >= node_count_ || to >= node_count_) check_node(std::max(from, to));  // throws
+        return find_route_of_nodes(from, to);
+    }
+    /// find_route() for nodes known to exist (both below node_count()), for a caller that
+    /// has checked them already.
+    [[nodiscard]] const Route* find_route_of_nodes(NodeId from, NodeId to) {
+        if (!route_table_.empty()) {
+            if (const Route* r = route_table_[std::size_t{from} * node_count_ + to]) return r;
+        } else if (const Route* r = route_index_.find(RouteIndex::key(from, to))) {
+            return r;
+        }
         return add_route(from, to);
     }
+    /// Up to this many nodes, routes are found through a table of a pointer per (from, to)
+    /// pair (one load per lookup); above it, through a hash index of the pairs asked for.
+    static constexpr std::size_t max_direct_nodes = 256;
     /// True when route(from, to) would succeed (both ends are connected by links
     /// that are up); makes no route. Throws s2sim::Error on an unknown node.
     [[nodiscard]] bool has_route(NodeId from, NodeId to);
@@ -306,6 +320,14 @@ private:
 
     std::vector<NodeData> nodes_;
     std::vector<LinkData> links_;
+    // nodes_.size() and 2 * links_.size(), kept: a NodeData is 96 bytes, a LinkData 48, and
+    // FlowNetwork checks both counts per message (a size is then a division, not a load).
+    std::size_t node_count_ = 0;
+    std::size_t directed_link_count_ = 0;
+    // Routes handed out, by from * node_count_ + to (null: not made yet) when there are at
+    // most max_direct_nodes nodes and a route was asked for since the last change; empty
+    // otherwise, and route_index_ holds them.
+    std::vector<const Route*> route_table_;
     RouteIndex route_index_;  // here, not in Impl: find_route() reads it inline
     std::unique_ptr<Impl> impl_;
 };

@@ -948,3 +948,113 @@ TEST_CASE("flow network: jitter adds an independent delay to each message, which
     for (std::size_t i = 1; i < order.size(); ++i) overtaken += order[i] < order[i - 1] ? 1 : 0;
     CHECK(overtaken > n / 10);
 }
+
+TEST_CASE("flow network: messages keep the route they were sent on across a failure and a restore",
+          "[models][network]") {
+    // a - b - d (1 ms a link) and a - c - d (5 ms a link), 1 Gbps: messages of 1.25e5 B
+    // take 1 ms to move. Routes are looked up per message from a cache that a failure and
+    // a restore must refresh, while messages already sent keep the route they had.
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::switch_);
+    const NodeId c = topo.add_node("c", NodeKind::switch_);
+    const NodeId d = topo.add_node("d", NodeKind::server);
+    const LinkId ab = topo.add_link(a, b, gbps, 1e-3);
+    const LinkId bd = topo.add_link(b, d, gbps, 1e-3);
+    const LinkId ac = topo.add_link(a, c, gbps, 5e-3);
+    topo.add_link(c, d, gbps, 5e-3);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.000, a, d, 1.25e5);  // 0: via b, at 0.003
+    sim.schedule_at(at(0.010), [&net, bd] { net.fail_link(bd); });
+    send_at(sim, net, log, 0.020, a, d, 1.25e5);  // 1: via c, at 0.031 (restored meanwhile)
+    send_at(sim, net, log, 0.024, a, d, 1.25e5);  // 2: via c, fails at 0.0315 with a - c
+    sim.schedule_at(at(0.025), [&net, bd] { net.restore_link(bd); });
+    send_at(sim, net, log, 0.026, a, d, 1.25e5);  // 3: via b again, at 0.029
+    sim.schedule_at(at(0.0315), [&net, ac] { net.fail_link(ac); });
+    send_at(sim, net, log, 0.040, a, d, 1.25e5);  // 4: via b, at 0.043
+    sim.run();
+    CHECK(log.ok == std::vector<int>{1, 1, 0, 1, 1});
+    CHECK(log.when[0] == at(0.003));
+    CHECK(log.when[1] == at(0.031));
+    CHECK(log.when[2] == at(0.0315));
+    CHECK(log.when[3] == at(0.029));
+    CHECK(log.when[4] == at(0.043));
+    const auto forward = [](LinkId l) { return Topology::directed_link(l, Direction::a_to_b); };
+    CHECK(net.link_stats(forward(ab)).bytes == Approx(3 * 1.25e5).epsilon(1e-12));
+    CHECK(net.link_stats(forward(ac)).bytes == Approx(1.25e5).epsilon(1e-12));
+    CHECK(net.flows_in_flight() == 0);
+}
+
+TEST_CASE("flow network: a callback that fails a link is followed by the failed messages' callbacks",
+          "[models][network]") {
+    // a - b - c, 1 Gbps, 10 ms a link. Message 0 (a to b) is delivered in place at
+    // 0.0108; its callback fails b - c while messages 1 and 2 (a to c) wait out their
+    // latency: theirs run next, in send order, at the same instant, and message 3, sent
+    // by message 2's callback, is delivered.
+    Topology topo;
+    const NodeId a = topo.add_node("a", NodeKind::server);
+    const NodeId b = topo.add_node("b", NodeKind::switch_);
+    const NodeId c = topo.add_node("c", NodeKind::server);
+    topo.add_link(a, b, gbps, 10e-3);
+    const LinkId bc = topo.add_link(b, c, gbps, 10e-3);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    for (int i = 0; i < 4; ++i) log.expect();
+    net.send(a, c, 1e5, Record{&log, 1, &sim});
+    net.send(a, b, 1e5, [&log, &sim, &net, bc](bool ok) {
+        Record{&log, 0, &sim}(ok);
+        net.fail_link(bc);
+        CHECK(log.order == std::vector<std::size_t>{0});  // the others run after this callback
+    });
+    net.send(a, c, 1e5, [&log, &sim, &net, a, b](bool ok) {
+        Record{&log, 2, &sim}(ok);
+        net.send(a, b, 1e5, Record{&log, 3, &sim});
+    });
+    sim.run();
+    CHECK(net.delivered_in_place() == 2);
+    CHECK(log.order == std::vector<std::size_t>{0, 1, 2, 3});
+    CHECK(log.ok == std::vector<int>{1, 0, 0, 1});
+    CHECK(log.when[0] == at(0.0108));
+    CHECK(log.when[1] == at(0.0108));
+    CHECK(log.when[2] == at(0.0108));
+    CHECK(log.when[3] == at(0.0216));
+    CHECK(net.flows_in_flight() == 0);
+}
+
+TEST_CASE("flow network: a message crosses exactly its route's links, for routes of 0 to 9 links",
+          "[models][network]") {
+    // A line of ten nodes, 1 Gbps and 1 ms a link. One message from node 0 to each node
+    // k, one at a time: it takes k ms + 1e5 B / 1.25e8 B/s, and link i carries the
+    // messages to the nodes past it. Routes of up to six links are copied into the
+    // message link by link without a loop, longer ones with one.
+    Topology topo;
+    std::vector<NodeId> line;
+    for (int i = 0; i < 10; ++i) line.push_back(topo.add_node(std::string("n") + std::to_string(i), NodeKind::server));
+    std::vector<LinkId> links;
+    for (int i = 0; i + 1 < 10; ++i) links.push_back(topo.add_link(line[i], line[i + 1], 1 * gbps, 1e-3));
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    for (int k = 0; k < 10; ++k) send_at(sim, net, log, 0.1 * k, line[0], line[k], 1e5);
+    // And back, so that slots used by long routes carry short ones again.
+    for (int k = 9; k >= 0; --k) send_at(sim, net, log, 1.0 + 0.1 * (9 - k), line[k], line[0], 1e5);
+    sim.run();
+    for (int k = 0; k < 10; ++k) {
+        INFO("to node " << k);
+        CHECK(log.ok[k] == 1);
+        const double took = k == 0 ? 0.0 : k * 1e-3 + 0.0008;
+        CHECK(std::abs((log.when[k] - at(0.1 * k + took)).ns()) <= 1);
+        CHECK(std::abs((log.when[19 - k] - at(1.0 + 0.1 * (9 - k) + took)).ns()) <= 1);
+    }
+    for (int i = 0; i < 9; ++i) {
+        INFO("link " << i);
+        const double carried = (9 - i) * 1e5;  // messages to (from) nodes i + 1 .. 9
+        CHECK(net.link_stats(Topology::directed_link(links[i], Direction::a_to_b)).bytes ==
+              Approx(carried).epsilon(1e-12));
+        CHECK(net.link_stats(Topology::directed_link(links[i], Direction::b_to_a)).bytes ==
+              Approx(carried).epsilon(1e-12));
+    }
+}

@@ -436,3 +436,72 @@ TEST_CASE("topology: DOT output has shapes by kind and human units", "[models][n
     CHECK_THAT(dot, Contains("\"web-1\" -- \"tor\" [label=\"10 Gbps, 5 us\"]"));
     CHECK_THAT(dot, Contains("\"tor\" -- \"internet\" [label=\"10 Gbps / 100 Mbps, 1.5 ms\", style=dashed]"));
 }
+
+TEST_CASE("topology: routes past max_direct_nodes nodes (a hash index) are those of the direct table",
+          "[models][network]") {
+    // Up to max_direct_nodes nodes routes are found through a table of a pointer per pair,
+    // above through a hash index: the same routes either way, also after failures, and
+    // the table must follow the node count when nodes are added after routes were asked.
+    std::mt19937_64 rng(20261206);
+    for (int trial = 0; trial < 6; ++trial) {
+        INFO("trial " << trial);
+        Topology t = random_network(rng);
+        const std::size_t n = t.node_count();
+        check_all_routes(t, rng);  // the table
+        std::vector<std::vector<DirectedLinkId>> before;
+        for (NodeId a = 0; a < n; ++a) {
+            for (NodeId b = 0; b < n; ++b) {
+                const Route* r = t.find_route(a, b);
+                before.emplace_back();
+                if (r != nullptr) before.back().assign(r->links.begin(), r->links.end());
+            }
+        }
+        // Isolated nodes up to one past the table's limit: routes are made again, by hash.
+        while (t.node_count() <= Topology::max_direct_nodes) {
+            t.add_node(fmt::format("pad{}", t.node_count()), NodeKind::server);
+        }
+        for (NodeId a = 0; a < n; ++a) {
+            for (NodeId b = 0; b < n; ++b) {
+                const Route* r = t.find_route(a, b);
+                const std::vector<DirectedLinkId>& expected = before[a * n + b];
+                INFO("route " << a << " -> " << b);
+                if (r == nullptr) {
+                    CHECK((a != b && expected.empty()));
+                    continue;
+                }
+                CHECK(std::vector<DirectedLinkId>(r->links.begin(), r->links.end()) == expected);
+                CHECK(t.find_route(a, b) == r);  // cached
+            }
+            CHECK(t.find_route(a, static_cast<NodeId>(t.node_count() - 1)) == nullptr);  // the last pad
+        }
+        check_all_routes(t, rng);  // the hash index, against the reference
+        if (t.link_count() > 0) {
+            t.set_link_up(0, false);
+            check_all_routes(t, rng);
+            t.set_link_up(0, true);
+            check_all_routes(t, rng);
+        }
+    }
+}
+
+TEST_CASE("topology: the direct route table follows added nodes and links", "[models][network]") {
+    // Routes asked for, then a node and a shorter path added: the table is made again for
+    // the new node count (a stale table would give the old route or index out of bounds).
+    Topology t;
+    const NodeId a = t.add_node("a", NodeKind::server);
+    const NodeId s = t.add_node("s", NodeKind::switch_);
+    const NodeId b = t.add_node("b", NodeKind::server);
+    t.add_link(a, s, gbps, 5e-3);
+    t.add_link(s, b, gbps, 5e-3);
+    CHECK(route_nodes(t, a, b) == std::vector<NodeId>{a, s, b});
+    CHECK(route_nodes(t, b, a) == std::vector<NodeId>{b, s, a});
+    const NodeId c = t.add_node("c", NodeKind::switch_);
+    t.add_link(a, c, gbps, 1e-3);
+    t.add_link(c, b, gbps, 1e-3);
+    CHECK(route_nodes(t, a, b) == std::vector<NodeId>{a, c, b});
+    CHECK(route_nodes(t, b, a) == std::vector<NodeId>{b, c, a});
+    CHECK(route_nodes(t, c, s) == std::vector<NodeId>{c, a, s});
+    CHECK(t.cached_routes() == 3);
+    CHECK_THROWS_AS(t.find_route(a, 4), s2sim::Error);
+    CHECK_THROWS_AS(t.find_route(4, a), s2sim::Error);
+}
