@@ -480,53 +480,61 @@ void FlowNetwork::on_completion() {
 
 // Progressive filling over the connected component of the links in seeds_:
 // all messages sharing a link with a seed link, transitively, and their links.
+// Each message and link is set up as the search reaches it (one pass, not three):
+// its steps are independent of each other, so their arithmetic is that of
+// separate passes.
 void FlowNetwork::reallocate() {
     if (seeds_.empty()) return;
     ++reallocations_;
     const Time now = sim_.now();
-    next_epoch();
-    comp_links_.clear();
-    comp_flows_.clear();
-    for (DirectedLinkId d : seeds_) {
-        if (links_[d].mark != epoch_) {
-            links_[d].mark = epoch_;
-            comp_links_.push_back(d);
-        }
+    const std::uint32_t epoch = next_epoch();
+    // The scratch arrays hold as many entries as the component can have, so that
+    // appending needs no capacity test; the counts below say how many are in use.
+    if (comp_links_.size() < links_.size()) {
+        comp_links_.resize(links_.size());
+        shares_.resize(links_.size());
     }
-    for (std::size_t i = 0; i < comp_links_.size(); ++i) {
-        for (std::uint32_t f : links_[comp_links_[i]].flows) {
+    if (comp_flows_.size() < flows_.size()) comp_flows_.resize(flows_.size());
+    DirectedLinkId* const comp_links = comp_links_.data();
+    std::uint32_t* const comp_flows = comp_flows_.data();
+    ShareEntry* const shares = shares_.data();
+    std::size_t link_count = 0;
+    std::size_t flow_count = 0;
+    std::size_t share_count = 0;  // links with messages to allocate, in component order
+    const bool grouped = live_groups_ > 0;
+    // A link joins the component: its bytes are counted at its old rate sum
+    // before any rate changes, and it is set up for the filling.
+    const auto add_link = [&](DirectedLinkId d) {
+        LinkState& l = links_[d];
+        l.mark = epoch;
+        comp_links[link_count++] = d;
+        settle(l, now);
+        l.rate_sum = 0.0;
+        // A group's members keep their rate: the others share what it leaves.
+        l.cap_left = !grouped || l.group == none ? l.capacity
+                                                 : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
+        l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
+        if (l.unfrozen > 0) shares[share_count++].link = d;
+    };
+    for (DirectedLinkId d : seeds_) {
+        if (links_[d].mark != epoch) add_link(d);
+    }
+    for (std::size_t i = 0; i < link_count; ++i) {
+        for (std::uint32_t f : links_[comp_links[i]].flows) {
             Flow& flow = flows_[f];
-            if (flow.mark == epoch_) continue;
-            flow.mark = epoch_;
-            comp_flows_.push_back(f);
+            if (flow.mark == epoch) continue;
+            flow.mark = epoch;
+            comp_flows[flow_count++] = f;
+            // Move it forward at its old rate up to now.
+            flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
+            flow.last_update = now;
+            flow.rate = -1.0;  // not yet allocated
             for (const Hop& hop : flow.hops) {
-                if (links_[hop.link].mark != epoch_) {
-                    links_[hop.link].mark = epoch_;
-                    comp_links_.push_back(hop.link);
-                }
+                if (links_[hop.link].mark != epoch) add_link(hop.link);
             }
         }
     }
 
-    // Move every message forward at its old rate up to now, and account the
-    // links' bytes at their old rate sums, before any rate changes.
-    for (std::uint32_t f : comp_flows_) {
-        Flow& flow = flows_[f];
-        flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
-        flow.last_update = now;
-        flow.rate = -1.0;  // not yet allocated
-    }
-    shares_.clear();
-    for (DirectedLinkId d : comp_links_) {
-        LinkState& l = links_[d];
-        settle(l, now);
-        l.rate_sum = 0.0;
-        // A group's members keep their rate: the others share what it leaves.
-        l.cap_left = live_groups_ == 0 || l.group == none ? l.capacity
-                                     : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
-        l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
-        if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
-    }
     // Water-filling: the link with the smallest fair share (then the lowest id)
     // fixes the rate of every unallocated message crossing it; those messages
     // then use up that share on their other links.
@@ -534,6 +542,9 @@ void FlowNetwork::reallocate() {
     DirectedLinkId group_link = none;
     std::size_t group_size = min_group_size_ - 1;
     double group_share = 0.0;
+    // Every message on a component's link is in the component, so the links
+    // still to allocate run out exactly when the messages do.
+    std::size_t unfixed = flow_count;
     const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
         const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
@@ -546,6 +557,7 @@ void FlowNetwork::reallocate() {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
             flow.rate = share;
+            --unfixed;
             for (const Hop& hop : flow.hops) {
                 LinkState& l = links_[hop.link];
                 l.rate_sum += share;
@@ -555,22 +567,23 @@ void FlowNetwork::reallocate() {
         }
         bottleneck.cap_left = 0.0;
     };
-    if (shares_.size() <= links_scanned_for_the_smallest_share) {
+    if (share_count <= links_scanned_for_the_smallest_share) {
         // A few links (the usual case): scanning them for the smallest current
         // share costs less than keeping a heap, and chooses the same link.
-        while (true) {
+        while (unfixed > 0) {
             std::size_t kept = 0;
             ShareEntry best{infinity, none};
-            for (const ShareEntry e : shares_) {
-                const LinkState& l = links_[e.link];
+            for (std::size_t i = 0; i < share_count; ++i) {
+                const DirectedLinkId d = shares[i].link;
+                const LinkState& l = links_[d];
                 if (l.unfrozen == 0) continue;  // done: drop it
-                shares_[kept++] = e;
+                shares[kept++].link = d;
                 const double share = l.cap_left / l.unfrozen;
-                if (best.link == none || share < best.share || (share == best.share && e.link < best.link)) {
-                    best = ShareEntry{share, e.link};
+                if (best.link == none || share < best.share || (share == best.share && d < best.link)) {
+                    best = ShareEntry{share, d};
                 }
             }
-            shares_.resize(kept);
+            share_count = kept;
             if (best.link == none) break;
             fix_rates_at(best.link, best.share);
         }
@@ -580,17 +593,20 @@ void FlowNetwork::reallocate() {
         // (C - s) / (n - 1) >= C / n), so each link keeps a single heap entry
         // whose key is a lower bound: when popped with a stale key it is pushed
         // back with its current share instead of being processed.
-        std::make_heap(shares_.begin(), shares_.end(), ShareAfter{});
-        while (!shares_.empty()) {
-            std::pop_heap(shares_.begin(), shares_.end(), ShareAfter{});
-            const ShareEntry top = shares_.back();
-            shares_.pop_back();
+        for (std::size_t i = 0; i < share_count; ++i) {
+            const LinkState& l = links_[shares[i].link];
+            shares[i].share = l.cap_left / l.unfrozen;
+        }
+        std::make_heap(shares, shares + share_count, ShareAfter{});
+        while (share_count > 0) {
+            std::pop_heap(shares, shares + share_count, ShareAfter{});
+            const ShareEntry top = shares[--share_count];
             const LinkState& bottleneck = links_[top.link];
             if (bottleneck.unfrozen == 0) continue;
             const double share = bottleneck.cap_left / bottleneck.unfrozen;
             if (share > top.share) {
-                shares_.push_back(ShareEntry{share, top.link});
-                std::push_heap(shares_.begin(), shares_.end(), ShareAfter{});
+                shares[share_count++] = ShareEntry{share, top.link};
+                std::push_heap(shares, shares + share_count, ShareAfter{});
                 continue;
             }
             fix_rates_at(top.link, share);
@@ -602,10 +618,10 @@ void FlowNetwork::reallocate() {
     // wherever a link of a group is full, the others on it get at least as much
     // as the members, so that it is their bottleneck and not one of the members.
     // Otherwise the group dissolves and its members are allocated with the rest.
-    dissolving_.clear();
     if (live_groups_ > 0) {
-        for (DirectedLinkId d : comp_links_) {
-            const LinkState& l = links_[d];
+        dissolving_.clear();
+        for (std::size_t i = 0; i < link_count; ++i) {
+            const LinkState& l = links_[comp_links[i]];
             if (l.group == none) continue;
             const Group& group = groups_[l.group];
             const double tolerance = saturation_tolerance * l.capacity;
@@ -617,23 +633,27 @@ void FlowNetwork::reallocate() {
             }
             if (!valid) dissolving_.push_back(l.group);
         }
-    }
-    if (!dissolving_.empty()) {
-        for (std::uint32_t g : dissolving_) {
-            if (groups_[g].live) dissolve(g);  // seeds its bottleneck
+        if (!dissolving_.empty()) {
+            for (std::uint32_t g : dissolving_) {
+                if (groups_[g].live) dissolve(g);  // seeds its bottleneck
+            }
+            seeds_.insert(seeds_.end(), comp_links, comp_links + link_count);
+            reallocate();
+            return;
         }
-        seeds_.insert(seeds_.end(), comp_links_.begin(), comp_links_.end());
-        reallocate();
-        return;
     }
 
-    for (std::uint32_t f : comp_flows_) {
+    for (std::size_t i = 0; i < flow_count; ++i) {
+        const std::uint32_t f = comp_flows[i];
         Flow& flow = flows_[f];
-        flow.finish = finish_time(now, flow.remaining, flow.rate);
+        // An unchanged finish keeps its place in the heap: no update needed.
+        const Time finish = finish_time(now, flow.remaining, flow.rate);
+        if (finish == flow.finish) continue;
+        flow.finish = finish;
         heap_update(f);
     }
     if (live_groups_ > 0) {
-        for (DirectedLinkId d : comp_links_) touch(d);
+        for (std::size_t i = 0; i < link_count; ++i) touch(comp_links[i]);
     }
     seeds_.clear();
     if (group_link != none) form_group(group_link, group_share);
