@@ -502,6 +502,9 @@ void FlowNetwork::reallocate() {
     std::size_t flow_count = 0;
     std::size_t share_count = 0;  // links with messages to allocate, in component order
     const bool grouped = live_groups_ > 0;
+    // The smallest share (then the lowest link id) as the links join: the first
+    // bottleneck, found without a scan of its own.
+    ShareEntry first{infinity, none};
     // A link joins the component: its bytes are counted at its old rate sum
     // before any rate changes, and it is set up for the filling.
     const auto add_link = [&](DirectedLinkId d) {
@@ -514,7 +517,13 @@ void FlowNetwork::reallocate() {
         l.cap_left = !grouped || l.group == none ? l.capacity
                                                  : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
-        if (l.unfrozen > 0) shares[share_count++].link = d;
+        if (l.unfrozen > 0) {
+            const double share = l.cap_left / l.unfrozen;
+            shares[share_count++] = ShareEntry{share, d};
+            if (first.link == none || share < first.share || (share == first.share && d < first.link)) {
+                first = ShareEntry{share, d};
+            }
+        }
     };
     for (DirectedLinkId d : seeds_) {
         if (links_[d].mark != epoch) add_link(d);
@@ -569,7 +578,9 @@ void FlowNetwork::reallocate() {
     };
     if (share_count <= links_scanned_for_the_smallest_share) {
         // A few links (the usual case): scanning them for the smallest current
-        // share costs less than keeping a heap, and chooses the same link.
+        // share costs less than keeping a heap, and chooses the same link. The
+        // first scan's is `first` (nothing has changed since the links joined).
+        if (first.link != none) fix_rates_at(first.link, first.share);
         while (unfixed > 0) {
             std::size_t kept = 0;
             ShareEntry best{infinity, none};
@@ -593,10 +604,6 @@ void FlowNetwork::reallocate() {
         // (C - s) / (n - 1) >= C / n), so each link keeps a single heap entry
         // whose key is a lower bound: when popped with a stale key it is pushed
         // back with its current share instead of being processed.
-        for (std::size_t i = 0; i < share_count; ++i) {
-            const LinkState& l = links_[shares[i].link];
-            shares[i].share = l.cap_left / l.unfrozen;
-        }
         std::make_heap(shares, shares + share_count, ShareAfter{});
         while (share_count > 0) {
             std::pop_heap(shares, shares + share_count, ShareAfter{});
@@ -1121,7 +1128,8 @@ inline void FlowNetwork::heap_remove(std::uint32_t f) {
 void FlowNetwork::heap_update(std::uint32_t f) {
     const Flow& flow = flows_[f];
     const Completion c{flow.finish, flow.seq, f};
-    heap_sift_down(heap_sift_up(flow.heap_pos, c), c);
+    const std::size_t i = flow.heap_pos;
+    heap_sift_down(heap_sift_up(i, c), c);
 }
 
 std::size_t FlowNetwork::heap_sift_up(std::size_t i, const Completion c) {
