@@ -1129,7 +1129,13 @@ void FlowNetwork::heap_update(std::uint32_t f) {
     const Flow& flow = flows_[f];
     const Completion c{flow.finish, flow.seq, f};
     const std::size_t i = flow.heap_pos;
-    heap_sift_down(heap_sift_up(i, c), c);
+    // A later key can only move down, an earlier one only up: the other sift
+    // would stop at once, so one of them gives the same heap as both.
+    if (heap_less(completion_heap_[i], c)) {
+        heap_sift_down(i, c);
+    } else {
+        heap_sift_up(i, c);
+    }
 }
 
 std::size_t FlowNetwork::heap_sift_up(std::size_t i, const Completion c) {
