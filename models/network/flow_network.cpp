@@ -396,22 +396,65 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     return true;
 }
 
-// Exact shortcut for a message leaving: when no other message on its links is
-// bottlenecked there (the link has spare capacity, or every other message on it
+// Exact shortcut for a message leaving: when no other message on a link it shares
+// is bottlenecked there (the link has spare capacity, or every other message on it
 // is slower than this one, so bottlenecked elsewhere), nobody's rate changes.
-inline bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
-    const Flow& flow = flows_[f];
-    for (const Hop& hop : flow.hops) {
-        const LinkState& l = links_[hop.link];
-        if (l.flows.size() == 1 && l.group == none) continue;  // only this message: the usual case
-        const double capacity = l.capacity;
-        if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) continue;
-        if (l.group != none && groups_[l.group].rate >= flow.rate * (1 - saturation_tolerance)) return false;
-        for (std::uint32_t g : l.flows) {
-            if (g != f && flows_[g].rate >= flow.rate * (1 - saturation_tolerance)) return false;
-        }
+inline bool FlowNetwork::can_leave_alone(const LinkState& l, std::uint32_t f, double rate) const {
+    const double capacity = l.capacity;
+    if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) return true;
+    if (l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) return false;
+    for (std::uint32_t g : l.flows) {
+        if (g != f && flows_[g].rate >= rate * (1 - saturation_tolerance)) return false;
     }
     return true;
+}
+
+// A plain message leaves as the completion heap's first, in one pass over its links
+// in the usual case. The links it has to itself (and no group) it leaves at once:
+// with or without a reallocation their byte counts end the same (settled now at the
+// old rate sum) and their rate sums exactly 0, and nobody else is on them, so they
+// need not seed one. The shared links are checked first, then left as leave_links()
+// does, in route order.
+inline void FlowNetwork::leave_first(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    const Time now = sim_.now();
+    // Once one departure needs the full computation, the rates of the rest are
+    // stale until it runs: they all take the full path.
+    bool alone = seeds_.empty();
+    bool shared = false;
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        if (l.flows.size() == 1 && l.group == none) {  // only this message: the usual case
+            settle_plain(l, now);
+            l.rate_sum = 0.0;
+            l.flows.pop_back();  // f
+            continue;
+        }
+        shared = true;
+        if (alone && !can_leave_alone(l, f, flow.rate)) alone = false;
+    }
+    if (shared) {
+        for (const Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            if (l.flows.empty()) continue;  // left above
+            if (alone) {
+                settle(l, now);  // count this message's last bytes at the old rate sum
+                l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
+            } else {
+                // The rate sum still includes this message, so its last bytes are
+                // counted when reallocate() settles the link.
+                seeds_.push_back(hop.link);
+            }
+            unlist(f, hop);
+            if (alone) touch(hop.link);
+        }
+    }
+    if (alone) ++fast_updates_;
+    // heap_remove() of the first entry: sifting up from the root does nothing.
+    flow.heap_pos = none;
+    const Completion last = completion_heap_.back();
+    completion_heap_.pop_back();
+    if (last.flow != f) heap_sift_down(0, last);
 }
 
 inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
@@ -457,13 +500,7 @@ void FlowNetwork::on_completion() {
             leave_group(f);
             grouped_done = true;
         } else {
-            // Once one departure needs the full computation, the rates of the rest
-            // are stale until it runs: they all take the full path.
-            const bool alone = seeds_.empty() && can_leave_alone(f);
-            if (alone) ++fast_updates_;
-            // Otherwise the link rate sums still include this message, so its last
-            // bytes are counted when reallocate() settles the links.
-            leave_links(f, alone);
+            leave_first(f);
         }
         flows_[f].remaining = 0.0;
         finish(f, true);
@@ -473,7 +510,7 @@ void FlowNetwork::on_completion() {
         std::stable_sort(to_notify_.begin() + static_cast<std::ptrdiff_t>(first_done), to_notify_.end(),
                          [this](const auto& x, const auto& y) { return flows_[x.first].seq < flows_[y.first].seq; });
     }
-    reallocate();
+    if (!seeds_.empty()) reallocate();  // most departures move nobody: no call
     schedule_completion();
     notify();
 }
