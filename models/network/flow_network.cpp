@@ -28,6 +28,12 @@ Time finish_time(Time now, double remaining, double rate) {
     return left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
 }
 
+// A link's fair share, cap_left / unfrozen: the usual link carries one message, whose
+// share is cap_left exactly, without a division on the critical path.
+inline double fair_share(double cap_left, std::uint32_t unfrozen) {
+    return unfrozen == 1 ? cap_left : cap_left / unfrozen;
+}
+
 // Min-heap order for progressive filling: smallest share first, then lowest
 // link id, so equal shares are processed in a reproducible order.
 struct ShareAfter {
@@ -555,7 +561,7 @@ void FlowNetwork::reallocate() {
                                                  : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
         l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
         if (l.unfrozen > 0) {
-            const double share = l.cap_left / l.unfrozen;
+            const double share = fair_share(l.cap_left, l.unfrozen);
             shares[share_count++] = ShareEntry{share, d};
             if (first.link == none || share < first.share || (share == first.share && d < first.link)) {
                 first = ShareEntry{share, d};
@@ -626,7 +632,7 @@ void FlowNetwork::reallocate() {
                 const LinkState& l = links_[d];
                 if (l.unfrozen == 0) continue;  // done: drop it
                 shares[kept++].link = d;
-                const double share = l.cap_left / l.unfrozen;
+                const double share = fair_share(l.cap_left, l.unfrozen);
                 if (best.link == none || share < best.share || (share == best.share && d < best.link)) {
                     best = ShareEntry{share, d};
                 }
@@ -647,7 +653,7 @@ void FlowNetwork::reallocate() {
             const ShareEntry top = shares[--share_count];
             const LinkState& bottleneck = links_[top.link];
             if (bottleneck.unfrozen == 0) continue;
-            const double share = bottleneck.cap_left / bottleneck.unfrozen;
+            const double share = fair_share(bottleneck.cap_left, bottleneck.unfrozen);
             if (share > top.share) {
                 shares[share_count++] = ShareEntry{share, top.link};
                 std::push_heap(shares, shares + share_count, ShareAfter{});
