@@ -554,7 +554,11 @@ void FlowNetwork::reallocate() {
         LinkState& l = links_[d];
         l.mark = epoch;
         comp_links[link_count++] = d;
-        settle(l, now);
+        if (grouped) {
+            settle(l, now);
+        } else {
+            settle_plain(l, now);
+        }
         l.rate_sum = 0.0;
         // A group's members keep their rate: the others share what it leaves.
         l.cap_left = !grouped || l.group == none ? l.capacity
