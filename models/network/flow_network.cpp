@@ -28,6 +28,12 @@ Time finish_time(Time now, double remaining, double rate) {
     return left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
 }
 
+// A link's fair share, cap_left / unfrozen: the usual link carries one message, whose
+// share is cap_left exactly, without a division on the critical path.
+inline double fair_share(double cap_left, std::uint32_t unfrozen) {
+    return unfrozen == 1 ? cap_left : cap_left / unfrozen;
+}
+
 // Min-heap order for progressive filling: smallest share first, then lowest
 // link id, so equal shares are processed in a reproducible order.
 struct ShareAfter {
@@ -396,22 +402,65 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     return true;
 }
 
-// Exact shortcut for a message leaving: when no other message on its links is
-// bottlenecked there (the link has spare capacity, or every other message on it
+// Exact shortcut for a message leaving: when no other message on a link it shares
+// is bottlenecked there (the link has spare capacity, or every other message on it
 // is slower than this one, so bottlenecked elsewhere), nobody's rate changes.
-inline bool FlowNetwork::can_leave_alone(std::uint32_t f) const {
-    const Flow& flow = flows_[f];
-    for (const Hop& hop : flow.hops) {
-        const LinkState& l = links_[hop.link];
-        if (l.flows.size() == 1 && l.group == none) continue;  // only this message: the usual case
-        const double capacity = l.capacity;
-        if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) continue;
-        if (l.group != none && groups_[l.group].rate >= flow.rate * (1 - saturation_tolerance)) return false;
-        for (std::uint32_t g : l.flows) {
-            if (g != f && flows_[g].rate >= flow.rate * (1 - saturation_tolerance)) return false;
-        }
+inline bool FlowNetwork::can_leave_alone(const LinkState& l, std::uint32_t f, double rate) const {
+    const double capacity = l.capacity;
+    if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) return true;
+    if (l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) return false;
+    for (std::uint32_t g : l.flows) {
+        if (g != f && flows_[g].rate >= rate * (1 - saturation_tolerance)) return false;
     }
     return true;
+}
+
+// A plain message leaves as the completion heap's first, in one pass over its links
+// in the usual case. The links it has to itself (and no group) it leaves at once:
+// with or without a reallocation their byte counts end the same (settled now at the
+// old rate sum) and their rate sums exactly 0, and nobody else is on them, so they
+// need not seed one. The shared links are checked first, then left as leave_links()
+// does, in route order.
+inline void FlowNetwork::leave_first(std::uint32_t f) {
+    Flow& flow = flows_[f];
+    const Time now = sim_.now();
+    // Once one departure needs the full computation, the rates of the rest are
+    // stale until it runs: they all take the full path.
+    bool alone = seeds_.empty();
+    bool shared = false;
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        if (l.flows.size() == 1 && l.group == none) {  // only this message: the usual case
+            settle_plain(l, now);
+            l.rate_sum = 0.0;
+            l.flows.pop_back();  // f
+            continue;
+        }
+        shared = true;
+        if (alone && !can_leave_alone(l, f, flow.rate)) alone = false;
+    }
+    if (shared) {
+        for (const Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            if (l.flows.empty()) continue;  // left above
+            if (alone) {
+                settle(l, now);  // count this message's last bytes at the old rate sum
+                l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
+            } else {
+                // The rate sum still includes this message, so its last bytes are
+                // counted when reallocate() settles the link.
+                seeds_.push_back(hop.link);
+            }
+            unlist(f, hop);
+            if (alone) touch(hop.link);
+        }
+    }
+    if (alone) ++fast_updates_;
+    // heap_remove() of the first entry: sifting up from the root does nothing.
+    flow.heap_pos = none;
+    const Completion last = completion_heap_.back();
+    completion_heap_.pop_back();
+    if (last.flow != f) heap_sift_down(0, last);
 }
 
 inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
@@ -457,13 +506,7 @@ void FlowNetwork::on_completion() {
             leave_group(f);
             grouped_done = true;
         } else {
-            // Once one departure needs the full computation, the rates of the rest
-            // are stale until it runs: they all take the full path.
-            const bool alone = seeds_.empty() && can_leave_alone(f);
-            if (alone) ++fast_updates_;
-            // Otherwise the link rate sums still include this message, so its last
-            // bytes are counted when reallocate() settles the links.
-            leave_links(f, alone);
+            leave_first(f);
         }
         flows_[f].remaining = 0.0;
         finish(f, true);
@@ -473,60 +516,81 @@ void FlowNetwork::on_completion() {
         std::stable_sort(to_notify_.begin() + static_cast<std::ptrdiff_t>(first_done), to_notify_.end(),
                          [this](const auto& x, const auto& y) { return flows_[x.first].seq < flows_[y.first].seq; });
     }
-    reallocate();
+    if (!seeds_.empty()) reallocate();  // most departures move nobody: no call
     schedule_completion();
     notify();
 }
 
 // Progressive filling over the connected component of the links in seeds_:
 // all messages sharing a link with a seed link, transitively, and their links.
+// Each message and link is set up as the search reaches it (one pass, not three):
+// its steps are independent of each other, so their arithmetic is that of
+// separate passes.
 void FlowNetwork::reallocate() {
     if (seeds_.empty()) return;
     ++reallocations_;
     const Time now = sim_.now();
-    next_epoch();
-    comp_links_.clear();
-    comp_flows_.clear();
-    for (DirectedLinkId d : seeds_) {
-        if (links_[d].mark != epoch_) {
-            links_[d].mark = epoch_;
-            comp_links_.push_back(d);
-        }
+    const std::uint32_t epoch = next_epoch();
+    // The scratch arrays hold as many entries as the component can have, so that
+    // appending needs no capacity test; the counts below say how many are in use.
+    if (comp_links_.size() < links_.size()) {
+        comp_links_.resize(links_.size());
+        shares_.resize(links_.size());
     }
-    for (std::size_t i = 0; i < comp_links_.size(); ++i) {
-        for (std::uint32_t f : links_[comp_links_[i]].flows) {
+    if (comp_flows_.size() < flows_.size()) comp_flows_.resize(flows_.size());
+    DirectedLinkId* const comp_links = comp_links_.data();
+    std::uint32_t* const comp_flows = comp_flows_.data();
+    ShareEntry* const shares = shares_.data();
+    std::size_t link_count = 0;
+    std::size_t flow_count = 0;
+    std::size_t share_count = 0;  // links with messages to allocate, in component order
+    const bool grouped = live_groups_ > 0;
+    // The smallest share (then the lowest link id) as the links join: the first
+    // bottleneck, found without a scan of its own.
+    ShareEntry first{infinity, none};
+    // A link joins the component: its bytes are counted at its old rate sum
+    // before any rate changes, and it is set up for the filling.
+    const auto add_link = [&](DirectedLinkId d) {
+        LinkState& l = links_[d];
+        l.mark = epoch;
+        comp_links[link_count++] = d;
+        if (grouped) {
+            settle(l, now);
+        } else {
+            settle_plain(l, now);
+        }
+        l.rate_sum = 0.0;
+        // A group's members keep their rate: the others share what it leaves.
+        l.cap_left = !grouped || l.group == none ? l.capacity
+                                                 : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
+        l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
+        if (l.unfrozen > 0) {
+            const double share = fair_share(l.cap_left, l.unfrozen);
+            shares[share_count++] = ShareEntry{share, d};
+            if (first.link == none || share < first.share || (share == first.share && d < first.link)) {
+                first = ShareEntry{share, d};
+            }
+        }
+    };
+    for (DirectedLinkId d : seeds_) {
+        if (links_[d].mark != epoch) add_link(d);
+    }
+    for (std::size_t i = 0; i < link_count; ++i) {
+        for (std::uint32_t f : links_[comp_links[i]].flows) {
             Flow& flow = flows_[f];
-            if (flow.mark == epoch_) continue;
-            flow.mark = epoch_;
-            comp_flows_.push_back(f);
+            if (flow.mark == epoch) continue;
+            flow.mark = epoch;
+            comp_flows[flow_count++] = f;
+            // Move it forward at its old rate up to now.
+            flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
+            flow.last_update = now;
+            flow.rate = -1.0;  // not yet allocated
             for (const Hop& hop : flow.hops) {
-                if (links_[hop.link].mark != epoch_) {
-                    links_[hop.link].mark = epoch_;
-                    comp_links_.push_back(hop.link);
-                }
+                if (links_[hop.link].mark != epoch) add_link(hop.link);
             }
         }
     }
 
-    // Move every message forward at its old rate up to now, and account the
-    // links' bytes at their old rate sums, before any rate changes.
-    for (std::uint32_t f : comp_flows_) {
-        Flow& flow = flows_[f];
-        flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
-        flow.last_update = now;
-        flow.rate = -1.0;  // not yet allocated
-    }
-    shares_.clear();
-    for (DirectedLinkId d : comp_links_) {
-        LinkState& l = links_[d];
-        settle(l, now);
-        l.rate_sum = 0.0;
-        // A group's members keep their rate: the others share what it leaves.
-        l.cap_left = live_groups_ == 0 || l.group == none ? l.capacity
-                                     : std::max(0.0, l.capacity - l.group_flows * groups_[l.group].rate);
-        l.unfrozen = static_cast<std::uint32_t>(l.flows.size());
-        if (l.unfrozen > 0) shares_.push_back(ShareEntry{l.cap_left / l.unfrozen, d});
-    }
     // Water-filling: the link with the smallest fair share (then the lowest id)
     // fixes the rate of every unallocated message crossing it; those messages
     // then use up that share on their other links.
@@ -534,6 +598,9 @@ void FlowNetwork::reallocate() {
     DirectedLinkId group_link = none;
     std::size_t group_size = min_group_size_ - 1;
     double group_share = 0.0;
+    // Every message on a component's link is in the component, so the links
+    // still to allocate run out exactly when the messages do.
+    std::size_t unfixed = flow_count;
     const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
         const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
@@ -546,6 +613,7 @@ void FlowNetwork::reallocate() {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
             flow.rate = share;
+            --unfixed;
             for (const Hop& hop : flow.hops) {
                 LinkState& l = links_[hop.link];
                 l.rate_sum += share;
@@ -555,22 +623,25 @@ void FlowNetwork::reallocate() {
         }
         bottleneck.cap_left = 0.0;
     };
-    if (shares_.size() <= links_scanned_for_the_smallest_share) {
+    if (share_count <= links_scanned_for_the_smallest_share) {
         // A few links (the usual case): scanning them for the smallest current
-        // share costs less than keeping a heap, and chooses the same link.
-        while (true) {
+        // share costs less than keeping a heap, and chooses the same link. The
+        // first scan's is `first` (nothing has changed since the links joined).
+        if (first.link != none) fix_rates_at(first.link, first.share);
+        while (unfixed > 0) {
             std::size_t kept = 0;
             ShareEntry best{infinity, none};
-            for (const ShareEntry e : shares_) {
-                const LinkState& l = links_[e.link];
+            for (std::size_t i = 0; i < share_count; ++i) {
+                const DirectedLinkId d = shares[i].link;
+                const LinkState& l = links_[d];
                 if (l.unfrozen == 0) continue;  // done: drop it
-                shares_[kept++] = e;
-                const double share = l.cap_left / l.unfrozen;
-                if (best.link == none || share < best.share || (share == best.share && e.link < best.link)) {
-                    best = ShareEntry{share, e.link};
+                shares[kept++].link = d;
+                const double share = fair_share(l.cap_left, l.unfrozen);
+                if (best.link == none || share < best.share || (share == best.share && d < best.link)) {
+                    best = ShareEntry{share, d};
                 }
             }
-            shares_.resize(kept);
+            share_count = kept;
             if (best.link == none) break;
             fix_rates_at(best.link, best.share);
         }
@@ -580,17 +651,16 @@ void FlowNetwork::reallocate() {
         // (C - s) / (n - 1) >= C / n), so each link keeps a single heap entry
         // whose key is a lower bound: when popped with a stale key it is pushed
         // back with its current share instead of being processed.
-        std::make_heap(shares_.begin(), shares_.end(), ShareAfter{});
-        while (!shares_.empty()) {
-            std::pop_heap(shares_.begin(), shares_.end(), ShareAfter{});
-            const ShareEntry top = shares_.back();
-            shares_.pop_back();
+        std::make_heap(shares, shares + share_count, ShareAfter{});
+        while (share_count > 0) {
+            std::pop_heap(shares, shares + share_count, ShareAfter{});
+            const ShareEntry top = shares[--share_count];
             const LinkState& bottleneck = links_[top.link];
             if (bottleneck.unfrozen == 0) continue;
-            const double share = bottleneck.cap_left / bottleneck.unfrozen;
+            const double share = fair_share(bottleneck.cap_left, bottleneck.unfrozen);
             if (share > top.share) {
-                shares_.push_back(ShareEntry{share, top.link});
-                std::push_heap(shares_.begin(), shares_.end(), ShareAfter{});
+                shares[share_count++] = ShareEntry{share, top.link};
+                std::push_heap(shares, shares + share_count, ShareAfter{});
                 continue;
             }
             fix_rates_at(top.link, share);
@@ -602,10 +672,10 @@ void FlowNetwork::reallocate() {
     // wherever a link of a group is full, the others on it get at least as much
     // as the members, so that it is their bottleneck and not one of the members.
     // Otherwise the group dissolves and its members are allocated with the rest.
-    dissolving_.clear();
     if (live_groups_ > 0) {
-        for (DirectedLinkId d : comp_links_) {
-            const LinkState& l = links_[d];
+        dissolving_.clear();
+        for (std::size_t i = 0; i < link_count; ++i) {
+            const LinkState& l = links_[comp_links[i]];
             if (l.group == none) continue;
             const Group& group = groups_[l.group];
             const double tolerance = saturation_tolerance * l.capacity;
@@ -617,23 +687,27 @@ void FlowNetwork::reallocate() {
             }
             if (!valid) dissolving_.push_back(l.group);
         }
-    }
-    if (!dissolving_.empty()) {
-        for (std::uint32_t g : dissolving_) {
-            if (groups_[g].live) dissolve(g);  // seeds its bottleneck
+        if (!dissolving_.empty()) {
+            for (std::uint32_t g : dissolving_) {
+                if (groups_[g].live) dissolve(g);  // seeds its bottleneck
+            }
+            seeds_.insert(seeds_.end(), comp_links, comp_links + link_count);
+            reallocate();
+            return;
         }
-        seeds_.insert(seeds_.end(), comp_links_.begin(), comp_links_.end());
-        reallocate();
-        return;
     }
 
-    for (std::uint32_t f : comp_flows_) {
+    for (std::size_t i = 0; i < flow_count; ++i) {
+        const std::uint32_t f = comp_flows[i];
         Flow& flow = flows_[f];
-        flow.finish = finish_time(now, flow.remaining, flow.rate);
+        // An unchanged finish keeps its place in the heap: no update needed.
+        const Time finish = finish_time(now, flow.remaining, flow.rate);
+        if (finish == flow.finish) continue;
+        flow.finish = finish;
         heap_update(f);
     }
     if (live_groups_ > 0) {
-        for (DirectedLinkId d : comp_links_) touch(d);
+        for (std::size_t i = 0; i < link_count; ++i) touch(comp_links[i]);
     }
     seeds_.clear();
     if (group_link != none) form_group(group_link, group_share);
@@ -1140,7 +1214,14 @@ inline void FlowNetwork::heap_remove(std::uint32_t f) {
 void FlowNetwork::heap_update(std::uint32_t f) {
     const Flow& flow = flows_[f];
     const Completion c{flow.finish, flow.seq, f};
-    heap_sift_down(heap_sift_up(flow.heap_pos, c), c);
+    const std::size_t i = flow.heap_pos;
+    // A later key can only move down, an earlier one only up: the other sift
+    // would stop at once, so one of them gives the same heap as both.
+    if (heap_less(completion_heap_[i], c)) {
+        heap_sift_down(i, c);
+    } else {
+        heap_sift_up(i, c);
+    }
 }
 
 std::size_t FlowNetwork::heap_sift_up(std::size_t i, const Completion c) {

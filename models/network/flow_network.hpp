@@ -400,7 +400,10 @@ private:
     /// `done`, would be the simulation's next event (Simulation::advance_if_next);
     /// false otherwise.
     bool deliver_in_place(std::uint32_t f, double rate, Time done);
-    [[nodiscard]] bool can_leave_alone(std::uint32_t f) const;
+    /// Whether message `f`, at `rate`, can leave shared link `l` without changing anyone's rate.
+    [[nodiscard]] bool can_leave_alone(const LinkState& l, std::uint32_t f, double rate) const;
+    /// Takes a finished plain message, the completion heap's first, off its links and the heap.
+    void leave_first(std::uint32_t f);
     /// Relative spare capacity below which a link counts as full (rate sums are
     /// sums of shares, exact to a few ulps).
     static constexpr double saturation_tolerance = 1e-9;

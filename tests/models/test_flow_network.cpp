@@ -1057,4 +1057,86 @@ TEST_CASE("flow network: a message crosses exactly its route's links, for routes
         CHECK(net.link_stats(Topology::directed_link(links[i], Direction::b_to_a)).bytes ==
               Approx(carried).epsilon(1e-12));
     }
+TEST_CASE("flow network: a departure leaves its own links at once and frees its share of a shared one",
+          "[models][network]") {
+    // x1 and x2 send to y over their own uplinks and the shared s-y (100 B/s): 50 B/s
+    // each until the 500-byte message is done at 10 s (after 2 ms of latency), then
+    // the other's 500 bytes left at 100 B/s.
+    Topology topo;
+    const NodeId x1 = topo.add_node("x1", NodeKind::server);
+    const NodeId x2 = topo.add_node("x2", NodeKind::server);
+    const NodeId s = topo.add_node("s", NodeKind::switch_);
+    const NodeId y = topo.add_node("y", NodeKind::server);
+    const LinkId up1 = topo.add_link(x1, s, 1000.0, 1e-3);
+    const LinkId up2 = topo.add_link(x2, s, 1000.0, 1e-3);
+    const LinkId down = topo.add_link(s, y, 100.0, 1e-3);
+    const DirectedLinkId d1 = Topology::directed_link(up1, Direction::a_to_b);
+    const DirectedLinkId d2 = Topology::directed_link(up2, Direction::a_to_b);
+    const DirectedLinkId dd = Topology::directed_link(down, Direction::a_to_b);
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    send_at(sim, net, log, 0.0, x1, y, 1000.0);
+    send_at(sim, net, log, 0.0, x2, y, 500.0);
+    bool checked = false;
+    sim.schedule_at(at(5.0), [&] {
+        CHECK(net.link_rate(dd) == 100.0);
+        CHECK(net.link_rate(d2) == 50.0);
+        CHECK(net.link_flow_count(dd) == 2);
+    });
+    sim.schedule_at(at(12.0), [&] {
+        checked = true;
+        CHECK(net.link_rate(d2) == 0.0);  // left by the message that finished
+        CHECK(net.link_flow_count(d2) == 0);
+        CHECK(net.link_rate(d1) == 100.0);  // its share went to the other
+        CHECK(net.link_rate(dd) == 100.0);
+        CHECK(net.link_flow_count(dd) == 1);
+        CHECK(net.link_stats(d2).bytes == Approx(500.0).epsilon(1e-12));
+    });
+    sim.run();
+    CHECK(checked);
+    CHECK(log.when[1] == at(10.002));
+    CHECK(log.when[0] == at(15.002));
+    CHECK(net.link_stats(d1).bytes == Approx(1000.0).epsilon(1e-12));
+    CHECK(net.link_stats(d2).bytes == Approx(500.0).epsilon(1e-12));
+    CHECK(net.link_stats(dd).bytes == Approx(1500.0).epsilon(1e-12));
+    CHECK(net.flows_in_bandwidth_phase() == 0);
+}
+
+TEST_CASE("flow network: a component of more than 24 links fills through the heap as a scan would",
+          "[models][network]") {
+    // 30 senders to one sink over their own uplinks: 10 uplinks of 5 B/s, 20 of 100 B/s,
+    // the sink's link 300 B/s. Max-min: 5 B/s each for the slow ones (their uplinks fill
+    // first), (300 - 50) / 20 = 12.5 B/s for the others; once the slow ones' 50 bytes are
+    // done (10 s), 300 / 20 = 15 B/s: 125 + 150 bytes take 20 s. Entering together, the
+    // last messages reallocate 31 links, more than progressive filling scans.
+    Topology topo;
+    const NodeId hub = topo.add_node("hub", NodeKind::switch_);
+    const NodeId sink = topo.add_node("sink", NodeKind::server);
+    const LinkId down = topo.add_link(hub, sink, 300.0, 1e-3);
+    std::vector<NodeId> senders;
+    for (int i = 0; i < 30; ++i) {
+        senders.push_back(topo.add_node(std::string("x") + std::to_string(i), NodeKind::server));
+        topo.add_link(senders.back(), hub, i < 10 ? 5.0 : 100.0, 1e-3);
+    }
+    Simulation sim;
+    FlowNetwork net(sim, topo);
+    Log log;
+    std::vector<FlowId> ids;
+    sim.schedule_at(at(0.0), [&] {
+        for (int i = 0; i < 30; ++i) {
+            const std::size_t k = log.expect();
+            ids.push_back(net.send(senders[i], sink, i < 10 ? 50.0 : 275.0, Record{&log, k, &sim}));
+        }
+    });
+    sim.schedule_at(at(1.0), [&] {
+        for (int i = 0; i < 30; ++i) CHECK(net.rate(ids[i]) == (i < 10 ? 5.0 : 12.5));
+        CHECK(net.link_rate(Topology::directed_link(down, Direction::a_to_b)) == 300.0);
+    });
+    sim.schedule_at(at(11.0), [&] {
+        for (int i = 10; i < 30; ++i) CHECK(net.rate(ids[i]) == 15.0);
+    });
+    sim.run();
+    for (int i = 0; i < 30; ++i) CHECK(log.when[i] == at(i < 10 ? 10.002 : 20.002));
+    CHECK(net.groups_formed() == 0);
 }
