@@ -1057,6 +1057,8 @@ TEST_CASE("flow network: a message crosses exactly its route's links, for routes
         CHECK(net.link_stats(Topology::directed_link(links[i], Direction::b_to_a)).bytes ==
               Approx(carried).epsilon(1e-12));
     }
+}
+
 TEST_CASE("flow network: a departure leaves its own links at once and frees its share of a shared one",
           "[models][network]") {
     // x1 and x2 send to y over their own uplinks and the shared s-y (100 B/s): 50 B/s
