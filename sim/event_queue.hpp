@@ -45,6 +45,17 @@ struct QueueEntry {
 /// True when `a` must run before `b`: earlier time, then earlier insertion.
 [[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) { return runs_before_flag(a, b) != 0; }
 
+/// `a` or `b`, whichever runs first, selected without a branch (which one it is is a
+/// coin toss): the smaller of the two 128-bit keys, which GCC selects by conditional moves.
+[[nodiscard]] inline QueueEntry earlier(const QueueEntry& a, const QueueEntry& b) {
+    __extension__ using Key = unsigned __int128;
+    const Key ka = (static_cast<Key>(static_cast<std::uint64_t>(a.time.ns())) << 64U) | a.order;
+    const Key kb = (static_cast<Key>(static_cast<std::uint64_t>(b.time.ns())) << 64U) | b.order;
+    const Key k = kb < ka ? kb : ka;
+    return QueueEntry{Time::from_ns(static_cast<std::int64_t>(static_cast<std::uint64_t>(k >> 64U))),
+                      static_cast<std::uint64_t>(k)};
+}
+
 /// The pending-event set. Implementations differ in speed only, never in order:
 /// (time, seq) keys are unique, so every implementation pops the same sequence.
 class EventQueue {

@@ -202,7 +202,7 @@ private:
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
-    [[nodiscard]] const QueueEntry& earliest_timer_key() const;
+    [[nodiscard]] QueueEntry earliest_timer_key() const;
     /// Runs the earliest armed timer (next_timer_).
     void run_timer();
     void add_chunk();
