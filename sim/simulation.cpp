@@ -141,7 +141,9 @@ bool Simulation::cancel(EventId id) {
 // One loop with the step inline, not a call per event: the registers are saved once per
 // run, not once per event.
 template <class Queue>
-void Simulation::run_loop(Queue& queue, Time end) {
+void Simulation::run_loop(Time end) {
+    // The queue as a member at a fixed offset from `this`, not a reference kept on the stack.
+    Queue& queue = queue_of<Queue>();
     while (true) {
         if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
             if (next_timer_.time > end) return;
@@ -179,13 +181,21 @@ bool Simulation::poll_stop() {
 void Simulation::run() {
     stopped_ = false;
     run_end_ = Time::max();
-    with_queue([this](auto& q) { run_loop(q, Time::max()); });
+    if (kind_ == QueueKind::binary_heap) {
+        run_loop<BinaryHeap>(Time::max());
+    } else {
+        run_loop<QuaternaryHeap>(Time::max());
+    }
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     run_end_ = end;
-    with_queue([this, end](auto& q) { run_loop(q, end); });
+    if (kind_ == QueueKind::binary_heap) {
+        run_loop<BinaryHeap>(end);
+    } else {
+        run_loop<QuaternaryHeap>(end);
+    }
     if (!stopped_ && now_ < end) now_ = end;
 }
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -230,7 +231,15 @@ private:
     /// Runs the live events and timers with time <= `end`, in order, until none is left
     /// or stop() is called.
     template <class Queue>
-    void run_loop(Queue& queue, Time end);
+    void run_loop(Time end);
+    template <class Queue>
+    Queue& queue_of() {
+        if constexpr (std::is_same_v<Queue, BinaryHeap>) {
+            return binary_;
+        } else {
+            return quaternary_;
+        }
+    }
 
     QueueKind kind_;
     BinaryHeap binary_;
