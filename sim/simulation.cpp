@@ -145,7 +145,8 @@ void Simulation::run_loop(Time end) {
     // The queue as a member at a fixed offset from `this`, not a reference kept on the stack.
     Queue& queue = queue_of<Queue>();
     while (true) {
-        if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
+        // An empty queue's top runs after every key (and is no earlier than a disarmed timer's).
+        if (runs_before(next_timer_, queue.top())) {
             if (next_timer_.time > end) return;
             run_timer();
         } else {

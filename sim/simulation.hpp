@@ -199,7 +199,7 @@ private:
         free_head_ = index;
     }
     // A disarmed timer's key: it sorts after every queue entry (whose orders are smaller).
-    static constexpr QueueEntry disarmed_timer{Time::max(), UINT64_MAX};
+    static constexpr QueueEntry disarmed_timer = QueueEntry::after_all();
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
@@ -283,7 +283,7 @@ inline void Simulation::set_timer(TimerId id, Time at) {
 
 inline bool Simulation::advance_if_next(Time at) {
     if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;
-    if (with_queue([at](const auto& q) { return !q.empty() && q.top().time <= at; })) return false;
+    if (with_queue([at](const auto& q) { return q.top().time <= at; })) return false;  // empty: Time::max()
     count_instant(at);
     now_ = at;
     ++processed_;

@@ -115,7 +115,20 @@ TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest e
             reference.erase(reference.begin());
         }
         REQUIRE(queue.size() == reference.size());
+        // The top is the earliest entry, or a key after every entry while empty (the run
+        // loop compares the earliest timer with it without testing for emptiness).
+        const s2sim::QueueEntry top = queue.top();
+        if (reference.empty()) {
+            REQUIRE(queue.empty());
+            REQUIRE(top.time == Time::max());
+            REQUIRE(top.order == s2sim::QueueEntry::after_all().order);
+        } else {
+            REQUIRE(std::make_pair(top.time.ns(), top.seq()) == *reference.begin());
+        }
     }
+    TestType fresh;  // empty from the start, before any push
+    CHECK(fresh.top().time == Time::max());
+    CHECK(fresh.top().order == s2sim::QueueEntry::after_all().order);
 }
 
 TEMPLATE_TEST_CASE("simulation: events at equal times run in scheduling order", "[sim]",
