@@ -43,7 +43,8 @@ void Simulation::too_many_pending() const {
 void Simulation::check_zero_time_loop() {
     // Many events at one instant are fine while the pending events explain them (a million
     // users answered at once); a loop keeps few pending and never moves the clock.
-    const std::uint64_t explained = events_per_instant_limit_ + 16 * static_cast<std::uint64_t>(live_);
+    const std::size_t pending = pending_count();
+    const std::uint64_t explained = events_per_instant_limit_ + 16 * static_cast<std::uint64_t>(pending);
     if (events_at_now_ <= explained) {
         instant_limit_ = explained;
         return;
@@ -51,7 +52,7 @@ void Simulation::check_zero_time_loop() {
     throw Error(fmt::format("simulation: {} events ran at simulated time {} s without the clock moving ({} pending): "
                             "the model loops without time passing (look for zero think times, zero work, zero-time "
                             "failures or arrivals faster than the clock's nanosecond)",
-                            events_at_now_, now_.seconds(), live_));
+                            events_at_now_, now_.seconds(), pending));
 }
 
 void Simulation::renumber() {
@@ -79,10 +80,15 @@ void Simulation::renumber() {
     find_next_timer();
 }
 
+std::size_t Simulation::pending_count() const {
+    std::size_t armed = 0;
+    for (TimerId id = 0; id < timer_keys_.size(); ++id) armed += timer_armed(id) ? 1 : 0;
+    return live_ + armed;
+}
+
 bool Simulation::clear_timer(TimerId id) {
     if (!timer_armed(id)) return false;
     timer_keys_[id] = disarmed_timer;
-    --live_;
     if (next_timer_.slot() == id) find_next_timer();
     return true;
 }
@@ -116,7 +122,6 @@ inline void Simulation::run_timer() {
     count_instant(next_timer_.time);
     now_ = next_timer_.time;
     timer_keys_[id] = disarmed_timer;
-    --live_;
     ++processed_;
     next_timer_ = earliest_timer_key();
     (*timer_handlers_[id])();  // may set this timer again

@@ -131,7 +131,7 @@ public:
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
     /// Events scheduled and neither run nor cancelled.
-    [[nodiscard]] std::size_t pending_count() const { return live_; }
+    [[nodiscard]] std::size_t pending_count() const;
     /// Pre-sizes the pool and the queue for `n` pending events.
     void reserve(std::size_t n);
     /// Gives the pending events sequence numbers 0, 1, ... in their current order.
@@ -264,14 +264,13 @@ private:
     std::uint64_t events_at_now_ = 0;  // events run at now() since the clock last moved
     std::uint64_t instant_limit_ = default_events_per_instant_limit;
     std::uint64_t events_per_instant_limit_ = default_events_per_instant_limit;
-    std::size_t live_ = 0;
+    std::size_t live_ = 0;  // events in the queue, neither run nor cancelled (armed timers are counted when asked)
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
 };
 
 inline void Simulation::set_timer(TimerId id, Time at) {
     if (next_seq_ > QueueEntry::max_seq) renumber();
-    if (!timer_armed(id)) ++live_;
     const QueueEntry key = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
     timer_keys_[id] = key;
     if (runs_before(key, next_timer_)) {
