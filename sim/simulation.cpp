@@ -66,16 +66,17 @@ void Simulation::renumber() {
         std::vector<QueueEntry> entries;
         entries.reserve(q.size());
         while (!q.empty()) entries.push_back(q.pop());  // in (time, seq) order
-        next_seq_ = 0;
+        std::uint64_t seq = 0;
         std::size_t t = 0;
-        const auto renumber_timer = [this](TimerId id) {
-            timer_keys_[id] = QueueEntry::make(timer_keys_[id].time, next_seq_++, id);
+        const auto renumber_timer = [this, &seq](TimerId id) {
+            timer_keys_[id] = QueueEntry::make(timer_keys_[id].time, seq++, id);
         };
         for (const QueueEntry& e : entries) {
             for (; t < armed.size() && runs_before(timer_keys_[armed[t]], e); ++t) renumber_timer(armed[t]);
-            q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
+            q.push(QueueEntry::make(e.time, seq++, e.slot()));
         }
         for (; t < armed.size(); ++t) renumber_timer(armed[t]);
+        set_next_seq(seq);
     });
     find_next_timer();
 }

@@ -138,6 +138,9 @@ public:
     /// Runs by itself once every 2^38 scheduled events, so that sequence numbers
     /// never overflow their bits; the order of events does not change.
     void renumber();
+    /// Makes the next sequence number `seq` (at most QueueEntry::max_seq), so that tests can
+    /// reach the automatic renumbering without 2^38 events.
+    void set_next_seq(std::uint64_t seq) { next_order_ = (seq & QueueEntry::max_seq) << QueueEntry::slot_bits; }
 
 private:
     static constexpr std::size_t chunk_bits = 12;
@@ -158,14 +161,15 @@ private:
     using Chunk = std::array<Slot, chunk_size>;
 
     void enqueue(Time at, std::uint32_t index) {
-        if (next_seq_ > QueueEntry::max_seq) renumber();
-        const QueueEntry entry = QueueEntry::make(at, next_seq_++, index);
+        const QueueEntry entry{at, next_order_ | index};
+        const bool last_seq = take_seq();
         if (kind_ == QueueKind::binary_heap) {
             binary_.push(entry);
         } else {
             quaternary_.push(entry);
         }
         ++live_;
+        if (last_seq) renumber();
     }
 
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
@@ -200,6 +204,11 @@ private:
     }
     // A disarmed timer's key: it sorts after every queue entry (whose orders are smaller).
     static constexpr QueueEntry disarmed_timer = QueueEntry::after_all();
+    /// Moves to the next sequence number; true when the one just used was the last
+    /// (QueueEntry::max_seq): the caller then renumbers, once its key is in place.
+    bool take_seq() {
+        return __builtin_add_overflow(next_order_, std::uint64_t{1} << QueueEntry::slot_bits, &next_order_);
+    }
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
@@ -258,7 +267,9 @@ private:
     std::uint32_t slots_used_ = 0;
     Time now_;
     Time run_end_;  // `end` of the current run_until(), Time::max() in run()
-    std::uint64_t next_seq_ = 0;
+    // The next sequence number, already shifted above the slot bits: a key's order is
+    // next_order_ | slot, and the sequence running out is the carry out of its increment.
+    std::uint64_t next_order_ = 0;
     std::uint64_t processed_ = 0;
     std::uint64_t next_stop_check_ = 0;
     std::uint64_t events_at_now_ = 0;  // events run at now() since the clock last moved
@@ -270,14 +281,15 @@ private:
 };
 
 inline void Simulation::set_timer(TimerId id, Time at) {
-    if (next_seq_ > QueueEntry::max_seq) renumber();
-    const QueueEntry key = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
+    const QueueEntry key{at < now_ ? now_ : at, next_order_ | id};
+    const bool last_seq = take_seq();
     timer_keys_[id] = key;
     if (runs_before(key, next_timer_)) {
         next_timer_ = key;
     } else if (next_timer_.slot() == id) {
         find_next_timer();  // it was the earliest and moved later
     }
+    if (last_seq) renumber();
 }
 
 inline bool Simulation::advance_if_next(Time at) {

@@ -200,6 +200,37 @@ TEMPLATE_TEST_CASE("simulation: renumbering keeps the order of pending events an
     CHECK(order == std::vector<int>{0, 3, 6, 9, 12, 1, 10, 13, 2, 5, 8, 11, 14});
 }
 
+TEMPLATE_TEST_CASE("simulation: running out of sequence numbers renumbers, keeping the order of events and timers",
+                   "[sim]", s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    // The last sequence numbers are used at every point of a run of ties: by an event, by the
+    // timer, by an event scheduled from a handler. Without the renumbering, the keys after the
+    // last number would start again at 0 and run before the earlier ones at the same time.
+    for (std::uint64_t left = 0; left < 24; ++left) {
+        Simulation sim(kind_of<TestType>());
+        sim.set_next_seq(s2sim::QueueEntry::max_seq - left);
+        std::vector<int> order;
+        const auto timer = sim.add_timer([&order] { order.push_back(100); });
+        for (int i = 0; i < 20; ++i) {
+            if (i == 7) sim.set_timer(timer, ms(1));
+            if (i == 12) sim.set_timer(timer, ms(1));  // moved: now after event 11
+            sim.schedule_at(ms(1), [&sim, &order, i] {
+                order.push_back(i);
+                if (i == 3) sim.schedule_in(Time::zero(), [&order] { order.push_back(50); });
+            });
+        }
+        sim.run();
+        std::vector<int> expected;
+        for (int i = 0; i < 20; ++i) {
+            if (i == 12) expected.push_back(100);
+            expected.push_back(i);
+        }
+        expected.push_back(50);  // scheduled last, at the same instant
+        INFO("sequence numbers left: " << left);
+        CHECK(order == expected);
+        CHECK(sim.events_processed() == 22);
+    }
+}
+
 TEMPLATE_TEST_CASE("simulation: a timer runs among events as an event scheduled when it was set", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
