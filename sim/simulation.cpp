@@ -84,7 +84,7 @@ void Simulation::renumber() {
 std::size_t Simulation::pending_count() const {
     std::size_t armed = 0;
     for (TimerId id = 0; id < timer_keys_.size(); ++id) armed += timer_armed(id) ? 1 : 0;
-    return live_ + armed;
+    return with_queue([](const auto& q) { return q.size(); }) - cancelled_queued_ + armed;
 }
 
 bool Simulation::clear_timer(TimerId id) {
@@ -140,7 +140,7 @@ bool Simulation::cancel(EventId id) {
     Slot& s = slot(id.slot);
     ++s.generation;
     s.handler().reset();
-    --live_;
+    ++cancelled_queued_;
     return true;
 }
 
@@ -162,6 +162,7 @@ void Simulation::run_loop(Time end) {
             Slot& s = slot(index);
             if (!s.handler()) {  // cancelled
                 queue.pop();
+                --cancelled_queued_;
                 release_slot(s, index);
                 continue;
             }
@@ -170,10 +171,10 @@ void Simulation::run_loop(Time end) {
             now_ = top.time;
             queue.pop();
             ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
-            --live_;
             ++processed_;
             s.handler()();
-            release_slot(s, index);  // chunks never move: s is still the slot
+            s.handler().reset_nonempty();  // chunks never move: s is still the slot
+            release_slot(s, index);
         }
         if (must_stop()) return;
     }

@@ -44,7 +44,7 @@ public:
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
         Slot& s = slot(index);
-        s.handler().emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        s.handler().emplace_into_empty(std::forward<F>(handler));  // in place: no copy, no allocation
         enqueue(at < now_ ? now_ : at, index);
         return EventId{index, s.generation};
     }
@@ -168,7 +168,6 @@ private:
         } else {
             quaternary_.push(entry);
         }
-        ++live_;
         if (last_seq) renumber();
     }
 
@@ -196,9 +195,9 @@ private:
         if (slots_used_ > QueueEntry::slot_mask) too_many_pending();
         return slots_used_++;
     }
-    void release_slot(std::uint32_t index) { release_slot(slot(index), index); }
+    // A slot is released with its handler empty (a free slot's handler always is): reset
+    // by cancel(), or by the run loop after running it.
     void release_slot(Slot& s, std::uint32_t index) {  // s is slot(index)
-        s.handler().reset();
         s.next_free = free_head_;
         free_head_ = index;
     }
@@ -275,7 +274,9 @@ private:
     std::uint64_t events_at_now_ = 0;  // events run at now() since the clock last moved
     std::uint64_t instant_limit_ = default_events_per_instant_limit;
     std::uint64_t events_per_instant_limit_ = default_events_per_instant_limit;
-    std::size_t live_ = 0;  // events in the queue, neither run nor cancelled (armed timers are counted when asked)
+    // Cancelled events whose queue entries are still queued: the queue's size less these
+    // is the number of pending events (armed timers apart), without a count per event.
+    std::size_t cancelled_queued_ = 0;
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
 };
