@@ -326,7 +326,9 @@ struct TimerChurn {
         }
     }
     void fire(int who) {  // who < 0: a plain event
-        log.emplace_back(sim.now().ns(), who);
+        // The pending count too: armed timers count as the events they stand for, and
+        // cancelled events (whose entries wait in the queue) do not count.
+        log.emplace_back(sim.now().ns(), who * 1'000'000 + static_cast<int>(sim.pending_count()));
         if (log.size() >= 30000) return;
         for (int j = 0; j < 2; ++j) {
             const int t = static_cast<int>(gen() % timers);
