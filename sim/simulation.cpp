@@ -107,21 +107,22 @@ void Simulation::remove_timer(TimerId id) {
     // reads 16 bytes that were just stored 8 at a time (a store-forwarding stall).
     static_assert(timer_group == 4);
     const auto earliest_of_group = [](const QueueEntry* k) { return earlier(earlier(k[0], k[1]), earlier(k[2], k[3])); };
+    // Precondition: some timer exists (timer_keys_ holds a group at least).
     const QueueEntry* k = timer_keys_.data();
     const QueueEntry* const end = k + timer_keys_.size();
-    if (k == end) return disarmed_timer;
     QueueEntry earliest = earliest_of_group(k);
     for (k += timer_group; k != end; k += timer_group) earliest = earlier(earliest, earliest_of_group(k));
     return earliest;
 }
 
-void Simulation::find_next_timer() { next_timer_ = earliest_timer_key(); }
+void Simulation::find_next_timer() { next_timer_ = timer_keys_.empty() ? disarmed_timer : earliest_timer_key(); }
 
 // Inline in run_loop(), its only caller: one call less per timer run.
 inline void Simulation::run_timer() {
-    const TimerId id = next_timer_.slot();
-    count_instant(next_timer_.time);
-    now_ = next_timer_.time;
+    const QueueEntry due = next_timer_;  // a copy: the stores below cannot change it
+    const TimerId id = due.slot();
+    count_instant(due.time);
+    now_ = due.time;
     timer_keys_[id] = disarmed_timer;
     ++processed_;
     next_timer_ = earliest_timer_key();
