@@ -158,7 +158,7 @@ void Simulation::run_loop(Time end) {
             run_timer();
         } else {
             if (queue.empty()) return;
-            const QueueEntry& top = queue.top();
+            const QueueEntry top = queue.top();  // a copy: the stores below cannot change it
             const std::uint32_t index = top.slot();
             Slot& s = slot(index);
             if (!s.handler()) {  // cancelled
