@@ -183,7 +183,10 @@ void Simulation::run_loop(Time end) {
 
 bool Simulation::poll_stop() {
     next_stop_check_ = processed_ + 4096;
-    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {
+        stopped_ = true;
+        run_end_ = stopped_end;
+    }
     return stopped_;
 }
 

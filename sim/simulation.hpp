@@ -67,7 +67,8 @@ public:
     /// Makes run() / run_until() return after the current event.
     void stop() {
         stopped_ = true;
-        next_stop_check_ = 0;  // the run loop looks at stopped_ only at its next check
+        run_end_ = stopped_end;  // advance_if_next() refuses from now on
+        next_stop_check_ = 0;    // the run loop looks at stopped_ only at its next check
     }
     [[nodiscard]] bool stopped() const { return stopped_; }
     /// Makes run() / run_until() stop soon (within a few thousand events) once
@@ -265,7 +266,10 @@ private:
     std::uint32_t free_head_ = UINT32_MAX;
     std::uint32_t slots_used_ = 0;
     Time now_;
-    Time run_end_;  // `end` of the current run_until(), Time::max() in run()
+    // `end` of the current run_until(), Time::max() in run(); stopped_end once stopped, so
+    // that advance_if_next() tests one bound for both.
+    Time run_end_;
+    static constexpr Time stopped_end = Time::from_ns(-1);  // before every time an event may have
     // The next sequence number, already shifted above the slot bits: a key's order is
     // next_order_ | slot, and the sequence running out is the carry out of its increment.
     std::uint64_t next_order_ = 0;
@@ -294,7 +298,7 @@ inline void Simulation::set_timer(TimerId id, Time at) {
 }
 
 inline bool Simulation::advance_if_next(Time at) {
-    if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;
+    if (at > run_end_ || at < now_ || next_timer_.time <= at) return false;  // stopped: run_end_ is stopped_end
     if (with_queue([at](const auto& q) { return q.top().time <= at; })) return false;  // empty: Time::max()
     count_instant(at);
     now_ = at;

@@ -406,6 +406,10 @@ TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothin
     sim.run();
     CHECK(answers.back() == 0);
     CHECK(sim.now() == ms(12));
+    sim.schedule_at(ms(14), [&] { ask(ms(15)); });  // advanced: a new run is not stopped
+    sim.run();
+    CHECK(answers.back() == 1);
+    CHECK(sim.now() == ms(15));
 }
 
 TEMPLATE_TEST_CASE("simulation: a raised stop flag ends the run within 4096 events", "[sim]",
