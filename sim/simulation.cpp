@@ -106,7 +106,9 @@ void Simulation::remove_timer(TimerId id) {
     // selected as values, not as indices read back: no load waits on a compare, and none
     // reads 16 bytes that were just stored 8 at a time (a store-forwarding stall).
     static_assert(timer_group == 4);
-    const auto earliest_of_group = [](const QueueEntry* k) { return earlier(earlier(k[0], k[1]), earlier(k[2], k[3])); };
+    const auto earliest_of_group = [](const QueueEntry* k) {
+        return earlier(earlier(k[0], k[1]), earlier(k[2], k[3]));
+    };
     // Precondition: some timer exists (timer_keys_ holds a group at least).
     const QueueEntry* k = timer_keys_.data();
     const QueueEntry* const end = k + timer_keys_.size();
