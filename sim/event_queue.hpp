@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,9 @@ struct QueueEntry {
     [[nodiscard]] static QueueEntry make(Time time, std::uint64_t seq, std::uint32_t slot) {
         return QueueEntry{time, (seq << slot_bits) | slot};
     }
+    /// A key that runs after every entry (whose orders are smaller): the top of an empty
+    /// heap, and the simulation's disarmed timers.
+    [[nodiscard]] static constexpr QueueEntry after_all() { return QueueEntry{Time::max(), ~std::uint64_t{0}}; }
     [[nodiscard]] std::uint64_t seq() const { return order >> slot_bits; }
     [[nodiscard]] std::uint32_t slot() const { return static_cast<std::uint32_t>(order & slot_mask); }
 };
@@ -45,6 +49,17 @@ struct QueueEntry {
 /// True when `a` must run before `b`: earlier time, then earlier insertion.
 [[nodiscard]] inline bool runs_before(const QueueEntry& a, const QueueEntry& b) { return runs_before_flag(a, b) != 0; }
 
+/// `a` or `b`, whichever runs first, selected without a branch (which one it is is a
+/// coin toss): the smaller of the two 128-bit keys, which GCC selects by conditional moves.
+[[nodiscard]] inline QueueEntry earlier(const QueueEntry& a, const QueueEntry& b) {
+    __extension__ using Key = unsigned __int128;
+    const Key ka = (static_cast<Key>(static_cast<std::uint64_t>(a.time.ns())) << 64U) | a.order;
+    const Key kb = (static_cast<Key>(static_cast<std::uint64_t>(b.time.ns())) << 64U) | b.order;
+    const Key k = kb < ka ? kb : ka;
+    return QueueEntry{Time::from_ns(static_cast<std::int64_t>(static_cast<std::uint64_t>(k >> 64U))),
+                      static_cast<std::uint64_t>(k)};
+}
+
 /// The pending-event set. Implementations differ in speed only, never in order:
 /// (time, seq) keys are unique, so every implementation pops the same sequence.
 class EventQueue {
@@ -53,6 +68,7 @@ public:
     virtual void push(const QueueEntry& entry) = 0;
     /// Removes and returns the earliest entry. Precondition: not empty.
     virtual QueueEntry pop() = 0;
+    /// The earliest entry; QueueEntry::after_all() when empty.
     [[nodiscard]] virtual const QueueEntry& top() const = 0;
     [[nodiscard]] virtual bool empty() const = 0;
     [[nodiscard]] virtual std::size_t size() const = 0;
@@ -66,6 +82,8 @@ class DaryHeap final : public EventQueue {
     static_assert(Arity >= 2);
 
 public:
+    DaryHeap() : heap_(1, QueueEntry::after_all()) {}
+
     void push(const QueueEntry& entry) override {
         if (size_ == heap_.size()) grow();
         QueueEntry* const h = heap_.data();
@@ -100,10 +118,14 @@ public:
                 i = best;
             }
             h[i] = last;
+        } else {
+            h[0] = QueueEntry::after_all();  // what top() shows while empty
         }
         return first;
     }
 
+    /// The earliest entry; QueueEntry::after_all() when empty, so that a caller comparing
+    /// another key with the top needs no test of emptiness.
     [[nodiscard]] const QueueEntry& top() const override { return heap_.front(); }
     [[nodiscard]] bool empty() const override { return size_ == 0; }
     [[nodiscard]] std::size_t size() const override { return size_; }
@@ -113,7 +135,7 @@ public:
 
 private:
     /// Out of line, so that the push keeps no reallocation code on its path.
-    [[gnu::noinline]] void grow() { heap_.resize(heap_.empty() ? 64 : 2 * heap_.size()); }
+    [[gnu::noinline]] void grow() { heap_.resize(std::max<std::size_t>(64, 2 * heap_.size())); }
 
     /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
     /// masking, not by branching, so that mispredictions do not dominate the pop.
@@ -136,7 +158,8 @@ private:
         }
     }
 
-    // The entries are heap_[0, size_); heap_.size() is the capacity, the rest unused.
+    // The entries are heap_[0, size_); heap_.size() is the capacity (at least 1: heap_[0]
+    // holds QueueEntry::after_all() while empty), the rest unused.
     std::vector<QueueEntry> heap_;
     std::size_t size_ = 0;
 };

@@ -26,6 +26,11 @@ public:
     template <class F>
     void emplace(F&& f) {
         reset();
+        emplace_into_empty(std::forward<F>(f));
+    }
+    /// emplace() without looking for a callable to destroy first. Precondition: empty.
+    template <class F>
+    void emplace_into_empty(F&& f) {
         using Fn = std::decay_t<F>;
         static_assert(std::is_invocable_v<Fn&, Args...>, "callable has the wrong signature");
         static_assert(sizeof(Fn) <= Capacity, "capture too large for an inline callable: capture less or an index");
@@ -52,10 +57,12 @@ public:
     explicit operator bool() const { return ops_ != nullptr; }
 
     void reset() {
-        if (ops_ != nullptr) {
-            if (ops_->destroy != nullptr) ops_->destroy(storage_);
-            ops_ = nullptr;
-        }
+        if (ops_ != nullptr) reset_nonempty();
+    }
+    /// reset() without the test. Precondition: not empty.
+    void reset_nonempty() {
+        if (ops_->destroy != nullptr) ops_->destroy(storage_);
+        ops_ = nullptr;
     }
 
 private:

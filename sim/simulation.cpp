@@ -43,7 +43,8 @@ void Simulation::too_many_pending() const {
 void Simulation::check_zero_time_loop() {
     // Many events at one instant are fine while the pending events explain them (a million
     // users answered at once); a loop keeps few pending and never moves the clock.
-    const std::uint64_t explained = events_per_instant_limit_ + 16 * static_cast<std::uint64_t>(live_);
+    const std::size_t pending = pending_count();
+    const std::uint64_t explained = events_per_instant_limit_ + 16 * static_cast<std::uint64_t>(pending);
     if (events_at_now_ <= explained) {
         instant_limit_ = explained;
         return;
@@ -51,7 +52,7 @@ void Simulation::check_zero_time_loop() {
     throw Error(fmt::format("simulation: {} events ran at simulated time {} s without the clock moving ({} pending): "
                             "the model loops without time passing (look for zero think times, zero work, zero-time "
                             "failures or arrivals faster than the clock's nanosecond)",
-                            events_at_now_, now_.seconds(), live_));
+                            events_at_now_, now_.seconds(), pending));
 }
 
 void Simulation::renumber() {
@@ -65,24 +66,30 @@ void Simulation::renumber() {
         std::vector<QueueEntry> entries;
         entries.reserve(q.size());
         while (!q.empty()) entries.push_back(q.pop());  // in (time, seq) order
-        next_seq_ = 0;
+        std::uint64_t seq = 0;
         std::size_t t = 0;
-        const auto renumber_timer = [this](TimerId id) {
-            timer_keys_[id] = QueueEntry::make(timer_keys_[id].time, next_seq_++, id);
+        const auto renumber_timer = [this, &seq](TimerId id) {
+            timer_keys_[id] = QueueEntry::make(timer_keys_[id].time, seq++, id);
         };
         for (const QueueEntry& e : entries) {
             for (; t < armed.size() && runs_before(timer_keys_[armed[t]], e); ++t) renumber_timer(armed[t]);
-            q.push(QueueEntry::make(e.time, next_seq_++, e.slot()));
+            q.push(QueueEntry::make(e.time, seq++, e.slot()));
         }
         for (; t < armed.size(); ++t) renumber_timer(armed[t]);
+        set_next_seq(seq);
     });
     find_next_timer();
+}
+
+std::size_t Simulation::pending_count() const {
+    std::size_t armed = 0;
+    for (TimerId id = 0; id < timer_keys_.size(); ++id) armed += timer_armed(id) ? 1 : 0;
+    return with_queue([](const auto& q) { return q.size(); }) - cancelled_queued_ + armed;
 }
 
 bool Simulation::clear_timer(TimerId id) {
     if (!timer_armed(id)) return false;
     timer_keys_[id] = disarmed_timer;
-    --live_;
     if (next_timer_.slot() == id) find_next_timer();
     return true;
 }
@@ -93,35 +100,32 @@ void Simulation::remove_timer(TimerId id) {
 }
 
 // Inline in run_timer() (once per timer run) as well as out of line for the rest.
-[[gnu::always_inline]] inline const QueueEntry& Simulation::earliest_timer_key() const {
+[[gnu::always_inline]] inline QueueEntry Simulation::earliest_timer_key() const {
     // Which timer is earliest is a coin toss: select without branching, four keys at a time
-    // by a tree of compares on their indices (the padding keys are disarmed: they never win).
+    // by a tree of compares (the padding keys are disarmed: they never win). The keys are
+    // selected as values, not as indices read back: no load waits on a compare, and none
+    // reads 16 bytes that were just stored 8 at a time (a store-forwarding stall).
     static_assert(timer_group == 4);
     const auto earliest_of_group = [](const QueueEntry* k) {
-        const std::size_t left = runs_before_flag(k[1], k[0]);
-        const std::size_t right = 2 + runs_before_flag(k[3], k[2]);
-        return k + (left ^ ((left ^ right) & (std::size_t{0} - runs_before_flag(k[right], k[left]))));
+        return earlier(earlier(k[0], k[1]), earlier(k[2], k[3]));
     };
+    // Precondition: some timer exists (timer_keys_ holds a group at least).
     const QueueEntry* k = timer_keys_.data();
     const QueueEntry* const end = k + timer_keys_.size();
-    if (k == end) return disarmed_timer;
-    const QueueEntry* earliest = earliest_of_group(k);
-    for (k += timer_group; k != end; k += timer_group) {
-        const QueueEntry* const group = earliest_of_group(k);
-        earliest = runs_before_flag(*group, *earliest) != 0 ? group : earliest;
-    }
-    return *earliest;
+    QueueEntry earliest = earliest_of_group(k);
+    for (k += timer_group; k != end; k += timer_group) earliest = earlier(earliest, earliest_of_group(k));
+    return earliest;
 }
 
-void Simulation::find_next_timer() { next_timer_ = earliest_timer_key(); }
+void Simulation::find_next_timer() { next_timer_ = timer_keys_.empty() ? disarmed_timer : earliest_timer_key(); }
 
 // Inline in run_loop(), its only caller: one call less per timer run.
 inline void Simulation::run_timer() {
-    const TimerId id = next_timer_.slot();
-    count_instant(next_timer_.time);
-    now_ = next_timer_.time;
+    const QueueEntry due = next_timer_;  // a copy: the stores below cannot change it
+    const TimerId id = due.slot();
+    count_instant(due.time);
+    now_ = due.time;
     timer_keys_[id] = disarmed_timer;
-    --live_;
     ++processed_;
     next_timer_ = earliest_timer_key();
     (*timer_handlers_[id])();  // may set this timer again
@@ -139,25 +143,29 @@ bool Simulation::cancel(EventId id) {
     Slot& s = slot(id.slot);
     ++s.generation;
     s.handler().reset();
-    --live_;
+    ++cancelled_queued_;
     return true;
 }
 
 // One loop with the step inline, not a call per event: the registers are saved once per
 // run, not once per event.
 template <class Queue>
-void Simulation::run_loop(Queue& queue, Time end) {
+void Simulation::run_loop(Time end) {
+    // The queue as a member at a fixed offset from `this`, not a reference kept on the stack.
+    Queue& queue = queue_of<Queue>();
     while (true) {
-        if (queue.empty() ? next_timer_.order != disarmed_timer.order : runs_before(next_timer_, queue.top())) {
+        // An empty queue's top runs after every key (and is no earlier than a disarmed timer's).
+        if (runs_before(next_timer_, queue.top())) {
             if (next_timer_.time > end) return;
             run_timer();
         } else {
             if (queue.empty()) return;
-            const QueueEntry& top = queue.top();
+            const QueueEntry top = queue.top();  // a copy: the stores below cannot change it
             const std::uint32_t index = top.slot();
             Slot& s = slot(index);
             if (!s.handler()) {  // cancelled
                 queue.pop();
+                --cancelled_queued_;
                 release_slot(s, index);
                 continue;
             }
@@ -166,10 +174,10 @@ void Simulation::run_loop(Queue& queue, Time end) {
             now_ = top.time;
             queue.pop();
             ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
-            --live_;
             ++processed_;
             s.handler()();
-            release_slot(s, index);  // chunks never move: s is still the slot
+            s.handler().reset_nonempty();  // chunks never move: s is still the slot
+            release_slot(s, index);
         }
         if (must_stop()) return;
     }
@@ -177,20 +185,31 @@ void Simulation::run_loop(Queue& queue, Time end) {
 
 bool Simulation::poll_stop() {
     next_stop_check_ = processed_ + 4096;
-    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) stopped_ = true;
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {
+        stopped_ = true;
+        run_end_ = stopped_end;
+    }
     return stopped_;
 }
 
 void Simulation::run() {
     stopped_ = false;
     run_end_ = Time::max();
-    with_queue([this](auto& q) { run_loop(q, Time::max()); });
+    if (kind_ == QueueKind::binary_heap) {
+        run_loop<BinaryHeap>(Time::max());
+    } else {
+        run_loop<QuaternaryHeap>(Time::max());
+    }
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     run_end_ = end;
-    with_queue([this, end](auto& q) { run_loop(q, end); });
+    if (kind_ == QueueKind::binary_heap) {
+        run_loop<BinaryHeap>(end);
+    } else {
+        run_loop<QuaternaryHeap>(end);
+    }
     if (!stopped_ && now_ < end) now_ = end;
 }
 

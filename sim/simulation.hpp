@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -43,7 +44,7 @@ public:
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
         Slot& s = slot(index);
-        s.handler().emplace(std::forward<F>(handler));  // in place: no copy, no allocation
+        s.handler().emplace_into_empty(std::forward<F>(handler));  // in place: no copy, no allocation
         enqueue(at < now_ ? now_ : at, index);
         return EventId{index, s.generation};
     }
@@ -66,7 +67,8 @@ public:
     /// Makes run() / run_until() return after the current event.
     void stop() {
         stopped_ = true;
-        next_stop_check_ = 0;  // the run loop looks at stopped_ only at its next check
+        run_end_ = stopped_end;  // advance_if_next() refuses from now on
+        next_stop_check_ = 0;    // the run loop looks at stopped_ only at its next check
     }
     [[nodiscard]] bool stopped() const { return stopped_; }
     /// Makes run() / run_until() stop soon (within a few thousand events) once
@@ -130,13 +132,16 @@ public:
     /// Events executed so far (cancelled ones are not counted).
     [[nodiscard]] std::uint64_t events_processed() const { return processed_; }
     /// Events scheduled and neither run nor cancelled.
-    [[nodiscard]] std::size_t pending_count() const { return live_; }
+    [[nodiscard]] std::size_t pending_count() const;
     /// Pre-sizes the pool and the queue for `n` pending events.
     void reserve(std::size_t n);
     /// Gives the pending events sequence numbers 0, 1, ... in their current order.
     /// Runs by itself once every 2^38 scheduled events, so that sequence numbers
     /// never overflow their bits; the order of events does not change.
     void renumber();
+    /// Makes the next sequence number `seq` (at most QueueEntry::max_seq), so that tests can
+    /// reach the automatic renumbering without 2^38 events.
+    void set_next_seq(std::uint64_t seq) { next_order_ = (seq & QueueEntry::max_seq) << QueueEntry::slot_bits; }
 
 private:
     static constexpr std::size_t chunk_bits = 12;
@@ -157,14 +162,14 @@ private:
     using Chunk = std::array<Slot, chunk_size>;
 
     void enqueue(Time at, std::uint32_t index) {
-        if (next_seq_ > QueueEntry::max_seq) renumber();
-        const QueueEntry entry = QueueEntry::make(at, next_seq_++, index);
+        const QueueEntry entry{at, next_order_ | index};
+        const bool last_seq = take_seq();
         if (kind_ == QueueKind::binary_heap) {
             binary_.push(entry);
         } else {
             quaternary_.push(entry);
         }
-        ++live_;
+        if (last_seq) renumber();
     }
 
     /// Calls `f` with the concrete queue: one predictable branch instead of a virtual call per event.
@@ -191,18 +196,23 @@ private:
         if (slots_used_ > QueueEntry::slot_mask) too_many_pending();
         return slots_used_++;
     }
-    void release_slot(std::uint32_t index) { release_slot(slot(index), index); }
+    // A slot is released with its handler empty (a free slot's handler always is): reset
+    // by cancel(), or by the run loop after running it.
     void release_slot(Slot& s, std::uint32_t index) {  // s is slot(index)
-        s.handler().reset();
         s.next_free = free_head_;
         free_head_ = index;
     }
     // A disarmed timer's key: it sorts after every queue entry (whose orders are smaller).
-    static constexpr QueueEntry disarmed_timer{Time::max(), UINT64_MAX};
+    static constexpr QueueEntry disarmed_timer = QueueEntry::after_all();
+    /// Moves to the next sequence number; true when the one just used was the last
+    /// (QueueEntry::max_seq): the caller then renumbers, once its key is in place.
+    bool take_seq() {
+        return __builtin_add_overflow(next_order_, std::uint64_t{1} << QueueEntry::slot_bits, &next_order_);
+    }
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
-    [[nodiscard]] const QueueEntry& earliest_timer_key() const;
+    [[nodiscard]] QueueEntry earliest_timer_key() const;
     /// Runs the earliest armed timer (next_timer_).
     void run_timer();
     void add_chunk();
@@ -230,7 +240,15 @@ private:
     /// Runs the live events and timers with time <= `end`, in order, until none is left
     /// or stop() is called.
     template <class Queue>
-    void run_loop(Queue& queue, Time end);
+    void run_loop(Time end);
+    template <class Queue>
+    Queue& queue_of() {
+        if constexpr (std::is_same_v<Queue, BinaryHeap>) {
+            return binary_;
+        } else {
+            return quaternary_;
+        }
+    }
 
     QueueKind kind_;
     BinaryHeap binary_;
@@ -248,33 +266,40 @@ private:
     std::uint32_t free_head_ = UINT32_MAX;
     std::uint32_t slots_used_ = 0;
     Time now_;
-    Time run_end_;  // `end` of the current run_until(), Time::max() in run()
-    std::uint64_t next_seq_ = 0;
+    // `end` of the current run_until(), Time::max() in run(); stopped_end once stopped, so
+    // that advance_if_next() tests one bound for both.
+    Time run_end_;
+    static constexpr Time stopped_end = Time::from_ns(-1);  // before every time an event may have
+    // The next sequence number, already shifted above the slot bits: a key's order is
+    // next_order_ | slot, and the sequence running out is the carry out of its increment.
+    std::uint64_t next_order_ = 0;
     std::uint64_t processed_ = 0;
     std::uint64_t next_stop_check_ = 0;
     std::uint64_t events_at_now_ = 0;  // events run at now() since the clock last moved
     std::uint64_t instant_limit_ = default_events_per_instant_limit;
     std::uint64_t events_per_instant_limit_ = default_events_per_instant_limit;
-    std::size_t live_ = 0;
+    // Cancelled events whose queue entries are still queued: the queue's size less these
+    // is the number of pending events (armed timers apart), without a count per event.
+    std::size_t cancelled_queued_ = 0;
     bool stopped_ = false;
     const std::atomic<bool>* stop_flag_ = nullptr;
 };
 
 inline void Simulation::set_timer(TimerId id, Time at) {
-    if (next_seq_ > QueueEntry::max_seq) renumber();
-    if (!timer_armed(id)) ++live_;
-    const QueueEntry key = QueueEntry::make(at < now_ ? now_ : at, next_seq_++, id);
+    const QueueEntry key{at < now_ ? now_ : at, next_order_ | id};
+    const bool last_seq = take_seq();
     timer_keys_[id] = key;
     if (runs_before(key, next_timer_)) {
         next_timer_ = key;
     } else if (next_timer_.slot() == id) {
         find_next_timer();  // it was the earliest and moved later
     }
+    if (last_seq) renumber();
 }
 
 inline bool Simulation::advance_if_next(Time at) {
-    if (stopped_ || at > run_end_ || at < now_ || next_timer_.time <= at) return false;
-    if (with_queue([at](const auto& q) { return !q.empty() && q.top().time <= at; })) return false;
+    if (at > run_end_ || at < now_ || next_timer_.time <= at) return false;  // stopped: run_end_ is stopped_end
+    if (with_queue([at](const auto& q) { return q.top().time <= at; })) return false;  // empty: Time::max()
     count_instant(at);
     now_ = at;
     ++processed_;

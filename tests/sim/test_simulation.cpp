@@ -115,7 +115,20 @@ TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest e
             reference.erase(reference.begin());
         }
         REQUIRE(queue.size() == reference.size());
+        // The top is the earliest entry, or a key after every entry while empty (the run
+        // loop compares the earliest timer with it without testing for emptiness).
+        const s2sim::QueueEntry top = queue.top();
+        if (reference.empty()) {
+            REQUIRE(queue.empty());
+            REQUIRE(top.time == Time::max());
+            REQUIRE(top.order == s2sim::QueueEntry::after_all().order);
+        } else {
+            REQUIRE(std::make_pair(top.time.ns(), top.seq()) == *reference.begin());
+        }
     }
+    TestType fresh;  // empty from the start, before any push
+    CHECK(fresh.top().time == Time::max());
+    CHECK(fresh.top().order == s2sim::QueueEntry::after_all().order);
 }
 
 TEMPLATE_TEST_CASE("simulation: events at equal times run in scheduling order", "[sim]",
@@ -185,6 +198,37 @@ TEMPLATE_TEST_CASE("simulation: renumbering keeps the order of pending events an
     CHECK_FALSE(sim.cancel(ids[4]));
     sim.run();
     CHECK(order == std::vector<int>{0, 3, 6, 9, 12, 1, 10, 13, 2, 5, 8, 11, 14});
+}
+
+TEMPLATE_TEST_CASE("simulation: running out of sequence numbers renumbers, keeping the order of events and timers",
+                   "[sim]", s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    // The last sequence numbers are used at every point of a run of ties: by an event, by the
+    // timer, by an event scheduled from a handler. Without the renumbering, the keys after the
+    // last number would start again at 0 and run before the earlier ones at the same time.
+    for (std::uint64_t left = 0; left < 24; ++left) {
+        Simulation sim(kind_of<TestType>());
+        sim.set_next_seq(s2sim::QueueEntry::max_seq - left);
+        std::vector<int> order;
+        const auto timer = sim.add_timer([&order] { order.push_back(100); });
+        for (int i = 0; i < 20; ++i) {
+            if (i == 7) sim.set_timer(timer, ms(1));
+            if (i == 12) sim.set_timer(timer, ms(1));  // moved: now after event 11
+            sim.schedule_at(ms(1), [&sim, &order, i] {
+                order.push_back(i);
+                if (i == 3) sim.schedule_in(Time::zero(), [&order] { order.push_back(50); });
+            });
+        }
+        sim.run();
+        std::vector<int> expected;
+        for (int i = 0; i < 20; ++i) {
+            if (i == 12) expected.push_back(100);
+            expected.push_back(i);
+        }
+        expected.push_back(50);  // scheduled last, at the same instant
+        INFO("sequence numbers left: " << left);
+        CHECK(order == expected);
+        CHECK(sim.events_processed() == 22);
+    }
 }
 
 TEMPLATE_TEST_CASE("simulation: a timer runs among events as an event scheduled when it was set", "[sim]",
@@ -282,7 +326,9 @@ struct TimerChurn {
         }
     }
     void fire(int who) {  // who < 0: a plain event
-        log.emplace_back(sim.now().ns(), who);
+        // The pending count too: armed timers count as the events they stand for, and
+        // cancelled events (whose entries wait in the queue) do not count.
+        log.emplace_back(sim.now().ns(), who * 1'000'000 + static_cast<int>(sim.pending_count()));
         if (log.size() >= 30000) return;
         for (int j = 0; j < 2; ++j) {
             const int t = static_cast<int>(gen() % timers);
@@ -360,6 +406,10 @@ TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothin
     sim.run();
     CHECK(answers.back() == 0);
     CHECK(sim.now() == ms(12));
+    sim.schedule_at(ms(14), [&] { ask(ms(15)); });  // advanced: a new run is not stopped
+    sim.run();
+    CHECK(answers.back() == 1);
+    CHECK(sim.now() == ms(15));
 }
 
 TEMPLATE_TEST_CASE("simulation: a raised stop flag ends the run within 4096 events", "[sim]",
