@@ -441,18 +441,8 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
     }
     if (shared) {
         for (const Hop& hop : flow.hops) {
-            LinkState& l = links_[hop.link];
-            if (l.flows.empty()) continue;  // left above
-            if (alone) {
-                settle(l, now);  // count this message's last bytes at the old rate sum
-                l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
-            } else {
-                // The rate sum still includes this message, so its last bytes are
-                // counted when reallocate() settles the link.
-                seeds_.push_back(hop.link);
-            }
-            unlist(f, hop);
-            if (alone) touch(hop.link);
+            if (links_[hop.link].flows.empty()) continue;  // left above
+            leave_link(f, hop, flow.rate, alone, now);
         }
     }
     if (alone) ++fast_updates_;
@@ -463,20 +453,25 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
     if (last.flow != f) heap_sift_down(0, last);
 }
 
+inline void FlowNetwork::leave_link(std::uint32_t f, const Hop& hop, double rate, bool others_keep_their_rates,
+                                     Time now) {
+    LinkState& l = links_[hop.link];
+    if (others_keep_their_rates) {
+        settle(l, now);  // count this message's last bytes at the old rate sum
+        l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - rate;
+    } else {
+        // The rate sum still includes this message, so its last bytes are
+        // counted when reallocate() settles the link.
+        seeds_.push_back(hop.link);
+    }
+    unlist(f, hop);
+    if (others_keep_their_rates) touch(hop.link);
+}
+
 inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rates) {
     Flow& flow = flows_[f];
     const Time now = sim_.now();
-    for (const Hop& hop : flow.hops) {
-        LinkState& l = links_[hop.link];
-        if (others_keep_their_rates) {
-            settle(l, now);  // count this message's last bytes at the old rate sum
-            l.rate_sum = l.flows.size() == 1 ? 0.0 : l.rate_sum - flow.rate;
-        } else {
-            seeds_.push_back(hop.link);
-        }
-        unlist(f, hop);
-        if (others_keep_their_rates) touch(hop.link);
-    }
+    for (const Hop& hop : flow.hops) leave_link(f, hop, flow.rate, others_keep_their_rates, now);
     heap_remove(f);
 }
 

@@ -393,6 +393,8 @@ private:
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
     /// the links' rate sums, otherwise it marks the links for reallocate().
     void leave_links(std::uint32_t f, bool others_keep_their_rates = false);
+    /// leave_links() for one link of message `f` (moving at `rate`), at `now`.
+    void leave_link(std::uint32_t f, const Hop& hop, double rate, bool others_keep_their_rates, Time now);
     /// `path_empty` tells whether the message's links carry nobody else.
     [[nodiscard]] double rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const;
     [[nodiscard]] double rate_if_nobody_moves_grouped(std::uint32_t f, bool& path_empty) const;
