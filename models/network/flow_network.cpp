@@ -771,23 +771,10 @@ inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
     FlowCallback callback = std::move(flows_[f].callback);
     release(f);
     if (!callback) return;
-    notifying_ = true;
-    struct Guard {
-        FlowNetwork* self;
-        ~Guard() {
-            self->to_notify_.clear();
-            self->notifying_ = false;
-        }
-    } guard{this};
+    const NotifyingScope scope(this);
     callback(ok);
     // The callback may have finished others (fail_link): theirs run now, as in notify().
-    for (std::size_t i = 0; i < to_notify_.size(); ++i) {
-        const std::uint32_t g = to_notify_[i].first;
-        const bool g_ok = to_notify_[i].second;
-        FlowCallback next = std::move(flows_[g].callback);
-        release(g);
-        if (next) next(g_ok);
-    }
+    run_listed_callbacks();
 }
 
 // Runs the callbacks of finished messages once the network state is
@@ -795,14 +782,11 @@ inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
 // to the list that the outermost call keeps draining.
 void FlowNetwork::notify() {
     if (notifying_) return;
-    notifying_ = true;
-    struct Guard {
-        FlowNetwork* self;
-        ~Guard() {
-            self->to_notify_.clear();
-            self->notifying_ = false;
-        }
-    } guard{this};
+    const NotifyingScope scope(this);
+    run_listed_callbacks();
+}
+
+inline void FlowNetwork::run_listed_callbacks() {
     for (std::size_t i = 0; i < to_notify_.size(); ++i) {
         // Field by field: one 8-byte load of the pair, stored as 4 bytes and 1 a moment ago,
         // would wait for the stores to reach the cache (a third of this function's time).

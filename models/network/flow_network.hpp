@@ -422,6 +422,20 @@ private:
     /// finish() then notify() for a single message (see the definition).
     void finish_one(std::uint32_t f, bool ok);
     void notify();
+    /// Runs the callbacks of the messages in to_notify_ (which they may extend), in order.
+    void run_listed_callbacks();
+    /// Marks the network as running callbacks for its life; on leaving (an exception from a
+    /// callback included) empties to_notify_.
+    struct NotifyingScope {
+        explicit NotifyingScope(FlowNetwork* network) : self(network) { self->notifying_ = true; }
+        NotifyingScope(const NotifyingScope&) = delete;
+        NotifyingScope& operator=(const NotifyingScope&) = delete;
+        ~NotifyingScope() {
+            self->to_notify_.clear();
+            self->notifying_ = false;
+        }
+        FlowNetwork* self;
+    };
     /// Counts a link's bytes at its current rate sum up to `now`.
     void settle(LinkState& l, Time now) {
         settle_plain(l, now);
