@@ -183,6 +183,14 @@ void Simulation::run_loop(Time end) {
     }
 }
 
+void Simulation::run_loop_of_kind(Time end) {
+    if (kind_ == QueueKind::binary_heap) {
+        run_loop<BinaryHeap>(end);
+    } else {
+        run_loop<QuaternaryHeap>(end);
+    }
+}
+
 bool Simulation::poll_stop() {
     next_stop_check_ = processed_ + 4096;
     if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) {
@@ -195,21 +203,13 @@ bool Simulation::poll_stop() {
 void Simulation::run() {
     stopped_ = false;
     run_end_ = Time::max();
-    if (kind_ == QueueKind::binary_heap) {
-        run_loop<BinaryHeap>(Time::max());
-    } else {
-        run_loop<QuaternaryHeap>(Time::max());
-    }
+    run_loop_of_kind(Time::max());
 }
 
 void Simulation::run_until(Time end) {
     stopped_ = false;
     run_end_ = end;
-    if (kind_ == QueueKind::binary_heap) {
-        run_loop<BinaryHeap>(end);
-    } else {
-        run_loop<QuaternaryHeap>(end);
-    }
+    run_loop_of_kind(end);
     if (!stopped_ && now_ < end) now_ = end;
 }
 

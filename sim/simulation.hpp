@@ -241,6 +241,8 @@ private:
     /// or stop() is called.
     template <class Queue>
     void run_loop(Time end);
+    /// run_loop() over the queue of kind_.
+    void run_loop_of_kind(Time end);
     template <class Queue>
     Queue& queue_of() {
         if constexpr (std::is_same_v<Queue, BinaryHeap>) {
