@@ -140,7 +140,8 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
     sync_links();
-    const Route* route = topology_.find_route_of_nodes(from, to);  // both checked above
+    // One cache line with everything below needs of the route.
+    const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.remaining = bytes;
@@ -152,11 +153,11 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        flow.hops.assign_links(route->links.data(), route->links.size());
+        flow.hops.assign_links(route->link_data(), route->link_count);
         delay = route->latency;
         latency_class = route->latency_class;
         if (jittered_) [[unlikely]] {
-            const Time extra = draw_jitter(*route);
+            const Time extra = draw_jitter(*route->route);
             // Messages that may overtake each other cannot share a first-in first-out queue.
             if (extra > Time::zero()) {
                 flow_cold_[f].latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_event(f); });
