@@ -439,7 +439,7 @@ TEST_CASE("topology: DOT output has shapes by kind and human units", "[models][n
 
 TEST_CASE("topology: routes past max_direct_nodes nodes (a hash index) are those of the direct table",
           "[models][network]") {
-    // Up to max_direct_nodes nodes routes are found through a table of a pointer per pair,
+    // Up to max_direct_nodes nodes routes are found through a table of a CompactRoute per pair,
     // above through a hash index: the same routes either way, also after failures, and
     // the table must follow the node count when nodes are added after routes were asked.
     std::mt19937_64 rng(20261206);
