@@ -140,7 +140,33 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
     sync_links();
-    const Route* route = topology_.find_route_of_nodes(from, to);  // both checked above
+    // One cache line with everything below needs of the route.
+    const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
+    if (route == nullptr || jittered_ || bound != nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
+    LatencyQueue* queue = latency_queue(route->latency_class);
+    if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    const std::uint32_t f = allocate_flow();
+    Flow& flow = flows_[f];
+    flow.remaining = bytes;
+    flow.rate = 0.0;
+    flow.finish = Time::max();
+    flow.seq = next_seq_++;
+    flow.phase = Phase::latency;
+    flow.no_route = false;
+    flow.hops.assign_links(route->link_data(), route->link_count);
+    const Time entry = sim_.now() + route->latency;
+    if (queue->pending.full()) {
+        // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
+        queue->pending.set_capacity(std::max<std::size_t>(16, 2 * queue->pending.capacity()));
+    }
+    queue->pending.push_back(Pending{entry, f, flow.generation});
+    if (queue->pending.size() == 1) sim_.set_timer(queue->timer, entry);
+    ++in_flight_;
+    return FlowId{f, flow.generation};
+}
+
+FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
     const std::uint32_t f = allocate_flow();
     Flow& flow = flows_[f];
     flow.remaining = bytes;
@@ -152,11 +178,11 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        flow.hops.assign_links(route->links.data(), route->links.size());
+        flow.hops.assign_links(route->link_data(), route->link_count);
         delay = route->latency;
         latency_class = route->latency_class;
-        if (jittered_) [[unlikely]] {
-            const Time extra = draw_jitter(*route);
+        if (jittered_) {
+            const Time extra = draw_jitter(*route->route);
             // Messages that may overtake each other cannot share a first-in first-out queue.
             if (extra > Time::zero()) {
                 flow_cold_[f].latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_event(f); });
@@ -169,7 +195,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
         latency_class = topology_.latency_class(Time::zero());
     }
     // A free flow has no bound link (notify() returns it): only a bounded send sets one.
-    if (bound != nullptr) [[unlikely]] {
+    if (bound != nullptr) {
         if (route != nullptr && !std::isinf(bound->max_rate)) {
             flow.bound_link = allocate_bound_link(bound->max_rate);
             flow.hops.push_back(Hop{flow.bound_link, 0});
@@ -183,7 +209,6 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     if (LatencyQueue* queue = latency_queue(latency_class)) {
         const Time entry = sim_.now() + delay;
         if (queue->pending.full()) {
-            // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
             queue->pending.set_capacity(std::max<std::size_t>(16, 2 * queue->pending.capacity()));
         }
         queue->pending.push_back(Pending{entry, f, flow.generation});

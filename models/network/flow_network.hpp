@@ -353,6 +353,9 @@ private:
     /// The message's callback is left empty (a free slot's is): send() and send_bounded() make it
     /// in the slot afterwards, rather than moving it through here (send_impl never calls it).
     FlowId send_impl(NodeId from, NodeId to, double bytes, const Bound* bound = nullptr);
+    /// send_impl() of a message with no route, jitter, a bound, or a latency class past
+    /// max_latency_queues (out of line: the usual send keeps a lean frame).
+    [[gnu::noinline]] FlowId send_rare(const CompactRoute* route, double bytes, const Bound* bound);
     /// send_impl() of send_bounded(): checks the bound first.
     FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
     /// Makes a message's callback in its slot (a FlowCallback given is moved there).

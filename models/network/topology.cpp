@@ -4,7 +4,10 @@
 #include <bit>
 #include <deque>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <new>
 #include <utility>
 #include <unordered_map>
 
@@ -120,7 +123,8 @@ struct Topology::Impl {
     std::size_t cached = 0;
     std::vector<Label> labels;  // scratch for Dijkstra
 
-    std::deque<Route> routes;  // what route_index_ points to; a deque keeps addresses stable
+    std::deque<Route> routes;  // what the CompactRoutes point to; a deque keeps addresses stable
+    std::deque<CompactRoute> compact_routes;  // what route_index_ points to (above max_direct_nodes)
 };
 
 std::string_view to_string(NodeKind kind) {
@@ -158,11 +162,12 @@ void Topology::check_node(NodeId n) const {
 
 void Topology::clear_routes() {
     if (impl_->routes.empty()) return;
-    route_table_.clear();
-    route_table_.shrink_to_fit();
+    route_table_.reset();
     route_index_.clear();
     impl_->routes.clear();
     impl_->routes.shrink_to_fit();
+    impl_->compact_routes.clear();
+    impl_->compact_routes.shrink_to_fit();
 }
 
 void Topology::mark_stale() {
@@ -389,7 +394,17 @@ const Route& Topology::route(NodeId from, NodeId to) {
     throw Error(fmt::format("no route from '{}' to '{}'", nodes_[from].name, nodes_[to].name));
 }
 
-const Route* Topology::add_route(NodeId from, NodeId to) {
+void Topology::CompactRouteTable::allocate(std::size_t count) {
+    reset();
+    // calloc: zeroed, and for a large table fresh pages that stay untouched until used.
+    storage_ = std::calloc(count * sizeof(CompactRoute) + alignof(CompactRoute), 1);
+    if (storage_ == nullptr) throw std::bad_alloc();
+    const auto address = reinterpret_cast<std::uintptr_t>(storage_);
+    const std::uintptr_t aligned = (address + alignof(CompactRoute) - 1) & ~std::uintptr_t{alignof(CompactRoute) - 1};
+    entries_ = reinterpret_cast<CompactRoute*>(aligned);
+}
+
+const CompactRoute* Topology::add_route(NodeId from, NodeId to) {
     if (impl_->stale) rebuild_routing();
     const Impl& m = *impl_;
     if (m.component[from] != m.component[to]) return nullptr;
@@ -429,15 +444,23 @@ const Route* Topology::add_route(NodeId from, NodeId to) {
     }
     r.latency_class = latency_class(r.latency);
     const Route* stored = &impl_->routes.emplace_back(std::move(r));
+    CompactRoute compact;
+    compact.route = stored;
+    compact.latency = stored->latency;
+    compact.latency_class = stored->latency_class;
+    compact.link_count = static_cast<std::uint32_t>(stored->links.size());
+    std::copy_n(stored->links.data(), std::min(stored->links.size(), CompactRoute::inline_links), compact.links);
     if (node_count_ <= max_direct_nodes) {
-        // Made at the first route after a change (clear_routes() empties it), so that its
+        // Made at the first route after a change (clear_routes() frees it), so that its
         // size always matches the node count.
-        if (route_table_.empty()) route_table_.assign(node_count_ * node_count_, nullptr);
-        route_table_[std::size_t{from} * node_count_ + to] = stored;
-    } else {
-        route_index_.insert(RouteIndex::key(from, to), stored);
+        if (route_table_.data() == nullptr) route_table_.allocate(node_count_ * node_count_);
+        CompactRoute& entry = route_table_.data()[std::size_t{from} * node_count_ + to];
+        entry = compact;
+        return &entry;
     }
-    return stored;
+    const CompactRoute* entry = &impl_->compact_routes.emplace_back(compact);
+    route_index_.insert(RouteIndex::key(from, to), entry);
+    return entry;
 }
 
 std::string Topology::to_dot() const {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -59,6 +60,29 @@ struct Route {
     std::uint32_t latency_class = 0;
 };
 
+/// What a message's send reads of a route (FlowNetwork, once per message), on one cache
+/// line: one load that misses instead of three dependent ones (a pointer, the Route, its
+/// links).
+struct alignas(64) CompactRoute {
+    /// Links held here; a longer route's are read from `route`.
+    static constexpr std::size_t inline_links = 10;
+    /// The full route (never null in an entry Topology hands out).
+    const Route* route = nullptr;
+    /// route->latency.
+    Time latency;
+    /// route->latency_class.
+    std::uint32_t latency_class = 0;
+    /// route->links.size().
+    std::uint32_t link_count = 0;
+    /// The route's links when there are at most inline_links of them.
+    DirectedLinkId links[inline_links] = {};
+    /// The route's links, link_count of them.
+    [[nodiscard]] const DirectedLinkId* link_data() const {
+        return link_count <= inline_links ? links : route->links.data();
+    }
+};
+static_assert(sizeof(CompactRoute) == 64, "a CompactRoute is one cache line");
+
 /// A network of named nodes joined by full-duplex links, with shortest-path
 /// routing by latency. A small facade over Boost.Graph, which stays out of this
 /// header so that includers build fast.
@@ -76,8 +100,9 @@ struct Route {
 /// per core source on first use. Routes are made when first asked for and cached
 /// until the topology changes; memory grows with the core's size squared plus the
 /// pairs asked for, not with the square of the fleet (but for a topology of at most
-/// max_direct_nodes nodes, whose routes are found through a table of a pointer per
-/// pair: at most 512 KiB).
+/// max_direct_nodes nodes, whose routes are found through a table of a CompactRoute per
+/// pair: at most 4 MiB of zeroed address space, of which only the pages of the pairs
+/// asked for are touched).
 class Topology {
 public:
     Topology();
@@ -190,14 +215,21 @@ public:
     /// find_route() for nodes known to exist (both below node_count()), for a caller that
     /// has checked them already.
     [[nodiscard]] const Route* find_route_of_nodes(NodeId from, NodeId to) {
-        if (!route_table_.empty()) {
-            if (const Route* r = route_table_[std::size_t{from} * node_count_ + to]) return r;
-        } else if (const Route* r = route_index_.find(RouteIndex::key(from, to))) {
-            return r;
+        const CompactRoute* c = find_compact_route(from, to);
+        return c == nullptr ? nullptr : c->route;
+    }
+    /// find_route_of_nodes() as the compact copy a message's send reads (valid as long as
+    /// the route), or nullptr when there is no route.
+    [[nodiscard]] const CompactRoute* find_compact_route(NodeId from, NodeId to) {
+        if (CompactRoute* table = route_table_.data()) {
+            const CompactRoute& c = table[std::size_t{from} * node_count_ + to];
+            if (c.route != nullptr) return &c;
+        } else if (const CompactRoute* c = route_index_.find(RouteIndex::key(from, to))) {
+            return c;
         }
         return add_route(from, to);
     }
-    /// Up to this many nodes, routes are found through a table of a pointer per (from, to)
+    /// Up to this many nodes, routes are found in a table of a CompactRoute per (from, to)
     /// pair (one load per lookup); above it, through a hash index of the pairs asked for.
     static constexpr std::size_t max_direct_nodes = 256;
     /// True when route(from, to) would succeed (both ends are connected by links
@@ -252,7 +284,7 @@ private:
     public:
         static std::uint64_t key(NodeId from, NodeId to) { return (std::uint64_t{from} << 32U) | to; }
 
-        [[nodiscard]] const Route* find(std::uint64_t k) const {
+        [[nodiscard]] const CompactRoute* find(std::uint64_t k) const {
             if (slots_.empty()) return nullptr;
             for (std::size_t i = slot_of(k);; i = (i + 1) & (slots_.size() - 1)) {
                 const Slot& s = slots_[i];
@@ -261,7 +293,7 @@ private:
             }
         }
 
-        void insert(std::uint64_t k, const Route* route) {
+        void insert(std::uint64_t k, const CompactRoute* route) {
             if (2 * (size_ + 1) > slots_.size()) grow();
             std::size_t i = slot_of(k);
             while (slots_[i].key != empty) i = (i + 1) & (slots_.size() - 1);
@@ -282,7 +314,7 @@ private:
         static constexpr std::uint64_t empty = UINT64_MAX;  // from = to = UINT32_MAX: never a node pair
         struct Slot {
             std::uint64_t key = empty;
-            const Route* route = nullptr;
+            const CompactRoute* route = nullptr;
         };
 
         // Fibonacci hashing: the top bits of key * 2^64 / phi.
@@ -306,9 +338,42 @@ private:
         unsigned shift_ = 64;
     };
 
+    // The direct table of routes: CompactRoutes from calloc, zero (`route` null) until made,
+    // 64-byte aligned; the pages of pairs never asked for stay untouched.
+    class CompactRouteTable {
+    public:
+        CompactRouteTable() = default;
+        CompactRouteTable(CompactRouteTable&& other) noexcept
+            : storage_(std::exchange(other.storage_, nullptr)), entries_(std::exchange(other.entries_, nullptr)) {}
+        CompactRouteTable& operator=(CompactRouteTable&& other) noexcept {
+            if (this != &other) {
+                reset();
+                storage_ = std::exchange(other.storage_, nullptr);
+                entries_ = std::exchange(other.entries_, nullptr);
+            }
+            return *this;
+        }
+        CompactRouteTable(const CompactRouteTable&) = delete;
+        CompactRouteTable& operator=(const CompactRouteTable&) = delete;
+        ~CompactRouteTable() { reset(); }
+        /// `count` zeroed entries (the old ones freed). Throws std::bad_alloc.
+        void allocate(std::size_t count);
+        void reset() {
+            std::free(storage_);
+            storage_ = nullptr;
+            entries_ = nullptr;
+        }
+        /// The entries, or nullptr when there is no table.
+        [[nodiscard]] CompactRoute* data() const { return entries_; }
+
+    private:
+        void* storage_ = nullptr;  // from calloc, 64 bytes more than the entries need
+        CompactRoute* entries_ = nullptr;
+    };
+
     void check_node(NodeId n) const;
     /// Makes, caches and returns the route; nullptr when there is none.
-    const Route* add_route(NodeId from, NodeId to);
+    const CompactRoute* add_route(NodeId from, NodeId to);
     /// Finds the leaves, the core graph and the connected components.
     void rebuild_routing();
     /// Per core node, the directed link into it on the shortest-path tree from core node `from`.
@@ -324,10 +389,10 @@ private:
     // FlowNetwork checks both counts per message (a size is then a division, not a load).
     std::size_t node_count_ = 0;
     std::size_t directed_link_count_ = 0;
-    // Routes handed out, by from * node_count_ + to (null: not made yet) when there are at
-    // most max_direct_nodes nodes and a route was asked for since the last change; empty
-    // otherwise, and route_index_ holds them.
-    std::vector<const Route*> route_table_;
+    // Routes handed out, by from * node_count_ + to (`route` null: not made yet) when there
+    // are at most max_direct_nodes nodes and a route was asked for since the last change;
+    // no table otherwise, and route_index_ holds them.
+    CompactRouteTable route_table_;
     RouteIndex route_index_;  // here, not in Impl: find_route() reads it inline
     std::unique_ptr<Impl> impl_;
 };

@@ -439,7 +439,7 @@ TEST_CASE("topology: DOT output has shapes by kind and human units", "[models][n
 
 TEST_CASE("topology: routes past max_direct_nodes nodes (a hash index) are those of the direct table",
           "[models][network]") {
-    // Up to max_direct_nodes nodes routes are found through a table of a pointer per pair,
+    // Up to max_direct_nodes nodes routes are found through a table of a CompactRoute per pair,
     // above through a hash index: the same routes either way, also after failures, and
     // the table must follow the node count when nodes are added after routes were asked.
     std::mt19937_64 rng(20261206);
@@ -504,4 +504,39 @@ TEST_CASE("topology: the direct route table follows added nodes and links", "[mo
     CHECK(t.cached_routes() == 3);
     CHECK_THROWS_AS(t.find_route(a, 4), s2sim::Error);
     CHECK_THROWS_AS(t.find_route(4, a), s2sim::Error);
+}
+
+TEST_CASE("topology: a compact route copies its route, past ten links and past the direct table too",
+          "[models][network]") {
+    // FlowNetwork reads a route per message from its CompactRoute: latency, latency class and
+    // links must be the route's, with links beyond the ten held inline read from the route.
+    Topology t;
+    constexpr NodeId chain = 14;  // routes of 0 to 13 links
+    for (NodeId i = 0; i < chain; ++i) t.add_node(fmt::format("n{}", i), NodeKind::switch_);
+    for (NodeId i = 0; i + 1 < chain; ++i) t.add_link(i, i + 1, gbps * (i + 1), 1e-6 * (i + 1));
+    const auto check_pairs = [&t] {
+        for (NodeId a = 0; a < chain; ++a) {
+            for (NodeId b = 0; b < chain; ++b) {
+                INFO("route " << a << " -> " << b);
+                const CompactRoute* c = t.find_compact_route(a, b);
+                REQUIRE(c != nullptr);
+                const Route& r = t.route(a, b);
+                CHECK(c->route == &r);
+                CHECK(c->latency == r.latency);
+                CHECK(c->latency_class == r.latency_class);
+                REQUIRE(c->link_count == r.links.size());
+                CHECK(c->link_count == static_cast<std::uint32_t>(a > b ? a - b : b - a));
+                CHECK(std::equal(r.links.begin(), r.links.end(), c->link_data()));
+                CHECK(t.find_compact_route(a, b) == c);  // cached
+            }
+        }
+    };
+    check_pairs();  // the direct table
+    t.set_capacity(0, gbps);  // clears the routes: made again
+    check_pairs();
+    const NodeId lone = t.add_node("lone", NodeKind::server);
+    CHECK(t.find_compact_route(0, lone) == nullptr);
+    while (t.node_count() <= Topology::max_direct_nodes) t.add_node(fmt::format("pad{}", t.node_count()), NodeKind::server);
+    check_pairs();  // the hash index
+    CHECK(t.find_compact_route(lone, 0) == nullptr);
 }
