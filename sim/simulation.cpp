@@ -133,7 +133,7 @@ inline void Simulation::run_timer() {
 
 bool Simulation::pending(EventId id) const {
     return id.valid() && id.slot < slots_used_ && slot(id.slot).generation == id.generation &&
-           static_cast<bool>(slot(id.slot).handler());
+           !slot(id.slot).empty();
 }
 
 bool Simulation::cancel(EventId id) {
@@ -142,7 +142,7 @@ bool Simulation::cancel(EventId id) {
     // empty); the slot is freed then, not before, so it cannot be reused meanwhile.
     Slot& s = slot(id.slot);
     ++s.generation;
-    s.handler().reset();
+    s.destroy();
     ++cancelled_queued_;
     return true;
 }
@@ -163,7 +163,7 @@ void Simulation::run_loop(Time end) {
             const QueueEntry top = queue.top();  // a copy: the stores below cannot change it
             const std::uint32_t index = top.slot();
             Slot& s = slot(index);
-            if (!s.handler()) {  // cancelled
+            if (s.empty()) {  // cancelled
                 queue.pop();
                 --cancelled_queued_;
                 release_slot(s, index);
@@ -175,8 +175,7 @@ void Simulation::run_loop(Time end) {
             queue.pop();
             ++s.generation;  // the handle goes stale: cancelling a running event is a no-op
             ++processed_;
-            s.handler()();
-            s.handler().reset_nonempty();  // chunks never move: s is still the slot
+            s.run();  // chunks never move: s is still the slot afterwards
             release_slot(s, index);
         }
         if (must_stop()) return;

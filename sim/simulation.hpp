@@ -44,7 +44,7 @@ public:
     EventId schedule_at(Time at, F&& handler) {
         const std::uint32_t index = allocate_slot();
         Slot& s = slot(index);
-        s.handler().emplace_into_empty(std::forward<F>(handler));  // in place: no copy, no allocation
+        s.emplace(std::forward<F>(handler));  // in place: no copy, no allocation
         enqueue(at < now_ ? now_ : at, index);
         return EventId{index, s.generation};
     }
@@ -149,13 +149,51 @@ private:
     // A slot holds its handler from scheduling until its queue entry is popped. A
     // cancelled event's slot keeps its place (empty handler, generation moved on)
     // until then, so the queue entry needs no generation of its own.
-    // One cache line per event: the handler's captures and operations, then the generation
-    // and the free-list link in the handler's tail padding (a base class's padding is reused).
-    struct alignas(64) Slot : Handler {
+    // One cache line per event: the handler's captures, the one function that runs and
+    // destroys them, the generation and the free-list link. An event's handler runs once,
+    // so the run loop makes a single indirect call through a pointer in the slot itself
+    // (not through a table of operations, one more dependent load, and a test for a
+    // destructor afterwards).
+    struct alignas(64) Slot {
+        alignas(std::max_align_t) unsigned char captures[handler_capacity];
+        // Runs the handler (unless `destroy_only`), then destroys it; nullptr when empty.
+        void (*run_and_destroy)(void* captures, bool destroy_only) = nullptr;
         std::uint32_t generation = 0;
         std::uint32_t next_free = UINT32_MAX;
-        Handler& handler() { return *this; }
-        const Handler& handler() const { return *this; }
+
+        Slot() = default;
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() {
+            if (run_and_destroy != nullptr) run_and_destroy(captures, true);
+        }
+        [[nodiscard]] bool empty() const { return run_and_destroy == nullptr; }
+        /// Places `f`. Precondition: empty.
+        template <class F>
+        void emplace(F&& f) {
+            using Fn = std::decay_t<F>;
+            static_assert(std::is_invocable_v<Fn&>, "an event handler takes no arguments");
+            static_assert(sizeof(Fn) <= handler_capacity, "capture too large for an event: capture less or an index");
+            static_assert(alignof(Fn) <= alignof(std::max_align_t), "over-aligned capture");
+            ::new (static_cast<void*>(captures)) Fn(std::forward<F>(f));
+            run_and_destroy = &run_once<Fn>;
+        }
+        /// Runs the handler and empties the slot. Precondition: not empty.
+        void run() {
+            run_and_destroy(captures, false);
+            run_and_destroy = nullptr;
+        }
+        /// Destroys the handler without running it. Precondition: not empty.
+        void destroy() {
+            run_and_destroy(captures, true);
+            run_and_destroy = nullptr;
+        }
+        template <class Fn>
+        static void run_once(void* p, bool destroy_only) {
+            Fn& fn = *static_cast<Fn*>(p);
+            if (!destroy_only) fn();
+            fn.~Fn();
+        }
     };
     static_assert(sizeof(Slot) == 64, "an event's slot is one cache line");
     // Chunks keep slot addresses stable while a running handler schedules more events.

@@ -25,13 +25,25 @@ std::uint32_t by_binary_search(const std::vector<double>& cdf, double u) {
 
 }  // namespace
 
+// Entries closer together than a slice's 16-bit positions resolve (1/65536 of a slice):
+// the search must fall back to the exact values, at the entries and between them.
+std::vector<double> clustered_cdf() {
+    std::vector<double> cdf = {0.1};
+    for (int k = 0; k < 300; ++k) cdf.push_back(0.3 + k * 1e-13);
+    for (int k = 0; k < 300; ++k) cdf.push_back(0.7 + k * 1e-8);  // about three on each position
+    cdf.push_back(1.0);
+    return cdf;
+}
+
 TEST_CASE("guided cdf: the same index as a binary search for every u", "[sim]") {
     // Zipf tables (steep head, long tail), a table with zero-probability entries
-    // and ties, a last entry a few ulps short of 1, and tiny tables.
+    // and ties, a last entry a few ulps short of 1, tiny tables, and entries that share
+    // a 16-bit position within their slice.
     std::vector<std::vector<double>> tables = {zipf_cdf(100'000, 1.1), zipf_cdf(1000, 0.0), zipf_cdf(37, 2.5),
                                                {0.0, 0.0, 0.25, 0.25, 0.5, 1.0, 1.0},
                                                {0.1, 0.3, 0.9999999999999998},
-                                               {1.0}};
+                                               {1.0},
+                                               clustered_cdf()};
     pcg64 rng(2026);
     for (const auto& cdf : tables) {
         const s2sim::GuidedCdf guided(cdf);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <new>
 #include <random>
 #include <set>
@@ -165,6 +166,26 @@ TEMPLATE_TEST_CASE("simulation: cancelled events never run", "[sim]", s2sim::Bin
     CHECK_FALSE(sim.cancel(a));  // already ran
     CHECK_FALSE(sim.pending(c));
     CHECK(sim.events_processed() == 2);
+}
+
+TEMPLATE_TEST_CASE("simulation: a handler's captures are destroyed once, whether run, cancelled or left pending",
+                   "[sim]", s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    const auto token = std::make_shared<int>(0);  // each capture holds a reference
+    int ran = 0;
+    {
+        Simulation sim(kind_of<TestType>());
+        sim.schedule_at(ms(1), [&ran, token] { ran += 1 + *token; });
+        const auto cancelled = sim.schedule_at(ms(2), [&ran, token] { ran += 10 + *token; });
+        sim.schedule_at(ms(5), [&ran, token] { ran += 100 + *token; });
+        CHECK(token.use_count() == 4);
+        CHECK(sim.cancel(cancelled));
+        CHECK(token.use_count() == 3);  // destroyed at the cancel, not when its entry is popped
+        sim.run_until(ms(3));
+        CHECK(ran == 1);
+        CHECK(token.use_count() == 2);  // the one that ran
+    }
+    CHECK(ran == 1);
+    CHECK(token.use_count() == 1);  // the pending one, with the simulation
 }
 
 TEMPLATE_TEST_CASE("simulation: a stale handle cannot cancel the event that reused its slot", "[sim]",
