@@ -35,6 +35,7 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
             host.memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
             if (service.balancer->reads_server_load()) {
                 host.load_views.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+                host.reads_load = true;
             }
         }
         // A size drawn from a constant reads no random number: using the value is the same.

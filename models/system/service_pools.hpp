@@ -38,7 +38,7 @@ public:
     /// Updates what balancers see of `host` after ops arrived, left or the server
     /// changed; nothing when no balancer of its services reads its load.
     void refresh_views(const Host& host) {
-        if (!host.load_views.empty()) write_load_views(host);
+        if (host.reads_load) write_load_views(host);
     }
     /// Schedules the health checks of every service of host `h` to notice its state.
     void schedule_health(std::uint32_t h, bool healthy);
