@@ -41,8 +41,8 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
         // A size drawn from a constant reads no random number: using the value is the same.
         const auto fixed = [](const DistributionPtr& size) { return size ? size->constant().value_or(-1.0) : 0.0; };
         for (const OpModel& op : s.ops) {
-            service.ops.push_back(OpState{RandomStream(model.seed, "op/" + s.name + "." + op.name),
-                                          fixed(op.request_bytes), fixed(op.response_bytes)});
+            service.ops.emplace_back(RandomStream(model.seed, "op/" + s.name + "." + op.name), fixed(op.request_bytes),
+                                     fixed(op.response_bytes), op);
         }
         services_.push_back(std::move(service));
     }
