@@ -15,13 +15,13 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
         Service service{&s,
                         nullptr,
                         {},
-                        RandomStream(model.seed, "service/" + s.name + "/balancer"),
                         {},
-                        RandomStream(model.seed, "retry/" + s.name),
-                        std::nullopt};
+                        nullptr,
+                        RandomStream(model.seed, "service/" + s.name + "/balancer"),
+                        RandomStream(model.seed, "retry/" + s.name)};
         if (s.retry_budget) {
             if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
-            service.budget.emplace(*s.retry_budget);
+            service.budget = std::make_unique<RetryBudget>(*s.retry_budget);
         }
         if (!(s.health_check_s >= 0)) throw Error("service '" + s.name + "': health check delay must be >= 0");
         BalancerOptions options = s.balancer;

@@ -14,15 +14,19 @@
 namespace s2sim::models::system {
 
 /// A service: its pool of servers as its balancer sees them (views: load, health),
-/// its random streams and its retry budget.
-struct Service {
+/// its random streams and its retry budget. 64-byte aligned: what sending a call reads (model,
+/// balancer, views, ops) fills the first cache line; the retry budget's pointer and the
+/// balancer's stream, which the caller reads next, the second.
+struct alignas(64) Service {
     const ServiceModel* model = nullptr;
     std::unique_ptr<Balancer> balancer;
     std::vector<ServerView> views;
-    RandomStream rng;
     std::vector<OpState> ops;  ///< per op: its random stream (work, sizes, call probabilities) and fixed sizes
-    RandomStream retry_rng;                 ///< backoffs and jitter of calls to this service
-    std::optional<RetryBudget> budget;      ///< retries of calls to this service
+    /// Retries of calls to this service; null = unlimited. A pointer, not an optional: its
+    /// test then reads this line, not the far end of a 256-byte budget.
+    std::unique_ptr<RetryBudget> budget;
+    RandomStream rng;
+    RandomStream retry_rng;  ///< backoffs and jitter of calls to this service
 };
 
 /// The services (one per SystemModel::services entry, same index): what their balancers
