@@ -70,15 +70,14 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
 inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
     Service& service = services_[call.service];
-    const ServiceModel& sm = *service.model;
     call.op_state = &service.ops[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
-    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
+    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
                                            : service.balancer->pick(ctx, service.views);
-    if (backend >= sm.servers.size()) [[unlikely]] {
+    if (backend >= service.host_count) [[unlikely]] {
         // No healthy backend: the call fails where it stands.
         call.failure = over_limit ? Failure::rejected : Failure::failed;
         call.host = none;
@@ -87,7 +86,7 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
         return;
     }
     call.backend = backend;
-    call.host = sm.servers[backend];
+    call.host = service.hosts[backend];
     ++service.views[backend].in_flight;
     service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());

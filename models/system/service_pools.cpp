@@ -17,7 +17,9 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
                         {},
                         {},
                         nullptr,
+                        s.servers.data(),
                         RandomStream(model.seed, "service/" + s.name + "/balancer"),
+                        static_cast<std::uint32_t>(s.servers.size()),
                         RandomStream(model.seed, "retry/" + s.name)};
         if (s.retry_budget) {
             if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");

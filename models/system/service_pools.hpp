@@ -15,8 +15,8 @@ namespace s2sim::models::system {
 
 /// A service: its pool of servers as its balancer sees them (views: load, health),
 /// its random streams and its retry budget. 64-byte aligned: what sending a call reads (model,
-/// balancer, views, ops) fills the first cache line; the retry budget's pointer and the
-/// balancer's stream, which the caller reads next, the second.
+/// balancer, views, ops) fills the first cache line; the retry budget's pointer, the backends'
+/// hosts and the balancer's stream, which the caller reads next, the second.
 struct alignas(64) Service {
     const ServiceModel* model = nullptr;
     std::unique_ptr<Balancer> balancer;
@@ -25,7 +25,11 @@ struct alignas(64) Service {
     /// Retries of calls to this service; null = unlimited. A pointer, not an optional: its
     /// test then reads this line, not the far end of a 256-byte budget.
     std::unique_ptr<RetryBudget> budget;
+    /// model->servers.data(), host_count of them: the host of each backend, read without the
+    /// ServiceModel's line (the model is fixed during a run).
+    const std::uint32_t* hosts = nullptr;
     RandomStream rng;
+    std::uint32_t host_count = 0;
     RandomStream retry_rng;  ///< backoffs and jitter of calls to this service
 };
 
