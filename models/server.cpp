@@ -35,12 +35,20 @@ Discipline parse_discipline(std::string_view text) {
 }
 
 Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
-    : sim_(sim), listener_(listener), config_(std::move(config)), last_update_(sim.now()) {
+    : sim_(sim),
+      listener_(listener),
+      core_count_(config.cores),
+      ps_(config.discipline == Discipline::ps),
+      priority_(config.discipline == Discipline::priority),
+      unit_speed_(config.speed == 1.0),
+      config_(std::move(config)),
+      last_update_(sim.now()) {
     if (config_.cores == 0) throw Error("server '" + config_.name + "': cores must be at least 1");
     if (!(config_.speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
-    if (config_.discipline != Discipline::ps) {
-        cores_.resize(config_.cores);
-        for (std::uint32_t c = config_.cores; c-- > 0;) idle_cores_.push_back(c);
+    if (!ps_) {
+        running_ = std::make_unique<std::optional<Running>[]>(core_count_);
+        idle_cores_ = std::make_unique<std::uint32_t[]>(core_count_);
+        for (std::uint32_t c = core_count_; c-- > 0;) idle_cores_[idle_count_++] = c;
     }
     busy_cores_.reset(sim.now());
     queue_.reset(sim.now());
@@ -49,7 +57,7 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
 // record_state(), start_fcfs() and pop_waiting() are inline in their callers here (submit,
 // finish_fcfs): each runs once or twice per job, and the calls cost more than their bodies.
 inline void Server::record_state() {
-    if (config_.discipline != Discipline::ps) {
+    if (!ps_) {
         record_fcfs_state();
         return;
     }
@@ -61,7 +69,7 @@ inline void Server::record_state() {
 
 inline void Server::record_fcfs_state() {
     const Time now = sim_.now();
-    busy_cores_.update(now, as_double(config_.cores - idle_cores_.size()));
+    busy_cores_.update(now, as_double(core_count_ - idle_count_));
     // A queue that stays empty adds exactly nothing to its time average: skip the update.
     const double queued = as_double(queued_);
     if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
@@ -72,7 +80,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
         ++rejected_;
         return false;
     }
-    if (config_.discipline == Discipline::ps) {
+    if (ps_) {
         if (config_.queue_limit && waiting() >= *config_.queue_limit &&
             ps_jobs_.size() >= config_.cores) {
             ++rejected_;
@@ -85,7 +93,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
         record_state();
         return true;
     }
-    if (!idle_cores_.empty()) {
+    if (idle_count_ != 0) {
         start_fcfs(work_s, token);
         record_fcfs_state();
         return true;
@@ -95,7 +103,7 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
         return false;
     }
     const Waiting job{work_s, token, priority_class, next_seq_++, deadline};
-    if (config_.discipline == Discipline::priority) {
+    if (priority_) {
         by_class_.push_back(job);
         std::push_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
     } else {
@@ -107,17 +115,16 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
 }
 
 inline void Server::start_fcfs(double work_s, std::uint64_t token) {
-    const std::uint32_t core = idle_cores_.back();
-    idle_cores_.pop_back();
+    const std::uint32_t core = idle_cores_[--idle_count_];
     // Dividing by 1.0 (the usual speed) is exact: skipping it leaves the time the same and
     // takes a long-latency divsd off the path to the event's key.
-    const double service_s = config_.speed == 1.0 ? work_s : work_s / config_.speed;
+    const double service_s = unit_speed_ ? work_s : work_s / config_.speed;
     const EventId done = sim_.schedule_in(Time::from_seconds(service_s), [this, core] { finish_fcfs(core); });
-    cores_[core] = Running{token, sim_.now(), work_s, done};
+    running_[core] = Running{token, sim_.now(), work_s, done};
 }
 
 inline bool Server::pop_waiting(Waiting& out) {
-    if (config_.discipline == Discipline::priority) {
+    if (priority_) {
         if (by_class_.empty()) return false;
         std::pop_heap(by_class_.begin(), by_class_.end(), runs_later<Waiting, Waiting>);
         out = by_class_.back();
@@ -133,14 +140,16 @@ inline bool Server::pop_waiting(Waiting& out) {
 }
 
 void Server::finish_fcfs(std::uint32_t core) {
-    const std::uint64_t token = cores_[core]->token;
-    cores_[core].reset();
-    idle_cores_.push_back(core);
+    const std::uint64_t token = running_[core]->token;
+    running_[core].reset();
+    idle_cores_[idle_count_++] = core;
     ++completed_;
     const Time now = sim_.now();
+    bool shed = false;  // shed_ is empty between jobs: testing this flag reads no vector
     for (Waiting next{}; pop_waiting(next);) {
         if (next.deadline < now) [[unlikely]] {
             shed_.push_back(next.token);  // waited past its deadline: shed rather than served
+            shed = true;
             continue;
         }
         start_fcfs(next.work_s, next.token);
@@ -149,7 +158,7 @@ void Server::finish_fcfs(std::uint32_t core) {
     record_fcfs_state();
     // Last: the listener may submit to this server again.
     listener_.job_finished(*this, token);
-    if (!shed_.empty()) [[unlikely]] tell_shed();
+    if (shed) [[unlikely]] tell_shed();
 }
 
 void Server::tell_shed() {
@@ -203,15 +212,17 @@ void Server::fail() {
     if (!up_) return;
     up_ = false;
     std::vector<std::uint64_t> dropped;
-    for (auto& running : cores_) {
-        if (running) {
+    for (std::uint32_t core = 0; running_ && core < core_count_; ++core) {
+        if (auto& running = running_[core]) {
             sim_.cancel(running->done);
             dropped.push_back(running->token);
             running.reset();
         }
     }
-    idle_cores_.clear();
-    for (std::uint32_t c = static_cast<std::uint32_t>(cores_.size()); c-- > 0;) idle_cores_.push_back(c);
+    if (running_) {
+        idle_count_ = 0;
+        for (std::uint32_t c = core_count_; c-- > 0;) idle_cores_[idle_count_++] = c;
+    }
     for (const auto& w : fifo_) dropped.push_back(w.token);
     for (const auto& w : by_class_) dropped.push_back(w.token);
     for (const auto& j : ps_jobs_) dropped.push_back(j.token);
@@ -226,7 +237,7 @@ void Server::fail() {
 }
 
 bool Server::cancel(std::uint64_t token) {
-    if (config_.discipline == Discipline::ps) {
+    if (ps_) {
         const auto at = std::find_if(ps_jobs_.begin(), ps_jobs_.end(), [token](const PsJob& j) { return j.token == token; });
         if (at == ps_jobs_.end()) return false;
         ps_advance();
@@ -236,11 +247,11 @@ bool Server::cancel(std::uint64_t token) {
         record_state();
         return true;
     }
-    for (std::uint32_t core = 0; core < cores_.size(); ++core) {
-        if (!cores_[core] || cores_[core]->token != token) continue;
-        sim_.cancel(cores_[core]->done);
-        cores_[core].reset();
-        idle_cores_.push_back(core);
+    for (std::uint32_t core = 0; core < core_count_; ++core) {
+        if (!running_[core] || running_[core]->token != token) continue;
+        sim_.cancel(running_[core]->done);
+        running_[core].reset();
+        idle_cores_[idle_count_++] = core;
         if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
         record_state();
         return true;
@@ -269,7 +280,8 @@ void Server::recover() {
 
 void Server::set_speed(double speed) {
     if (!(speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
-    if (config_.discipline == Discipline::ps) {
+    unit_speed_ = speed == 1.0;
+    if (ps_) {
         ps_advance();
         config_.speed = speed;
         ps_reschedule();
@@ -278,8 +290,8 @@ void Server::set_speed(double speed) {
     const Time now = sim_.now();
     const double old_speed = config_.speed;
     config_.speed = speed;
-    for (std::uint32_t core = 0; core < cores_.size(); ++core) {
-        auto& running = cores_[core];
+    for (std::uint32_t core = 0; core < core_count_; ++core) {
+        auto& running = running_[core];
         if (!running) continue;
         // Work left, in core-seconds, at the old speed; the rest runs at the new one.
         running->work_s = std::max(0.0, running->work_s - (now - running->started).seconds() * old_speed);

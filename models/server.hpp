@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,13 +76,13 @@ public:
     [[nodiscard]] const std::string& name() const { return config_.name; }
     /// Jobs held: waiting plus in service. Inline: balancers' views read it on every change.
     [[nodiscard]] std::size_t jobs() const {
-        if (config_.discipline == Discipline::ps) return ps_jobs_.size();
-        return (config_.cores - idle_cores_.size()) + queued_;
+        if (ps_) return ps_jobs_.size();
+        return (core_count_ - idle_count_) + queued_;
     }
     /// Jobs held but not being served.
     [[nodiscard]] std::size_t waiting() const {
-        if (config_.discipline == Discipline::ps) {
-            return ps_jobs_.size() > config_.cores ? ps_jobs_.size() - config_.cores : 0;
+        if (ps_) {
+            return ps_jobs_.size() > core_count_ ? ps_jobs_.size() - core_count_ : 0;
         }
         return queued_;
     }
@@ -132,22 +133,31 @@ private:
     /// record_state() for FCFS and priority (not PS): no test of the discipline.
     void record_fcfs_state();
 
-    // Layout: the members every submit and completion touches come first and fill the
-    // first four cache lines of the (64-byte aligned) object; the queueing and PS state follow.
+    // Layout: what every submit and completion of FCFS and priority reads or writes fills the
+    // first two cache lines of the (64-byte aligned) object: up to the busy cores' average,
+    // whose cold start_ ends the first line, then that average and the queue's up to its
+    // current value (the queue's integral, on the third, changes only while jobs wait). The
+    // config's cores, speed and discipline are read from copies here; config_ is cold.
     Simulation& sim_;
     JobListener& listener_;
-    bool up_ = true;
+    /// FCFS and priority: per core, the job it runs (core_count_ of them; none under PS).
+    std::unique_ptr<std::optional<Running>[]> running_;
+    /// FCFS and priority: the idle cores' indices, a stack of idle_count_ (room for all cores).
+    std::unique_ptr<std::uint32_t[]> idle_cores_;
+    std::uint64_t completed_ = 0;
     /// fifo_.size() + by_class_.size(), kept apart: a deque's size takes a dozen instructions,
     /// and every change of state reads it.
-    std::size_t queued_ = 0;
-    ServerConfig config_;  ///< its name ends the first line; cores, speed... start the second
-    std::vector<std::uint32_t> idle_cores_;
-    // FCFS and priority: per-core running job; waiting jobs in arrival order or by class.
-    std::vector<std::optional<Running>> cores_;
-    std::uint64_t completed_ = 0;
-    std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it
+    std::uint32_t queued_ = 0;
+    std::uint32_t core_count_;  ///< config_.cores
+    std::uint32_t idle_count_ = 0;
+    bool up_ = true;
+    bool ps_;                 ///< config_.discipline == Discipline::ps
+    bool priority_;           ///< config_.discipline == Discipline::priority
+    bool unit_speed_ = true;  ///< config_.speed == 1.0: work is not divided
     stats::TimeWeighted busy_cores_;
     stats::TimeWeighted queue_;
+    ServerConfig config_;
+    std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it (empty between jobs)
 
     std::deque<Waiting> fifo_;
     std::vector<Waiting> by_class_;  ///< a heap on (class, seq) for the priority discipline

@@ -1,5 +1,7 @@
 #pragma once
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "models/system_model.hpp"
 #include "sim/random.hpp"
@@ -14,13 +16,42 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 /// find the calls a server holds.
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
-/// One op of a service at run time (ServicePools): its random stream, and the sizes of its
+/// One op of a service at run time (ServicePools): its random stream, the sizes of its
 /// messages when no draw is needed (a constant, or no size: 0 bytes), so that sending one
-/// skips the distribution's virtual call.
-struct OpState {
+/// skips the distribution's virtual call, and a copy of what a call's steps read of its
+/// OpModel. 128 bytes, 64-byte aligned: a call's path reads these two lines instead of the
+/// three or four that the same fields span in the OpModel (behind its name and options).
+struct alignas(64) OpState {
     RandomStream rng;                  ///< work, sizes and call probabilities
     double fixed_request_bytes = -1;   ///< >= 0: the size of every request; < 0: drawn from rng
     double fixed_response_bytes = -1;  ///< >= 0: the size of every response; < 0: drawn from rng
+    const Distribution* work = nullptr;        ///< model->work, or null
+    const Distribution* work_after = nullptr;  ///< model->work_after, or null
+    const Distribution* request_bytes = nullptr;   ///< model->request_bytes, or null
+    const Distribution* response_bytes = nullptr;  ///< model->response_bytes, or null
+    const std::vector<CallModel>* steps = nullptr;  ///< model->steps.data(), step_count of them
+    const CallModel* async_calls = nullptr;         ///< model->async_calls.data(), async_count of them
+    std::uint32_t step_count = 0;
+    std::uint32_t async_count = 0;
+    int priority = 0;        ///< model->priority
+    bool replicate = false;  ///< model->replicate is set
+    const OpModel* model = nullptr;  ///< the op (the model is fixed during a run)
+
+    OpState(RandomStream stream, double fixed_request, double fixed_response, const OpModel& op)
+        : rng(std::move(stream)),
+          fixed_request_bytes(fixed_request),
+          fixed_response_bytes(fixed_response),
+          work(op.work.get()),
+          work_after(op.work_after.get()),
+          request_bytes(op.request_bytes.get()),
+          response_bytes(op.response_bytes.get()),
+          steps(op.steps.data()),
+          async_calls(op.async_calls.data()),
+          step_count(static_cast<std::uint32_t>(op.steps.size())),
+          async_count(static_cast<std::uint32_t>(op.async_calls.size())),
+          priority(op.priority),
+          replicate(op.replicate.has_value()),
+          model(&op) {}
 };
 
 /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
@@ -40,10 +71,9 @@ struct alignas(64) Call {
     std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
     std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
     const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
-    /// The op it runs: model.services[service].ops[op], set when it is sent (the model is
-    /// fixed during a run); saves the hot path two lookups per use.
-    const OpModel* op_model = nullptr;
-    OpState* op_state = nullptr;  ///< its service's state of that op (ServicePools), set with op_model
+    /// Its service's state of the op it runs (ServicePools; its `model` is
+    /// model.services[service].ops[op]), set when it is sent; saves the hot path two lookups per use.
+    OpState* op_state = nullptr;
     EventId timeout;                      ///< pending timeout of this attempt
     Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server

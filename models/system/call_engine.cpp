@@ -70,16 +70,14 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
 inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
     Service& service = services_[call.service];
-    const ServiceModel& sm = *service.model;
-    call.op_model = &sm.ops[call.op];
     call.op_state = &service.ops[call.op];
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
-    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(sm.servers.size())
+    const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
                                            : service.balancer->pick(ctx, service.views);
-    if (backend >= sm.servers.size()) [[unlikely]] {
+    if (backend >= service.host_count) [[unlikely]] {
         // No healthy backend: the call fails where it stands.
         call.failure = over_limit ? Failure::rejected : Failure::failed;
         call.host = none;
@@ -88,15 +86,15 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
         return;
     }
     call.backend = backend;
-    call.host = sm.servers[backend];
+    call.host = service.hosts[backend];
     ++service.views[backend].in_flight;
     service.balancer->on_view_changed(backend, service.views[backend]);
     service.balancer->on_sent(backend, sim_.now());
-    const OpModel& op = *call.op_model;
-    const double fixed = call.op_state->fixed_request_bytes;
+    OpState& op = *call.op_state;
+    const double fixed = op.fixed_request_bytes;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
                          : fixed >= 0             ? fixed
-                                                  : op.request_bytes->sample(call.op_state->rng);
+                                                  : op.request_bytes->sample(op.rng);
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
 }
 
@@ -172,12 +170,12 @@ inline void CallEngine::admit(std::uint32_t id) {
     call.holds_thread = true;
     call.state = State::working;
     services_.refresh_views(host);
-    const OpModel& op = *call.op_model;
-    if (!op.work) {
+    OpState& op = *call.op_state;
+    if (op.work == nullptr) {
         after_work(id);
         return;
     }
-    const double work = op.work->sample(call.op_state->rng);
+    const double work = op.work->sample(op.rng);
     const Time deadline = plain_ ? Time::max() : deadline_of(call);
     if (!host.server->submit(work, std::uint64_t{id} << 1, op.priority, deadline)) [[unlikely]] {
         call.failure = host.server->up() ? Failure::rejected : Failure::failed;
@@ -244,11 +242,11 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
     respond(id);
 }
 
-inline void CallEngine::begin_calls(std::uint32_t id, const OpModel& op, std::uint16_t step) {
+inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].state = State::waiting;
-    for (const CallModel& async_call : op.async_calls) launch_child(id, async_call, true);
+    for (std::uint32_t i = 0; i < op.async_count; ++i) launch_child(id, op.async_calls[i], true);
     calls_[id].step = step;
-    if (step >= op.steps.size() && !op.work_after) {
+    if (step >= op.step_count && op.work_after == nullptr) {
         respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
         return;
     }
@@ -260,7 +258,7 @@ void CallEngine::after_work(std::uint32_t id) {
         context_.consistency->after_work(id)) {
         return;
     }
-    const OpModel& op = *calls_[id].op_model;
+    const OpState& op = *calls_[id].op_state;
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
         return;
@@ -269,8 +267,8 @@ void CallEngine::after_work(std::uint32_t id) {
 }
 
 void CallEngine::start_calls(std::uint32_t id, bool skip) {
-    const OpModel& op = services_[calls_[id].service].model->ops[calls_[id].op];
-    begin_calls(id, op, skip ? static_cast<std::uint16_t>(op.steps.size()) : std::uint16_t{0});
+    const OpState& op = *calls_[id].op_state;
+    begin_calls(id, op, skip ? static_cast<std::uint16_t>(op.step_count) : std::uint16_t{0});
 }
 
 void CallEngine::skip_calls(std::uint32_t id) {
@@ -278,8 +276,8 @@ void CallEngine::skip_calls(std::uint32_t id) {
 }
 
 void CallEngine::next_step(std::uint32_t id) {
-    const OpModel& op = *calls_[id].op_model;
-    while (calls_[id].step < op.steps.size() && calls_[id].failure == Failure::none) {
+    OpState& op = *calls_[id].op_state;
+    while (calls_[id].step < op.step_count && calls_[id].failure == Failure::none) {
         // Without a network a child can finish inside launch_child (refused by a dead
         // server, or an op without work): the extra count keeps it from resuming this
         // call in the middle of the loop.
@@ -288,9 +286,9 @@ void CallEngine::next_step(std::uint32_t id) {
         if (--calls_[id].outstanding > 0) return;  // resumes when the last one returns
         ++calls_[id].step;
     }
-    if (op.work_after && calls_[id].failure == Failure::none) {
+    if (op.work_after != nullptr && calls_[id].failure == Failure::none) {
         Host& host = hosts_[calls_[id].host];
-        const double work = op.work_after->sample(calls_[id].op_state->rng);
+        const double work = op.work_after->sample(op.rng);
         if (host.server->submit(work, (std::uint64_t{id} << 1) | 1, op.priority)) {
             calls_[id].state = State::working_after;
             return;
@@ -467,11 +465,10 @@ void CallEngine::respond(std::uint32_t id) {
         free_thread(host);
     }
     // Async calls answer too: nobody waits, but the response still loads the network.
-    const OpModel& op = *calls_[id].op_model;
     OpState& state = *calls_[id].op_state;
     const double bytes = calls_[id].failure != Failure::none ? 0.0
                          : state.fixed_response_bytes >= 0   ? state.fixed_response_bytes
-                                                             : op.response_bytes->sample(state.rng);
+                                                             : state.response_bytes->sample(state.rng);
     deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
 }
 

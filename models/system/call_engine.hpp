@@ -178,7 +178,7 @@ private:
     [[gnu::noinline]] void count_answered(const Call& call);
     /// Starts op `id`'s calls (after its work, or its replication): its async calls, then
     /// its steps from `step`.
-    void begin_calls(std::uint32_t id, const OpModel& op, std::uint16_t step);
+    void begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step);
 
     Context& context_;
     Simulation& sim_;            ///< context_.sim, one hop nearer

@@ -12,16 +12,21 @@
 namespace s2sim::models::system {
 
 /// A server, where it sits, and its thread pool (ops held at once, running or waiting on
-/// their calls; the calls beyond it wait in `pending`).
-struct Host {
+/// their calls; the calls beyond it wait in `pending`). What a call's request, admission and
+/// response read comes first, on one cache line (the struct is 64-byte aligned); the health
+/// checks' fields follow.
+struct alignas(64) Host {
     std::unique_ptr<Server> server;
     NodeId node = no_node;  ///< HostModel::node, or no_node
-    std::optional<std::uint32_t> threads;
     std::uint32_t site = 0;
-    std::uint32_t epoch = 0;                ///< bumped at each failure and recovery (health checks)
-    std::uint32_t active = 0;               ///< ops holding a thread
-    std::vector<std::uint32_t> pending;     ///< calls waiting for a thread (FIFO ring)
+    std::optional<std::uint32_t> threads;
+    std::uint32_t active = 0;  ///< ops holding a thread
+    /// load_views is not empty: tested on every change of `active` without reading the vector
+    /// (on the next line).
+    bool reads_load = false;
+    std::vector<std::uint32_t> pending;  ///< calls waiting for a thread (FIFO ring)
     std::size_t pending_head = 0;
+    std::uint32_t epoch = 0;  ///< bumped at each failure and recovery (health checks)
     /// (service, backend index) of every service this host serves (health checks).
     std::vector<std::pair<std::uint32_t, std::uint32_t>> memberships;
     /// The memberships whose balancer reads the server's load

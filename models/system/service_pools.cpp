@@ -15,13 +15,15 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
         Service service{&s,
                         nullptr,
                         {},
-                        RandomStream(model.seed, "service/" + s.name + "/balancer"),
                         {},
-                        RandomStream(model.seed, "retry/" + s.name),
-                        std::nullopt};
+                        nullptr,
+                        s.servers.data(),
+                        RandomStream(model.seed, "service/" + s.name + "/balancer"),
+                        static_cast<std::uint32_t>(s.servers.size()),
+                        RandomStream(model.seed, "retry/" + s.name)};
         if (s.retry_budget) {
             if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
-            service.budget.emplace(*s.retry_budget);
+            service.budget = std::make_unique<RetryBudget>(*s.retry_budget);
         }
         if (!(s.health_check_s >= 0)) throw Error("service '" + s.name + "': health check delay must be >= 0");
         BalancerOptions options = s.balancer;
@@ -35,13 +37,14 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
             host.memberships.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
             if (service.balancer->reads_server_load()) {
                 host.load_views.emplace_back(static_cast<std::uint32_t>(services_.size()), i);
+                host.reads_load = true;
             }
         }
         // A size drawn from a constant reads no random number: using the value is the same.
         const auto fixed = [](const DistributionPtr& size) { return size ? size->constant().value_or(-1.0) : 0.0; };
         for (const OpModel& op : s.ops) {
-            service.ops.push_back(OpState{RandomStream(model.seed, "op/" + s.name + "." + op.name),
-                                          fixed(op.request_bytes), fixed(op.response_bytes)});
+            service.ops.emplace_back(RandomStream(model.seed, "op/" + s.name + "." + op.name), fixed(op.request_bytes),
+                                     fixed(op.response_bytes), op);
         }
         services_.push_back(std::move(service));
     }

@@ -14,15 +14,23 @@
 namespace s2sim::models::system {
 
 /// A service: its pool of servers as its balancer sees them (views: load, health),
-/// its random streams and its retry budget.
-struct Service {
+/// its random streams and its retry budget. 64-byte aligned: what sending a call reads (model,
+/// balancer, views, ops) fills the first cache line; the retry budget's pointer, the backends'
+/// hosts and the balancer's stream, which the caller reads next, the second.
+struct alignas(64) Service {
     const ServiceModel* model = nullptr;
     std::unique_ptr<Balancer> balancer;
     std::vector<ServerView> views;
-    RandomStream rng;
     std::vector<OpState> ops;  ///< per op: its random stream (work, sizes, call probabilities) and fixed sizes
-    RandomStream retry_rng;                 ///< backoffs and jitter of calls to this service
-    std::optional<RetryBudget> budget;      ///< retries of calls to this service
+    /// Retries of calls to this service; null = unlimited. A pointer, not an optional: its
+    /// test then reads this line, not the far end of a 256-byte budget.
+    std::unique_ptr<RetryBudget> budget;
+    /// model->servers.data(), host_count of them: the host of each backend, read without the
+    /// ServiceModel's line (the model is fixed during a run).
+    const std::uint32_t* hosts = nullptr;
+    RandomStream rng;
+    std::uint32_t host_count = 0;
+    RandomStream retry_rng;  ///< backoffs and jitter of calls to this service
 };
 
 /// The services (one per SystemModel::services entry, same index): what their balancers
@@ -38,7 +46,7 @@ public:
     /// Updates what balancers see of `host` after ops arrived, left or the server
     /// changed; nothing when no balancer of its services reads its load.
     void refresh_views(const Host& host) {
-        if (!host.load_views.empty()) write_load_views(host);
+        if (host.reads_load) write_load_views(host);
     }
     /// Schedules the health checks of every service of host `h` to notice its state.
     void schedule_health(std::uint32_t h, bool healthy);
