@@ -47,10 +47,17 @@ ConsistentHash::ConsistentHash(std::size_t backend_count, unsigned vnodes) : cou
 }
 
 ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    if (balancing::count_healthy(servers) == 0) return static_cast<ServerIndex>(count_);
     const std::uint64_t h = balancing::mix64(ctx.key ^ kKeySalt);
+    std::size_t j = arc_search(h);
+    if (j == points_.size()) j = 0;
+    const ServerIndex owner = owners_[j];
+    if (servers[owner].healthy) [[likely]] return owner;
+    return walk_on(j, servers);
+}
+
+ServerIndex ConsistentHash::walk_on(std::size_t j, std::span<const ServerView> servers) const {
+    if (balancing::count_healthy(servers) == 0) return static_cast<ServerIndex>(count_);
     const std::size_t size = points_.size();
-    std::size_t j = first_at_or_after(h);
     for (std::size_t step = 0; step < size; ++step, ++j) {
         if (j == size) j = 0;
         if (servers[owners_[j]].healthy) return owners_[j];
@@ -58,13 +65,16 @@ ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerV
     return static_cast<ServerIndex>(count_);  // unreachable: some backend is healthy
 }
 
-std::size_t ConsistentHash::first_at_or_after(std::uint64_t h) const {
-    // lower_bound over the whole ring lands in h's arc: every point before the arc is < h,
-    // and the next arc's first point is > h.
+std::size_t ConsistentHash::first_at_or_after(std::uint64_t h) const { return arc_search(h); }
+
+inline std::size_t ConsistentHash::arc_search(std::uint64_t h) const {
+    // The first point >= h in the whole ring lies in h's arc: every point before the arc is
+    // < h, and the next arc's first point is > h. Arcs hold about one point: a plain scan.
     const std::size_t arc = bucket_bits_ == 0 ? 0 : static_cast<std::size_t>(h >> (64 - bucket_bits_));
-    const auto first = points_.begin() + bucket_start_[arc];
-    const auto last = points_.begin() + bucket_start_[arc + 1];
-    return static_cast<std::size_t>(std::lower_bound(first, last, h) - points_.begin());
+    std::size_t j = bucket_start_[arc];
+    const std::size_t last = bucket_start_[arc + 1];
+    while (j != last && points_[j] < h) ++j;
+    return j;
 }
 
 }  // namespace s2sim::models

@@ -29,6 +29,12 @@ public:
     [[nodiscard]] std::size_t first_at_or_after(std::uint64_t h) const;
 
 private:
+    /// first_at_or_after(), inline in pick().
+    [[nodiscard]] std::size_t arc_search(std::uint64_t h) const;
+    /// The owner at ring index `j` is down: walk on clockwise to the first healthy owner
+    /// (count_ when none is healthy). Out of line: picks seldom need it.
+    [[gnu::noinline]] ServerIndex walk_on(std::size_t j, std::span<const ServerView> servers) const;
+
     std::size_t count_;
     std::vector<std::uint64_t> points_;  // sorted ring positions
     std::vector<ServerIndex> owners_;    // owners_[j] owns points_[j]

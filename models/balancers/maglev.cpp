@@ -75,14 +75,8 @@ std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) 
 }
 
 const Maglev::Table& Maglev::find(std::span<const ServerView> servers) {
-    auto matches = [&](const Table& t) {
-        for (std::size_t i = 0; i < count_; ++i) {
-            if (t.health[i] != servers[i].healthy) return false;
-        }
-        return true;
-    };
     for (std::size_t k = 0; k < cache_.size(); ++k) {
-        if (!matches(cache_[k])) continue;
+        if (!built_for(cache_[k], servers)) continue;
         // Move it to the front, keeping the others in recency order.
         std::rotate(cache_.begin(), cache_.begin() + static_cast<std::ptrdiff_t>(k),
                     cache_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
@@ -90,7 +84,7 @@ const Maglev::Table& Maglev::find(std::span<const ServerView> servers) {
     }
     Table fresh;
     fresh.health.resize(count_);
-    for (std::size_t i = 0; i < count_; ++i) fresh.health[i] = servers[i].healthy;
+    for (std::size_t i = 0; i < count_; ++i) fresh.health[i] = servers[i].healthy ? 1 : 0;
     build(fresh);
     if (cache_.size() == kCachedTables) cache_.pop_back();
     cache_.insert(cache_.begin(), std::move(fresh));
@@ -105,10 +99,26 @@ ServerIndex read_entry(const auto& t, std::uint64_t slot) {
 }
 }  // namespace
 
+bool Maglev::built_for(const Table& t, std::span<const ServerView> servers) const {
+    for (std::size_t i = 0; i < count_; ++i) {
+        if ((t.health[i] != 0) != servers[i].healthy) return false;
+    }
+    return true;
+}
+
 ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
+    const std::uint64_t slot = balancing::mix64(ctx.key ^ kKeySalt) % size_;
+    // The usual pick: the most recent table still fits the health set, in 8 bits.
+    if (!cache_.empty() && !cache_[0].narrow8.empty() && built_for(cache_[0], servers)) [[likely]] {
+        return cache_[0].narrow8[slot];
+    }
+    return pick_found(slot, servers);
+}
+
+ServerIndex Maglev::pick_found(std::uint64_t slot, std::span<const ServerView> servers) {
     const Table& t = find(servers);
     if (t.entries.empty()) return static_cast<ServerIndex>(count_);
-    return read_entry(t, balancing::mix64(ctx.key ^ kKeySalt) % size_);
+    return read_entry(t, slot);
 }
 
 ServerIndex Maglev::entry(std::span<const ServerView> servers, std::uint64_t slot) {

@@ -35,7 +35,7 @@ public:
 
 private:
     struct Table {
-        std::vector<bool> health;          // the health set it was built for
+        std::vector<char> health;          // the health set it was built for (1 = healthy)
         std::vector<ServerIndex> entries;  // M backend indices
         /// `entries` in 8 bits when there are fewer than 2^8 backends, else in 16 bits when
         /// fewer than 2^16: pick() reads one entry at random per request, and a quarter or
@@ -44,6 +44,10 @@ private:
         std::vector<std::uint16_t> narrow16;
     };
     void build(Table& table) const;
+    /// True when `t` was built for the health set of `servers`.
+    [[nodiscard]] bool built_for(const Table& t, std::span<const ServerView> servers) const;
+    /// pick() past its usual case (a new health set, or 16- or 32-bit entries), out of line.
+    [[gnu::noinline]] ServerIndex pick_found(std::uint64_t slot, std::span<const ServerView> servers);
     /// The cached table for the health set of `servers`, built if not cached.
     const Table& find(std::span<const ServerView> servers);
 

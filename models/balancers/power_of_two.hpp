@@ -26,6 +26,9 @@ public:
     void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
 
 private:
+    /// Any `choices`, or fewer than two healthy: the general partial shuffle, out of line.
+    [[gnu::noinline]] ServerIndex pick_sampled(const PickContext& ctx, std::span<const ServerView> servers);
+
     std::size_t count_;
     unsigned choices_;
     balancing::HealthyPool pool_;

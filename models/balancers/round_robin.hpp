@@ -15,13 +15,15 @@ public:
     /// TOML name.
     static constexpr std::string_view policy = "round_robin";
     /// For `backend_count` >= 1 backends.
-    explicit RoundRobin(std::size_t backend_count) : count_(backend_count) {}
+    explicit RoundRobin(std::size_t backend_count) : count_(backend_count), next_(backend_count) {}
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
 
 private:
+    /// The first pick (draws the start) and picks whose next backend is down, out of line.
+    [[gnu::noinline]] ServerIndex pick_scan(const PickContext& ctx, std::span<const ServerView> servers);
+
     std::size_t count_;
-    std::size_t next_ = 0;  // where the scan for the next healthy backend starts
-    bool started_ = false;
+    std::size_t next_;  // where the scan for the next healthy backend starts; count_ before the first pick
 };
 
 }  // namespace s2sim::models

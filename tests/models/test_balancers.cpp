@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/balancer.hpp"
+#include "models/balancers/common.hpp"
 #include "models/balancers/consistent_hash.hpp"
 #include "models/balancers/maglev.hpp"
 #include "models/balancers/peak_ewma.hpp"
@@ -585,6 +586,28 @@ struct ScanLeastConnections {
     }
 };
 
+// round_robin as it was before its pick got a fast path: a start drawn on the first
+// pick, then a scan from one past the previous pick.
+struct ScanRoundRobin {
+    std::size_t next = 0;
+    bool started = false;
+    ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s) {
+        const std::size_t n = s.size();
+        if (!started) {
+            next = static_cast<std::size_t>(rng.uniform_index(n));
+            started = true;
+        }
+        for (std::size_t step = 0; step < n; ++step) {
+            const std::size_t i = (next + step) % n;
+            if (s[i].healthy) {
+                next = (i + 1) % n;
+                return static_cast<ServerIndex>(i);
+            }
+        }
+        return static_cast<ServerIndex>(n);
+    }
+};
+
 struct ScanShortestQueue {
     // The documented rule: t tied, one draw r, the (t-1-r)-th tied in list order.
     ServerIndex pick(RandomStream& rng, const std::vector<ServerView>& s) {
@@ -725,6 +748,9 @@ TEST_CASE("balancers: the indexed policies pick as their plain scans, pick for p
             ScanLeastConnections lc;
             check_same_picks("least_connections", 2, n, seed,
                              [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return lc.pick(r, v); });
+            ScanRoundRobin rr;
+            check_same_picks("round_robin", 2, n, seed,
+                             [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return rr.pick(r, v); });
             ScanShortestQueue jsq;
             check_same_picks("join_shortest_queue", 2, n, seed,
                              [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return jsq.pick(r, v); });
@@ -737,6 +763,21 @@ TEST_CASE("balancers: the indexed policies pick as their plain scans, pick for p
                                  [&](RandomStream& r, const std::vector<ServerView>& v, Time) { return p2c.pick(r, v); });
             }
         }
+    }
+}
+
+TEST_CASE("balancers: a bounded draw takes the numbers uniform_index takes", "[models][balancers]") {
+    // Bounds of every kind: 1, powers of two, small odd ones, and ones whose rejection
+    // threshold is large (just above 2^63), where redraws are common.
+    const std::uint64_t half = std::uint64_t{1} << 63;
+    for (const std::uint64_t bound : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{4},
+                                      std::uint64_t{7}, std::uint64_t{64}, std::uint64_t{100}, std::uint64_t{65537},
+                                      half - 1, half, half + 1, half + 12345, ~std::uint64_t{0}}) {
+        INFO("bound " << bound);
+        const s2sim::models::balancing::BoundedDraw draw(bound);
+        RandomStream a(5, "draw"), b(5, "draw");
+        for (int k = 0; k < 2000; ++k) REQUIRE(draw(a) == b.uniform_index(bound));
+        CHECK(a.next_u64() == b.next_u64());  // the same number of draws
     }
 }
 
