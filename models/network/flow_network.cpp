@@ -538,6 +538,20 @@ void FlowNetwork::on_completion() {
     }
     if (!seeds_.empty()) reallocate();  // most departures move nobody: no call
     schedule_completion();
+    if (to_notify_.size() == 1 && !notifying_) {
+        // One message done (the usual case): its callback runs as notify() would run it, without
+        // the loop; messages it finishes are listed meanwhile and run after it, in order.
+        const std::uint32_t f = to_notify_.front().first;
+        const bool ok = to_notify_.front().second;
+        to_notify_.clear();
+        FlowCallback callback = std::move(flows_[f].callback);
+        release(f);
+        if (!callback) return;
+        const NotifyingScope scope(this);
+        callback(ok);
+        if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
+        return;
+    }
     notify();
 }
 
