@@ -267,12 +267,12 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
-    if (flow.no_route) {
+    if (flow.no_route) [[unlikely]] {
         finish_one(f, false);
         return;
     }
     // Nothing to move (empty message, or a node to itself): delivered now.
-    if (flow.remaining <= 0.0 || flow.hops.empty()) {
+    if (flow.remaining <= 0.0 || flow.hops.empty()) [[unlikely]] {
         finish_one(f, true);
         return;
     }
