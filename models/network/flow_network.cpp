@@ -149,34 +149,36 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
     LatencyQueue* queue = latency_queue(route->latency_class);
     if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, bound);
     const std::uint32_t f = allocate_flow();
-    Flow& flow = flows_[f];
-    flow.remaining = bytes;
-    flow.rate = 0.0;
-    flow.finish = Time::max();
-    flow.seq = next_seq_++;
-    flow.phase = Phase::latency;
-    flow.no_route = false;
+    Flow& flow = new_message(f, bytes, false);
     flow.hops.assign_links(route->link_data(), route->link_count);
-    const Time entry = sim_.now() + route->latency;
-    if (queue->pending.full()) {
-        // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
-        queue->pending.set_capacity(std::max<std::size_t>(16, 2 * queue->pending.capacity()));
-    }
-    queue->pending.push_back(Pending{entry, f, flow.generation});
-    if (queue->pending.size() == 1) sim_.set_timer(queue->timer, entry);
+    queue_for_latency(*queue, Pending{sim_.now() + route->latency, f, flow.generation});
     ++in_flight_;
     return FlowId{f, flow.generation};
 }
 
-FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
-    const std::uint32_t f = allocate_flow();
+inline FlowNetwork::Flow& FlowNetwork::new_message(std::uint32_t f, double bytes, bool no_route) {
     Flow& flow = flows_[f];
     flow.remaining = bytes;
     flow.rate = 0.0;
     flow.finish = Time::max();
     flow.seq = next_seq_++;
     flow.phase = Phase::latency;
-    flow.no_route = route == nullptr;
+    flow.no_route = no_route;
+    return flow;
+}
+
+[[gnu::always_inline]] inline void FlowNetwork::queue_for_latency(LatencyQueue& queue, Pending pending) {
+    if (queue.pending.full()) {
+        // Doubling: amortised O(1), and no allocation once the queue has reached its largest size.
+        queue.pending.set_capacity(std::max<std::size_t>(16, 2 * queue.pending.capacity()));
+    }
+    queue.pending.push_back(pending);
+    if (queue.pending.size() == 1) sim_.set_timer(queue.timer, pending.entry);
+}
+
+FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
+    const std::uint32_t f = allocate_flow();
+    Flow& flow = new_message(f, bytes, route == nullptr);
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
@@ -209,12 +211,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
         }
     }
     if (LatencyQueue* queue = latency_queue(latency_class)) {
-        const Time entry = sim_.now() + delay;
-        if (queue->pending.full()) {
-            queue->pending.set_capacity(std::max<std::size_t>(16, 2 * queue->pending.capacity()));
-        }
-        queue->pending.push_back(Pending{entry, f, flow.generation});
-        if (queue->pending.size() == 1) sim_.set_timer(queue->timer, entry);
+        queue_for_latency(*queue, Pending{sim_.now() + delay, f, flow.generation});
     } else {
         flow_cold_[f].latency_event = sim_.schedule_in(delay, [this, f] { on_latency_event(f); });
     }
@@ -542,19 +539,25 @@ void FlowNetwork::on_completion() {
     schedule_completion();
     if (to_notify_.size() == 1 && !notifying_) {
         // One message done (the usual case): its callback runs as notify() would run it, without
-        // the loop; messages it finishes are listed meanwhile and run after it, in order.
+        // the loop.
         const std::uint32_t f = to_notify_.front().first;
         const bool ok = to_notify_.front().second;
         to_notify_.clear();
-        FlowCallback callback = std::move(flows_[f].callback);
-        release(f);
-        if (!callback) return;
-        const NotifyingScope scope(this);
-        callback(ok);
-        if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
+        notify_alone(f, ok);
         return;
     }
     notify();
+}
+
+inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
+    FlowCallback callback = std::move(flows_[f].callback);
+    release(f);
+    if (!callback) return;
+    const NotifyingScope scope(this);
+    callback(ok);
+    // The callback may have finished others (fail_link): theirs run now, in order, as in notify().
+    // Rarely: the test spares the usual message a call (run_listed_callbacks stays out of line).
+    if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
 }
 
 // Progressive filling over the connected component of the links in seeds_:
@@ -809,14 +812,7 @@ inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
         return;
     }
     count_finished(f, ok);
-    FlowCallback callback = std::move(flows_[f].callback);
-    release(f);
-    if (!callback) return;
-    const NotifyingScope scope(this);
-    callback(ok);
-    // The callback may have finished others (fail_link): theirs run now, as in notify().
-    // Rarely: the test spares the usual entry a call (run_listed_callbacks stays out of line).
-    if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
+    notify_alone(f, ok);
 }
 
 // Runs the callbacks of finished messages once the network state is

@@ -356,6 +356,11 @@ private:
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
     /// max_latency_queues (out of line: the usual send keeps a lean frame).
     [[gnu::noinline]] FlowId send_rare(const CompactRoute* route, double bytes, const Bound* bound);
+    /// Sets up the fresh slot `f` (from allocate_flow()) for a message's latency phase; its
+    /// route's links, callback and latency are the caller's to set.
+    Flow& new_message(std::uint32_t f, double bytes, bool no_route);
+    /// Queues a message for the end of its latency phase.
+    void queue_for_latency(LatencyQueue& queue, Pending pending);
     /// send_impl() of send_bounded(): checks the bound first.
     FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
     /// Makes a message's callback in its slot (a FlowCallback given is moved there).
@@ -425,6 +430,9 @@ private:
     /// finish() then notify() for a single message (see the definition).
     void finish_one(std::uint32_t f, bool ok);
     void notify();
+    /// notify() for one message when none other is listed: runs its callback (and those it
+    /// lists) without the list's loop.
+    void notify_alone(std::uint32_t f, bool ok);
     /// Runs the callbacks of the messages in to_notify_ (which they may extend), in order.
     void run_listed_callbacks();
     /// Marks the network as running callbacks for its life; on leaving (an exception from a
