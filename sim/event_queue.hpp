@@ -82,11 +82,13 @@ class DaryHeap final : public EventQueue {
     static_assert(Arity >= 2);
 
 public:
-    DaryHeap() : heap_(1, QueueEntry::after_all()) {}
+    DaryHeap() { set_capacity(1); }
+    DaryHeap(const DaryHeap&) = delete;
+    DaryHeap& operator=(const DaryHeap&) = delete;
 
     void push(const QueueEntry& entry) override {
-        if (size_ == heap_.size()) grow();
-        QueueEntry* const h = heap_.data();
+        if (size_ == capacity_) grow();
+        QueueEntry* const h = h_;
         std::size_t i = size_++;
         while (i > 0) {
             const std::size_t parent = (i - 1) / Arity;
@@ -98,7 +100,7 @@ public:
     }
 
     QueueEntry pop() override {
-        QueueEntry* const h = heap_.data();
+        QueueEntry* const h = h_;
         const QueueEntry first = h[0];
         const std::size_t n = --size_;
         const QueueEntry last = h[n];
@@ -126,16 +128,38 @@ public:
 
     /// The earliest entry; QueueEntry::after_all() when empty, so that a caller comparing
     /// another key with the top needs no test of emptiness.
-    [[nodiscard]] const QueueEntry& top() const override { return heap_.front(); }
+    [[nodiscard]] const QueueEntry& top() const override { return h_[0]; }
     [[nodiscard]] bool empty() const override { return size_ == 0; }
     [[nodiscard]] std::size_t size() const override { return size_; }
     void reserve(std::size_t n) override {
-        if (n > heap_.size()) heap_.resize(n);
+        if (n > capacity_) set_capacity(n);
     }
 
 private:
     /// Out of line, so that the push keeps no reallocation code on its path.
-    [[gnu::noinline]] void grow() { heap_.resize(std::max<std::size_t>(64, 2 * heap_.size())); }
+    [[gnu::noinline]] void grow() { set_capacity(std::max<std::size_t>(64, 2 * capacity_)); }
+
+    /// Moves the entries to new storage for `n` (more than size_, at least 1) entries, placed
+    /// so that entry 1 starts a cache line: then the Arity children of every node (entries
+    /// Arity*i+1 .. Arity*i+Arity) share one line for Arity 4, and a pair for Arity 2, instead
+    /// of straddling two lines most of the time.
+    void set_capacity(std::size_t n) {
+        constexpr std::size_t line = 64;
+        constexpr std::size_t spare = line / sizeof(QueueEntry);  // entries of padding at most
+        std::vector<QueueEntry> storage(n + spare, QueueEntry::after_all());
+        const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+        // The offset (in entries) that puts entry 1 at a multiple of `line` (0 when the
+        // allocator's alignment does not allow it: correct, only slower).
+        std::size_t offset = 0;
+        if (address % sizeof(QueueEntry) == 0) {
+            offset = ((line - (address + sizeof(QueueEntry)) % line) % line) / sizeof(QueueEntry);
+        }
+        QueueEntry* const h = storage.data() + offset;
+        if (h_ != nullptr) std::copy(h_, h_ + std::max<std::size_t>(size_, 1), h);
+        storage_ = std::move(storage);  // a vector's move keeps its elements where they are
+        h_ = h;
+        capacity_ = n;
+    }
 
     /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
     /// masking, not by branching, so that mispredictions do not dominate the pop.
@@ -158,9 +182,11 @@ private:
         }
     }
 
-    // The entries are heap_[0, size_); heap_.size() is the capacity (at least 1: heap_[0]
-    // holds QueueEntry::after_all() while empty), the rest unused.
-    std::vector<QueueEntry> heap_;
+    // The entries are h_[0, size_), h_ pointing into storage_; capacity_ entries from h_ are
+    // usable (at least 1: h_[0] holds QueueEntry::after_all() while empty), the rest unused.
+    std::vector<QueueEntry> storage_;
+    QueueEntry* h_ = nullptr;
+    std::size_t capacity_ = 0;
     std::size_t size_ = 0;
 };
 

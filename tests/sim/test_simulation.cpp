@@ -132,6 +132,23 @@ TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest e
     CHECK(fresh.top().order == s2sim::QueueEntry::after_all().order);
 }
 
+TEMPLATE_TEST_CASE("event queue: a node's children start a cache line, after growing and reserving too", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    // Entry 1 (the root's first child) at a multiple of 64 bytes puts every node's children on
+    // one line; the entries must survive each move to larger storage.
+    TestType queue;
+    const auto child_offset = [&queue] { return (reinterpret_cast<std::uintptr_t>(&queue.top()) + 16) % 64; };
+    CHECK(child_offset() == 0);
+    for (std::uint64_t seq = 0; seq < 1000; ++seq) {
+        queue.push(s2sim::QueueEntry::make(Time::from_ns(static_cast<std::int64_t>((seq * 7919) % 1000)), seq, 0));
+        REQUIRE(child_offset() == 0);
+    }
+    queue.reserve(5000);
+    CHECK(child_offset() == 0);
+    for (std::int64_t at = 0; at < 1000; ++at) REQUIRE(queue.pop().time.ns() == at);
+    CHECK(queue.empty());
+}
+
 TEMPLATE_TEST_CASE("simulation: events at equal times run in scheduling order", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
     Simulation sim(kind_of<TestType>());
