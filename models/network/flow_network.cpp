@@ -667,7 +667,8 @@ void FlowNetwork::reallocate() {
         if (l.unfrozen > 0) {
             const double share = fair_share(l.cap_left, l.unfrozen);
             shares[share_count++] = ShareEntry{share, d};
-            if (first.link == none || share < first.share || (share == first.share && d < first.link)) {
+            // `first` starts at {infinity, none}: the first share (never NaN) always replaces it.
+            if (share < first.share || (share == first.share && d < first.link)) {
                 first = ShareEntry{share, d};
             }
         }
@@ -704,11 +705,15 @@ void FlowNetwork::reallocate() {
     const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
         const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
-        if (fixed == bottleneck.flows.size() && fixed > group_size && bottleneck.group == none && !std::isinf(share)) {
+        if (fixed > group_size && fixed == bottleneck.flows.size() && bottleneck.group == none && !std::isinf(share)) {
             group_link = link;
             group_size = fixed;
             group_share = share;
         }
+        // The bottleneck's own cap_left is set to 0 after the loop (nothing reads it before),
+        // so its messages use up the share on every link of theirs, the bottleneck included:
+        // one test less per link.
+        const bool finite = !std::isinf(share);
         for (std::uint32_t f : bottleneck.flows) {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
@@ -718,7 +723,7 @@ void FlowNetwork::reallocate() {
                 LinkState& l = links_[hop.link];
                 l.rate_sum += share;
                 --l.unfrozen;
-                if (hop.link != link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
+                if (finite) l.cap_left = std::max(0.0, l.cap_left - share);
             }
         }
         bottleneck.cap_left = 0.0;
@@ -737,7 +742,7 @@ void FlowNetwork::reallocate() {
                 if (l.unfrozen == 0) continue;  // done: drop it
                 shares[kept++].link = d;
                 const double share = fair_share(l.cap_left, l.unfrozen);
-                if (best.link == none || share < best.share || (share == best.share && d < best.link)) {
+                if (share < best.share || (share == best.share && d < best.link)) {  // as `first`
                     best = ShareEntry{share, d};
                 }
             }
