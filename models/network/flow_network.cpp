@@ -578,6 +578,7 @@ inline bool FlowNetwork::reallocate_at_most_one() {
         if (list.size() != 1 || (only != none && list[0] != only)) return false;
         only = list[0];
     }
+    if (!small_component_shortcut_) [[unlikely]] return false;
     const Time now = sim_.now();
     if (only == none) {
         ++reallocations_;

@@ -566,6 +566,8 @@ private:
     /// reallocate() of a component of at most one message, when no group is live; false (nothing
     /// changed) for any other component.
     bool reallocate_at_most_one();
+    bool small_component_shortcut_ = true;  // reallocate_at_most_one() is tried (tests compare without it)
+    friend struct FlowNetworkTestAccess;
 };
 
 }  // namespace s2sim::models
