@@ -560,6 +560,67 @@ inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
     if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
 }
 
+// reallocate() of a component with at most one message, without groups (four in ten on the
+// shop: seed links whose messages all left, or one message that sped up or entered a path of
+// infinite capacity); false, having changed nothing, for any other. The same values as the
+// progressive filling: each link is settled at its old rate sum, an empty one's rate sum is 0,
+// and the message, moved forward to now at its old rate, takes its first bottleneck's share,
+// which with one message is the smallest capacity on its path (cap_left = capacity and
+// unfrozen = 1, so fair_share() is cap_left itself), as each of its links' rate sums (0 + share
+// is share: share > 0). Settling a link twice at one instant adds nothing. The scratch fields
+// (cap_left, unfrozen, marks) are not written: reallocate() sets them before it reads them.
+// A lone message forms no group unless min_group_size() is 1: then the full path runs.
+inline bool FlowNetwork::reallocate_at_most_one() {
+    std::uint32_t only = none;
+    for (const DirectedLinkId d : seeds_) {
+        const std::vector<std::uint32_t>& list = links_[d].flows;
+        if (list.empty()) continue;
+        if (list.size() != 1 || (only != none && list[0] != only)) return false;
+        only = list[0];
+    }
+    if (!small_component_shortcut_) [[unlikely]] return false;
+    const Time now = sim_.now();
+    if (only == none) {
+        ++reallocations_;
+        for (const DirectedLinkId d : seeds_) {
+            LinkState& l = links_[d];
+            settle_plain(l, now);
+            l.rate_sum = 0.0;
+        }
+        seeds_.clear();
+        return true;
+    }
+    if (min_group_size_ <= 1) return false;
+    Flow& flow = flows_[only];
+    double share = infinity;
+    for (const Hop& hop : flow.hops) {
+        const LinkState& l = links_[hop.link];
+        if (l.flows.size() != 1) return false;  // it is on this link: a second message shares it
+        share = std::min(share, l.capacity);
+    }
+    ++reallocations_;
+    for (const DirectedLinkId d : seeds_) {
+        LinkState& l = links_[d];
+        settle_plain(l, now);
+        l.rate_sum = 0.0;
+    }
+    seeds_.clear();
+    flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
+    flow.last_update = now;
+    flow.rate = share;
+    for (const Hop& hop : flow.hops) {
+        LinkState& l = links_[hop.link];
+        settle_plain(l, now);
+        l.rate_sum = share;
+    }
+    const Time finish = finish_time(now, flow.remaining, share);
+    if (finish != flow.finish) {
+        flow.finish = finish;
+        heap_update(only);
+    }
+    return true;
+}
+
 // Progressive filling over the connected component of the links in seeds_:
 // all messages sharing a link with a seed link, transitively, and their links.
 // Each message and link is set up as the search reaches it (one pass, not three):
@@ -567,6 +628,7 @@ inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
 // separate passes.
 void FlowNetwork::reallocate() {
     if (seeds_.empty()) return;
+    if (live_groups_ == 0 && reallocate_at_most_one()) return;
     ++reallocations_;
     const Time now = sim_.now();
     const std::uint32_t epoch = next_epoch();
@@ -606,7 +668,8 @@ void FlowNetwork::reallocate() {
         if (l.unfrozen > 0) {
             const double share = fair_share(l.cap_left, l.unfrozen);
             shares[share_count++] = ShareEntry{share, d};
-            if (first.link == none || share < first.share || (share == first.share && d < first.link)) {
+            // `first` starts at {infinity, none}: the first share (never NaN) always replaces it.
+            if (share < first.share || (share == first.share && d < first.link)) {
                 first = ShareEntry{share, d};
             }
         }
@@ -643,11 +706,15 @@ void FlowNetwork::reallocate() {
     const auto fix_rates_at = [&](DirectedLinkId link, double share) {
         LinkState& bottleneck = links_[link];
         const std::size_t fixed = bottleneck.unfrozen;  // all of its messages, when nobody on it was fixed before
-        if (fixed == bottleneck.flows.size() && fixed > group_size && bottleneck.group == none && !std::isinf(share)) {
+        if (fixed > group_size && fixed == bottleneck.flows.size() && bottleneck.group == none && !std::isinf(share)) {
             group_link = link;
             group_size = fixed;
             group_share = share;
         }
+        // The bottleneck's own cap_left is set to 0 after the loop (nothing reads it before),
+        // so its messages use up the share on every link of theirs, the bottleneck included:
+        // one test less per link.
+        const bool finite = !std::isinf(share);
         for (std::uint32_t f : bottleneck.flows) {
             Flow& flow = flows_[f];
             if (flow.rate >= 0.0) continue;
@@ -657,7 +724,7 @@ void FlowNetwork::reallocate() {
                 LinkState& l = links_[hop.link];
                 l.rate_sum += share;
                 --l.unfrozen;
-                if (hop.link != link && !std::isinf(share)) l.cap_left = std::max(0.0, l.cap_left - share);
+                if (finite) l.cap_left = std::max(0.0, l.cap_left - share);
             }
         }
         bottleneck.cap_left = 0.0;
@@ -676,7 +743,7 @@ void FlowNetwork::reallocate() {
                 if (l.unfrozen == 0) continue;  // done: drop it
                 shares[kept++].link = d;
                 const double share = fair_share(l.cap_left, l.unfrozen);
-                if (best.link == none || share < best.share || (share == best.share && d < best.link)) {
+                if (share < best.share || (share == best.share && d < best.link)) {  // as `first`
                     best = ShareEntry{share, d};
                 }
             }

@@ -563,6 +563,11 @@ private:
     bool notifying_ = false;
     std::vector<std::optional<Jitter>> jitter_;  // per directed link; empty unless set_jitter was called
     bool jittered_ = false;  // set_jitter was called: send() draws jitter (a flag: one test per message)
+    /// reallocate() of a component of at most one message, when no group is live; false (nothing
+    /// changed) for any other component.
+    bool reallocate_at_most_one();
+    bool small_component_shortcut_ = true;  // reallocate_at_most_one() is tried (tests compare without it)
+    friend struct FlowNetworkTestAccess;
 };
 
 }  // namespace s2sim::models
