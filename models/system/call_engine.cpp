@@ -88,8 +88,8 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     call.backend = backend;
     call.host = service.hosts[backend];
     ++service.views[backend].in_flight;
-    service.balancer->on_view_changed(backend, service.views[backend]);
-    service.balancer->on_sent(backend, sim_.now());
+    if (service.tell_in_flight) service.balancer->on_view_changed(backend, service.views[backend]);
+    if (service.tell_sent) [[unlikely]] service.balancer->on_sent(backend, sim_.now());
     OpState& op = *call.op_state;
     const double fixed = op.fixed_request_bytes;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
@@ -494,8 +494,10 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
     if (call.host != none) [[likely]] {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
-        service.balancer->on_view_changed(call.backend, service.views[call.backend]);
-        service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        if (service.tell_in_flight) service.balancer->on_view_changed(call.backend, service.views[call.backend]);
+        if (service.tell_response) [[unlikely]] {
+            service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        }
         if (!plain) hooks_on_answer(id, call, true);
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);
