@@ -33,6 +33,10 @@ std::uint32_t CallEngine::grow_calls() {
 }
 
 void CallEngine::prepare() {
+    for (std::uint32_t s = 0; s < context_.model.services.size(); ++s) {
+        std::vector<OpState>& ops = services_[s].ops;
+        for (std::uint32_t o = 0; o < ops.size(); ++o) ops[o].stats = &measurements_.op(s, o);
+    }
     plain_ = !services_.elastic() && !context_.metastability && !context_.consistency && !context_.transport &&
              !hedges_ && throttles_.empty();
 }
@@ -460,16 +464,22 @@ void CallEngine::respond(std::uint32_t id) {
     Host& host = hosts_[call.host];
     call.state = State::responding;
     measurements_.op_done(call, sim_.now());
+    // What the response needs of the call, read before free_thread(): admitting a waiting call
+    // may start calls (and move calls_); none of these fields changes meanwhile.
+    OpState& state = *call.op_state;
+    const bool failed = call.failure != Failure::none;
+    const NodeId from = host.node;
+    const NodeId to = origin_of(call);
     if (call.holds_thread) {
         call.holds_thread = false;
         free_thread(host);
     }
-    // Async calls answer too: nobody waits, but the response still loads the network.
-    OpState& state = *calls_[id].op_state;
-    const double bytes = calls_[id].failure != Failure::none ? 0.0
+    // Async calls answer too: nobody waits, but the response still loads the network. Drawn
+    // after free_thread(), as before: an admitted call of the same op draws its work first.
+    const double bytes = failed                              ? 0.0
                          : state.fixed_response_bytes >= 0   ? state.fixed_response_bytes
                                                              : state.response_bytes->sample(state.rng);
-    deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
+    deliver<false>(from, to, bytes, id);
 }
 
 void CallEngine::on_response_delivered(std::uint32_t id) {

@@ -27,10 +27,11 @@ public:
         return op_stats_[first_op_stat_[service] + op];
     }
 
-    /// Call `call` finished its op on its server (answered or failed) at `now`.
+    /// Call `call` finished its op on its server (answered or failed) at `now`. Its OpState's
+    /// `stats` is its op's row (op(call.service, call.op)).
     void op_done(const Call& call, Time now) {
         if (context_.measuring && call.arrived >= context_.measure_from) {
-            OpResult& s = op(call.service, call.op);
+            OpResult& s = *call.op_state->stats;
             // Failures are timed apart: a rejection answers at once, so pooling it would
             // pull the latency of the calls served towards 0. `count` and `errors` are the
             // histograms' counts, set by collect(): one increment less per op.
