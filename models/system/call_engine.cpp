@@ -386,6 +386,15 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
 inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
+    // Throttles (hooks on) and retries out of line: the usual answer saves no registers for them.
+    if (!plain_ || (failure != Failure::none && via != nullptr && attempt < via->retries)) [[unlikely]] {
+        if (throttle_or_retry(parent, via, attempt, failure)) return;
+    }
+    finish_attempts(parent, via, failure);
+}
+
+bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+                                   Failure failure) {
     RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
     if (throttle) [[unlikely]] throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
     if (failure != Failure::none && via != nullptr && attempt < via->retries &&
@@ -401,10 +410,10 @@ inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via,
             context_.sim.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
                 launch_attempt(parent, generation, via, next);
             });
-            return;  // the parent keeps waiting: `outstanding` still counts this call
+            return true;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
-    finish_attempts(parent, via, failure);
+    return false;
 }
 
 void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {

@@ -123,6 +123,10 @@ private:
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
+    /// attempt_done() with hooks on or a retry allowed by `via`: tells the retry throttle, and
+    /// schedules the retry if the throttle and budget allow it (true) or not (false).
+    [[gnu::noinline]] bool throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+                                             Failure failure);
     /// The caller has the outcome of call `via`: fails it (if required) or goes on.
     void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
     // Hedged requests and cancellation (models/hedging.cpp).
