@@ -82,11 +82,7 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
                                            : service.balancer->pick(ctx, service.views);
     if (backend >= service.host_count) [[unlikely]] {
-        // No healthy backend: the call fails where it stands.
-        call.failure = over_limit ? Failure::rejected : Failure::failed;
-        call.host = none;
-        call.state = State::responding;
-        sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
+        fail_unsent(id, over_limit);
         return;
     }
     call.backend = backend;
@@ -100,6 +96,15 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
                          : fixed >= 0             ? fixed
                                                   : op.request_bytes->sample(op.rng);
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
+}
+
+void CallEngine::fail_unsent(std::uint32_t id, bool over_limit) {
+    // No healthy backend (or the caller over its limit): the call fails where it stands.
+    Call& call = calls_[id];
+    call.failure = over_limit ? Failure::rejected : Failure::failed;
+    call.host = none;
+    call.state = State::responding;
+    sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
 }
 
 template <bool request>

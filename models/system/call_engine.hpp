@@ -101,6 +101,8 @@ private:
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    /// send_call() without a backend (none healthy, or `over_limit`): call `id` fails at once.
+    [[gnu::noinline]] void fail_unsent(std::uint32_t id, bool over_limit);
     /// Sends call `id`'s request (`request`) or response from `from` to `to`.
     template <bool request>
     void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id);
