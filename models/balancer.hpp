@@ -29,6 +29,9 @@
 ///   on_response(i, latency) when the answer is back (latency from sending to
 ///   the answer, seconds). Only latency-aware policies (peak_ewma) use them;
 ///   calling them is cheap for the others.
+/// - A policy may declare with hooks() which of these calls it needs: the service then
+///   skips the others (on_view_changed() is skipped only after a change of in_flight
+///   alone; health and load changes always call it). The default asks for all of them.
 /// - Balancers are deterministic: all randomness comes from the RandomStream
 ///   passed in the PickContext, so same stream + same calls = same picks.
 namespace s2sim::models {
@@ -60,6 +63,16 @@ struct PickContext {
     Time now;
     /// The caller's random stream, borrowed for the call (random, JSQ ties, P2C samples).
     RandomStream& rng;
+};
+
+/// Which of a balancer's feedback calls do anything (Balancer::hooks()): the service skips
+/// the calls marked false, on every request, without a virtual call.
+struct BalancerHooks {
+    /// on_view_changed() after a change of ServerView::in_flight alone (a request sent or
+    /// answered). Policies that read only the health flags in it need no such call.
+    bool in_flight = true;
+    bool sent = true;      ///< on_sent()
+    bool response = true;  ///< on_response()
 };
 
 /// A balancer's configuration, as the scenario's `balancer = { policy = ..., ... }`
@@ -125,6 +138,10 @@ public:
     /// keeps those two current only for such policies: updating them costs a write
     /// per job start and end. Default false.
     [[nodiscard]] virtual bool reads_server_load() const { return false; }
+    /// Which feedback calls this policy needs (asked once, when the service is built); the
+    /// others may be skipped. Default: all (a policy that overrides a hook is then always
+    /// told); the built-ins name exactly what their hooks use.
+    [[nodiscard]] virtual BalancerHooks hooks() const { return {}; }
 };
 
 /// Makes a balancer from checked options for `backend_count` backends.

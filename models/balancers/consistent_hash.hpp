@@ -21,6 +21,8 @@ public:
     /// A ring of `vnodes` >= 1 points for each of `backend_count` >= 1 backends.
     ConsistentHash(std::size_t backend_count, unsigned vnodes);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks read the health flags at pick time.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
     /// The ring's positions, sorted. For tests.
     [[nodiscard]] std::span<const std::uint64_t> ring() const { return points_; }

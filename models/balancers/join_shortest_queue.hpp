@@ -25,6 +25,8 @@ public:
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
     void on_view_changed(ServerIndex server, const ServerView& view) override;
     [[nodiscard]] bool reads_server_load() const override { return true; }
+    /// The queues' index follows health and load changes; in_flight calls kept (they are no-ops).
+    [[nodiscard]] BalancerHooks hooks() const override { return {true, false, false}; }
 
 private:
     std::size_t count_;

@@ -23,6 +23,8 @@ public:
     /// For `backend_count` >= 1 backends.
     explicit LeastConnections(std::size_t backend_count);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// The loads' index needs every change of in_flight.
+    [[nodiscard]] BalancerHooks hooks() const override { return {true, false, false}; }
     void on_view_changed(ServerIndex server, const ServerView& view) override;
 
     /// Backend counts up to this keep a plain array of loads and scan it per pick.

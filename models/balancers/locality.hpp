@@ -27,6 +27,8 @@ public:
     /// `spill_at` in (0, 1].
     Locality(std::size_t backend_count, std::vector<std::uint32_t> sites, double spill_at);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks read the views at pick time.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
     [[nodiscard]] bool reads_server_load() const override { return true; }
 
 private:

@@ -24,6 +24,8 @@ public:
     /// For `backend_count` >= 1 backends and a prime `table_size` >= backend_count.
     Maglev(std::size_t backend_count, std::uint32_t table_size);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks read the health flags at pick time.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
     /// The lookup table for the health set of `servers` (M entries, each a
     /// backend index), built if not cached. Valid until the next call. Empty

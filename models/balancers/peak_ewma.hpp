@@ -27,6 +27,8 @@ public:
     /// For `backend_count` >= 1 backends, `choices` >= 1, `decay_s` > 0 seconds.
     PeakEwma(std::size_t backend_count, unsigned choices, double decay_s);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// The healthy pool needs health changes only; the costs need the responses.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, true}; }
     void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
     /// Folds the response time of backend `server` into its cost.
     void on_response(ServerIndex server, double latency_s, Time now) override;

@@ -23,6 +23,8 @@ public:
     /// For `backend_count` >= 1 backends, sampling `choices` >= 1 of them.
     PowerOfTwo(std::size_t backend_count, unsigned choices);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// The healthy pool needs health changes only; the loads are read at pick time.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
     void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
 
 private:

@@ -17,6 +17,8 @@ public:
     /// For `backend_count` >= 1 backends.
     explicit RandomBalancer(std::size_t backend_count) : count_(backend_count), pool_(backend_count) {}
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// The healthy pool needs health changes only.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
     void on_view_changed(ServerIndex server, const ServerView& view) override { pool_.on_view_changed(server, view); }
 
 private:

@@ -17,6 +17,8 @@ public:
     /// For `backend_count` >= 1 backends.
     explicit RoundRobin(std::size_t backend_count) : count_(backend_count), next_(backend_count) {}
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks follow the list.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
 private:
     /// The first pick (draws the start) and picks whose next backend is down, out of line.

@@ -16,6 +16,8 @@ public:
     /// `weights`: one positive weight per backend (copied).
     explicit WeightedRandom(std::vector<double> weights);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks read the weights only.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
 private:
     std::vector<double> weights_;

@@ -21,6 +21,8 @@ public:
     /// `weights`: one positive weight per backend (copied).
     explicit WeightedRoundRobin(std::vector<double> weights);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
+    /// No feedback: the picks read the weights and health flags at pick time.
+    [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
 private:
     std::vector<double> weights_;

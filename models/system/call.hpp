@@ -8,6 +8,10 @@
 #include "sim/simulation.hpp"
 #include "sim/time.hpp"
 
+namespace s2sim::models {
+struct OpResult;
+}  // namespace s2sim::models
+
 namespace s2sim::models::system {
 
 /// How a call failed (none = it did not).
@@ -36,6 +40,9 @@ struct alignas(64) OpState {
     int priority = 0;        ///< model->priority
     bool replicate = false;  ///< model->replicate is set
     const OpModel* model = nullptr;  ///< the op (the model is fixed during a run)
+    /// Measurements' row of this op (set by CallEngine::prepare()): an answer records its
+    /// latency through it, without the two lookups of Measurements::op().
+    OpResult* stats = nullptr;
 
     OpState(RandomStream stream, double fixed_request, double fixed_response, const OpModel& op)
         : rng(std::move(stream)),

@@ -33,6 +33,10 @@ std::uint32_t CallEngine::grow_calls() {
 }
 
 void CallEngine::prepare() {
+    for (std::uint32_t s = 0; s < context_.model.services.size(); ++s) {
+        std::vector<OpState>& ops = services_[s].ops;
+        for (std::uint32_t o = 0; o < ops.size(); ++o) ops[o].stats = &measurements_.op(s, o);
+    }
     plain_ = !services_.elastic() && !context_.metastability && !context_.consistency && !context_.transport &&
              !hedges_ && throttles_.empty();
 }
@@ -78,24 +82,29 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
                                            : service.balancer->pick(ctx, service.views);
     if (backend >= service.host_count) [[unlikely]] {
-        // No healthy backend: the call fails where it stands.
-        call.failure = over_limit ? Failure::rejected : Failure::failed;
-        call.host = none;
-        call.state = State::responding;
-        sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
+        fail_unsent(id, over_limit);
         return;
     }
     call.backend = backend;
     call.host = service.hosts[backend];
     ++service.views[backend].in_flight;
-    service.balancer->on_view_changed(backend, service.views[backend]);
-    service.balancer->on_sent(backend, sim_.now());
+    if (service.tell_in_flight) service.balancer->on_view_changed(backend, service.views[backend]);
+    if (service.tell_sent) [[unlikely]] service.balancer->on_sent(backend, sim_.now());
     OpState& op = *call.op_state;
     const double fixed = op.fixed_request_bytes;
     const double bytes = call.request_bytes >= 0 ? call.request_bytes
                          : fixed >= 0             ? fixed
                                                   : op.request_bytes->sample(op.rng);
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
+}
+
+void CallEngine::fail_unsent(std::uint32_t id, bool over_limit) {
+    // No healthy backend (or the caller over its limit): the call fails where it stands.
+    Call& call = calls_[id];
+    call.failure = over_limit ? Failure::rejected : Failure::failed;
+    call.host = none;
+    call.state = State::responding;
+    sim_.schedule_in(Time::zero(), [this, id] { on_response_delivered(id); });
 }
 
 template <bool request>
@@ -382,6 +391,15 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
 inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
+    // Throttles (hooks on) and retries out of line: the usual answer saves no registers for them.
+    if (!plain_ || (failure != Failure::none && via != nullptr && attempt < via->retries)) [[unlikely]] {
+        if (throttle_or_retry(parent, via, attempt, failure)) return;
+    }
+    finish_attempts(parent, via, failure);
+}
+
+bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+                                   Failure failure) {
     RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
     if (throttle) [[unlikely]] throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
     if (failure != Failure::none && via != nullptr && attempt < via->retries &&
@@ -397,10 +415,10 @@ inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via,
             context_.sim.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
                 launch_attempt(parent, generation, via, next);
             });
-            return;  // the parent keeps waiting: `outstanding` still counts this call
+            return true;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
-    finish_attempts(parent, via, failure);
+    return false;
 }
 
 void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
@@ -460,16 +478,22 @@ void CallEngine::respond(std::uint32_t id) {
     Host& host = hosts_[call.host];
     call.state = State::responding;
     measurements_.op_done(call, sim_.now());
+    // What the response needs of the call, read before free_thread(): admitting a waiting call
+    // may start calls (and move calls_); none of these fields changes meanwhile.
+    OpState& state = *call.op_state;
+    const bool failed = call.failure != Failure::none;
+    const NodeId from = host.node;
+    const NodeId to = origin_of(call);
     if (call.holds_thread) {
         call.holds_thread = false;
         free_thread(host);
     }
-    // Async calls answer too: nobody waits, but the response still loads the network.
-    OpState& state = *calls_[id].op_state;
-    const double bytes = calls_[id].failure != Failure::none ? 0.0
+    // Async calls answer too: nobody waits, but the response still loads the network. Drawn
+    // after free_thread(), as before: an admitted call of the same op draws its work first.
+    const double bytes = failed                              ? 0.0
                          : state.fixed_response_bytes >= 0   ? state.fixed_response_bytes
                                                              : state.response_bytes->sample(state.rng);
-    deliver<false>(hosts_[calls_[id].host].node, origin_of(calls_[id]), bytes, id);
+    deliver<false>(from, to, bytes, id);
 }
 
 void CallEngine::on_response_delivered(std::uint32_t id) {
@@ -494,8 +518,10 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
     if (call.host != none) [[likely]] {
         Service& service = services_[call.service];
         --service.views[call.backend].in_flight;
-        service.balancer->on_view_changed(call.backend, service.views[call.backend]);
-        service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        if (service.tell_in_flight) service.balancer->on_view_changed(call.backend, service.views[call.backend]);
+        if (service.tell_response) [[unlikely]] {
+            service.balancer->on_response(call.backend, (sim_.now() - call.sent).seconds(), sim_.now());
+        }
         if (!plain) hooks_on_answer(id, call, true);
     }
     if (call.timeout.valid()) sim_.cancel(call.timeout);

@@ -101,6 +101,8 @@ private:
     void free_call(std::uint32_t id);
     /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    /// send_call() without a backend (none healthy, or `over_limit`): call `id` fails at once.
+    [[gnu::noinline]] void fail_unsent(std::uint32_t id, bool over_limit);
     /// Sends call `id`'s request (`request`) or response from `from` to `to`.
     template <bool request>
     void deliver(NodeId from, NodeId to, double bytes, std::uint32_t id);
@@ -123,6 +125,10 @@ private:
     /// The caller learns how an attempt ended: retries it, or counts it as returned.
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
+    /// attempt_done() with hooks on or a retry allowed by `via`: tells the retry throttle, and
+    /// schedules the retry if the throttle and budget allow it (true) or not (false).
+    [[gnu::noinline]] bool throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+                                             Failure failure);
     /// The caller has the outcome of call `via`: fails it (if required) or goes on.
     void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
     // Hedged requests and cancellation (models/hedging.cpp).

@@ -12,7 +12,9 @@ namespace s2sim::models::system {
 ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), hosts_(hosts) {
     const SystemModel& model = context.model;
     for (const ServiceModel& s : model.services) {
-        Service service{&s,
+        Service service{true,
+                        true,
+                        true,
                         nullptr,
                         {},
                         {},
@@ -20,6 +22,7 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
                         s.servers.data(),
                         RandomStream(model.seed, "service/" + s.name + "/balancer"),
                         static_cast<std::uint32_t>(s.servers.size()),
+                        &s,
                         RandomStream(model.seed, "retry/" + s.name)};
         if (s.retry_budget) {
             if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
@@ -31,6 +34,10 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
             for (const std::uint32_t h : s.servers) options.sites.push_back(hosts_[h].site);
         }
         service.balancer = make_balancer(options, s.servers.size());
+        const BalancerHooks hooks = service.balancer->hooks();
+        service.tell_in_flight = hooks.in_flight;
+        service.tell_sent = hooks.sent;
+        service.tell_response = hooks.response;
         service.views.resize(s.servers.size());
         for (std::uint32_t i = 0; i < s.servers.size(); ++i) {
             Host& host = hosts_[s.servers[i]];

@@ -14,11 +14,15 @@
 namespace s2sim::models::system {
 
 /// A service: its pool of servers as its balancer sees them (views: load, health),
-/// its random streams and its retry budget. 64-byte aligned: what sending a call reads (model,
-/// balancer, views, ops) fills the first cache line; the retry budget's pointer, the backends'
+/// its random streams and its retry budget. 64-byte aligned: what sending a call reads (which
+/// balancer hooks to call, balancer, views, ops) fills the first cache line; the retry budget's pointer, the backends'
 /// hosts and the balancer's stream, which the caller reads next, the second.
 struct alignas(64) Service {
-    const ServiceModel* model = nullptr;
+    /// What of the balancer's feedback to call (Balancer::hooks()): the no-op calls are
+    /// skipped. On the first line, read by every send and answer.
+    bool tell_in_flight = true;   ///< on_view_changed() after in_flight changed
+    bool tell_sent = true;        ///< on_sent()
+    bool tell_response = true;    ///< on_response()
     std::unique_ptr<Balancer> balancer;
     std::vector<ServerView> views;
     std::vector<OpState> ops;  ///< per op: its random stream (work, sizes, call probabilities) and fixed sizes
@@ -30,6 +34,7 @@ struct alignas(64) Service {
     const std::uint32_t* hosts = nullptr;
     RandomStream rng;
     std::uint32_t host_count = 0;
+    const ServiceModel* model = nullptr;  ///< in what was padding: seldom read on a call's path
     RandomStream retry_rng;  ///< backoffs and jitter of calls to this service
 };
 

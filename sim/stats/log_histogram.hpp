@@ -62,6 +62,14 @@ public:
         }
     }
 
+    /// Hints the processor to fetch the counter record(value) would increment (nothing when
+    /// it is outside the counters held): a caller recording a batch of values prefetches them
+    /// all first, so that their cache misses overlap.
+    void prefetch(double value) const {
+        const auto i = static_cast<std::uint64_t>(position(value) - first_);
+        if (i < counts_.size()) __builtin_prefetch(counts_.data() + i, 1);
+    }
+
     /// The index of the bucket record(value) counts in when 2^min_exponent <= value <
     /// 2^max_exponent; 0 for smaller values (counted in underflow()) and bucket_count() - 1 for
     /// larger ones (overflow()), the buckets nearest them. Never decreases as `value` (>= 0) grows.

@@ -875,3 +875,68 @@ TEST_CASE("locality: a site's servers share its load evenly", "[models][balancer
         CHECK(std::abs(static_cast<double>(counts[i]) / static_cast<double>(site_total) - 1.0 / 3.0) <= 0.01);
     }
 }
+
+TEST_CASE("balancers: skipping the feedback a policy's hooks() declines leaves its picks unchanged",
+          "[models][balancers]") {
+    constexpr std::size_t n = 6;
+    for (const auto policy : s2sim::models::balancer_policies()) {
+        INFO("policy " << policy);
+        auto o = options_for(std::string(policy));
+        o.sites = {0, 0, 1, 1, 2, 2};
+        o.maglev_table_size = 251;
+        // `told` hears every call, as before hooks() existed; `skipping` only those its hooks ask for.
+        auto told = make_balancer(o, n);
+        auto skipping = make_balancer(o, n);
+        const s2sim::models::BalancerHooks hooks = skipping->hooks();
+        RandomStream rng_told(11, "hooks"), rng_skipping(11, "hooks"), events(12, "hooks-events");
+        std::vector<ServerView> views(n);
+        std::vector<std::pair<ServerIndex, Time>> in_flight;  // sent and not answered: backend, when sent
+        auto change = [&](ServerIndex i, bool health) {
+            told->on_view_changed(i, views[i]);
+            if (health || hooks.in_flight) skipping->on_view_changed(i, views[i]);
+        };
+        for (int round = 0; round < 3000; ++round) {
+            const Time now = Time::from_seconds(0.001 * round);
+            if (round % 50 == 0) {  // a health check notices a change: always told
+                const auto i = static_cast<ServerIndex>(events.uniform_index(n));
+                views[i].healthy = !views[i].healthy || events.uniform01() < 0.3;
+                change(i, true);
+            }
+            if (!in_flight.empty() && events.uniform01() < 0.5) {  // an answer
+                const std::size_t k = events.uniform_index(in_flight.size());
+                const auto [i, sent] = in_flight[k];
+                in_flight.erase(in_flight.begin() + static_cast<std::ptrdiff_t>(k));
+                --views[i].in_flight;
+                change(i, false);
+                told->on_response(i, (now - sent).seconds(), now);
+                if (hooks.response) skipping->on_response(i, (now - sent).seconds(), now);
+                continue;
+            }
+            const std::uint64_t key = events.next_u64();
+            const auto site = static_cast<std::uint32_t>(events.uniform_index(3));
+            const ServerIndex a = told->pick(PickContext{key, site, now, rng_told}, views);
+            const ServerIndex b = skipping->pick(PickContext{key, site, now, rng_skipping}, views);
+            REQUIRE(a == b);
+            if (a == n) continue;
+            ++views[a].in_flight;
+            change(a, false);
+            told->on_sent(a, now);
+            if (hooks.sent) skipping->on_sent(a, now);
+            in_flight.emplace_back(a, now);
+        }
+    }
+}
+
+TEST_CASE("balancers: a policy that does not say which hooks it needs is told all of them", "[models][balancers]") {
+    struct Custom final : Balancer {
+        ServerIndex pick(const PickContext&, std::span<const ServerView>) override { return 0; }
+    };
+    const s2sim::models::BalancerHooks hooks = Custom{}.hooks();
+    CHECK(hooks.in_flight);
+    CHECK(hooks.sent);
+    CHECK(hooks.response);
+    // least_connections reads in_flight from its calls; peak_ewma learns from responses.
+    CHECK(make_balancer(options_for("least_connections"), 3)->hooks().in_flight);
+    CHECK(make_balancer(options_for("peak_ewma"), 3)->hooks().response);
+    CHECK_FALSE(make_balancer(options_for("round_robin"), 3)->hooks().in_flight);
+}
