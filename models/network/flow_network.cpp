@@ -107,6 +107,16 @@ std::uint32_t FlowNetwork::allocate_flow() {
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
+[[gnu::cold]] void FlowNetwork::set_large_callback(std::uint32_t f, FlowCallback on_done) {
+    if (large_callbacks_.size() < flows_.size()) large_callbacks_.resize(flows_.size());
+    large_callbacks_[f] = std::move(on_done);
+    // A small capture that runs it: the slot's callback as any other (moved out before the call).
+    set_callback(FlowId{f, flows_[f].generation}, [this, f](bool ok) {
+        FlowCallback callback = std::move(large_callbacks_[f]);
+        callback(ok);
+    });
+}
+
 DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     DirectedLinkId d = 0;
     if (!free_bound_links_.empty()) {
@@ -550,11 +560,12 @@ void FlowNetwork::on_completion() {
 }
 
 inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
-    FlowCallback callback = std::move(flows_[f].callback);
-    release(f);
-    if (!callback) return;
+    MessageCallback& callback = flows_[f].callback;
+    const MessageCallback::Runner run = callback.take();
+    release(f);  // the capture stays in the free slot until `run` moves it out, before any send
+    if (run == nullptr) return;
     const NotifyingScope scope(this);
-    callback(ok);
+    run(callback.storage, ok);
     // The callback may have finished others (fail_link): theirs run now, in order, as in notify().
     // Rarely: the test spares the usual message a call (run_listed_callbacks stays out of line).
     if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
@@ -830,9 +841,10 @@ inline void FlowNetwork::run_listed_callbacks() {
         // would wait for the stores to reach the cache (a third of this function's time).
         const std::uint32_t f = to_notify_[i].first;
         const bool ok = to_notify_[i].second;
-        FlowCallback callback = std::move(flows_[f].callback);
+        MessageCallback& callback = flows_[f].callback;
+        const MessageCallback::Runner run = callback.take();
         release(f);
-        if (callback) callback(ok);
+        if (run != nullptr) run(callback.storage, ok);
     }
 }
 
