@@ -426,9 +426,8 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
         if (done > entry) l.bytes += carried;
         l.last = done;  // l.last <= entry: links are settled up to now at the latest
     }
-    flow.rate = rate;
-    flow.finish = done;
-    flow.remaining = 0.0;
+    // The message's rate, finish and bytes left are not written: its slot is freed below, and
+    // nothing reads them before a send sets them again.
     // The completion event would have armed the timer again for the next
     // completion, which gives it a fresh place among events at that instant.
     if (sim_.timer_armed(completion_timer_)) sim_.set_timer(completion_timer_, completion_time_);
@@ -537,8 +536,7 @@ void FlowNetwork::on_completion() {
         } else {
             leave_first(f);
         }
-        flows_[f].remaining = 0.0;
-        finish(f, true);
+        finish(f, true);  // its bytes left are not zeroed: nothing reads them before its slot is reused
     }
     if (grouped_done) {
         // A group's members come out by virtual finish; those of one instant are reported in send order.
@@ -793,8 +791,7 @@ inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
 
 inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
     Flow& flow = flows_[f];
-    flow.phase = Phase::done;
-    flow.rate = 0.0;
+    flow.phase = Phase::done;  // its rate is left: nothing reads it before a send zeroes it
     --in_flight_;
     if (ok) {
         ++delivered_;
