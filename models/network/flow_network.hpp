@@ -218,22 +218,24 @@ private:
             if (n > capacity_) grow(n);
             size_ = static_cast<std::uint32_t>(n);
         }
-        /// The links of a route (the slots left unset), as straight-line copies for up to
-        /// six links: a loop over a route's 2 to 6 links cost twice the instructions.
+        /// The links of a route (the slots left unset). Up to six links, `links` must hold at
+        /// least six readable entries (a CompactRoute's inline ones): all six are copied, without a
+        /// loop or a jump on the count (which of 2 to 6 it is, is a coin toss for the predictor);
+        /// the entries past the count are never read.
         void assign_links(const DirectedLinkId* links, std::size_t n) {
             resize(n);
             Hop* out = begin();
-            switch (n) {
-                case 6: out[5].link = links[5]; [[fallthrough]];
-                case 5: out[4].link = links[4]; [[fallthrough]];
-                case 4: out[3].link = links[3]; [[fallthrough]];
-                case 3: out[2].link = links[2]; [[fallthrough]];
-                case 2: out[1].link = links[1]; [[fallthrough]];
-                case 1: out[0].link = links[0]; [[fallthrough]];
-                case 0: return;
-                default:
-                    for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
+            if (n <= inline_capacity) [[likely]] {
+                static_assert(inline_capacity == 6 && CompactRoute::inline_links >= 6);
+                out[0].link = links[0];
+                out[1].link = links[1];
+                out[2].link = links[2];
+                out[3].link = links[3];
+                out[4].link = links[4];
+                out[5].link = links[5];
+                return;
             }
+            for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
         }
         void push_back(Hop hop) {
             if (size_ == capacity_) grow(size_ + 1);
