@@ -138,11 +138,13 @@ FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, doub
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
+    check_send(from, to, bytes);
+    sync_links();
     const Bound bound{max_rate, skip_latency};
-    return send_impl(from, to, bytes, &bound);
+    return send_rare(topology_.find_compact_route(from, to), bytes, &bound);
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound* bound) {
+inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const {
     if (from >= topology_.node_count() || to >= topology_.node_count()) {
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
@@ -151,13 +153,23 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
+}
+
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+    check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.
     const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
-    if (route == nullptr || jittered_ || bound != nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
-    LatencyQueue* queue = latency_queue(route->latency_class);
-    if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    LatencyQueue* queue = nullptr;
+    const std::uint32_t latency_class = route->latency_class;
+    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) [[likely]] {
+        queue = &latency_queues_[queue_of_class_[latency_class]];
+    } else {
+        queue = add_latency_queue(latency_class);
+        if (queue == nullptr) return send_rare(route, bytes, nullptr);
+    }
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
     flow.hops.assign_links(route->link_data(), route->link_count);

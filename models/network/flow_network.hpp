@@ -393,15 +393,16 @@ private:
         bool live = false;
     };
 
-    /// What send_bounded() adds to a message (send_impl's `bound`; null for send()).
+    /// What send_bounded() adds to a message (send_rare's `bound`; null for send()).
     struct Bound {
         double max_rate;  ///< bytes per second, > 0; infinity = none
         bool skip_latency;
     };
-    /// Both sends: the plain one (`bound` null) tests one pointer for everything the bounded one adds.
-    /// The message's callback is left empty (a free slot's is): send() and send_bounded() make it
-    /// in the slot afterwards, rather than moving it through here (send_impl never calls it).
-    FlowId send_impl(NodeId from, NodeId to, double bytes, const Bound* bound = nullptr);
+    /// send() but the callback: the message's callback is left empty (a free slot's is): send() and
+    /// send_bounded() make it in the slot afterwards, rather than moving it through here.
+    FlowId send_impl(NodeId from, NodeId to, double bytes);
+    /// Throws s2sim::Error on an unknown node or a size that is not finite and >= 0.
+    void check_send(NodeId from, NodeId to, double bytes) const;
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
     /// max_latency_queues (out of line: the usual send keeps a lean frame).
     [[gnu::noinline]] FlowId send_rare(const CompactRoute* route, double bytes, const Bound* bound);
@@ -410,7 +411,7 @@ private:
     Flow& new_message(std::uint32_t f, double bytes, bool no_route);
     /// Queues a message for the end of its latency phase.
     void queue_for_latency(LatencyQueue& queue, Pending pending);
-    /// send_impl() of send_bounded(): checks the bound first.
+    /// send_impl() of send_bounded(): checks the bound first; the rest is send_rare()'s.
     FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
     /// Makes a message's callback in its slot, which is empty (a free slot's is). A callable
     /// that does not fit (a FlowCallback given, which holds one) waits in large_callbacks_.
