@@ -107,6 +107,16 @@ std::uint32_t FlowNetwork::allocate_flow() {
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
+[[gnu::cold]] void FlowNetwork::set_large_callback(std::uint32_t f, FlowCallback on_done) {
+    if (large_callbacks_.size() < flows_.size()) large_callbacks_.resize(flows_.size());
+    large_callbacks_[f] = std::move(on_done);
+    // A small capture that runs it: the slot's callback as any other (moved out before the call).
+    set_callback(FlowId{f, flows_[f].generation}, [this, f](bool ok) {
+        FlowCallback callback = std::move(large_callbacks_[f]);
+        callback(ok);
+    });
+}
+
 DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     DirectedLinkId d = 0;
     if (!free_bound_links_.empty()) {
@@ -128,11 +138,13 @@ FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, doub
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
+    check_send(from, to, bytes);
+    sync_links();
     const Bound bound{max_rate, skip_latency};
-    return send_impl(from, to, bytes, &bound);
+    return send_rare(topology_.find_compact_route(from, to), bytes, &bound);
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound* bound) {
+inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const {
     if (from >= topology_.node_count() || to >= topology_.node_count()) {
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
@@ -141,13 +153,23 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes, const Bound*
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
+}
+
+FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+    check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.
     const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
-    if (route == nullptr || jittered_ || bound != nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
-    LatencyQueue* queue = latency_queue(route->latency_class);
-    if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, bound);
+    LatencyQueue* queue = nullptr;
+    const std::uint32_t latency_class = route->latency_class;
+    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) [[likely]] {
+        queue = &latency_queues_[queue_of_class_[latency_class]];
+    } else {
+        queue = add_latency_queue(latency_class);
+        if (queue == nullptr) return send_rare(route, bytes, nullptr);
+    }
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
     flow.hops.assign_links(route->link_data(), route->link_count);
@@ -416,9 +438,8 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
         if (done > entry) l.bytes += carried;
         l.last = done;  // l.last <= entry: links are settled up to now at the latest
     }
-    flow.rate = rate;
-    flow.finish = done;
-    flow.remaining = 0.0;
+    // The message's rate, finish and bytes left are not written: its slot is freed below, and
+    // nothing reads them before a send sets them again.
     // The completion event would have armed the timer again for the next
     // completion, which gives it a fresh place among events at that instant.
     if (sim_.timer_armed(completion_timer_)) sim_.set_timer(completion_timer_, completion_time_);
@@ -527,8 +548,7 @@ void FlowNetwork::on_completion() {
         } else {
             leave_first(f);
         }
-        flows_[f].remaining = 0.0;
-        finish(f, true);
+        finish(f, true);  // its bytes left are not zeroed: nothing reads them before its slot is reused
     }
     if (grouped_done) {
         // A group's members come out by virtual finish; those of one instant are reported in send order.
@@ -550,11 +570,12 @@ void FlowNetwork::on_completion() {
 }
 
 inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
-    FlowCallback callback = std::move(flows_[f].callback);
-    release(f);
-    if (!callback) return;
+    MessageCallback& callback = flows_[f].callback;
+    const MessageCallback::Runner run = callback.take();
+    release(f);  // the capture stays in the free slot until `run` moves it out, before any send
+    if (run == nullptr) return;
     const NotifyingScope scope(this);
-    callback(ok);
+    run(callback.storage, ok);
     // The callback may have finished others (fail_link): theirs run now, in order, as in notify().
     // Rarely: the test spares the usual message a call (run_listed_callbacks stays out of line).
     if (!to_notify_.empty()) [[unlikely]] run_listed_callbacks();
@@ -849,8 +870,7 @@ inline void FlowNetwork::finish(std::uint32_t f, bool ok) {
 
 inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
     Flow& flow = flows_[f];
-    flow.phase = Phase::done;
-    flow.rate = 0.0;
+    flow.phase = Phase::done;  // its rate is left: nothing reads it before a send zeroes it
     --in_flight_;
     if (ok) {
         ++delivered_;
@@ -897,9 +917,10 @@ inline void FlowNetwork::run_listed_callbacks() {
         // would wait for the stores to reach the cache (a third of this function's time).
         const std::uint32_t f = to_notify_[i].first;
         const bool ok = to_notify_[i].second;
-        FlowCallback callback = std::move(flows_[f].callback);
+        MessageCallback& callback = flows_[f].callback;
+        const MessageCallback::Runner run = callback.take();
         release(f);
-        if (callback) callback(ok);
+        if (run != nullptr) run(callback.storage, ok);
     }
 }
 

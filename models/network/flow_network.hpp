@@ -1,6 +1,8 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <optional>
 #include <limits>
 #include <type_traits>
@@ -216,22 +218,24 @@ private:
             if (n > capacity_) grow(n);
             size_ = static_cast<std::uint32_t>(n);
         }
-        /// The links of a route (the slots left unset), as straight-line copies for up to
-        /// six links: a loop over a route's 2 to 6 links cost twice the instructions.
+        /// The links of a route (the slots left unset). Up to six links, `links` must hold at
+        /// least six readable entries (a CompactRoute's inline ones): all six are copied, without a
+        /// loop or a jump on the count (which of 2 to 6 it is, is a coin toss for the predictor);
+        /// the entries past the count are never read.
         void assign_links(const DirectedLinkId* links, std::size_t n) {
             resize(n);
             Hop* out = begin();
-            switch (n) {
-                case 6: out[5].link = links[5]; [[fallthrough]];
-                case 5: out[4].link = links[4]; [[fallthrough]];
-                case 4: out[3].link = links[3]; [[fallthrough]];
-                case 3: out[2].link = links[2]; [[fallthrough]];
-                case 2: out[1].link = links[1]; [[fallthrough]];
-                case 1: out[0].link = links[0]; [[fallthrough]];
-                case 0: return;
-                default:
-                    for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
+            if (n <= inline_capacity) [[likely]] {
+                static_assert(inline_capacity == 6 && CompactRoute::inline_links >= 6);
+                out[0].link = links[0];
+                out[1].link = links[1];
+                out[2].link = links[2];
+                out[3].link = links[3];
+                out[4].link = links[4];
+                out[5].link = links[5];
+                return;
             }
+            for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
         }
         void push_back(Hop hop) {
             if (size_ == capacity_) grow(size_ + 1);
@@ -252,6 +256,51 @@ private:
         std::uint32_t capacity_ = inline_capacity;
         Hop inline_[inline_capacity];
     };
+    // A message's callback, stored in its slot as FlowCallback would store it, but run through one
+    // function made for its type (`run`): it moves the capture out of the slot and calls it, with no
+    // table of operations to read and no emptiness or destruction tests on the way (the slot is
+    // freed before the call, and a callback may send a message that reuses it).
+    struct MessageCallback {
+        static constexpr std::size_t capacity = 48;  // FlowCallback's
+        using Runner = void (*)(unsigned char* storage, bool ok);
+        // Moves the capture from `from` to `to` and destroys it in `from`; destroys it when `to` is null.
+        using Manager = void (*)(unsigned char* from, unsigned char* to);
+        alignas(std::max_align_t) unsigned char storage[capacity];
+        Runner run = nullptr;      // null: no callback
+        Manager manage = nullptr;  // null: a trivially copyable and destructible capture (the usual one)
+
+        MessageCallback() = default;
+        MessageCallback(MessageCallback&& other) noexcept : run(other.run), manage(other.manage) {
+            if (run == nullptr) return;
+            if (manage == nullptr) {
+                std::memcpy(storage, other.storage, capacity);
+            } else {
+                manage(other.storage, storage);
+            }
+            other.run = nullptr;
+        }
+        MessageCallback(const MessageCallback&) = delete;
+        MessageCallback& operator=(const MessageCallback&) = delete;
+        MessageCallback& operator=(MessageCallback&&) = delete;
+        ~MessageCallback() {
+            if (run != nullptr && manage != nullptr) manage(storage, nullptr);
+        }
+        /// Takes the callback out of the slot for running it: `run` then owns the capture.
+        Runner take() { return std::exchange(run, nullptr); }
+    };
+    template <class Fn>
+    static void run_stored(unsigned char* storage, bool ok) {
+        Fn* stored = std::launder(reinterpret_cast<Fn*>(storage));
+        Fn fn(std::move(*stored));
+        stored->~Fn();
+        fn(ok);
+    }
+    template <class Fn>
+    static void manage_stored(unsigned char* from, unsigned char* to) {
+        Fn* stored = std::launder(reinterpret_cast<Fn*>(from));
+        if (to != nullptr) ::new (static_cast<void*>(to)) Fn(std::move(*stored));
+        stored->~Fn();
+    }
     // Flow and LinkState start on a cache line (64 bytes): the hot fields at their front share
     // one line, and indexing scales by a power of two (-1.8% instructions, -6% L1 data misses
     // in callgrind's model on the shop). A Flow is three lines: the fields every message
@@ -272,7 +321,7 @@ private:
         Phase phase = Phase::free;
         bool no_route = false;
         Hops hops;
-        FlowCallback callback;
+        MessageCallback callback;
     };
     static_assert(sizeof(Flow) == 192, "a Flow is three cache lines");
     // A message's fields that the usual path does not touch, beside flows_ (same index).
@@ -344,15 +393,16 @@ private:
         bool live = false;
     };
 
-    /// What send_bounded() adds to a message (send_impl's `bound`; null for send()).
+    /// What send_bounded() adds to a message (send_rare's `bound`; null for send()).
     struct Bound {
         double max_rate;  ///< bytes per second, > 0; infinity = none
         bool skip_latency;
     };
-    /// Both sends: the plain one (`bound` null) tests one pointer for everything the bounded one adds.
-    /// The message's callback is left empty (a free slot's is): send() and send_bounded() make it
-    /// in the slot afterwards, rather than moving it through here (send_impl never calls it).
-    FlowId send_impl(NodeId from, NodeId to, double bytes, const Bound* bound = nullptr);
+    /// send() but the callback: the message's callback is left empty (a free slot's is): send() and
+    /// send_bounded() make it in the slot afterwards, rather than moving it through here.
+    FlowId send_impl(NodeId from, NodeId to, double bytes);
+    /// Throws s2sim::Error on an unknown node or a size that is not finite and >= 0.
+    void check_send(NodeId from, NodeId to, double bytes) const;
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
     /// max_latency_queues (out of line: the usual send keeps a lean frame).
     [[gnu::noinline]] FlowId send_rare(const CompactRoute* route, double bytes, const Bound* bound);
@@ -361,17 +411,31 @@ private:
     Flow& new_message(std::uint32_t f, double bytes, bool no_route);
     /// Queues a message for the end of its latency phase.
     void queue_for_latency(LatencyQueue& queue, Pending pending);
-    /// send_impl() of send_bounded(): checks the bound first.
+    /// send_impl() of send_bounded(): checks the bound first; the rest is send_rare()'s.
     FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
-    /// Makes a message's callback in its slot (a FlowCallback given is moved there).
+    /// Makes a message's callback in its slot, which is empty (a free slot's is). A callable
+    /// that does not fit (a FlowCallback given, which holds one) waits in large_callbacks_.
     template <class F>
     void set_callback(FlowId id, F&& on_done) {
-        if constexpr (std::is_same_v<std::decay_t<F>, FlowCallback>) {
-            flows_[id.index].callback = std::move(on_done);
+        using Fn = std::decay_t<F>;
+        MessageCallback& slot = flows_[id.index].callback;
+        if constexpr (sizeof(Fn) <= MessageCallback::capacity && alignof(Fn) <= alignof(std::max_align_t) &&
+                      !std::is_same_v<Fn, FlowCallback>) {
+            static_assert(std::is_invocable_v<Fn&, bool>, "a message's callback takes a bool (delivered)");
+            static_assert(std::is_nothrow_move_constructible_v<Fn>, "capture must be nothrow movable");
+            ::new (static_cast<void*>(slot.storage)) Fn(std::forward<F>(on_done));
+            slot.run = &run_stored<Fn>;
+            if constexpr (std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>) {
+                slot.manage = nullptr;
+            } else {
+                slot.manage = &manage_stored<Fn>;
+            }
         } else {
-            flows_[id.index].callback.emplace(std::forward<F>(on_done));
+            set_large_callback(id.index, FlowCallback(std::forward<F>(on_done)));
         }
     }
+    /// set_callback() of a callable that does not fit a slot (out of line: rare).
+    void set_large_callback(std::uint32_t f, FlowCallback on_done);
     /// A private link of capacity `rate` (bytes per second) for one bounded message.
     DirectedLinkId allocate_bound_link(double rate);
     std::uint32_t allocate_flow();
@@ -525,6 +589,7 @@ private:
     Topology& topology_;
     std::vector<Flow> flows_;
     std::vector<FlowCold> flow_cold_;  // beside flows_
+    std::vector<FlowCallback> large_callbacks_;  // by message, for set_large_callback(); empty unless used
     std::vector<std::uint32_t> free_;
     std::vector<LinkState> links_;  // the topology's directed links, then private links (bounds)
     std::size_t topology_links_ = 0;  // of links_

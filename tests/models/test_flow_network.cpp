@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -354,6 +355,38 @@ TEST_CASE("flow network: callbacks may send again and flow slots are reused", "[
     CHECK(sim.now() == at(0.2));
     CHECK_FALSE(net.in_flight(first));
     CHECK_THROWS_AS(net.rate(first), s2sim::Error);
+}
+
+TEST_CASE("flow network: callbacks owning resources or given as FlowCallback run once and are destroyed once",
+          "[models][network]") {
+    OneLink n;
+    Simulation sim;
+    auto token = std::make_shared<int>(0);  // counts the owners: each pending callback holds one
+    std::vector<int> delivered;
+    {
+        FlowNetwork net(sim, n.topo);
+        // More messages than slots at first: the slots' vector grows, moving the pending captures.
+        for (int i = 0; i < 40; ++i) {
+            net.send(n.a, n.b, 1e3 * (i + 1), [token, &delivered, i](bool ok) {
+                if (ok) delivered.push_back(i + 0 * *token);
+            });
+        }
+        for (int i = 40; i < 50; ++i) {
+            FlowCallback given([token, &delivered, i](bool ok) {
+                if (ok) delivered.push_back(i + 0 * *token);
+            });
+            net.send(n.a, n.b, 1e3 * (i + 1), std::move(given));
+        }
+        CHECK(token.use_count() == 51);
+        sim.run_until(at(0.010 + 30e3 / gbps * 40));  // some delivered, the rest still moving
+        const std::size_t done = delivered.size();
+        CHECK(done > 0);
+        CHECK(done < 50);
+        CHECK(token.use_count() == static_cast<long>(51 - done));  // a run callback is gone
+    }
+    // The network went away with messages in flight: their callbacks are destroyed, not run.
+    CHECK(token.use_count() == 1);
+    for (std::size_t k = 0; k < delivered.size(); ++k) CHECK(delivered[k] == static_cast<int>(k));
 }
 
 TEST_CASE("flow network: routes longer than six links share and reuse slots exactly", "[models][network]") {
