@@ -46,7 +46,7 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
     if (config_.cores == 0) throw Error("server '" + config_.name + "': cores must be at least 1");
     if (!(config_.speed > 0)) throw Error("server '" + config_.name + "': speed must be positive");
     if (!ps_) {
-        running_ = std::make_unique<std::optional<Running>[]>(core_count_);
+        running_ = std::make_unique<Running[]>(core_count_);
         idle_cores_ = std::make_unique<std::uint32_t[]>(core_count_);
         for (std::uint32_t c = core_count_; c-- > 0;) idle_cores_[idle_count_++] = c;
     }
@@ -119,8 +119,16 @@ inline void Server::start_fcfs(double work_s, std::uint64_t token) {
     // Dividing by 1.0 (the usual speed) is exact: skipping it leaves the time the same and
     // takes a long-latency divsd off the path to the event's key.
     const double service_s = unit_speed_ ? work_s : work_s / config_.speed;
-    const EventId done = sim_.schedule_in(Time::from_seconds(service_s), [this, core] { finish_fcfs(core); });
-    running_[core] = Running{token, sim_.now(), work_s, done};
+    const EventId done =
+        sim_.schedule_in(Time::from_seconds(service_s), [this, core, token] { finish_fcfs(core, token); });
+    // Field by field: an aggregate is built on the stack 8 bytes at a time and copied with
+    // 16-byte loads, which wait for those stores (no store forwarding).
+    Running& running = running_[core];
+    running.token = token;
+    running.started = sim_.now();
+    running.work_s = work_s;
+    running.done = done;
+    running.busy = true;
 }
 
 inline bool Server::pop_waiting(Waiting& out) {
@@ -139,9 +147,8 @@ inline bool Server::pop_waiting(Waiting& out) {
     return true;
 }
 
-void Server::finish_fcfs(std::uint32_t core) {
-    const std::uint64_t token = running_[core]->token;
-    running_[core].reset();
+void Server::finish_fcfs(std::uint32_t core, std::uint64_t token) {
+    running_[core].busy = false;
     idle_cores_[idle_count_++] = core;
     ++completed_;
     const Time now = sim_.now();
@@ -213,10 +220,10 @@ void Server::fail() {
     up_ = false;
     std::vector<std::uint64_t> dropped;
     for (std::uint32_t core = 0; running_ && core < core_count_; ++core) {
-        if (auto& running = running_[core]) {
-            sim_.cancel(running->done);
-            dropped.push_back(running->token);
-            running.reset();
+        if (Running& running = running_[core]; running.busy) {
+            sim_.cancel(running.done);
+            dropped.push_back(running.token);
+            running.busy = false;
         }
     }
     if (running_) {
@@ -248,9 +255,9 @@ bool Server::cancel(std::uint64_t token) {
         return true;
     }
     for (std::uint32_t core = 0; core < core_count_; ++core) {
-        if (!running_[core] || running_[core]->token != token) continue;
-        sim_.cancel(running_[core]->done);
-        running_[core].reset();
+        if (!running_[core].busy || running_[core].token != token) continue;
+        sim_.cancel(running_[core].done);
+        running_[core].busy = false;
         idle_cores_[idle_count_++] = core;
         if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
         record_state();
@@ -291,14 +298,14 @@ void Server::set_speed(double speed) {
     const double old_speed = config_.speed;
     config_.speed = speed;
     for (std::uint32_t core = 0; core < core_count_; ++core) {
-        auto& running = running_[core];
-        if (!running) continue;
+        Running& running = running_[core];
+        if (!running.busy) continue;
         // Work left, in core-seconds, at the old speed; the rest runs at the new one.
-        running->work_s = std::max(0.0, running->work_s - (now - running->started).seconds() * old_speed);
-        running->started = now;
-        sim_.cancel(running->done);
-        running->done = sim_.schedule_in(Time::from_seconds(running->work_s / speed),
-                                         [this, core] { finish_fcfs(core); });
+        running.work_s = std::max(0.0, running.work_s - (now - running.started).seconds() * old_speed);
+        running.started = now;
+        sim_.cancel(running.done);
+        running.done = sim_.schedule_in(Time::from_seconds(running.work_s / speed),
+                                        [this, core, token = running.token] { finish_fcfs(core, token); });
     }
 }
 

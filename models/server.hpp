@@ -108,11 +108,14 @@ private:
         std::uint64_t seq;
         Time deadline;  ///< shed when still waiting after it
     };
+    /// A core's job. Written and cleared by stores alone (no optional, whose assignment and
+    /// reset read its flag first): the completion does not wait for this line to arrive.
     struct Running {
         std::uint64_t token;
         Time started;
         double work_s;
         EventId done;
+        bool busy = false;  ///< false: the core is idle and the other fields mean nothing
     };
     struct PsJob {
         double finish_v;  ///< virtual time at which its work is done
@@ -121,7 +124,8 @@ private:
     };
 
     void start_fcfs(double work_s, std::uint64_t token);
-    void finish_fcfs(std::uint32_t core);
+    /// The job `token` on `core` is done (the token comes with the event: no read of running_).
+    void finish_fcfs(std::uint32_t core, std::uint64_t token);
     /// Tells the listener of the jobs shed while a core freed up (out of the hot path).
     [[gnu::noinline]] void tell_shed();
     bool pop_waiting(Waiting& out);
@@ -141,7 +145,7 @@ private:
     Simulation& sim_;
     JobListener& listener_;
     /// FCFS and priority: per core, the job it runs (core_count_ of them; none under PS).
-    std::unique_ptr<std::optional<Running>[]> running_;
+    std::unique_ptr<Running[]> running_;
     /// FCFS and priority: the idle cores' indices, a stack of idle_count_ (room for all cores).
     std::unique_ptr<std::uint32_t[]> idle_cores_;
     std::uint64_t completed_ = 0;

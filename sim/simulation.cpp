@@ -94,9 +94,26 @@ bool Simulation::clear_timer(TimerId id) {
     return true;
 }
 
+Simulation::TimerId Simulation::adopt_timer(std::unique_ptr<Handler> handler) {
+    const TimerCall call{handler->invoker(), handler->target()};  // the handler stays put: it is on the heap
+    for (TimerId id = 0; id < timer_handlers_.size(); ++id) {
+        if (!*timer_handlers_[id]) {  // removed
+            timer_handlers_[id] = std::move(handler);
+            timer_calls_[id] = call;
+            return id;
+        }
+    }
+    timer_handlers_.push_back(std::move(handler));
+    timer_calls_.push_back(call);
+    // Keys come in groups of timer_group, the last padded with disarmed keys.
+    if (timer_keys_.size() < timer_handlers_.size()) timer_keys_.resize(timer_keys_.size() + timer_group, disarmed_timer);
+    return static_cast<TimerId>(timer_handlers_.size() - 1);
+}
+
 void Simulation::remove_timer(TimerId id) {
     clear_timer(id);
     timer_handlers_[id]->reset();
+    timer_calls_[id] = TimerCall{};
 }
 
 // Inline in run_timer() (once per timer run) as well as out of line for the rest.
@@ -128,7 +145,8 @@ inline void Simulation::run_timer() {
     timer_keys_[id] = disarmed_timer;
     ++processed_;
     next_timer_ = earliest_timer_key();
-    (*timer_handlers_[id])();  // may set this timer again
+    const TimerCall call = timer_calls_[id];
+    call.run(call.captures);  // may set this timer again
 }
 
 bool Simulation::pending(EventId id) const {

@@ -88,18 +88,9 @@ public:
     /// A removed timer's id is given out again.
     template <class F>
     TimerId add_timer(F&& handler) {
-        for (TimerId id = 0; id < timer_handlers_.size(); ++id) {
-            if (!*timer_handlers_[id]) {  // removed
-                timer_handlers_[id]->emplace(std::forward<F>(handler));
-                return id;
-            }
-        }
         auto h = std::make_unique<Handler>();
         h->emplace(std::forward<F>(handler));
-        timer_handlers_.push_back(std::move(h));
-        // Keys come in groups of timer_group, the last padded with disarmed keys.
-        if (timer_keys_.size() < timer_handlers_.size()) timer_keys_.resize(timer_keys_.size() + timer_group, disarmed_timer);
-        return static_cast<TimerId>(timer_handlers_.size() - 1);
+        return adopt_timer(std::move(h));
     }
     /// Arms or moves the timer to run at `at` (not before now()). It takes its
     /// place among events as an event scheduled now would: after the ones
@@ -247,6 +238,8 @@ private:
     bool take_seq() {
         return __builtin_add_overflow(next_order_, std::uint64_t{1} << QueueEntry::slot_bits, &next_order_);
     }
+    /// add_timer() without the handler's type: gives `handler` a removed timer's id or a new one.
+    TimerId adopt_timer(std::unique_ptr<Handler> handler);
     /// Recomputes next_timer_ from the armed timers.
     void find_next_timer();
     /// The earliest key of timer_keys_ (disarmed_timer when none is armed).
@@ -296,6 +289,14 @@ private:
     std::vector<std::unique_ptr<Chunk>> chunks_;
     // unique_ptr: a running timer's handler stays put if it adds a timer.
     std::vector<std::unique_ptr<Handler>> timer_handlers_;
+    // By TimerId, the function and captures of each timer's handler (in timer_handlers_): a
+    // timer runs through one indirect call whose target is one load away, not three (the
+    // handler's pointer, its operations table, the function).
+    struct TimerCall {
+        Handler::Invoker run = nullptr;
+        void* captures = nullptr;
+    };
+    std::vector<TimerCall> timer_calls_;
     // By TimerId, apart from the handlers so that finding the earliest scans 16-byte
     // keys: the time and the sequence number above the TimerId, or disarmed_timer. Its size
     // is a multiple of timer_group (disarmed keys past the last timer), so that the scan
