@@ -600,32 +600,25 @@ inline bool FlowNetwork::reallocate_at_most_one() {
         only = list[0];
     }
     if (!small_component_shortcut_) [[unlikely]] return false;
-    const Time now = sim_.now();
-    if (only == none) {
-        ++reallocations_;
-        for (const DirectedLinkId d : seeds_) {
-            LinkState& l = links_[d];
-            settle_plain(l, now);
-            l.rate_sum = 0.0;
-        }
-        seeds_.clear();
-        return true;
-    }
-    if (min_group_size_ <= 1) return false;
-    Flow& flow = flows_[only];
     double share = infinity;
-    for (const Hop& hop : flow.hops) {
-        const LinkState& l = links_[hop.link];
-        if (l.flows.size() != 1) return false;  // it is on this link: a second message shares it
-        share = std::min(share, l.capacity);
+    if (only != none) {
+        if (min_group_size_ <= 1) return false;
+        for (const Hop& hop : flows_[only].hops) {
+            const LinkState& l = links_[hop.link];
+            if (l.flows.size() != 1) return false;  // it is on this link: a second message shares it
+            share = std::min(share, l.capacity);
+        }
     }
     ++reallocations_;
+    const Time now = sim_.now();
     for (const DirectedLinkId d : seeds_) {
         LinkState& l = links_[d];
         settle_plain(l, now);
         l.rate_sum = 0.0;
     }
     seeds_.clear();
+    if (only == none) return true;
+    Flow& flow = flows_[only];
     flow.remaining = std::max(0.0, flow.remaining - flow.rate * seconds_between(flow.last_update, now));
     flow.last_update = now;
     flow.rate = share;
