@@ -157,7 +157,7 @@ void CallEngine::on_request_delivered(std::uint32_t id) {
     Call& call = calls_[id];
     call.arrived = sim_.now();
     Host& host = hosts_[call.host];
-    if (!host.up) {
+    if (!host.server->up()) {
         // A dead server refuses the connection: the error travels back to the caller.
         call.failure = Failure::failed;
         respond(id);

@@ -151,7 +151,6 @@ void Faults::fail_host(std::uint32_t h) {
         }
     }
     // Jobs on the cores and in the queue are dropped: CallEngine::job_dropped() fails them.
-    host.up = false;  // before fail(): the calls it drops may bring requests to this host
     host.server->fail();
     if (!server_up_.empty()) server_up_[h].set(context_.sim.now(), 0.0);
     for (const auto& [id, generation] : lost) {
@@ -169,7 +168,6 @@ void Faults::fail_host(std::uint32_t h) {
 void Faults::recover_host(std::uint32_t h) {
     Host& host = hosts_[h];
     if (host.server->up()) return;
-    host.up = true;
     host.server->recover();
     if (!server_up_.empty()) server_up_[h].set(context_.sim.now(), 1.0);
     ++host.epoch;

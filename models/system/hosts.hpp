@@ -24,10 +24,6 @@ struct alignas(64) Host {
     /// load_views is not empty: tested on every change of `active` without reading the vector
     /// (on the next line).
     bool reads_load = false;
-    /// server->up(), on this line: a request's arrival tests it without the pointer chase to
-    /// the Server. Kept in step by Faults::fail_host() and recover_host(), the server's only
-    /// writers of its state (set before the server is told: failing it runs callbacks).
-    bool up = true;
     std::vector<std::uint32_t> pending;  ///< calls waiting for a thread (FIFO ring)
     std::size_t pending_head = 0;
     std::uint32_t epoch = 0;  ///< bumped at each failure and recovery (health checks)
