@@ -20,6 +20,24 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 /// find the calls a server holds.
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
+/// One call of an op's step, as launching it reads it (CallEngine::next_step()): a copy of its
+/// CallModel's fields, so that a launch reads one 48-byte entry of the op's table instead of
+/// the step's vector header and then the two cache lines a 104-byte CallModel spans. Entry `s`
+/// of an op's table (OpState::step_table) is the first call of step `s`; the step's other calls
+/// follow the op's step_count entries, from entry `more` on.
+struct StepCall {
+    const CallModel* model = nullptr;  ///< the call (a child's `via`: retries, required on failure)
+    double probability = 1.0;          ///< model->probability
+    double timeout_s = 0;              ///< *model->timeout_s when has_timeout
+    std::uint32_t service = 0;         ///< model->service
+    std::uint32_t op = 0;              ///< model->op
+    std::uint32_t calls = 0;           ///< first entry of a step: the step's calls (0: an empty step)
+    std::uint32_t more = 0;            ///< first entry of a step: the entry of its second call
+    bool required = true;              ///< model->required
+    bool hedge = false;                ///< model->hedge is set
+    bool has_timeout = false;          ///< model->timeout_s is set
+};
+
 /// One op of a service at run time (ServicePools): its random stream, the sizes of its
 /// messages when no draw is needed (a constant, or no size: 0 bytes), so that sending one
 /// skips the distribution's virtual call, and a copy of what a call's steps read of its
@@ -33,7 +51,9 @@ struct alignas(64) OpState {
     const Distribution* work_after = nullptr;  ///< model->work_after, or null
     const Distribution* request_bytes = nullptr;   ///< model->request_bytes, or null
     const Distribution* response_bytes = nullptr;  ///< model->response_bytes, or null
-    const std::vector<CallModel>* steps = nullptr;  ///< model->steps.data(), step_count of them
+    /// Its steps' calls (StepCall), step_count first entries and the steps' other calls after
+    /// them; in its Service's `step_calls` (set by ServicePools).
+    const StepCall* step_table = nullptr;
     const CallModel* async_calls = nullptr;         ///< model->async_calls.data(), async_count of them
     std::uint32_t step_count = 0;
     std::uint32_t async_count = 0;
@@ -52,7 +72,6 @@ struct alignas(64) OpState {
           work_after(op.work_after.get()),
           request_bytes(op.request_bytes.get()),
           response_bytes(op.response_bytes.get()),
-          steps(op.steps.data()),
           async_calls(op.async_calls.data()),
           step_count(static_cast<std::uint32_t>(op.steps.size())),
           async_count(static_cast<std::uint32_t>(op.async_calls.size())),

@@ -253,7 +253,7 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
 
 inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].state = State::waiting;
-    for (std::uint32_t i = 0; i < op.async_count; ++i) launch_child(id, op.async_calls[i], true);
+    for (std::uint32_t i = 0; i < op.async_count; ++i) launch_async(id, op.async_calls[i]);
     calls_[id].step = step;
     if (step >= op.step_count && op.work_after == nullptr) {
         respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
@@ -287,11 +287,13 @@ void CallEngine::skip_calls(std::uint32_t id) {
 void CallEngine::next_step(std::uint32_t id) {
     OpState& op = *calls_[id].op_state;
     while (calls_[id].step < op.step_count && calls_[id].failure == Failure::none) {
-        // Without a network a child can finish inside launch_child (refused by a dead
+        // Without a network a child can finish inside launch_step_call (refused by a dead
         // server, or an op without work): the extra count keeps it from resuming this
         // call in the middle of the loop.
         ++calls_[id].outstanding;
-        for (const CallModel& c : op.steps[calls_[id].step]) launch_child(id, c, false);
+        const StepCall& first = op.step_table[calls_[id].step];
+        if (first.calls > 0) launch_step_call(id, first);
+        for (std::uint32_t i = 1; i < first.calls; ++i) launch_step_call(id, op.step_table[first.more + i - 1]);
         if (--calls_[id].outstanding > 0) return;  // resumes when the last one returns
         ++calls_[id].step;
     }
@@ -310,19 +312,10 @@ void CallEngine::next_step(std::uint32_t id) {
     respond(id);
 }
 
-void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool async) {
+void CallEngine::launch_async(std::uint32_t parent, const CallModel& c) {
     if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
-    if (!async) {
-        if (c.hedge) [[unlikely]] {
-            launch_hedged(parent, c);
-            return;
-        }
-        ++calls_[parent].outstanding;
-        send_attempt(parent, calls_[parent].generation, &c, 0);  // the parent waits: it is running its steps
-        return;
-    }
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     Call& call = calls_[child];
     call.parent = none;
@@ -330,6 +323,35 @@ void CallEngine::launch_child(std::uint32_t parent, const CallModel& c, bool asy
     call.op = c.op;
     call.key = calls_[parent].key;
     call.required = c.required;
+    const Host& host = hosts_[calls_[parent].host];
+    send_call(child, host.node, host.site);
+}
+
+inline void CallEngine::launch_step_call(std::uint32_t parent, const StepCall& c) {
+    // The parent waits: it is running its steps. Only the step table's copy of the fields is read.
+    if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
+    Service& callee = services_[c.service];
+    if (callee.budget) callee.budget->record_call(sim_.now());
+    if (c.hedge) [[unlikely]] {
+        launch_hedged(parent, *c.model);
+        return;
+    }
+    ++calls_[parent].outstanding;
+    send_first_attempt(parent, calls_[parent].generation, c);
+}
+
+void CallEngine::send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation, const StepCall& c) {
+    // send_attempt() of attempt 0 outside a hedge group, from the step table's entry.
+    const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    Call& call = calls_[child];
+    call.parent = parent;
+    call.parent_generation = parent_generation;
+    call.service = c.service;
+    call.op = c.op;
+    call.key = calls_[parent].key;
+    call.required = c.required;
+    call.via = c.model;
+    if (c.has_timeout) arm_timeout(child, c.timeout_s);
     const Host& host = hosts_[calls_[parent].host];
     send_call(child, host.node, host.site);
 }
@@ -423,8 +445,10 @@ bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, s
 
 void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
     Call& p = calls_[parent];
-    const bool required = via == nullptr || via->required;
-    if (failure != Failure::none && required && p.failure == Failure::none) p.failure = failure;
+    // `via` read only on a failure: the usual answer leaves the CallModel's lines alone.
+    if (failure != Failure::none && (via == nullptr || via->required) && p.failure == Failure::none) {
+        p.failure = failure;
+    }
     if (--p.outstanding == 0) {
         ++p.step;
         next_step(parent);

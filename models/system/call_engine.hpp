@@ -115,7 +115,14 @@ private:
     [[gnu::noinline]] void on_request_delivered(std::uint32_t id);
     void admit(std::uint32_t id);
     void next_step(std::uint32_t id);
-    void launch_child(std::uint32_t parent, const CallModel& call, bool async);
+    /// Fires async call `call` of `parent`'s op (nobody waits for it).
+    void launch_async(std::uint32_t parent, const CallModel& call);
+    /// Launches step call `c` (its step table's entry; a hedged one through launch_hedged()):
+    /// reads no CallModel on the usual path.
+    void launch_step_call(std::uint32_t parent, const StepCall& c);
+    /// send_attempt() of the first attempt of step call `c`, outside a hedge group.
+    [[gnu::noinline]] void send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation,
+                                              const StepCall& c);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);

@@ -9,6 +9,44 @@
 
 namespace s2sim::models::system {
 
+namespace {
+
+StepCall step_call(const CallModel& c) {
+    StepCall entry;
+    entry.model = &c;
+    entry.probability = c.probability;
+    entry.timeout_s = c.timeout_s.value_or(0.0);
+    entry.service = c.service;
+    entry.op = c.op;
+    entry.required = c.required;
+    entry.hedge = c.hedge.has_value();
+    entry.has_timeout = c.timeout_s.has_value();
+    return entry;
+}
+
+/// Fills `service.step_calls` with the step table of each op of `s`, then points the ops at
+/// theirs (once the vector is full: it does not move afterwards, nor when `service` does).
+void build_step_tables(Service& service, const ServiceModel& s) {
+    std::vector<std::size_t> first(s.ops.size());
+    for (std::size_t o = 0; o < s.ops.size(); ++o) {
+        const OpModel& op = s.ops[o];
+        first[o] = service.step_calls.size();
+        for (const std::vector<CallModel>& step : op.steps) {
+            StepCall head = step.empty() ? StepCall{} : step_call(step.front());
+            head.calls = static_cast<std::uint32_t>(step.size());
+            service.step_calls.push_back(head);
+        }
+        for (std::size_t i = 0; i < op.steps.size(); ++i) {
+            const std::vector<CallModel>& step = op.steps[i];
+            service.step_calls[first[o] + i].more = static_cast<std::uint32_t>(service.step_calls.size() - first[o]);
+            for (std::size_t c = 1; c < step.size(); ++c) service.step_calls.push_back(step_call(step[c]));
+        }
+    }
+    for (std::size_t o = 0; o < s.ops.size(); ++o) service.ops[o].step_table = service.step_calls.data() + first[o];
+}
+
+}  // namespace
+
 ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), hosts_(hosts) {
     const SystemModel& model = context.model;
     for (const ServiceModel& s : model.services) {
@@ -23,7 +61,8 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
                         RandomStream(model.seed, "service/" + s.name + "/balancer"),
                         static_cast<std::uint32_t>(s.servers.size()),
                         &s,
-                        RandomStream(model.seed, "retry/" + s.name)};
+                        RandomStream(model.seed, "retry/" + s.name),
+                        {}};
         if (s.retry_budget) {
             if (!(*s.retry_budget >= 0)) throw Error("service '" + s.name + "': retry budget must be >= 0");
             service.budget = std::make_unique<RetryBudget>(*s.retry_budget);
@@ -53,6 +92,7 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
             service.ops.emplace_back(RandomStream(model.seed, "op/" + s.name + "." + op.name), fixed(op.request_bytes),
                                      fixed(op.response_bytes), op);
         }
+        build_step_tables(service, s);
         services_.push_back(std::move(service));
     }
     for (std::uint32_t i = 0; i < services_.size(); ++i) {

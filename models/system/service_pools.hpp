@@ -36,6 +36,8 @@ struct alignas(64) Service {
     std::uint32_t host_count = 0;
     const ServiceModel* model = nullptr;  ///< in what was padding: seldom read on a call's path
     RandomStream retry_rng;  ///< backoffs and jitter of calls to this service
+    /// The ops' step tables (OpState::step_table points into it), one after the other.
+    std::vector<StepCall> step_calls;
 };
 
 /// The services (one per SystemModel::services entry, same index): what their balancers
