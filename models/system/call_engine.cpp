@@ -317,12 +317,17 @@ void CallEngine::launch_async(std::uint32_t parent, const CallModel& c) {
     Service& callee = services_[c.service];
     if (callee.budget) callee.budget->record_call(sim_.now());
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
+    calls_[child].parent = none;
+    send_child(child, parent, c.service, c.op, c.required);
+}
+
+inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op,
+                                   bool required) {
     Call& call = calls_[child];
-    call.parent = none;
-    call.service = c.service;
-    call.op = c.op;
+    call.service = service;
+    call.op = op;
     call.key = calls_[parent].key;
-    call.required = c.required;
+    call.required = required;
     const Host& host = hosts_[calls_[parent].host];
     send_call(child, host.node, host.site);
 }
@@ -346,14 +351,9 @@ void CallEngine::send_first_attempt(std::uint32_t parent, std::uint32_t parent_g
     Call& call = calls_[child];
     call.parent = parent;
     call.parent_generation = parent_generation;
-    call.service = c.service;
-    call.op = c.op;
-    call.key = calls_[parent].key;
-    call.required = c.required;
     call.via = c.model;
     if (c.has_timeout) arm_timeout(child, c.timeout_s);
-    const Host& host = hosts_[calls_[parent].host];
-    send_call(child, host.node, host.site);
+    send_child(child, parent, c.service, c.op, c.required);
 }
 
 void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
@@ -369,10 +369,6 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
     Call& call = calls_[child];
     call.parent = parent;
     call.parent_generation = parent_generation;
-    call.service = via->service;
-    call.op = via->op;
-    call.key = calls_[parent].key;
-    call.required = via->required;
     call.via = via;
     call.attempt = attempt;
     if (group != none) [[unlikely]] {
@@ -380,8 +376,7 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
         hedges_->add_attempt(group, child, call.generation);
     }
     if (via->timeout_s) arm_timeout(child, *via->timeout_s);
-    const Host& host = hosts_[calls_[parent].host];
-    send_call(child, host.node, host.site);
+    send_child(child, parent, via->service, via->op, via->required);
 }
 
 void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {

@@ -123,6 +123,9 @@ private:
     /// send_attempt() of the first attempt of step call `c`, outside a hedge group.
     [[gnu::noinline]] void send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation,
                                               const StepCall& c);
+    /// Sends child call `child` (its links to `parent` set) to op `op` of `service`, from
+    /// `parent`'s host: the part every launch of a child shares.
+    void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);
