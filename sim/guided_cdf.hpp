@@ -33,9 +33,13 @@ public:
         // A power of two, so that j / G and u * G are exact and the slices meet exactly.
         slices_ = std::min<std::size_t>(std::bit_floor(cdf_.size()), max_slices);
         guide_.resize(slices_ + 1);
+        // What std::lower_bound(cdf, j / G) gives, for every j in one walk up the table
+        // (cdf does not decrease): 100,000 Zipf keys cost 16,385 binary searches otherwise.
+        std::size_t k = 0;
         for (std::size_t j = 0; j <= slices_; ++j) {
             const double at = static_cast<double>(j) / static_cast<double>(slices_);
-            guide_[j] = static_cast<std::uint32_t>(std::lower_bound(cdf_.begin(), cdf_.end(), at) - cdf_.begin());
+            while (k < cdf_.size() && cdf_[k] < at) ++k;
+            guide_[j] = static_cast<std::uint32_t>(k);
         }
         // Entry i belongs to the slice j with j / G <= cdf[i] < (j + 1) / G: guide[j] <= i < guide[j + 1].
         position_.assign(cdf_.size(), UINT16_MAX);  // entries at or past 1 belong to no slice: never read

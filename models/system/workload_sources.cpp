@@ -13,10 +13,13 @@
 namespace s2sim::models::system {
 namespace {
 
-std::vector<double> cumulative(const std::vector<double>& weights) {
+/// The running sums of weight(0) .. weight(n - 1) over their total.
+template <class Weight>
+std::vector<double> cumulative(std::size_t n, Weight weight) {
     std::vector<double> out;
+    out.reserve(n);
     double sum = 0;
-    for (const double w : weights) out.push_back(sum += w);
+    for (std::size_t i = 0; i < n; ++i) out.push_back(sum += weight(i));
     for (double& c : out) c /= sum;
     return out;
 }
@@ -26,7 +29,7 @@ std::vector<double> cumulative(const std::vector<double>& weights) {
 WorkloadSources::WorkloadSources(Context& context, CallEngine& engine) : context_(context), engine_(engine) {
     for (const WorkloadModel& w : context.model.workloads) {
         Workload workload{&w, w.from.value_or(no_node), RandomStream(context.model.seed, "workload/" + w.name),
-                          GuidedCdf(cumulative(w.weights)), {},
+                          GuidedCdf(cumulative(w.weights.size(), [&](std::size_t i) { return w.weights[i]; })), {},
                           nullptr, nullptr, {}, 1, false};
         std::visit(
             [&](const auto& a) {
@@ -55,11 +58,10 @@ WorkloadSources::WorkloadSources(Context& context, CallEngine& engine) : context
             },
             w.arrival);
         if (w.keys) {
-            std::vector<double> weights(w.keys->count);
-            for (std::uint64_t k = 0; k < w.keys->count; ++k) {
-                weights[k] = std::pow(static_cast<double>(k + 1), -w.keys->skew);
-            }
-            workload.keys = GuidedCdf(cumulative(weights));
+            const double skew = w.keys->skew;
+            workload.keys = GuidedCdf(cumulative(w.keys->count, [skew](std::size_t k) {
+                return std::pow(static_cast<double>(k + 1), -skew);
+            }));
         }
         workloads_.push_back(std::move(workload));
     }

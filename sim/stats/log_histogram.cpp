@@ -66,8 +66,13 @@ void LogHistogram::cover(std::int64_t lo, std::int64_t hi) {
     const std::int64_t from = lo / chunk * chunk;
     const std::int64_t to = std::min(in_range, (hi / chunk + 1) * chunk);
     if (held > 0 && from == first_ && to == first_ + held) return;
-    std::vector<std::uint32_t> grown(static_cast<std::size_t>(to - from), 0);
-    if (held > 0) std::copy(counts_.begin(), counts_.end(), grown.begin() + (first_ - from));
+    // Zeros only for the new chunks, below and above the counters copied (an early window
+    // grows a chunk at a time, so most of it is copied), and exactly the capacity needed.
+    std::vector<std::uint32_t> grown;
+    grown.reserve(static_cast<std::size_t>(to - from));
+    grown.resize(static_cast<std::size_t>((held > 0 ? first_ : to) - from), 0);
+    grown.insert(grown.end(), counts_.begin(), counts_.end());
+    grown.resize(static_cast<std::size_t>(to - from), 0);
     counts_.swap(grown);
     first_ = from;
 }
