@@ -116,6 +116,11 @@ struct alignas(64) Call {
     bool holds_thread = false;
     bool detached = false;  ///< its caller stopped waiting (timeout): the response is discarded
     bool cancelled = false;  ///< another attempt won while this request travelled: dropped on arrival
+    /// Where its response goes, set when it is sent: its workload's client, its caller's node, or
+    /// no_node (an async call: the response arrives at once). In what was padding; respond()
+    /// then reads neither the workload nor the caller's slot and host.
+    NodeId reply_to = no_node;
 };
+static_assert(sizeof(Call) == 128);
 
 }  // namespace s2sim::models::system

@@ -66,6 +66,7 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
     call.op = workload.model->ops[mix];
     call.key = key;
     call.request_bytes = request_bytes;
+    call.reply_to = workload.from;
     send_call(id, workload.from, workload.model->from_site);
 }
 
@@ -123,10 +124,10 @@ inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint3
             // A request lost on the way (a failed link, no route) fails at its sender
             // at once, like a connection reset: the callee never saw it.
             calls_[id].failure = Failure::failed;
+            calls_[id].state = State::responding;
         } else if (!ok) {
-            calls_[id].failure = Failure::failed;
+            calls_[id].failure = Failure::failed;  // a response is sent `responding` (respond())
         }
-        calls_[id].state = State::responding;
         on_response_delivered(id);
     };
     if (!plain_ && context_.transport) [[unlikely]] {
@@ -318,9 +319,10 @@ void CallEngine::launch_async(std::uint32_t parent, const CallModel& c) {
     if (callee.budget) callee.budget->record_call(sim_.now());
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     calls_[child].parent = none;
-    send_child(child, parent, c.service, c.op, c.required);
+    send_child<false>(child, parent, c.service, c.op, c.required);
 }
 
+template <bool answered>
 inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op,
                                    bool required) {
     Call& call = calls_[child];
@@ -329,6 +331,7 @@ inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, st
     call.key = calls_[parent].key;
     call.required = required;
     const Host& host = hosts_[calls_[parent].host];
+    if (answered) call.reply_to = host.node;  // else no_node, as new_call() left it
     send_call(child, host.node, host.site);
 }
 
@@ -353,7 +356,7 @@ void CallEngine::send_first_attempt(std::uint32_t parent, std::uint32_t parent_g
     call.parent_generation = parent_generation;
     call.via = c.model;
     if (c.has_timeout) arm_timeout(child, c.timeout_s);
-    send_child(child, parent, c.service, c.op, c.required);
+    send_child<true>(child, parent, c.service, c.op, c.required);
 }
 
 void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
@@ -376,7 +379,7 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
         hedges_->add_attempt(group, child, call.generation);
     }
     if (via->timeout_s) arm_timeout(child, *via->timeout_s);
-    send_child(child, parent, via->service, via->op, via->required);
+    send_child<true>(child, parent, via->service, via->op, via->required);
 }
 
 void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {
@@ -486,12 +489,6 @@ void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
     }
 }
 
-NodeId CallEngine::origin_of(const Call& call) const {
-    if (call.workload != none) return workloads_[call.workload].from;
-    if (call.parent != none) return hosts_[calls_[call.parent].host].node;
-    return no_node;
-}
-
 void CallEngine::respond(std::uint32_t id) {
     Call& call = calls_[id];
     Host& host = hosts_[call.host];
@@ -502,7 +499,7 @@ void CallEngine::respond(std::uint32_t id) {
     OpState& state = *call.op_state;
     const bool failed = call.failure != Failure::none;
     const NodeId from = host.node;
-    const NodeId to = origin_of(call);
+    const NodeId to = call.reply_to;
     if (call.holds_thread) {
         call.holds_thread = false;
         free_thread(host);

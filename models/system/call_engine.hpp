@@ -124,7 +124,9 @@ private:
     [[gnu::noinline]] void send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation,
                                               const StepCall& c);
     /// Sends child call `child` (its links to `parent` set) to op `op` of `service`, from
-    /// `parent`'s host: the part every launch of a child shares.
+    /// `parent`'s host: the part every launch of a child shares. `answered`: its response goes
+    /// back to `parent`'s host (false: an async call).
+    template <bool answered>
     void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
@@ -179,7 +181,6 @@ private:
     /// A thread of `host` is free: the calls waiting for it past their deadline are shed,
     /// the first one within it admitted.
     [[gnu::noinline]] void admit_or_shed(Host& host, Elasticity& elastic);
-    NodeId origin_of(const Call& call) const;
     // The opt-in features' hooks, out of the hot path: called only when `plain_` is false.
     /// send_call() of call `id`: the metastability count and the concurrency limit; true
     /// when the caller is over the limit (the call fails at once).
