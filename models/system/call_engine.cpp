@@ -253,8 +253,21 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
 }
 
 inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step) {
+    if (op.async_count != 0) [[unlikely]] {
+        begin_with_async(id, op, step);
+        return;
+    }
+    calls_[id].state = State::waiting;
+    begin_steps(id, op, step);
+}
+
+void CallEngine::begin_with_async(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].state = State::waiting;
     for (std::uint32_t i = 0; i < op.async_count; ++i) launch_async(id, op.async_calls[i]);
+    begin_steps(id, op, step);
+}
+
+inline void CallEngine::begin_steps(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].step = step;
     if (step >= op.step_count && op.work_after == nullptr) {
         respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
@@ -264,10 +277,19 @@ inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::ui
 }
 
 void CallEngine::after_work(std::uint32_t id) {
-    if (!plain_ && context_.consistency && calls_[id].failure == Failure::none &&
-        context_.consistency->after_work(id)) {
+    if (!plain_ && context_.consistency) [[unlikely]] {
+        after_work_consistent(id);
         return;
     }
+    work_done(id);
+}
+
+void CallEngine::after_work_consistent(std::uint32_t id) {
+    if (calls_[id].failure == Failure::none && context_.consistency->after_work(id)) return;
+    work_done(id);
+}
+
+inline void CallEngine::work_done(std::uint32_t id) {
     const OpState& op = *calls_[id].op_state;
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
@@ -411,14 +433,16 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
 inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
-    // Throttles (hooks on) and retries out of line: the usual answer saves no registers for them.
+    // Throttles (hooks on) and retries out of line, as a tail call: the usual answer saves no
+    // registers for them.
     if (!plain_ || (failure != Failure::none && via != nullptr && attempt < via->retries)) [[unlikely]] {
-        if (throttle_or_retry(parent, via, attempt, failure)) return;
+        throttle_or_retry(parent, via, attempt, failure);
+        return;
     }
     finish_attempts(parent, via, failure);
 }
 
-bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+void CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
                                    Failure failure) {
     RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
     if (throttle) [[unlikely]] throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
@@ -435,10 +459,10 @@ bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, s
             context_.sim.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
                 launch_attempt(parent, generation, via, next);
             });
-            return true;  // the parent keeps waiting: `outstanding` still counts this call
+            return;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
-    return false;
+    finish_attempts(parent, via, failure);
 }
 
 void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
@@ -544,8 +568,7 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
     free_call(id);
     if (!plain && context_.metastability) count_answered(call);
     if (call.workload != none) {
-        measurements_.request_done(call, sim_.now());
-        workloads_.request_done(call.workload);
+        root_answered(call);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
@@ -553,10 +576,17 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
         hedged_attempt_done(id, call, call.failure);
         return;
     }
-    // The caller may have failed meanwhile (its server died): then nobody waits.
-    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    // The caller may have failed meanwhile (its server died): then nobody waits. waiting()
+    // without its bound check: a parent is a slot, and slots are never removed.
+    const Call& parent = calls_[call.parent];
+    if (parent.generation != call.parent_generation || parent.state != State::waiting) return;
     if (!plain && context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
     attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
+}
+
+void CallEngine::root_answered(const Call& call) {
+    measurements_.request_done(call, sim_.now());
+    workloads_.request_done(call.workload);
 }
 
 bool CallEngine::hooks_on_send(std::uint32_t id) {

@@ -138,8 +138,8 @@ private:
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
     /// attempt_done() with hooks on or a retry allowed by `via`: tells the retry throttle, and
-    /// schedules the retry if the throttle and budget allow it (true) or not (false).
-    [[gnu::noinline]] bool throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+    /// schedules the retry if the throttle and budget allow it, else finishes the attempts.
+    [[gnu::noinline]] void throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
                                              Failure failure);
     /// The caller has the outcome of call `via`: fails it (if required) or goes on.
     void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
@@ -162,6 +162,11 @@ private:
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
+    /// after_work() when consistency is on (it may answer from a cache). Out of line: the usual
+    /// after_work() then calls nothing but its tail, and saves no registers.
+    [[gnu::noinline]] void after_work_consistent(std::uint32_t id);
+    /// after_work() past consistency: replication, or the op's calls.
+    void work_done(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
     /// on_response_delivered() when hooks are on. Out of line: its copy of the (64-byte aligned)
     /// Call would make every answer realign the stack and save registers for it.
@@ -169,6 +174,9 @@ private:
     /// on_response_delivered() of `call` (slot `id`): with `plain` the hooks compile away.
     template <bool plain>
     void answered(std::uint32_t id, const Call& call);
+    /// answered() of a root call: its request is done. Out of line: the answers of the other
+    /// calls then save fewer registers.
+    [[gnu::noinline]] void root_answered(const Call& call);
     /// Frees a thread of `host` (out of line: hedging.cpp calls it too).
     void release_thread(Host& host);
     /// release_thread() inline, for respond(): the rare work (a call waiting for the thread,
@@ -196,6 +204,11 @@ private:
     /// Starts op `id`'s calls (after its work, or its replication): its async calls, then
     /// its steps from `step`.
     void begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step);
+    /// begin_calls() of an op with async calls. Out of line: the others' path (after_work()
+    /// of a leaf op, straight to respond()) then saves no registers for the launches.
+    [[gnu::noinline]] void begin_with_async(std::uint32_t id, const OpState& op, std::uint16_t step);
+    /// begin_calls() past the async calls: its steps from `step`, or its response.
+    void begin_steps(std::uint32_t id, const OpState& op, std::uint16_t step);
 
     Context& context_;
     Simulation& sim_;            ///< context_.sim, one hop nearer
