@@ -99,7 +99,9 @@ private:
     /// new_call() without a free slot: appends one (out of line, so new_call stays small).
     [[gnu::noinline]] std::uint32_t grow_calls();
     void free_call(std::uint32_t id);
-    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
+    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`. Only a root
+    /// may carry its own request size: a child's size test compiles away.
+    template <bool root>
     void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
     /// send_call() without a backend (none healthy, or `over_limit`): call `id` fails at once.
     [[gnu::noinline]] void fail_unsent(std::uint32_t id, bool over_limit);
@@ -134,7 +136,9 @@ private:
     /// launch_attempt() for a parent known to wait (its steps are running): no check.
     [[gnu::noinline]] void send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                                         std::uint16_t attempt, std::uint32_t group = none);
-    /// The caller learns how an attempt ended: retries it, or counts it as returned.
+    /// The caller learns how an attempt ended: retries it, or counts it as returned. `plain`:
+    /// plain_ is known to be set.
+    template <bool plain>
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
     /// attempt_done() with hooks on or a retry allowed by `via`: tells the retry throttle, and
