@@ -68,7 +68,6 @@ Measurements::Measurements(Context& context, const Hosts& hosts, Replicator& rep
 }
 
 void Measurements::start_measuring() {
-    counting_from_ = context_.measure_from;
     if (context_.window.ns() > 0) {
         window_start_ = context_.sim.now();
         if (window_start_ + context_.window < context_.end) {

@@ -31,7 +31,7 @@ public:
     /// Call `call` finished its op on its server (answered or failed) at `now`. Its OpState's
     /// `stats` is its op's row (op(call.service, call.op)).
     void op_done(const Call& call, Time now) {
-        if (call.arrived >= counting_from_) {
+        if (context_.measuring && call.arrived >= context_.measure_from) {
             OpResult& s = *call.op_state->stats;
             // Failures are timed apart: a rejection answers at once, so pooling it would
             // pull the latency of the calls served towards 0. `count` and `errors` are the
@@ -46,7 +46,7 @@ public:
     }
     /// The root call `call` of a workload came back to its client at `now`.
     void request_done(const Call& call, Time now) {
-        if (call.sent >= counting_from_) {
+        if (context_.measuring && call.sent >= context_.measure_from) {
             const std::uint32_t stat = first_request_stat_[call.workload] + call.mix;
             RequestResult& s = request_stats_[stat];
             ++s.count;
@@ -90,9 +90,6 @@ private:
     };
     std::array<PendingOp, 64> pending_ops_;
     std::uint32_t pending_op_count_ = 0;
-    /// Context::measure_from once measuring (Context::measuring), else Time::max(): what
-    /// op_done() and request_done() test, in one compare, next to what op_done() writes.
-    Time counting_from_ = Time::max();
     Context& context_;
     const Hosts& hosts_;
     Replicator& replicator_;
