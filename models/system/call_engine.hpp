@@ -73,27 +73,24 @@ private:
         if (free_calls_ == none) [[unlikely]] return grow_calls();
         const std::uint32_t id = free_calls_;
         free_calls_ = calls_[id].next_free;
-        const std::uint32_t generation = calls_[id].generation;
-        // Copied from a constant rather than a temporary: building the temporary on
-        // the stack and reading it back wider than it was written stalls the CPU. Copied as
-        // eight 16-byte moves: seeing the constant, GCC would otherwise write it with
-        // `rep stos`, whose start-up costs dozens of cycles for 128 bytes.
+        // The fields from Call::parent on copied from a constant (those before are written by
+        // every send, or kept), rather than from a temporary: building the temporary on the
+        // stack and reading it back wider than it was written stalls the CPU. Copied as five
+        // 16-byte moves: seeing the constant, GCC would otherwise write it with `rep stos`,
+        // whose start-up costs dozens of cycles.
         static const Call fresh{};
         using Chunk = long long __attribute__((vector_size(16)));
         static_assert(sizeof(Call) == 8 * sizeof(Chunk) && alignof(Call) >= alignof(Chunk));
+        static_assert(offsetof(Call, parent) == 3 * sizeof(Chunk));
         const Call* from = &fresh;
         asm("" : "+r"(from));  // hides the constant's value from the optimiser
         const auto* src = reinterpret_cast<const Chunk*>(from);
         auto* dst = reinterpret_cast<Chunk*>(&calls_[id]);
-        dst[0] = src[0];
-        dst[1] = src[1];
-        dst[2] = src[2];
         dst[3] = src[3];
         dst[4] = src[4];
         dst[5] = src[5];
         dst[6] = src[6];
         dst[7] = src[7];
-        calls_[id].generation = generation;
         return id;
     }
     /// new_call() without a free slot: appends one (out of line, so new_call stays small).
