@@ -21,8 +21,11 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 /// find the calls a server holds.
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
+struct OpState;
+struct Service;
+
 /// One call of an op's step, as launching it reads it (CallEngine::next_step()): a copy of its
-/// CallModel's fields, so that a launch reads one 48-byte entry of the op's table instead of
+/// CallModel's fields, so that a launch reads one 64-byte entry of the op's table instead of
 /// the step's vector header and then the two cache lines a 104-byte CallModel spans. Entry `s`
 /// of an op's table (OpState::step_table) is the first call of step `s`; the step's other calls
 /// follow the op's step_count entries, from entry `more` on.
@@ -30,6 +33,8 @@ struct StepCall {
     const CallModel* model = nullptr;  ///< the call (a child's `via`: retries, required on failure)
     double probability = 1.0;          ///< model->probability
     double timeout_s = 0;              ///< *model->timeout_s when has_timeout
+    Service* callee = nullptr;         ///< the service `service` (ServicePools; null in an empty step)
+    OpState* callee_op = nullptr;      ///< its op `op`: the send looks neither up
     std::uint32_t service = 0;         ///< model->service
     std::uint32_t op = 0;              ///< model->op
     std::uint32_t calls = 0;           ///< first entry of a step: the step's calls (0: an empty step)

@@ -67,16 +67,16 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
     call.key = key;
     call.request_bytes = request_bytes;
     call.reply_to = workload.from;
-    send_call<true>(id, workload.from, workload.model->from_site);
+    Service& service = services_[call.service];
+    send_call<true>(id, service, service.ops[call.op], workload.from, workload.model->from_site);
 }
 
 // send_call(), deliver(), admit() and attempt_done() are `inline`: called from this file only,
 // once or twice per call each; GCC inlines the first three (-1.3% instructions on the shop).
 template <bool root>
-inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
+inline void CallEngine::send_call(std::uint32_t id, Service& service, OpState& op, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
-    Service& service = services_[call.service];
-    call.op_state = &service.ops[call.op];
+    call.op_state = &op;
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
@@ -92,7 +92,6 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     ++service.views[backend].in_flight;
     if (service.tell_in_flight) service.balancer->on_view_changed(backend, service.views[backend]);
     if (service.tell_sent) [[unlikely]] service.balancer->on_sent(backend, sim_.now());
-    OpState& op = *call.op_state;
     const double fixed = op.fixed_request_bytes;
     const double bytes = root && call.request_bytes >= 0 ? call.request_bytes
                          : fixed >= 0             ? fixed
@@ -342,12 +341,12 @@ void CallEngine::launch_async(std::uint32_t parent, const CallModel& c) {
     if (callee.budget) callee.budget->record_call(sim_.now());
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     calls_[child].parent = none;
-    send_child<false>(child, parent, c.service, c.op, c.required);
+    send_child<false>(child, parent, c.service, c.op, c.required, callee, callee.ops[c.op]);
 }
 
 template <bool answered>
 inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op,
-                                   bool required) {
+                                   bool required, Service& callee, OpState& callee_op) {
     Call& call = calls_[child];
     call.service = service;
     call.op = op;
@@ -355,14 +354,13 @@ inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, st
     call.required = required;
     const Host& host = hosts_[calls_[parent].host];
     if (answered) call.reply_to = host.node;  // else no_node, as new_call() left it
-    send_call<false>(child, host.node, host.site);
+    send_call<false>(child, callee, callee_op, host.node, host.site);
 }
 
 inline void CallEngine::launch_step_call(std::uint32_t parent, const StepCall& c) {
     // The parent waits: it is running its steps. Only the step table's copy of the fields is read.
     if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
-    Service& callee = services_[c.service];
-    if (callee.budget) callee.budget->record_call(sim_.now());
+    if (c.callee->budget) c.callee->budget->record_call(sim_.now());
     if (c.hedge) [[unlikely]] {
         launch_hedged(parent, *c.model);
         return;
@@ -379,7 +377,7 @@ void CallEngine::send_first_attempt(std::uint32_t parent, std::uint32_t parent_g
     call.parent_generation = parent_generation;
     call.via = c.model;
     if (c.has_timeout) arm_timeout(child, c.timeout_s);
-    send_child<true>(child, parent, c.service, c.op, c.required);
+    send_child<true>(child, parent, c.service, c.op, c.required, *c.callee, *c.callee_op);
 }
 
 void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
@@ -402,7 +400,8 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
         hedges_->add_attempt(group, child, call.generation);
     }
     if (via->timeout_s) arm_timeout(child, *via->timeout_s);
-    send_child<true>(child, parent, via->service, via->op, via->required);
+    Service& callee = services_[via->service];
+    send_child<true>(child, parent, via->service, via->op, via->required, callee, callee.ops[via->op]);
 }
 
 void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {

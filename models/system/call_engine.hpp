@@ -96,10 +96,11 @@ private:
     /// new_call() without a free slot: appends one (out of line, so new_call stays small).
     [[gnu::noinline]] std::uint32_t grow_calls();
     void free_call(std::uint32_t id);
-    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`. Only a root
+    /// Sends call `id` (fields service, op, key set: its `service` and `op` in it) from `origin`
+    /// at site `site`. Only a root
     /// may carry its own request size: a child's size test compiles away.
     template <bool root>
-    void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    void send_call(std::uint32_t id, Service& service, OpState& op, NodeId origin, std::uint32_t site);
     /// send_call() without a backend (none healthy, or `over_limit`): call `id` fails at once.
     [[gnu::noinline]] void fail_unsent(std::uint32_t id, bool over_limit);
     /// Sends call `id`'s request (`request`) or response from `from` to `to`.
@@ -122,11 +123,12 @@ private:
     /// send_attempt() of the first attempt of step call `c`, outside a hedge group.
     [[gnu::noinline]] void send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation,
                                               const StepCall& c);
-    /// Sends child call `child` (its links to `parent` set) to op `op` of `service`, from
-    /// `parent`'s host: the part every launch of a child shares. `answered`: its response goes
-    /// back to `parent`'s host (false: an async call).
+    /// Sends child call `child` (its links to `parent` set) to op `op` of `service` (`callee`
+    /// and `callee_op`), from `parent`'s host: the part every launch of a child shares.
+    /// `answered`: its response goes back to `parent`'s host (false: an async call).
     template <bool answered>
-    void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required);
+    void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required,
+                    Service& callee, OpState& callee_op);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);
