@@ -81,8 +81,9 @@ inline void CallEngine::send_call(std::uint32_t id, Service& service, OpState& o
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
+    // The views' span from host_count (their number), not from the vector: no division by 24.
     const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
-                                           : service.balancer->pick(ctx, service.views);
+                                           : service.balancer->pick(ctx, {service.views.data(), service.host_count});
     if (backend >= service.host_count) [[unlikely]] {
         fail_unsent(id, over_limit);
         return;
