@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -20,8 +21,11 @@ enum class Failure : std::uint8_t { none, rejected, failed, timeout };
 /// find the calls a server holds.
 enum class State : std::uint8_t { free, requesting, queued, working, replicating, waiting, working_after, responding };
 
+struct OpState;
+struct Service;
+
 /// One call of an op's step, as launching it reads it (CallEngine::next_step()): a copy of its
-/// CallModel's fields, so that a launch reads one 48-byte entry of the op's table instead of
+/// CallModel's fields, so that a launch reads one 64-byte entry of the op's table instead of
 /// the step's vector header and then the two cache lines a 104-byte CallModel spans. Entry `s`
 /// of an op's table (OpState::step_table) is the first call of step `s`; the step's other calls
 /// follow the op's step_count entries, from entry `more` on.
@@ -29,6 +33,8 @@ struct StepCall {
     const CallModel* model = nullptr;  ///< the call (a child's `via`: retries, required on failure)
     double probability = 1.0;          ///< model->probability
     double timeout_s = 0;              ///< *model->timeout_s when has_timeout
+    Service* callee = nullptr;         ///< the service `service` (ServicePools; null in an empty step)
+    OpState* callee_op = nullptr;      ///< its op `op`: the send looks neither up
     std::uint32_t service = 0;         ///< model->service
     std::uint32_t op = 0;              ///< model->op
     std::uint32_t calls = 0;           ///< first entry of a step: the step's calls (0: an empty step)
@@ -82,28 +88,31 @@ struct alignas(64) OpState {
 
 /// One call in flight: sent by a caller (or a workload), then run as an op on a server.
 /// A slot of CallEngine's flat array, reused once freed (see `generation`). 128 bytes,
-/// aligned to 64 so that each slot takes two cache lines, not three.
+/// aligned to 64 so that each slot takes two cache lines, not three. CallEngine::new_call()
+/// resets the fields from `parent` on (the last 80 bytes); those before it are written by
+/// every send (send_call()) or kept across uses (`generation`, `next_free`).
 struct alignas(64) Call {
+    std::uint32_t generation = 0;  ///< bumped when the slot is freed: stale references see a mismatch
+    std::uint32_t next_free = none;
+    std::uint32_t service = 0;
+    std::uint32_t op = 0;
+    std::uint32_t backend = 0;  ///< index into the service's servers (when `host` is not none)
+    std::uint32_t host = 0;     ///< index into the hosts
+    std::uint64_t key = 0;
+    /// Its service's state of the op it runs (ServicePools; its `model` is
+    /// model.services[service].ops[op]), set when it is sent; saves the hot path two lookups per use.
+    OpState* op_state = nullptr;
+    Time sent;  ///< when the caller sent it
+    // Reset by new_call() from here on.
     std::uint32_t parent = none;    ///< calling Call, or none for roots and async calls
     std::uint32_t workload = none;  ///< set on roots
     std::uint32_t mix = 0;          ///< roots: index into the workload's ops
-    std::uint32_t service = 0;
-    std::uint32_t op = 0;
-    std::uint32_t backend = 0;  ///< index into the service's servers
-    std::uint32_t host = 0;     ///< index into the hosts
-    std::uint32_t next_free = none;
-    std::uint32_t generation = 0;         ///< bumped when the slot is freed: stale references see a mismatch
     std::uint32_t parent_generation = 0;  ///< the parent's generation when this call was sent
     std::uint32_t retries = 0;            ///< retries made on its behalf (its own calls and theirs)
     std::uint32_t group = none;           ///< its hedge group (HedgeGroups), or none
     const CallModel* via = nullptr;       ///< the caller's call model (timeouts, retries); null for roots
-    /// Its service's state of the op it runs (ServicePools; its `model` is
-    /// model.services[service].ops[op]), set when it is sent; saves the hot path two lookups per use.
-    OpState* op_state = nullptr;
     EventId timeout;                      ///< pending timeout of this attempt
-    Time sent;     ///< when the caller sent it
     Time arrived;  ///< when it reached the server
-    std::uint64_t key = 0;
     double request_bytes = -1;  ///< roots from a trace with sizes: overrides the op's; < 0 = the op's
     std::uint16_t step = 0;
     std::uint16_t outstanding = 0;
@@ -116,6 +125,12 @@ struct alignas(64) Call {
     bool holds_thread = false;
     bool detached = false;  ///< its caller stopped waiting (timeout): the response is discarded
     bool cancelled = false;  ///< another attempt won while this request travelled: dropped on arrival
+    /// Where its response goes, set when it is sent: its workload's client, its caller's node, or
+    /// no_node (an async call: the response arrives at once). respond() then reads neither the
+    /// workload nor the caller's slot and host.
+    NodeId reply_to = no_node;
 };
+static_assert(sizeof(Call) == 128);
+static_assert(offsetof(Call, parent) == 48, "new_call() resets the last 80 bytes");
 
 }  // namespace s2sim::models::system

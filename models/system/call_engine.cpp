@@ -66,21 +66,24 @@ void CallEngine::send_root(std::uint32_t w, std::uint32_t mix, std::uint64_t key
     call.op = workload.model->ops[mix];
     call.key = key;
     call.request_bytes = request_bytes;
-    send_call(id, workload.from, workload.model->from_site);
+    call.reply_to = workload.from;
+    Service& service = services_[call.service];
+    send_call<true>(id, service, service.ops[call.op], workload.from, workload.model->from_site);
 }
 
 // send_call(), deliver(), admit() and attempt_done() are `inline`: called from this file only,
 // once or twice per call each; GCC inlines the first three (-1.3% instructions on the shop).
-inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t site) {
+template <bool root>
+inline void CallEngine::send_call(std::uint32_t id, Service& service, OpState& op, NodeId origin, std::uint32_t site) {
     Call& call = calls_[id];
-    Service& service = services_[call.service];
-    call.op_state = &service.ops[call.op];
+    call.op_state = &op;
     call.sent = sim_.now();
     call.state = State::requesting;
     const bool over_limit = !plain_ && hooks_on_send(id);
     const PickContext ctx{call.key, site, sim_.now(), service.rng};
+    // The views' span from host_count (their number), not from the vector: no division by 24.
     const ServerIndex backend = over_limit ? static_cast<ServerIndex>(service.host_count)
-                                           : service.balancer->pick(ctx, service.views);
+                                           : service.balancer->pick(ctx, {service.views.data(), service.host_count});
     if (backend >= service.host_count) [[unlikely]] {
         fail_unsent(id, over_limit);
         return;
@@ -90,9 +93,8 @@ inline void CallEngine::send_call(std::uint32_t id, NodeId origin, std::uint32_t
     ++service.views[backend].in_flight;
     if (service.tell_in_flight) service.balancer->on_view_changed(backend, service.views[backend]);
     if (service.tell_sent) [[unlikely]] service.balancer->on_sent(backend, sim_.now());
-    OpState& op = *call.op_state;
     const double fixed = op.fixed_request_bytes;
-    const double bytes = call.request_bytes >= 0 ? call.request_bytes
+    const double bytes = root && call.request_bytes >= 0 ? call.request_bytes
                          : fixed >= 0             ? fixed
                                                   : op.request_bytes->sample(op.rng);
     deliver<true>(origin, hosts_[call.host].node, bytes, id);
@@ -123,10 +125,10 @@ inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint3
             // A request lost on the way (a failed link, no route) fails at its sender
             // at once, like a connection reset: the callee never saw it.
             calls_[id].failure = Failure::failed;
+            calls_[id].state = State::responding;
         } else if (!ok) {
-            calls_[id].failure = Failure::failed;
+            calls_[id].failure = Failure::failed;  // a response is sent `responding` (respond())
         }
-        calls_[id].state = State::responding;
         on_response_delivered(id);
     };
     if (!plain_ && context_.transport) [[unlikely]] {
@@ -252,8 +254,21 @@ void CallEngine::job_dropped(Server&, std::uint64_t token) {
 }
 
 inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step) {
+    if (op.async_count != 0) [[unlikely]] {
+        begin_with_async(id, op, step);
+        return;
+    }
+    calls_[id].state = State::waiting;
+    begin_steps(id, op, step);
+}
+
+void CallEngine::begin_with_async(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].state = State::waiting;
     for (std::uint32_t i = 0; i < op.async_count; ++i) launch_async(id, op.async_calls[i]);
+    begin_steps(id, op, step);
+}
+
+inline void CallEngine::begin_steps(std::uint32_t id, const OpState& op, std::uint16_t step) {
     calls_[id].step = step;
     if (step >= op.step_count && op.work_after == nullptr) {
         respond(id);  // a leaf op (or a cache hit without work after): what next_step() would do
@@ -263,10 +278,19 @@ inline void CallEngine::begin_calls(std::uint32_t id, const OpState& op, std::ui
 }
 
 void CallEngine::after_work(std::uint32_t id) {
-    if (!plain_ && context_.consistency && calls_[id].failure == Failure::none &&
-        context_.consistency->after_work(id)) {
+    if (!plain_ && context_.consistency) [[unlikely]] {
+        after_work_consistent(id);
         return;
     }
+    work_done(id);
+}
+
+void CallEngine::after_work_consistent(std::uint32_t id) {
+    if (calls_[id].failure == Failure::none && context_.consistency->after_work(id)) return;
+    work_done(id);
+}
+
+inline void CallEngine::work_done(std::uint32_t id) {
     const OpState& op = *calls_[id].op_state;
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
@@ -318,25 +342,26 @@ void CallEngine::launch_async(std::uint32_t parent, const CallModel& c) {
     if (callee.budget) callee.budget->record_call(sim_.now());
     const std::uint32_t child = new_call();  // may reallocate calls_: no references across it
     calls_[child].parent = none;
-    send_child(child, parent, c.service, c.op, c.required);
+    send_child<false>(child, parent, c.service, c.op, c.required, callee, callee.ops[c.op]);
 }
 
+template <bool answered>
 inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op,
-                                   bool required) {
+                                   bool required, Service& callee, OpState& callee_op) {
     Call& call = calls_[child];
     call.service = service;
     call.op = op;
     call.key = calls_[parent].key;
     call.required = required;
     const Host& host = hosts_[calls_[parent].host];
-    send_call(child, host.node, host.site);
+    if (answered) call.reply_to = host.node;  // else no_node, as new_call() left it
+    send_call<false>(child, callee, callee_op, host.node, host.site);
 }
 
 inline void CallEngine::launch_step_call(std::uint32_t parent, const StepCall& c) {
     // The parent waits: it is running its steps. Only the step table's copy of the fields is read.
     if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
-    Service& callee = services_[c.service];
-    if (callee.budget) callee.budget->record_call(sim_.now());
+    if (c.callee->budget) c.callee->budget->record_call(sim_.now());
     if (c.hedge) [[unlikely]] {
         launch_hedged(parent, *c.model);
         return;
@@ -353,7 +378,7 @@ void CallEngine::send_first_attempt(std::uint32_t parent, std::uint32_t parent_g
     call.parent_generation = parent_generation;
     call.via = c.model;
     if (c.has_timeout) arm_timeout(child, c.timeout_s);
-    send_child(child, parent, c.service, c.op, c.required);
+    send_child<true>(child, parent, c.service, c.op, c.required, *c.callee, *c.callee_op);
 }
 
 void CallEngine::launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
@@ -376,7 +401,8 @@ void CallEngine::send_attempt(std::uint32_t parent, std::uint32_t parent_generat
         hedges_->add_attempt(group, child, call.generation);
     }
     if (via->timeout_s) arm_timeout(child, *via->timeout_s);
-    send_child(child, parent, via->service, via->op, via->required);
+    Service& callee = services_[via->service];
+    send_child<true>(child, parent, via->service, via->op, via->required, callee, callee.ops[via->op]);
 }
 
 void CallEngine::arm_timeout(std::uint32_t id, double timeout_s) {
@@ -402,20 +428,23 @@ void CallEngine::on_timeout(std::uint32_t id, std::uint32_t generation) {
         return;
     }
     if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
-    attempt_done(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
+    attempt_done<false>(call.parent, call.via, call.attempt, Failure::timeout, call.retries);
 }
 
+template <bool plain>
 inline void CallEngine::attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                           std::uint32_t retries) {
     calls_[parent].retries += retries;
-    // Throttles (hooks on) and retries out of line: the usual answer saves no registers for them.
-    if (!plain_ || (failure != Failure::none && via != nullptr && attempt < via->retries)) [[unlikely]] {
-        if (throttle_or_retry(parent, via, attempt, failure)) return;
+    // Throttles (hooks on) and retries out of line, as a tail call: the usual answer saves no
+    // registers for them.
+    if ((!plain && !plain_) || (failure != Failure::none && via != nullptr && attempt < via->retries)) [[unlikely]] {
+        throttle_or_retry(parent, via, attempt, failure);
+        return;
     }
     finish_attempts(parent, via, failure);
 }
 
-bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+void CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
                                    Failure failure) {
     RetryThrottles* throttle = !plain_ && via != nullptr ? throttle_of(via->service) : nullptr;
     if (throttle) [[unlikely]] throttle->record(calls_[parent].host, failure == Failure::none, context_.sim.now());
@@ -432,10 +461,10 @@ bool CallEngine::throttle_or_retry(std::uint32_t parent, const CallModel* via, s
             context_.sim.schedule_in(Time::from_seconds(std::max(0.0, backoff)), [this, parent, generation, via, next] {
                 launch_attempt(parent, generation, via, next);
             });
-            return true;  // the parent keeps waiting: `outstanding` still counts this call
+            return;  // the parent keeps waiting: `outstanding` still counts this call
         }
     }
-    return false;
+    finish_attempts(parent, via, failure);
 }
 
 void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure) {
@@ -486,12 +515,6 @@ void CallEngine::admit_or_shed(Host& host, Elasticity& elastic) {
     }
 }
 
-NodeId CallEngine::origin_of(const Call& call) const {
-    if (call.workload != none) return workloads_[call.workload].from;
-    if (call.parent != none) return hosts_[calls_[call.parent].host].node;
-    return no_node;
-}
-
 void CallEngine::respond(std::uint32_t id) {
     Call& call = calls_[id];
     Host& host = hosts_[call.host];
@@ -502,7 +525,7 @@ void CallEngine::respond(std::uint32_t id) {
     OpState& state = *call.op_state;
     const bool failed = call.failure != Failure::none;
     const NodeId from = host.node;
-    const NodeId to = origin_of(call);
+    const NodeId to = call.reply_to;
     if (call.holds_thread) {
         call.holds_thread = false;
         free_thread(host);
@@ -547,8 +570,7 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
     free_call(id);
     if (!plain && context_.metastability) count_answered(call);
     if (call.workload != none) {
-        measurements_.request_done(call, sim_.now());
-        workloads_.request_done(call.workload);
+        root_answered(call);
         return;
     }
     if (call.parent == none || call.detached) return;  // async, or its caller gave up (timeout)
@@ -556,10 +578,17 @@ inline void CallEngine::answered(std::uint32_t id, const Call& call) {
         hedged_attempt_done(id, call, call.failure);
         return;
     }
-    // The caller may have failed meanwhile (its server died): then nobody waits.
-    if (!waiting(call.parent, call.parent_generation, State::waiting)) return;
+    // The caller may have failed meanwhile (its server died): then nobody waits. waiting()
+    // without its bound check: a parent is a slot, and slots are never removed.
+    const Call& parent = calls_[call.parent];
+    if (parent.generation != call.parent_generation || parent.state != State::waiting) return;
     if (!plain && context_.consistency && call.failure == Failure::none) context_.consistency->returned(id, call);
-    attempt_done(call.parent, call.via, call.attempt, call.failure, call.retries);
+    attempt_done<plain>(call.parent, call.via, call.attempt, call.failure, call.retries);
+}
+
+void CallEngine::root_answered(const Call& call) {
+    measurements_.request_done(call, sim_.now());
+    workloads_.request_done(call.workload);
 }
 
 bool CallEngine::hooks_on_send(std::uint32_t id) {

@@ -73,34 +73,34 @@ private:
         if (free_calls_ == none) [[unlikely]] return grow_calls();
         const std::uint32_t id = free_calls_;
         free_calls_ = calls_[id].next_free;
-        const std::uint32_t generation = calls_[id].generation;
-        // Copied from a constant rather than a temporary: building the temporary on
-        // the stack and reading it back wider than it was written stalls the CPU. Copied as
-        // eight 16-byte moves: seeing the constant, GCC would otherwise write it with
-        // `rep stos`, whose start-up costs dozens of cycles for 128 bytes.
+        // The fields from Call::parent on copied from a constant (those before are written by
+        // every send, or kept), rather than from a temporary: building the temporary on the
+        // stack and reading it back wider than it was written stalls the CPU. Copied as five
+        // 16-byte moves: seeing the constant, GCC would otherwise write it with `rep stos`,
+        // whose start-up costs dozens of cycles.
         static const Call fresh{};
         using Chunk = long long __attribute__((vector_size(16)));
         static_assert(sizeof(Call) == 8 * sizeof(Chunk) && alignof(Call) >= alignof(Chunk));
+        static_assert(offsetof(Call, parent) == 3 * sizeof(Chunk));
         const Call* from = &fresh;
         asm("" : "+r"(from));  // hides the constant's value from the optimiser
         const auto* src = reinterpret_cast<const Chunk*>(from);
         auto* dst = reinterpret_cast<Chunk*>(&calls_[id]);
-        dst[0] = src[0];
-        dst[1] = src[1];
-        dst[2] = src[2];
         dst[3] = src[3];
         dst[4] = src[4];
         dst[5] = src[5];
         dst[6] = src[6];
         dst[7] = src[7];
-        calls_[id].generation = generation;
         return id;
     }
     /// new_call() without a free slot: appends one (out of line, so new_call stays small).
     [[gnu::noinline]] std::uint32_t grow_calls();
     void free_call(std::uint32_t id);
-    /// Sends call `id` (fields service, op, key set) from `origin` at site `site`.
-    void send_call(std::uint32_t id, NodeId origin, std::uint32_t site);
+    /// Sends call `id` (fields service, op, key set: its `service` and `op` in it) from `origin`
+    /// at site `site`. Only a root
+    /// may carry its own request size: a child's size test compiles away.
+    template <bool root>
+    void send_call(std::uint32_t id, Service& service, OpState& op, NodeId origin, std::uint32_t site);
     /// send_call() without a backend (none healthy, or `over_limit`): call `id` fails at once.
     [[gnu::noinline]] void fail_unsent(std::uint32_t id, bool over_limit);
     /// Sends call `id`'s request (`request`) or response from `from` to `to`.
@@ -123,21 +123,26 @@ private:
     /// send_attempt() of the first attempt of step call `c`, outside a hedge group.
     [[gnu::noinline]] void send_first_attempt(std::uint32_t parent, std::uint32_t parent_generation,
                                               const StepCall& c);
-    /// Sends child call `child` (its links to `parent` set) to op `op` of `service`, from
-    /// `parent`'s host: the part every launch of a child shares.
-    void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required);
+    /// Sends child call `child` (its links to `parent` set) to op `op` of `service` (`callee`
+    /// and `callee_op`), from `parent`'s host: the part every launch of a child shares.
+    /// `answered`: its response goes back to `parent`'s host (false: an async call).
+    template <bool answered>
+    void send_child(std::uint32_t child, std::uint32_t parent, std::uint32_t service, std::uint32_t op, bool required,
+                    Service& callee, OpState& callee_op);
     /// Sends attempt `attempt` of call `via` for `parent` (which must still wait for it).
     void launch_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                         std::uint16_t attempt, std::uint32_t group = none);
     /// launch_attempt() for a parent known to wait (its steps are running): no check.
     [[gnu::noinline]] void send_attempt(std::uint32_t parent, std::uint32_t parent_generation, const CallModel* via,
                                         std::uint16_t attempt, std::uint32_t group = none);
-    /// The caller learns how an attempt ended: retries it, or counts it as returned.
+    /// The caller learns how an attempt ended: retries it, or counts it as returned. `plain`:
+    /// plain_ is known to be set.
+    template <bool plain>
     void attempt_done(std::uint32_t parent, const CallModel* via, std::uint16_t attempt, Failure failure,
                       std::uint32_t retries);
     /// attempt_done() with hooks on or a retry allowed by `via`: tells the retry throttle, and
-    /// schedules the retry if the throttle and budget allow it (true) or not (false).
-    [[gnu::noinline]] bool throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
+    /// schedules the retry if the throttle and budget allow it, else finishes the attempts.
+    [[gnu::noinline]] void throttle_or_retry(std::uint32_t parent, const CallModel* via, std::uint16_t attempt,
                                              Failure failure);
     /// The caller has the outcome of call `via`: fails it (if required) or goes on.
     void finish_attempts(std::uint32_t parent, const CallModel* via, Failure failure);
@@ -160,6 +165,11 @@ private:
     void on_timeout(std::uint32_t id, std::uint32_t generation);
     /// After the op's work: replicate the write (if the op does), then the calls.
     void after_work(std::uint32_t id);
+    /// after_work() when consistency is on (it may answer from a cache). Out of line: the usual
+    /// after_work() then calls nothing but its tail, and saves no registers.
+    [[gnu::noinline]] void after_work_consistent(std::uint32_t id);
+    /// after_work() past consistency: replication, or the op's calls.
+    void work_done(std::uint32_t id);
     void on_response_delivered(std::uint32_t id);
     /// on_response_delivered() when hooks are on. Out of line: its copy of the (64-byte aligned)
     /// Call would make every answer realign the stack and save registers for it.
@@ -167,6 +177,9 @@ private:
     /// on_response_delivered() of `call` (slot `id`): with `plain` the hooks compile away.
     template <bool plain>
     void answered(std::uint32_t id, const Call& call);
+    /// answered() of a root call: its request is done. Out of line: the answers of the other
+    /// calls then save fewer registers.
+    [[gnu::noinline]] void root_answered(const Call& call);
     /// Frees a thread of `host` (out of line: hedging.cpp calls it too).
     void release_thread(Host& host);
     /// release_thread() inline, for respond(): the rare work (a call waiting for the thread,
@@ -179,7 +192,6 @@ private:
     /// A thread of `host` is free: the calls waiting for it past their deadline are shed,
     /// the first one within it admitted.
     [[gnu::noinline]] void admit_or_shed(Host& host, Elasticity& elastic);
-    NodeId origin_of(const Call& call) const;
     // The opt-in features' hooks, out of the hot path: called only when `plain_` is false.
     /// send_call() of call `id`: the metastability count and the concurrency limit; true
     /// when the caller is over the limit (the call fails at once).
@@ -195,6 +207,11 @@ private:
     /// Starts op `id`'s calls (after its work, or its replication): its async calls, then
     /// its steps from `step`.
     void begin_calls(std::uint32_t id, const OpState& op, std::uint16_t step);
+    /// begin_calls() of an op with async calls. Out of line: the others' path (after_work()
+    /// of a leaf op, straight to respond()) then saves no registers for the launches.
+    [[gnu::noinline]] void begin_with_async(std::uint32_t id, const OpState& op, std::uint16_t step);
+    /// begin_calls() past the async calls: its steps from `step`, or its response.
+    void begin_steps(std::uint32_t id, const OpState& op, std::uint16_t step);
 
     Context& context_;
     Simulation& sim_;            ///< context_.sim, one hop nearer

@@ -95,6 +95,14 @@ ServicePools::ServicePools(Context& context, Hosts& hosts) : context_(context), 
         build_step_tables(service, s);
         services_.push_back(std::move(service));
     }
+    // The step tables' callees, once every service is built (services_ does not move afterwards).
+    for (Service& service : services_) {
+        for (StepCall& c : service.step_calls) {
+            if (c.model == nullptr) continue;  // an empty step
+            c.callee = &services_[c.service];
+            c.callee_op = &c.callee->ops[c.op];
+        }
+    }
     for (std::uint32_t i = 0; i < services_.size(); ++i) {
         const ServiceModel& s = model.services[i];
         if (!s.elastic.any() && !elastic_) continue;

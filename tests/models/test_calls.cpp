@@ -1,0 +1,70 @@
+// Where the call engine sends a call's response (Call::reply_to, set when the call is sent).
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "models/network/topology.hpp"
+#include "models/system.hpp"
+#include "tests/models/fixtures.hpp"
+
+namespace {
+using namespace s2sim;
+using namespace s2sim::models;
+
+constexpr double ms = 1e-3;
+
+}  // namespace
+
+TEST_CASE("calls: responses go back to the caller's node; an async call's never crosses the network",
+          "[models][calls]") {
+    // Clients -> a; a calls b in its step and fires c asynchronously. Slots of answered calls
+    // are reused by the next requests' calls: an async call in a slot that held b's call must
+    // not send its response back to a.
+    SystemModel m;
+    m.duration_s = 5;
+    m.seed = 3;
+    auto topology = std::make_unique<Topology>();
+    const NodeId users = topology->add_node("users", NodeKind::client);
+    const NodeId na = topology->add_node("a", NodeKind::server);
+    const NodeId nb = topology->add_node("b", NodeKind::server);
+    const NodeId nc = topology->add_node("c", NodeKind::server);
+    const LinkId user_link = topology->add_link(users, na, 1e9, 1 * ms);
+    const LinkId ab = topology->add_link(na, nb, 1e9, 0.1 * ms);
+    const LinkId ac = topology->add_link(na, nc, 1e9, 0.1 * ms);
+    m.topology = std::move(topology);
+    const NodeId nodes[] = {na, nb, nc};
+    const char* names[] = {"a", "b", "c"};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        HostModel h;
+        h.server.name = names[i];
+        h.server.cores = 4;
+        h.node = nodes[i];
+        m.hosts.push_back(h);
+        ServiceModel s;
+        s.name = names[i];
+        s.servers = {i};
+        OpModel op;
+        op.name = "op";
+        op.work = make_constant(1 * ms);
+        op.request_bytes = make_constant(100);
+        op.response_bytes = make_constant(1000.0 * (i + 1));
+        s.ops.push_back(op);
+        m.services.push_back(std::move(s));
+    }
+    m.services[0].ops[0].steps = {{CallModel{1, 0}}};
+    m.services[0].ops[0].async_calls = {CallModel{2, 0}};
+    m.workloads.push_back(testing::one_op_workload("users", 0, ConstantArrivals{10.0}));
+    m.workloads[0].from = users;
+    const RunResults r = testing::run(std::move(m));
+    REQUIRE(r.requests.size() == 1);
+    REQUIRE(r.requests[0].count >= 45);
+    const double n = static_cast<double>(r.requests[0].count);
+    const auto bytes = [&r](LinkId link, Direction d) { return r.links[Topology::directed_link(link, d)].bytes; };
+    // Requests of 100 bytes out; responses of a (1000), b (2000) back to their callers.
+    CHECK(bytes(user_link, Direction::a_to_b) >= 100 * n);
+    CHECK(bytes(user_link, Direction::b_to_a) >= 1000 * n);
+    CHECK(bytes(ab, Direction::a_to_b) >= 100 * n);
+    CHECK(bytes(ab, Direction::b_to_a) >= 2000 * n);
+    CHECK(bytes(ac, Direction::a_to_b) >= 100 * n);
+    CHECK(bytes(ac, Direction::b_to_a) == 0);  // c's 3000-byte responses go nowhere
+}
