@@ -104,25 +104,18 @@ public:
         const QueueEntry first = h[0];
         const std::size_t n = --size_;
         const QueueEntry last = h[n];
-        if (n > 0) {
-            std::size_t i = 0;
-            for (;;) {
-                const std::size_t child0 = i * Arity + 1;
-                std::size_t best = child0;
-                if (child0 + Arity <= n) {
-                    best = earliest_of_all_children(h, child0);
-                } else {
-                    if (child0 >= n) break;
-                    for (std::size_t c = child0 + 1; c < n; ++c) best = earlier_index(h, best, c);
-                }
-                if (!runs_before(h[best], last)) break;
-                h[i] = h[best];
-                i = best;
-            }
-            h[i] = last;
-        } else {
-            h[0] = QueueEntry::after_all();  // what top() shows while empty
+        h[n] = QueueEntry::after_all();  // a sentinel again (when n is 0, what top() shows while empty)
+        if (n == 0) return first;
+        // The sentinels past the end stand for missing children: every node compares all
+        // Arity children, without testing which exist.
+        std::size_t i = 0;
+        for (std::size_t child0 = 1; child0 < n; child0 = i * Arity + 1) {
+            const std::size_t best = earliest_of_all_children(h, child0);
+            if (!runs_before(h[best], last)) break;
+            h[i] = h[best];
+            i = best;
         }
+        h[i] = last;
         return first;
     }
 
@@ -139,14 +132,14 @@ private:
     /// Out of line, so that the push keeps no reallocation code on its path.
     [[gnu::noinline]] void grow() { set_capacity(std::max<std::size_t>(64, 2 * capacity_)); }
 
-    /// Moves the entries to new storage for `n` (more than size_, at least 1) entries, placed
-    /// so that entry 1 starts a cache line: then the Arity children of every node (entries
-    /// Arity*i+1 .. Arity*i+Arity) share one line for Arity 4, and a pair for Arity 2, instead
-    /// of straddling two lines most of the time.
+    /// Moves the entries to new storage for `n` (more than size_, at least 1) entries and the
+    /// sentinels after them, placed so that entry 1 starts a cache line: then the Arity
+    /// children of every node (entries Arity*i+1 .. Arity*i+Arity) share one line for Arity 4,
+    /// and a pair for Arity 2, instead of straddling two lines most of the time.
     void set_capacity(std::size_t n) {
         constexpr std::size_t line = 64;
         constexpr std::size_t spare = line / sizeof(QueueEntry);  // entries of padding at most
-        std::vector<QueueEntry> storage(n + spare, QueueEntry::after_all());
+        std::vector<QueueEntry> storage(n + Arity + spare, QueueEntry::after_all());
         const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
         // The offset (in entries) that puts entry 1 at a multiple of `line` (0 when the
         // allocator's alignment does not allow it: correct, only slower).
@@ -183,7 +176,9 @@ private:
     }
 
     // The entries are h_[0, size_), h_ pointing into storage_; capacity_ entries from h_ are
-    // usable (at least 1: h_[0] holds QueueEntry::after_all() while empty), the rest unused.
+    // usable (at least 1), and every one from h_[size_] to h_[capacity_ + Arity) holds
+    // QueueEntry::after_all(): h_[0] while empty, and the children a node lacks, so that pop()
+    // compares all Arity children of a node without testing which exist.
     std::vector<QueueEntry> storage_;
     QueueEntry* h_ = nullptr;
     std::size_t capacity_ = 0;
