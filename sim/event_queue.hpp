@@ -107,15 +107,20 @@ public:
         h[n] = QueueEntry::after_all();  // a sentinel again (when n is 0, what top() shows while empty)
         if (n == 0) return first;
         // The sentinels past the end stand for missing children: every node compares all
-        // Arity children, without testing which exist.
-        std::size_t i = 0;
-        for (std::size_t child0 = 1; child0 < n; child0 = i * Arity + 1) {
-            const std::size_t best = earliest_of_all_children(h, child0);
-            if (!runs_before(h[best], last)) break;
-            h[i] = h[best];
-            i = best;
+        // Arity children, without testing which exist. Addresses rather than indices: no
+        // scaling of an index into an address at every step.
+        QueueEntry* hole = h;
+        const std::uintptr_t end = address(h + n);
+        // A node's first child: h + Arity * (node - h) + 1 entries, in bytes Arity * node - bias.
+        const std::uintptr_t bias = (Arity - 1) * address(h) - sizeof(QueueEntry);
+        for (std::uintptr_t child0 = address(h + 1); child0 < end;) {
+            QueueEntry* const best = earliest_of_all_children(child0);
+            if (!runs_before(*best, last)) break;
+            *hole = *best;
+            hole = best;
+            child0 = Arity * address(best) - bias;
         }
-        h[i] = last;
+        *hole = last;
         return first;
     }
 
@@ -154,25 +159,34 @@ private:
         capacity_ = n;
     }
 
-    /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
-    /// masking, not by branching, so that mispredictions do not dominate the pop.
-    static std::size_t earlier_index(const QueueEntry* h, std::size_t a, std::size_t b) {
-        return a ^ ((a ^ b) & (std::size_t{0} - runs_before_flag(h[b], h[a])));
+    static std::uintptr_t address(const QueueEntry* p) { return reinterpret_cast<std::uintptr_t>(p); }
+    static const QueueEntry& at(std::uintptr_t a) { return *reinterpret_cast<const QueueEntry*>(a); }
+    /// The entry at `a` or the one at `b`, whichever runs first. Which one it is is a coin
+    /// toss: selected by masking, not by branching, so that mispredictions do not dominate
+    /// the pop.
+    static std::uintptr_t earlier_of(std::uintptr_t a, std::uintptr_t b) {
+        return a ^ ((a ^ b) & (std::uintptr_t{0} - runs_before_flag(at(b), at(a))));
     }
-    /// The earliest of a node's Arity children, `child0` the first: for 2 and 4, a tree of
-    /// compares (the children of a 4-ary heap share a cache line), not a loop.
-    static std::size_t earliest_of_all_children(const QueueEntry* h, std::size_t child0) {
+    /// The earliest of the Arity children from the address `child0` (a node's first): for 2
+    /// and 4, a tree of compares (the children of a 4-ary heap share a cache line), not a
+    /// loop; the earlier of a pair is the first's address plus the entry's size masked by
+    /// their compare.
+    static QueueEntry* earliest_of_all_children(std::uintptr_t child0) {
+        constexpr std::uintptr_t size = sizeof(QueueEntry);
+        const auto earlier_of_pair = [](std::uintptr_t first) {
+            return first + ((std::uintptr_t{0} - runs_before_flag(at(first + size), at(first))) & size);
+        };
+        std::uintptr_t best = child0;
         if constexpr (Arity == 2) {
-            return child0 + runs_before_flag(h[child0 + 1], h[child0]);
+            best = earlier_of_pair(child0);
         } else if constexpr (Arity == 4) {
-            const std::size_t left = child0 + runs_before_flag(h[child0 + 1], h[child0]);
-            const std::size_t right = child0 + 2 + runs_before_flag(h[child0 + 3], h[child0 + 2]);
-            return earlier_index(h, left, right);
+            best = earlier_of(earlier_of_pair(child0), earlier_of_pair(child0 + 2 * size));
         } else {
-            std::size_t best = child0;
-            for (std::size_t c = child0 + 1; c < child0 + Arity; ++c) best = earlier_index(h, best, c);
-            return best;
+            for (std::uintptr_t other = child0 + size; other < child0 + Arity * size; other += size) {
+                best = earlier_of(best, other);
+            }
         }
+        return reinterpret_cast<QueueEntry*>(best);
     }
 
     // The entries are h_[0, size_), h_ pointing into storage_; capacity_ entries from h_ are
