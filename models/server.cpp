@@ -55,27 +55,43 @@ Server::Server(Simulation& sim, ServerConfig config, JobListener& listener)
 }
 
 // record_state(), start_fcfs() and pop_waiting() are inline in their callers here (submit,
-// finish_fcfs): each runs once or twice per job, and the calls cost more than their bodies.
+// finish_fcfs, start_waiting): each runs once or twice per job, and the calls cost more than
+// their bodies.
 inline void Server::record_state() {
     if (!ps_) {
         record_fcfs_state();
         return;
     }
     const Time now = sim_.now();
-    busy_cores_.update(now, as_double(std::min<std::size_t>(ps_jobs_.size(), config_.cores)));
+    busy_cores_.update_mean_only(now, as_double(std::min<std::size_t>(ps_jobs_.size(), config_.cores)));
     const double queued = as_double(waiting());
     if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
 }
 
+inline void Server::record_busy_cores() {
+    busy_cores_.update_mean_only(sim_.now(), as_double(core_count_ - idle_count_));
+}
+
 inline void Server::record_fcfs_state() {
     const Time now = sim_.now();
-    busy_cores_.update(now, as_double(core_count_ - idle_count_));
+    busy_cores_.update_mean_only(now, as_double(core_count_ - idle_count_));
     // A queue that stays empty adds exactly nothing to its time average: skip the update.
-    const double queued = as_double(queued_);
-    if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
+    if (queued_ != 0 || queue_.value() != 0.0) queue_.update(now, as_double(queued_));
 }
 
 bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time deadline) {
+    // The usual case inline and small: a core is idle (so no PS, whose idle_count_ is 0) and
+    // the server is up (a failed one keeps its cores idle). An idle core means that no job
+    // waits, and the queue's average held 0 already: only the busy cores change.
+    if (idle_count_ != 0 && up_) [[likely]] {
+        start_fcfs(work_s, token);
+        record_busy_cores();
+        return true;
+    }
+    return submit_to_busy(work_s, token, priority_class, deadline);
+}
+
+bool Server::submit_to_busy(double work_s, std::uint64_t token, int priority_class, Time deadline) {
     if (!up_) {
         ++rejected_;
         return false;
@@ -91,11 +107,6 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
         std::push_heap(ps_jobs_.begin(), ps_jobs_.end(), finishes_later<PsJob, PsJob>);
         ps_reschedule();
         record_state();
-        return true;
-    }
-    if (idle_count_ != 0) {
-        start_fcfs(work_s, token);
-        record_fcfs_state();
         return true;
     }
     if (config_.queue_limit && waiting() >= *config_.queue_limit) {
@@ -151,6 +162,17 @@ void Server::finish_fcfs(std::uint32_t core, std::uint64_t token) {
     running_[core].busy = false;
     idle_cores_[idle_count_++] = core;
     ++completed_;
+    if (queued_ != 0) [[unlikely]] {
+        start_waiting(token);
+        return;
+    }
+    // The usual case: no job waits, none did (the queue's average held 0), and the core
+    // stays idle. Small enough to need no saved registers, and the listener's call is last.
+    record_busy_cores();
+    listener_.job_finished(*this, token);  // it may submit to this server again
+}
+
+void Server::start_waiting(std::uint64_t token) {
     const Time now = sim_.now();
     bool shed = false;  // shed_ is empty between jobs: testing this flag reads no vector
     for (Waiting next{}; pop_waiting(next);) {

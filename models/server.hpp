@@ -123,9 +123,14 @@ private:
         std::uint64_t token;
     };
 
+    /// submit() when no core is idle or the server is down (out of the usual path).
+    [[gnu::noinline]] bool submit_to_busy(double work_s, std::uint64_t token, int priority_class, Time deadline);
     void start_fcfs(double work_s, std::uint64_t token);
     /// The job `token` on `core` is done (the token comes with the event: no read of running_).
     void finish_fcfs(std::uint32_t core, std::uint64_t token);
+    /// finish_fcfs() when jobs wait: starts the first one on the freed core (shedding those
+    /// past their deadline), then tells the listener of job `token` (out of the usual path).
+    [[gnu::noinline]] void start_waiting(std::uint64_t token);
     /// Tells the listener of the jobs shed while a core freed up (out of the hot path).
     [[gnu::noinline]] void tell_shed();
     bool pop_waiting(Waiting& out);
@@ -136,6 +141,8 @@ private:
     void record_state();
     /// record_state() for FCFS and priority (not PS): no test of the discipline.
     void record_fcfs_state();
+    /// record_fcfs_state() when no job waits and none did since the last record.
+    void record_busy_cores();
 
     // Layout: what every submit and completion of FCFS and priority reads or writes fills the
     // first two cache lines of the (64-byte aligned) object: up to the busy cores' average,
@@ -158,7 +165,7 @@ private:
     bool ps_;                 ///< config_.discipline == Discipline::ps
     bool priority_;           ///< config_.discipline == Discipline::priority
     bool unit_speed_ = true;  ///< config_.speed == 1.0: work is not divided
-    stats::TimeWeighted busy_cores_;
+    stats::TimeWeighted busy_cores_;  ///< updated mean only: its min and max are not kept
     stats::TimeWeighted queue_;
     ServerConfig config_;
     std::vector<std::uint64_t> shed_;  ///< tokens shed while a core freed up, told after it (empty between jobs)

@@ -104,25 +104,23 @@ public:
         const QueueEntry first = h[0];
         const std::size_t n = --size_;
         const QueueEntry last = h[n];
-        if (n > 0) {
-            std::size_t i = 0;
-            for (;;) {
-                const std::size_t child0 = i * Arity + 1;
-                std::size_t best = child0;
-                if (child0 + Arity <= n) {
-                    best = earliest_of_all_children(h, child0);
-                } else {
-                    if (child0 >= n) break;
-                    for (std::size_t c = child0 + 1; c < n; ++c) best = earlier_index(h, best, c);
-                }
-                if (!runs_before(h[best], last)) break;
-                h[i] = h[best];
-                i = best;
-            }
-            h[i] = last;
-        } else {
-            h[0] = QueueEntry::after_all();  // what top() shows while empty
+        h[n] = QueueEntry::after_all();  // a sentinel again (when n is 0, what top() shows while empty)
+        if (n == 0) return first;
+        // The sentinels past the end stand for missing children: every node compares all
+        // Arity children, without testing which exist. Addresses rather than indices: no
+        // scaling of an index into an address at every step.
+        QueueEntry* hole = h;
+        const std::uintptr_t end = address(h + n);
+        // A node's first child: h + Arity * (node - h) + 1 entries, in bytes Arity * node - bias.
+        const std::uintptr_t bias = (Arity - 1) * address(h) - sizeof(QueueEntry);
+        for (std::uintptr_t child0 = address(h + 1); child0 < end;) {
+            QueueEntry* const best = earliest_of_all_children(child0);
+            if (!runs_before(*best, last)) break;
+            *hole = *best;
+            hole = best;
+            child0 = Arity * address(best) - bias;
         }
+        *hole = last;
         return first;
     }
 
@@ -139,14 +137,14 @@ private:
     /// Out of line, so that the push keeps no reallocation code on its path.
     [[gnu::noinline]] void grow() { set_capacity(std::max<std::size_t>(64, 2 * capacity_)); }
 
-    /// Moves the entries to new storage for `n` (more than size_, at least 1) entries, placed
-    /// so that entry 1 starts a cache line: then the Arity children of every node (entries
-    /// Arity*i+1 .. Arity*i+Arity) share one line for Arity 4, and a pair for Arity 2, instead
-    /// of straddling two lines most of the time.
+    /// Moves the entries to new storage for `n` (more than size_, at least 1) entries and the
+    /// sentinels after them, placed so that entry 1 starts a cache line: then the Arity
+    /// children of every node (entries Arity*i+1 .. Arity*i+Arity) share one line for Arity 4,
+    /// and a pair for Arity 2, instead of straddling two lines most of the time.
     void set_capacity(std::size_t n) {
         constexpr std::size_t line = 64;
         constexpr std::size_t spare = line / sizeof(QueueEntry);  // entries of padding at most
-        std::vector<QueueEntry> storage(n + spare, QueueEntry::after_all());
+        std::vector<QueueEntry> storage(n + Arity + spare, QueueEntry::after_all());
         const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
         // The offset (in entries) that puts entry 1 at a multiple of `line` (0 when the
         // allocator's alignment does not allow it: correct, only slower).
@@ -161,29 +159,40 @@ private:
         capacity_ = n;
     }
 
-    /// `a` or `b`, whichever runs first. Which one it is is a coin toss: selected by
-    /// masking, not by branching, so that mispredictions do not dominate the pop.
-    static std::size_t earlier_index(const QueueEntry* h, std::size_t a, std::size_t b) {
-        return a ^ ((a ^ b) & (std::size_t{0} - runs_before_flag(h[b], h[a])));
+    static std::uintptr_t address(const QueueEntry* p) { return reinterpret_cast<std::uintptr_t>(p); }
+    static const QueueEntry& at(std::uintptr_t a) { return *reinterpret_cast<const QueueEntry*>(a); }
+    /// The entry at `a` or the one at `b`, whichever runs first. Which one it is is a coin
+    /// toss: selected by masking, not by branching, so that mispredictions do not dominate
+    /// the pop.
+    static std::uintptr_t earlier_of(std::uintptr_t a, std::uintptr_t b) {
+        return a ^ ((a ^ b) & (std::uintptr_t{0} - runs_before_flag(at(b), at(a))));
     }
-    /// The earliest of a node's Arity children, `child0` the first: for 2 and 4, a tree of
-    /// compares (the children of a 4-ary heap share a cache line), not a loop.
-    static std::size_t earliest_of_all_children(const QueueEntry* h, std::size_t child0) {
+    /// The earliest of the Arity children from the address `child0` (a node's first): for 2
+    /// and 4, a tree of compares (the children of a 4-ary heap share a cache line), not a
+    /// loop; the earlier of a pair is the first's address plus the entry's size masked by
+    /// their compare.
+    static QueueEntry* earliest_of_all_children(std::uintptr_t child0) {
+        constexpr std::uintptr_t size = sizeof(QueueEntry);
+        const auto earlier_of_pair = [](std::uintptr_t first) {
+            return first + ((std::uintptr_t{0} - runs_before_flag(at(first + size), at(first))) & size);
+        };
+        std::uintptr_t best = child0;
         if constexpr (Arity == 2) {
-            return child0 + runs_before_flag(h[child0 + 1], h[child0]);
+            best = earlier_of_pair(child0);
         } else if constexpr (Arity == 4) {
-            const std::size_t left = child0 + runs_before_flag(h[child0 + 1], h[child0]);
-            const std::size_t right = child0 + 2 + runs_before_flag(h[child0 + 3], h[child0 + 2]);
-            return earlier_index(h, left, right);
+            best = earlier_of(earlier_of_pair(child0), earlier_of_pair(child0 + 2 * size));
         } else {
-            std::size_t best = child0;
-            for (std::size_t c = child0 + 1; c < child0 + Arity; ++c) best = earlier_index(h, best, c);
-            return best;
+            for (std::uintptr_t other = child0 + size; other < child0 + Arity * size; other += size) {
+                best = earlier_of(best, other);
+            }
         }
+        return reinterpret_cast<QueueEntry*>(best);
     }
 
     // The entries are h_[0, size_), h_ pointing into storage_; capacity_ entries from h_ are
-    // usable (at least 1: h_[0] holds QueueEntry::after_all() while empty), the rest unused.
+    // usable (at least 1), and every one from h_[size_] to h_[capacity_ + Arity) holds
+    // QueueEntry::after_all(): h_[0] while empty, and the children a node lacks, so that pop()
+    // compares all Arity children of a node without testing which exist.
     std::vector<QueueEntry> storage_;
     QueueEntry* h_ = nullptr;
     std::size_t capacity_ = 0;

@@ -15,12 +15,18 @@ public:
     /// The signal becomes `value` at `now`; throws s2sim::Error if `now` is before the
     /// previous update or reset.
     void update(Time now, double value) {
+        update_mean_only(now, value);
+        if (value < min_) min_ = value;
+        if (value > max_) max_ = value;
+    }
+
+    /// update() for a signal whose min() and max() are not read: leaves them alone (they
+    /// keep the value at the start or last reset), two compares less.
+    void update_mean_only(Time now, double value) {
         if (now < last_) backwards(now);
         area_ += value_ * static_cast<double>((now - last_).ns());
         last_ = now;
         value_ = value;
-        if (value < min_) min_ = value;
-        if (value > max_) max_ = value;
     }
 
     /// Time average over [start or last reset, now]; the current value when that span is

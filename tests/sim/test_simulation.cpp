@@ -97,8 +97,8 @@ TEMPLATE_TEST_CASE("event queue: pops entries in (time, seq) order", "[sim]", s2
 
 TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest entry at every size", "[sim]",
                    s2sim::BinaryHeap, s2sim::QuaternaryHeap, s2sim::DaryHeap<3>) {
-    // The pop picks the earliest child by a tree of compares when a node has all its children
-    // and by a loop when it has some: sizes that grow and shrink through 0 to 40 exercise both.
+    // The pop compares all of a node's children, the missing ones being sentinels past the
+    // last entry: sizes that grow and shrink through 0 to 40 give nodes every number of children.
     TestType queue;
     std::set<std::pair<std::int64_t, std::uint64_t>> reference;  // (time, seq): the order to match
     std::mt19937_64 gen(11);
@@ -130,6 +130,29 @@ TEMPLATE_TEST_CASE("event queue: interleaved pushes and pops give the earliest e
     TestType fresh;  // empty from the start, before any push
     CHECK(fresh.top().time == Time::max());
     CHECK(fresh.top().order == s2sim::QueueEntry::after_all().order);
+}
+
+TEMPLATE_TEST_CASE("event queue: storage filled to its capacity pops in order", "[sim]", s2sim::BinaryHeap,
+                   s2sim::QuaternaryHeap, s2sim::DaryHeap<3>) {
+    // At the capacity (64, then 128 after growing) the last node's missing children are the
+    // sentinels after the storage's last entry.
+    for (const std::size_t count : {std::size_t{64}, std::size_t{128}, std::size_t{65}}) {
+        TestType queue;
+        std::mt19937_64 gen(count);
+        std::vector<std::pair<std::int64_t, std::uint64_t>> reference;
+        for (std::uint64_t seq = 0; seq < count; ++seq) {
+            const auto at = static_cast<std::int64_t>(gen() % 1000);
+            queue.push(s2sim::QueueEntry::make(Time::from_ns(at), seq, 0));
+            reference.emplace_back(at, seq);
+        }
+        std::sort(reference.begin(), reference.end());
+        for (const auto& [at, seq] : reference) {
+            const s2sim::QueueEntry e = queue.pop();
+            REQUIRE(std::make_pair(e.time.ns(), e.seq()) == std::make_pair(at, seq));
+        }
+        CHECK(queue.empty());
+        CHECK(queue.top().time == Time::max());
+    }
 }
 
 TEMPLATE_TEST_CASE("event queue: a node's children start a cache line, after growing and reserving too", "[sim]",

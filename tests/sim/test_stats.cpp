@@ -438,6 +438,24 @@ TEST_CASE("time weighted: average of a hand-computed signal", "[sim][stats]") {
     CHECK_THROWS_AS((void)tw.mean(at(5.0)), s2sim::Error);
 }
 
+TEST_CASE("time weighted: update_mean_only gives update()'s mean and leaves the extremes", "[sim][stats]") {
+    auto at = [](double s) { return Time::from_seconds(s); };
+    TimeWeighted full(at(0.0), 1.0);
+    TimeWeighted mean_only(at(0.0), 1.0);
+    const double values[] = {2.0, 0.0, 3.0, 1.0};
+    for (int i = 0; i < 4; ++i) {
+        full.update(at(0.7 * (i + 1)), values[i]);
+        mean_only.update_mean_only(at(0.7 * (i + 1)), values[i]);
+    }
+    CHECK(mean_only.mean(at(4.0)) == full.mean(at(4.0)));  // bit for bit: the same sums
+    CHECK(mean_only.integral(at(4.0)) == full.integral(at(4.0)));
+    CHECK(mean_only.value() == 1.0);
+    CHECK(full.max() == 3.0);
+    CHECK(mean_only.max() == 1.0);  // the value at the start
+    CHECK(mean_only.min() == 1.0);
+    CHECK_THROWS_AS(mean_only.update_mean_only(at(1.0), 0.0), s2sim::Error);
+}
+
 TEST_CASE("time weighted: nanosecond steps over a long run stay exact", "[sim][stats]") {
     // One busy core for 1 ns out of every 1000 ns, for a simulated hour in 1 ms strides:
     // utilisation 1e-3.
