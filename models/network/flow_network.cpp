@@ -303,9 +303,19 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
-    seeds_.clear();
-    // Two loops rather than a test per link (GCC keeps the test inside).
-    if (alone_rate > 0.0) {
+    // Three loops rather than tests per link (GCC keeps them inside).
+    if (path_empty) {
+        // Nobody on its links (alone_rate is then > 0): each link's list is empty, its rate sum
+        // exactly 0 (see deliver_in_place()) and no group's, so settling it adds nothing, its rate
+        // sum becomes alone_rate itself and no headroom changes.
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = 0;
+            l.flows.emplace_back(f);
+            l.last = now;
+            l.rate_sum = alone_rate;
+        }
+    } else if (alone_rate > 0.0) {
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
@@ -315,6 +325,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
             touch(hop.link);
         }
     } else {
+        seeds_.clear();
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
