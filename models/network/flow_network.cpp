@@ -495,10 +495,16 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
         shared = true;
         if (alone && !can_leave_alone(l, f, flow.rate)) alone = false;
     }
-    if (shared) {
+    // A loop for each value of `alone`: leave_link() then tests it once, not twice per link.
+    if (shared && alone) {
         for (const Hop& hop : flow.hops) {
             if (links_[hop.link].flows.empty()) continue;  // left above
-            leave_link(f, hop, flow.rate, alone, now);
+            leave_link(f, hop, flow.rate, true, now);
+        }
+    } else if (shared) {
+        for (const Hop& hop : flow.hops) {
+            if (links_[hop.link].flows.empty()) continue;
+            leave_link(f, hop, flow.rate, false, now);
         }
     }
     if (alone) ++fast_updates_;
