@@ -286,12 +286,13 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
-    if (flow.no_route) [[unlikely]] {
-        finish_one(f, false);
-        return;
-    }
-    // Nothing to move (empty message, or a node to itself): delivered now.
-    if (flow.remaining <= 0.0 || flow.hops.empty()) [[unlikely]] {
+    // Nothing to move: a message without a route (it has no links) fails now; an empty message,
+    // or one from a node to itself, is delivered now. One test on the usual path.
+    if (flow.hops.empty() || flow.remaining <= 0.0) [[unlikely]] {
+        if (flow.no_route) {
+            finish_one(f, false);
+            return;
+        }
         finish_one(f, true);
         return;
     }
