@@ -297,13 +297,18 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         return;
     }
     const Time now = sim_.now();
-    flow.phase = Phase::bandwidth;
-    flow.last_update = now;
-    if (live_groups_ > 0 && enter_group(f)) return;
+    if (live_groups_ > 0) {
+        flow.phase = Phase::bandwidth;
+        flow.last_update = now;
+        if (enter_group(f)) return;
+    }
     bool path_empty = false;
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
+    // Not before: nothing reads them for a message delivered in place (its slot is freed).
+    flow.phase = Phase::bandwidth;
+    flow.last_update = now;
     // Three loops rather than tests per link (GCC keeps them inside).
     if (path_empty) {
         // Nobody on its links (alone_rate is then > 0): each link's list is empty, its rate sum
