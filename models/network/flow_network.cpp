@@ -149,7 +149,7 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
     }
-    if (!(bytes >= 0.0) || std::isinf(bytes)) {
+    if (!(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) {  // NaN, negative or infinite
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
