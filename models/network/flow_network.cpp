@@ -21,11 +21,14 @@ constexpr double max_finish_s = 1e9;
 
 double seconds_between(Time from, Time to) { return static_cast<double>((to - from).ns()) * 1e-9; }
 
-// When a message with `remaining` bytes moving at `rate` (0: not moving) is done,
-// to the nearest nanosecond; Time::max() for never.
+// When a message with `remaining` bytes (>= 0: every writer clamps it) moving at `rate`
+// (0: not moving) is done, to the nearest nanosecond; Time::max() for never. The
+// nanoseconds are Time::from_seconds()'s for a duration in [0, max_finish_s), without its
+// tests for an overflow or a negative duration, which cannot happen here.
 Time finish_time(Time now, double remaining, double rate) {
     const double left_s = rate > 0.0 ? remaining / rate : infinity;
-    return left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+    if (!(left_s < max_finish_s)) return Time::max();
+    return now + Time::from_ns(static_cast<std::int64_t>(left_s * 1e9 + 0.5));
 }
 
 // A link's fair share, cap_left / unfrozen: the usual link carries one message, whose
