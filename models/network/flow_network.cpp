@@ -320,7 +320,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = 0;
-            l.flows.emplace_back(f);
+            l.flows.emplace_back(f);  // not push_back(): one more call site of it, and GCC stops inlining it
             l.last = now;
             l.rate_sum = alone_rate;
         }
