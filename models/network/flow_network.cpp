@@ -21,7 +21,7 @@ constexpr double max_finish_s = 1e9;
 
 double seconds_between(Time from, Time to) { return static_cast<double>((to - from).ns()) * 1e-9; }
 
-// When a message with `remaining` bytes (>= 0: every writer clamps it) moving at `rate`
+// When a message with `remaining` bytes (>= 0: checked at send, clamped since) moving at `rate`
 // (0: not moving) is done, to the nearest nanosecond; Time::max() for never. The
 // nanoseconds are Time::from_seconds()'s for a duration in [0, max_finish_s), without its
 // tests for an overflow or a negative duration, which cannot happen here.
