@@ -320,7 +320,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = 0;
-            l.flows.emplace_back(f);  // not push_back(): one more call site of it, and GCC stops inlining it
+            l.flows.push_back(f);
             l.last = now;
             l.rate_sum = alone_rate;
         }
@@ -473,7 +473,9 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
 inline bool FlowNetwork::can_leave_alone(const LinkState& l, std::uint32_t f, double rate) const {
     const double capacity = l.capacity;
     if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) return true;
-    if (l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) return false;
+    if (live_groups_ > 0 && l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) {
+        return false;
+    }
     for (std::uint32_t g : l.flows) {
         if (g != f && flows_[g].rate >= rate * (1 - saturation_tolerance)) return false;
     }
@@ -493,9 +495,10 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
     // stale until it runs: they all take the full path.
     bool alone = seeds_.empty();
     bool shared = false;
+    const bool no_group = live_groups_ == 0;  // then no link's `group`, on its second cache line, is read
     for (const Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];
-        if (l.flows.size() == 1 && l.group == none) {  // only this message: the usual case
+        if (l.flows.size() == 1 && (no_group || l.group == none)) {  // only this message: the usual case
             settle_plain(l, now);
             l.rate_sum = 0.0;
             l.flows.pop_back();  // f
@@ -546,7 +549,8 @@ inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rat
     heap_remove(f);
 }
 
-void FlowNetwork::unlist(std::uint32_t f, const Hop& hop) {
+// Inlined (leave_link() and form_group() are its callers): left to itself, GCC calls it from on_completion().
+[[gnu::always_inline]] inline void FlowNetwork::unlist(std::uint32_t f, const Hop& hop) {
     auto& list = links_[hop.link].flows;
     const std::uint32_t moved = list.back();
     list[hop.slot] = moved;
@@ -620,7 +624,7 @@ inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
 inline bool FlowNetwork::reallocate_at_most_one() {
     std::uint32_t only = none;
     for (const DirectedLinkId d : seeds_) {
-        const std::vector<std::uint32_t>& list = links_[d].flows;
+        const FlowList& list = links_[d].flows;
         if (list.empty()) continue;
         if (list.size() != 1 || (only != none && list[0] != only)) return false;
         only = list[0];
@@ -1277,7 +1281,7 @@ void FlowNetwork::form_group(DirectedLinkId link, double share) {
     group.headroom.clear();
     ++groups_formed_;
     ++live_groups_;
-    grouping_ = links_[link].flows;
+    grouping_.assign(links_[link].flows.begin(), links_[link].flows.end());
     for (std::uint32_t f : grouping_) {
         Flow& flow = flows_[f];
         heap_remove(f);
