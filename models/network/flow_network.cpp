@@ -21,11 +21,14 @@ constexpr double max_finish_s = 1e9;
 
 double seconds_between(Time from, Time to) { return static_cast<double>((to - from).ns()) * 1e-9; }
 
-// When a message with `remaining` bytes moving at `rate` (0: not moving) is done,
-// to the nearest nanosecond; Time::max() for never.
+// When a message with `remaining` bytes (>= 0: checked at send, clamped since) moving at `rate`
+// (0: not moving) is done, to the nearest nanosecond; Time::max() for never. The
+// nanoseconds are Time::from_seconds()'s for a duration in [0, max_finish_s), without its
+// tests for an overflow or a negative duration, which cannot happen here.
 Time finish_time(Time now, double remaining, double rate) {
     const double left_s = rate > 0.0 ? remaining / rate : infinity;
-    return left_s < max_finish_s ? now + Time::from_seconds(left_s) : Time::max();
+    if (!(left_s < max_finish_s)) return Time::max();
+    return now + Time::from_ns(static_cast<std::int64_t>(left_s * 1e9 + 0.5));
 }
 
 // A link's fair share, cap_left / unfrozen: the usual link carries one message, whose
@@ -149,7 +152,7 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
     }
-    if (!(bytes >= 0.0) || std::isinf(bytes)) {
+    if (!(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) {  // NaN, negative or infinite
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
@@ -286,26 +289,42 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
 
 void FlowNetwork::on_latency_done(std::uint32_t f) {
     Flow& flow = flows_[f];
-    if (flow.no_route) [[unlikely]] {
-        finish_one(f, false);
-        return;
-    }
-    // Nothing to move (empty message, or a node to itself): delivered now.
-    if (flow.remaining <= 0.0 || flow.hops.empty()) [[unlikely]] {
+    // Nothing to move: a message without a route (it has no links) fails now; an empty message,
+    // or one from a node to itself, is delivered now. One test on the usual path.
+    if (flow.hops.empty() || flow.remaining <= 0.0) [[unlikely]] {
+        if (flow.no_route) {
+            finish_one(f, false);
+            return;
+        }
         finish_one(f, true);
         return;
     }
     const Time now = sim_.now();
-    flow.phase = Phase::bandwidth;
-    flow.last_update = now;
-    if (live_groups_ > 0 && enter_group(f)) return;
+    if (live_groups_ > 0) {
+        flow.phase = Phase::bandwidth;
+        flow.last_update = now;
+        if (enter_group(f)) return;
+    }
     bool path_empty = false;
     const double alone_rate = rate_if_nobody_moves(f, path_empty);
     const Time alone_finish = finish_time(now, flow.remaining, alone_rate);
     if (path_empty && deliver_in_place(f, alone_rate, alone_finish)) return;
-    seeds_.clear();
-    // Two loops rather than a test per link (GCC keeps the test inside).
-    if (alone_rate > 0.0) {
+    // Not before: nothing reads them for a message delivered in place (its slot is freed).
+    flow.phase = Phase::bandwidth;
+    flow.last_update = now;
+    // Three loops rather than tests per link (GCC keeps them inside).
+    if (path_empty) {
+        // Nobody on its links (alone_rate is then > 0): each link's list is empty, its rate sum
+        // exactly 0 (see deliver_in_place()) and no group's, so settling it adds nothing, its rate
+        // sum becomes alone_rate itself and no headroom changes.
+        for (Hop& hop : flow.hops) {
+            LinkState& l = links_[hop.link];
+            hop.slot = 0;
+            l.flows.push_back(f);
+            l.last = now;
+            l.rate_sum = alone_rate;
+        }
+    } else if (alone_rate > 0.0) {
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
@@ -315,6 +334,7 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
             touch(hop.link);
         }
     } else {
+        seeds_.clear();
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
@@ -453,7 +473,9 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
 inline bool FlowNetwork::can_leave_alone(const LinkState& l, std::uint32_t f, double rate) const {
     const double capacity = l.capacity;
     if (std::isinf(capacity) || capacity - total_rate(l) > saturation_tolerance * capacity) return true;
-    if (l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) return false;
+    if (live_groups_ > 0 && l.group != none && groups_[l.group].rate >= rate * (1 - saturation_tolerance)) {
+        return false;
+    }
     for (std::uint32_t g : l.flows) {
         if (g != f && flows_[g].rate >= rate * (1 - saturation_tolerance)) return false;
     }
@@ -473,9 +495,10 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
     // stale until it runs: they all take the full path.
     bool alone = seeds_.empty();
     bool shared = false;
+    const bool no_group = live_groups_ == 0;  // then no link's `group`, on its second cache line, is read
     for (const Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];
-        if (l.flows.size() == 1 && l.group == none) {  // only this message: the usual case
+        if (l.flows.size() == 1 && (no_group || l.group == none)) {  // only this message: the usual case
             settle_plain(l, now);
             l.rate_sum = 0.0;
             l.flows.pop_back();  // f
@@ -484,10 +507,16 @@ inline void FlowNetwork::leave_first(std::uint32_t f) {
         shared = true;
         if (alone && !can_leave_alone(l, f, flow.rate)) alone = false;
     }
-    if (shared) {
+    // A loop for each value of `alone`: leave_link() then tests it once, not twice per link.
+    if (shared && alone) {
         for (const Hop& hop : flow.hops) {
             if (links_[hop.link].flows.empty()) continue;  // left above
-            leave_link(f, hop, flow.rate, alone, now);
+            leave_link(f, hop, flow.rate, true, now);
+        }
+    } else if (shared) {
+        for (const Hop& hop : flow.hops) {
+            if (links_[hop.link].flows.empty()) continue;
+            leave_link(f, hop, flow.rate, false, now);
         }
     }
     if (alone) ++fast_updates_;
@@ -520,7 +549,8 @@ inline void FlowNetwork::leave_links(std::uint32_t f, bool others_keep_their_rat
     heap_remove(f);
 }
 
-void FlowNetwork::unlist(std::uint32_t f, const Hop& hop) {
+// Inlined (leave_link() and form_group() are its callers): left to itself, GCC calls it from on_completion().
+[[gnu::always_inline]] inline void FlowNetwork::unlist(std::uint32_t f, const Hop& hop) {
     auto& list = links_[hop.link].flows;
     const std::uint32_t moved = list.back();
     list[hop.slot] = moved;
@@ -594,7 +624,7 @@ inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
 inline bool FlowNetwork::reallocate_at_most_one() {
     std::uint32_t only = none;
     for (const DirectedLinkId d : seeds_) {
-        const std::vector<std::uint32_t>& list = links_[d].flows;
+        const FlowList& list = links_[d].flows;
         if (list.empty()) continue;
         if (list.size() != 1 || (only != none && list[0] != only)) return false;
         only = list[0];
@@ -1251,7 +1281,7 @@ void FlowNetwork::form_group(DirectedLinkId link, double share) {
     group.headroom.clear();
     ++groups_formed_;
     ++live_groups_;
-    grouping_ = links_[link].flows;
+    grouping_.assign(links_[link].flows.begin(), links_[link].flows.end());
     for (std::uint32_t f : grouping_) {
         Flow& flow = flows_[f];
         heap_remove(f);

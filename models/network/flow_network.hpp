@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -329,26 +330,69 @@ private:
         double virtual_finish = 0.0;  // in a group: the group's bytes served per member when it is done
         EventId latency_event;  // valid while its latency phase is an event (not a queue's entry)
     };
+    // The messages on a link: a vector in 16 bytes (32-bit size and capacity), so that the
+    // fields of progressive filling fit on LinkState's first cache line with the rate sum.
+    class FlowList {
+    public:
+        FlowList() = default;
+        FlowList(FlowList&& other) noexcept
+            : data_(std::exchange(other.data_, nullptr)),
+              size_(std::exchange(other.size_, 0)),
+              capacity_(std::exchange(other.capacity_, 0)) {}
+        FlowList(const FlowList&) = delete;
+        FlowList& operator=(const FlowList&) = delete;
+        FlowList& operator=(FlowList&&) = delete;
+        ~FlowList() { delete[] data_; }
+        [[nodiscard]] const std::uint32_t* begin() const { return data_; }
+        [[nodiscard]] const std::uint32_t* end() const { return data_ + size_; }
+        [[nodiscard]] std::size_t size() const { return size_; }
+        [[nodiscard]] bool empty() const { return size_ == 0; }
+        [[nodiscard]] std::uint32_t back() const { return data_[size_ - 1]; }
+        std::uint32_t& operator[](std::size_t i) { return data_[i]; }
+        std::uint32_t operator[](std::size_t i) const { return data_[i]; }
+        void push_back(std::uint32_t f) {
+            if (size_ == capacity_) [[unlikely]] grow();
+            data_[size_++] = f;
+        }
+        void pop_back() { --size_; }
+
+    private:
+        [[gnu::noinline, gnu::cold]] void grow() {
+            const std::uint32_t capacity = capacity_ == 0 ? 4 : 2 * capacity_;
+            auto* bigger = new std::uint32_t[capacity];
+            std::copy(begin(), end(), bigger);
+            delete[] data_;
+            data_ = bigger;
+            capacity_ = capacity;
+        }
+        std::uint32_t* data_ = nullptr;
+        std::uint32_t size_ = 0;
+        std::uint32_t capacity_ = 0;
+    };
+    // The first cache line holds what the usual paths read: the list, the rate sum and capacity,
+    // the byte count settle() updates, and progressive filling's scratch (reallocate() reads
+    // `mark` of every link it reaches). What groups and statistics read is on the second.
     struct alignas(64) LinkState {
-        std::vector<std::uint32_t> flows;  // messages in bandwidth phase crossing it, but grouped ones
+        FlowList flows;  // messages in bandwidth phase crossing it, but grouped ones
         double capacity = 0.0;  // the topology's, kept here: the hot loops read it with rate_sum
         double rate_sum = 0.0;  // of `flows`; a group's members add group_flows * its rate
-        // The one processor-sharing group whose members cross it, and how many do
-        // (beside rate_sum: the rate checks read them together).
-        std::uint32_t group = UINT32_MAX;
-        std::uint32_t group_flows = 0;
         double bytes = 0.0;  // carried since stats_start_, up to `last`
         Time last;
+        // scratch for progressive filling
+        std::uint32_t mark = 0;
+        std::uint32_t unfrozen = 0;
+        double cap_left = 0.0;
+        // The one processor-sharing group whose members cross it, and how many do (read only
+        // while a group is live).
+        std::uint32_t group = UINT32_MAX;
+        std::uint32_t group_flows = 0;
         // Capacity-seconds offered before the last capacity change (since stats_start_),
         // so utilisation stays bytes / capacity offered when a `slow` event changes it.
         double capacity_seconds = 0.0;
         Time capacity_since;
-        // scratch for progressive filling
-        double cap_left = 0.0;
-        std::uint32_t unfrozen = 0;
-        std::uint32_t mark = 0;
         double group_served = 0.0;  // the group's bytes served per member when `bytes` was last counted
     };
+    static_assert(offsetof(LinkState, cap_left) + sizeof(double) <= 64, "the hot fields share one cache line");
     // A message in its latency phase, queued with the others of its latency class.
     // A failed one stays queued, stale, until it reaches the front.
     struct Pending {
