@@ -175,7 +175,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     }
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
-    flow.hops.assign_links(route->link_data(), route->link_count);
+    flow.hops.assign_links(*route);
     queue_for_latency(*queue, Pending{sim_.now() + route->latency, f, flow.generation});
     ++in_flight_;
     return FlowId{f, flow.generation};
@@ -207,7 +207,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        flow.hops.assign_links(route->link_data(), route->link_count);
+        flow.hops.assign_links(*route);
         delay = route->latency;
         latency_class = route->latency_class;
         if (jittered_) {

@@ -219,23 +219,27 @@ private:
             if (n > capacity_) grow(n);
             size_ = static_cast<std::uint32_t>(n);
         }
-        /// The links of a route (the slots left unset). Up to six links, `links` must hold at
-        /// least six readable entries (a CompactRoute's inline ones): all six are copied, without a
-        /// loop or a jump on the count (which of 2 to 6 it is, is a coin toss for the predictor);
-        /// the entries past the count are never read.
-        void assign_links(const DirectedLinkId* links, std::size_t n) {
-            resize(n);
-            Hop* out = begin();
+        /// The links of a route (the slots left unset). Up to six links, all six of the route's
+        /// first inline entries are copied, without a loop or a jump on the count (which of 2 to 6
+        /// it is, is a coin toss for the predictor); the entries past the count are never read.
+        /// No capacity test either: the inline storage, or a longer one kept, holds six.
+        void assign_links(const CompactRoute& route) {
+            const std::uint32_t n = route.link_count;
             if (n <= inline_capacity) [[likely]] {
                 static_assert(inline_capacity == 6 && CompactRoute::inline_links >= 6);
-                out[0].link = links[0];
-                out[1].link = links[1];
-                out[2].link = links[2];
-                out[3].link = links[3];
-                out[4].link = links[4];
-                out[5].link = links[5];
+                size_ = n;
+                Hop* out = begin();
+                out[0].link = route.links[0];
+                out[1].link = route.links[1];
+                out[2].link = route.links[2];
+                out[3].link = route.links[3];
+                out[4].link = route.links[4];
+                out[5].link = route.links[5];
                 return;
             }
+            resize(n);
+            Hop* out = begin();
+            const DirectedLinkId* links = route.link_data();
             for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
         }
         void push_back(Hop hop) {
@@ -244,7 +248,7 @@ private:
         }
 
     private:
-        void grow(std::size_t n) {
+        [[gnu::noinline, gnu::cold]] void grow(std::size_t n) {
             const auto capacity = static_cast<std::uint32_t>(std::max<std::size_t>(n, 2 * capacity_));
             Hop* bigger = new Hop[capacity];
             std::copy(begin(), end(), bigger);
