@@ -1,6 +1,7 @@
 #include "models/network/flow_network.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -152,7 +153,11 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
     }
-    if (!(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) {  // NaN, negative or infinite
+    // +0 up to the largest finite size in one unsigned comparison of the bits; past it are
+    // -0 (accepted), negative sizes, infinities and NaNs.
+    const auto bits = std::bit_cast<std::uint64_t>(bytes);
+    if (bits >= std::bit_cast<std::uint64_t>(std::numeric_limits<double>::infinity()) &&
+        !(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) [[unlikely]] {
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
