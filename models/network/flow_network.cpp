@@ -170,12 +170,10 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
     if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
-    LatencyQueue* queue = nullptr;
     const std::uint32_t latency_class = route->latency_class;
-    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) [[likely]] {
-        queue = &latency_queues_[queue_of_class_[latency_class]];
-    } else {
-        queue = add_latency_queue(latency_class);
+    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
+    if (queue == nullptr) [[unlikely]] {
+        queue = latency_queue(latency_class);
         if (queue == nullptr) return send_rare(route, bytes, nullptr);
     }
     const std::uint32_t f = allocate_flow();
@@ -274,6 +272,7 @@ Time FlowNetwork::draw_jitter(const Route& route) {
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());
     queue_of_class_[latency_class] = q;
     LatencyQueue& queue = latency_queues_.emplace_back();
+    if (latency_class < queue_cache_.size()) queue_cache_[latency_class] = &queue;
     queue.timer = sim_.add_timer([this, q] { on_queue_front_due(q); });
     return &queue;
 }

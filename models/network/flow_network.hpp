@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -680,6 +681,10 @@ private:
     /// changed) for any other component.
     bool reallocate_at_most_one();
     bool small_component_shortcut_ = true;  // reallocate_at_most_one() is tried (tests compare without it)
+    // queue_of_class_ of the first classes as pointers into latency_queues_ (null: no queue yet),
+    // for send(): one load and test, without the vector's size and the index's scaling. Last: it
+    // keeps the other members' places.
+    std::array<LatencyQueue*, 32> queue_cache_{};
     friend struct FlowNetworkTestAccess;
 };
 
