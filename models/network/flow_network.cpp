@@ -115,7 +115,7 @@ std::uint32_t FlowNetwork::allocate_flow() {
     if (large_callbacks_.size() < flows_.size()) large_callbacks_.resize(flows_.size());
     large_callbacks_[f] = std::move(on_done);
     // A small capture that runs it: the slot's callback as any other (moved out before the call).
-    set_callback(FlowId{f, flows_[f].generation}, [this, f](bool ok) {
+    set_callback(flows_[f].callback, f, [this, f](bool ok) {
         FlowCallback callback = std::move(large_callbacks_[f]);
         callback(ok);
     });
@@ -138,7 +138,7 @@ DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     return d;
 }
 
-FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency) {
+FlowNetwork::Sent FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency) {
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
@@ -163,7 +163,7 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
     }
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.
@@ -181,7 +181,7 @@ FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     flow.hops.assign_links(*route);
     queue_for_latency(*queue, Pending{sim_.now() + route->latency, f, flow.generation});
     ++in_flight_;
-    return FlowId{f, flow.generation};
+    return Sent{FlowId{f, flow.generation}, &flow.callback};
 }
 
 inline FlowNetwork::Flow& FlowNetwork::new_message(std::uint32_t f, double bytes, bool no_route) {
@@ -204,7 +204,7 @@ inline FlowNetwork::Flow& FlowNetwork::new_message(std::uint32_t f, double bytes
     if (queue.pending.size() == 1) sim_.set_timer(queue.timer, pending.entry);
 }
 
-FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
+FlowNetwork::Sent FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, route == nullptr);
     Time delay;
@@ -219,7 +219,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
             if (extra > Time::zero()) {
                 flow_cold_[f].latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_event(f); });
                 ++in_flight_;
-                return FlowId{f, flow.generation};
+                return Sent{FlowId{f, flow.generation}, &flow.callback};
             }
         }
     } else {
@@ -235,7 +235,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
         if (bound->skip_latency) {
             flow_cold_[f].latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_event(f); });
             ++in_flight_;
-            return FlowId{f, flow.generation};
+            return Sent{FlowId{f, flow.generation}, &flow.callback};
         }
     }
     if (LatencyQueue* queue = latency_queue(latency_class)) {
@@ -244,7 +244,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
         flow_cold_[f].latency_event = sim_.schedule_in(delay, [this, f] { on_latency_event(f); });
     }
     ++in_flight_;
-    return FlowId{f, flow.generation};
+    return Sent{FlowId{f, flow.generation}, &flow.callback};
 }
 
 [[gnu::cold]] void FlowNetwork::set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng) {
