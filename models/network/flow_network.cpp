@@ -1,6 +1,7 @@
 #include "models/network/flow_network.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -114,7 +115,7 @@ std::uint32_t FlowNetwork::allocate_flow() {
     if (large_callbacks_.size() < flows_.size()) large_callbacks_.resize(flows_.size());
     large_callbacks_[f] = std::move(on_done);
     // A small capture that runs it: the slot's callback as any other (moved out before the call).
-    set_callback(FlowId{f, flows_[f].generation}, [this, f](bool ok) {
+    set_callback(flows_[f].callback, f, [this, f](bool ok) {
         FlowCallback callback = std::move(large_callbacks_[f]);
         callback(ok);
     });
@@ -137,7 +138,7 @@ DirectedLinkId FlowNetwork::allocate_bound_link(double rate) {
     return d;
 }
 
-FlowId FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency) {
+FlowNetwork::Sent FlowNetwork::send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency) {
     if (!(max_rate > 0.0)) {
         throw Error(fmt::format("network: invalid rate bound {} bytes/s (expected > 0)", max_rate));
     }
@@ -152,33 +153,35 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
         throw Error(fmt::format("network: unknown node id in send from {} to {} (the topology has {} nodes)", from,
                                 to, topology_.node_count()));
     }
-    if (!(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) {  // NaN, negative or infinite
+    // +0 up to the largest finite size in one unsigned comparison of the bits; past it are
+    // -0 (accepted), negative sizes, infinities and NaNs.
+    const auto bits = std::bit_cast<std::uint64_t>(bytes);
+    if (bits >= std::bit_cast<std::uint64_t>(std::numeric_limits<double>::infinity()) &&
+        !(bytes >= 0.0 && bytes <= std::numeric_limits<double>::max())) [[unlikely]] {
         throw Error(fmt::format("network: invalid message size {} bytes from '{}' to '{}' (expected a finite value >= 0)",
                                 bytes, topology_.node_name(from), topology_.node_name(to)));
     }
 }
 
-FlowId FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.
     const CompactRoute* route = topology_.find_compact_route(from, to);  // both checked above
     if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
-    LatencyQueue* queue = nullptr;
     const std::uint32_t latency_class = route->latency_class;
-    if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != none) [[likely]] {
-        queue = &latency_queues_[queue_of_class_[latency_class]];
-    } else {
-        queue = add_latency_queue(latency_class);
+    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
+    if (queue == nullptr) [[unlikely]] {
+        queue = latency_queue(latency_class);
         if (queue == nullptr) return send_rare(route, bytes, nullptr);
     }
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
-    flow.hops.assign_links(route->link_data(), route->link_count);
+    flow.hops.assign_links(*route);
     queue_for_latency(*queue, Pending{sim_.now() + route->latency, f, flow.generation});
     ++in_flight_;
-    return FlowId{f, flow.generation};
+    return Sent{FlowId{f, flow.generation}, &flow.callback};
 }
 
 inline FlowNetwork::Flow& FlowNetwork::new_message(std::uint32_t f, double bytes, bool no_route) {
@@ -201,13 +204,13 @@ inline FlowNetwork::Flow& FlowNetwork::new_message(std::uint32_t f, double bytes
     if (queue.pending.size() == 1) sim_.set_timer(queue.timer, pending.entry);
 }
 
-FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
+FlowNetwork::Sent FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bound* bound) {
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, route == nullptr);
     Time delay;
     std::uint32_t latency_class = 0;
     if (route != nullptr) {
-        flow.hops.assign_links(route->link_data(), route->link_count);
+        flow.hops.assign_links(*route);
         delay = route->latency;
         latency_class = route->latency_class;
         if (jittered_) {
@@ -216,7 +219,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
             if (extra > Time::zero()) {
                 flow_cold_[f].latency_event = sim_.schedule_in(delay + extra, [this, f] { on_latency_event(f); });
                 ++in_flight_;
-                return FlowId{f, flow.generation};
+                return Sent{FlowId{f, flow.generation}, &flow.callback};
             }
         }
     } else {
@@ -232,7 +235,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
         if (bound->skip_latency) {
             flow_cold_[f].latency_event = sim_.schedule_in(Time::zero(), [this, f] { on_latency_event(f); });
             ++in_flight_;
-            return FlowId{f, flow.generation};
+            return Sent{FlowId{f, flow.generation}, &flow.callback};
         }
     }
     if (LatencyQueue* queue = latency_queue(latency_class)) {
@@ -241,7 +244,7 @@ FlowId FlowNetwork::send_rare(const CompactRoute* route, double bytes, const Bou
         flow_cold_[f].latency_event = sim_.schedule_in(delay, [this, f] { on_latency_event(f); });
     }
     ++in_flight_;
-    return FlowId{f, flow.generation};
+    return Sent{FlowId{f, flow.generation}, &flow.callback};
 }
 
 [[gnu::cold]] void FlowNetwork::set_jitter(DirectedLinkId d, DistributionPtr jitter, RandomStream rng) {
@@ -269,6 +272,7 @@ Time FlowNetwork::draw_jitter(const Route& route) {
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());
     queue_of_class_[latency_class] = q;
     LatencyQueue& queue = latency_queues_.emplace_back();
+    if (latency_class < queue_cache_.size()) queue_cache_[latency_class] = &queue;
     queue.timer = sim_.add_timer([this, q] { on_queue_front_due(q); });
     return &queue;
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -95,12 +96,12 @@ public:
     /// sizes.
     template <class F>
     FlowId send(NodeId from, NodeId to, double bytes, F&& on_done) {
-        const FlowId id = send_impl(from, to, bytes);
-        set_callback(id, std::forward<F>(on_done));
-        return id;
+        const Sent sent = send_impl(from, to, bytes);
+        set_callback(*sent.callback, sent.id.index, std::forward<F>(on_done));
+        return sent.id;
     }
     /// Sends a message nobody waits for.
-    FlowId send(NodeId from, NodeId to, double bytes) { return send_impl(from, to, bytes); }
+    FlowId send(NodeId from, NodeId to, double bytes) { return send_impl(from, to, bytes).id; }
 
     /// send() for a transport: the message's rate is at most `max_rate` bytes per second
     /// (> 0; infinity = no bound), as in SimGrid where a TCP flow is bounded by
@@ -111,9 +112,9 @@ public:
     /// other link. Throws s2sim::Error on a bound that is not positive.
     template <class F>
     FlowId send_bounded(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency, F&& on_done) {
-        const FlowId id = send_bounded_impl(from, to, bytes, max_rate, skip_latency);
-        set_callback(id, std::forward<F>(on_done));
-        return id;
+        const Sent sent = send_bounded_impl(from, to, bytes, max_rate, skip_latency);
+        set_callback(*sent.callback, sent.id.index, std::forward<F>(on_done));
+        return sent.id;
     }
 
     /// Takes a link down in the topology (routes avoid it from now on) and fails
@@ -219,23 +220,27 @@ private:
             if (n > capacity_) grow(n);
             size_ = static_cast<std::uint32_t>(n);
         }
-        /// The links of a route (the slots left unset). Up to six links, `links` must hold at
-        /// least six readable entries (a CompactRoute's inline ones): all six are copied, without a
-        /// loop or a jump on the count (which of 2 to 6 it is, is a coin toss for the predictor);
-        /// the entries past the count are never read.
-        void assign_links(const DirectedLinkId* links, std::size_t n) {
-            resize(n);
-            Hop* out = begin();
+        /// The links of a route (the slots left unset). Up to six links, all six of the route's
+        /// first inline entries are copied, without a loop or a jump on the count (which of 2 to 6
+        /// it is, is a coin toss for the predictor); the entries past the count are never read.
+        /// No capacity test either: the inline storage, or a longer one kept, holds six.
+        void assign_links(const CompactRoute& route) {
+            const std::uint32_t n = route.link_count;
             if (n <= inline_capacity) [[likely]] {
                 static_assert(inline_capacity == 6 && CompactRoute::inline_links >= 6);
-                out[0].link = links[0];
-                out[1].link = links[1];
-                out[2].link = links[2];
-                out[3].link = links[3];
-                out[4].link = links[4];
-                out[5].link = links[5];
+                size_ = n;
+                Hop* out = begin();
+                out[0].link = route.links[0];
+                out[1].link = route.links[1];
+                out[2].link = route.links[2];
+                out[3].link = route.links[3];
+                out[4].link = route.links[4];
+                out[5].link = route.links[5];
                 return;
             }
+            resize(n);
+            Hop* out = begin();
+            const DirectedLinkId* links = route.link_data();
             for (std::size_t i = 0; i < n; ++i) out[i].link = links[i];
         }
         void push_back(Hop hop) {
@@ -244,7 +249,7 @@ private:
         }
 
     private:
-        void grow(std::size_t n) {
+        [[gnu::noinline, gnu::cold]] void grow(std::size_t n) {
             const auto capacity = static_cast<std::uint32_t>(std::max<std::size_t>(n, 2 * capacity_));
             Hop* bigger = new Hop[capacity];
             std::copy(begin(), end(), bigger);
@@ -437,6 +442,12 @@ private:
         bool live = false;
     };
 
+    /// A message just sent and its callback's slot (returned in two registers: the caller need
+    /// not find the slot again).
+    struct Sent {
+        FlowId id;
+        MessageCallback* callback;
+    };
     /// What send_bounded() adds to a message (send_rare's `bound`; null for send()).
     struct Bound {
         double max_rate;  ///< bytes per second, > 0; infinity = none
@@ -444,25 +455,24 @@ private:
     };
     /// send() but the callback: the message's callback is left empty (a free slot's is): send() and
     /// send_bounded() make it in the slot afterwards, rather than moving it through here.
-    FlowId send_impl(NodeId from, NodeId to, double bytes);
+    Sent send_impl(NodeId from, NodeId to, double bytes);
     /// Throws s2sim::Error on an unknown node or a size that is not finite and >= 0.
     void check_send(NodeId from, NodeId to, double bytes) const;
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
     /// max_latency_queues (out of line: the usual send keeps a lean frame).
-    [[gnu::noinline]] FlowId send_rare(const CompactRoute* route, double bytes, const Bound* bound);
+    [[gnu::noinline]] Sent send_rare(const CompactRoute* route, double bytes, const Bound* bound);
     /// Sets up the fresh slot `f` (from allocate_flow()) for a message's latency phase; its
     /// route's links, callback and latency are the caller's to set.
     Flow& new_message(std::uint32_t f, double bytes, bool no_route);
     /// Queues a message for the end of its latency phase.
     void queue_for_latency(LatencyQueue& queue, Pending pending);
     /// send_impl() of send_bounded(): checks the bound first; the rest is send_rare()'s.
-    FlowId send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
-    /// Makes a message's callback in its slot, which is empty (a free slot's is). A callable
+    Sent send_bounded_impl(NodeId from, NodeId to, double bytes, double max_rate, bool skip_latency);
+    /// Makes the callback of message `f` in its slot, which is empty (a free slot's is). A callable
     /// that does not fit (a FlowCallback given, which holds one) waits in large_callbacks_.
     template <class F>
-    void set_callback(FlowId id, F&& on_done) {
+    void set_callback(MessageCallback& slot, std::uint32_t f, F&& on_done) {
         using Fn = std::decay_t<F>;
-        MessageCallback& slot = flows_[id.index].callback;
         if constexpr (sizeof(Fn) <= MessageCallback::capacity && alignof(Fn) <= alignof(std::max_align_t) &&
                       !std::is_same_v<Fn, FlowCallback>) {
             static_assert(std::is_invocable_v<Fn&, bool>, "a message's callback takes a bool (delivered)");
@@ -475,7 +485,7 @@ private:
                 slot.manage = &manage_stored<Fn>;
             }
         } else {
-            set_large_callback(id.index, FlowCallback(std::forward<F>(on_done)));
+            set_large_callback(f, FlowCallback(std::forward<F>(on_done)));
         }
     }
     /// set_callback() of a callable that does not fit a slot (out of line: rare).
@@ -676,6 +686,10 @@ private:
     /// changed) for any other component.
     bool reallocate_at_most_one();
     bool small_component_shortcut_ = true;  // reallocate_at_most_one() is tried (tests compare without it)
+    // queue_of_class_ of the first classes as pointers into latency_queues_ (null: no queue yet),
+    // for send(): one load and test, without the vector's size and the index's scaling. Last: it
+    // keeps the other members' places.
+    std::array<LatencyQueue*, 32> queue_cache_{};
     friend struct FlowNetworkTestAccess;
 };
 
