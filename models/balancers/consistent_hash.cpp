@@ -44,10 +44,42 @@ ConsistentHash::ConsistentHash(std::size_t backend_count, unsigned vnodes) : cou
         bucket_start_[b] = static_cast<std::uint32_t>(j);
     }
     bucket_start_[buckets] = static_cast<std::uint32_t>(points_.size());
+
+    // About 8 arcs per point, so that few arcs hold a point, at most 2^16 arcs (64 KiB).
+    const unsigned owner_bits = bucket_bits_ + 3;
+    if (owner_bits > 16 || count_ >= kMixed) {
+        arc_owner_.assign(2, kMixed);
+        return;
+    }
+    owner_shift_ = 64 - owner_bits;
+    arc_owner_.resize(std::size_t{1} << owner_bits);
+    // Keys of arc a go to the owners of the points from the first at or after its start to
+    // the first after its end: the owner of that first point unless two neighbours on the
+    // ring in the arc have different owners.
+    const std::size_t size = points_.size();
+    std::size_t a = 0;
+    for (std::size_t k = 0; k < size; ++k) {
+        for (const std::size_t arc = points_[k] >> owner_shift_; a <= arc; ++a) {
+            arc_owner_[a] = static_cast<std::uint8_t>(owners_[k]);
+        }
+    }
+    for (; a < arc_owner_.size(); ++a) arc_owner_[a] = static_cast<std::uint8_t>(owners_[0]);  // wrapping
+    for (std::size_t k = 0; k < size; ++k) {
+        if (owners_[k] != owners_[k + 1 == size ? 0 : k + 1]) arc_owner_[points_[k] >> owner_shift_] = kMixed;
+    }
+}
+
+ServerIndex ConsistentHash::pick_hashed(std::uint64_t h, std::span<const ServerView> servers) const {
+    const std::uint8_t owner = arc_owner_[h >> owner_shift_];
+    if (owner != kMixed && servers[owner].healthy) [[likely]] return owner;
+    return pick_on_ring(h, servers);
 }
 
 ServerIndex ConsistentHash::pick(const PickContext& ctx, std::span<const ServerView> servers) {
-    const std::uint64_t h = balancing::mix64(ctx.key ^ kKeySalt);
+    return pick_hashed(balancing::mix64(ctx.key ^ kKeySalt), servers);
+}
+
+ServerIndex ConsistentHash::pick_on_ring(std::uint64_t h, std::span<const ServerView> servers) const {
     std::size_t j = arc_search(h);
     if (j == points_.size()) j = 0;
     const ServerIndex owner = owners_[j];

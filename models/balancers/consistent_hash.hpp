@@ -29,6 +29,10 @@ public:
     /// Index of the first ring position >= `h` (ring().size() for none): where pick() starts
     /// walking. For tests.
     [[nodiscard]] std::size_t first_at_or_after(std::uint64_t h) const;
+    /// The owners of ring() position by position. For tests.
+    [[nodiscard]] std::span<const ServerIndex> owners() const { return owners_; }
+    /// pick() for a key whose hash is `h`. For tests.
+    [[nodiscard]] ServerIndex pick_hashed(std::uint64_t h, std::span<const ServerView> servers) const;
 
 private:
     /// first_at_or_after(), inline in pick().
@@ -36,6 +40,8 @@ private:
     /// The owner at ring index `j` is down: walk on clockwise to the first healthy owner
     /// (count_ when none is healthy). Out of line: picks seldom need it.
     [[gnu::noinline]] ServerIndex walk_on(std::size_t j, std::span<const ServerView> servers) const;
+    /// pick() for a key whose arc has mixed owners or whose owner is down, out of line.
+    [[gnu::noinline]] ServerIndex pick_on_ring(std::uint64_t h, std::span<const ServerView> servers) const;
 
     std::size_t count_;
     std::vector<std::uint64_t> points_;  // sorted ring positions
@@ -46,6 +52,13 @@ private:
     /// point, instead of the whole ring, each level of which missed the cache.
     unsigned bucket_bits_ = 0;
     std::vector<std::uint32_t> bucket_start_;
+    /// The ring cut again, into 8 times as many arcs: arc_owner_[a] is the one owner every key
+    /// of arc a lands on (the owners of its points and of the first point after it agree), or
+    /// kMixed. Most picks read this one byte instead of the arc table, the ring and the owners.
+    /// All kMixed (two arcs) when there are too many backends for a byte or too many points.
+    static constexpr std::uint8_t kMixed = 0xff;
+    unsigned owner_shift_ = 63;
+    std::vector<std::uint8_t> arc_owner_;
 };
 
 }  // namespace s2sim::models

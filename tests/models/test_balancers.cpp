@@ -424,6 +424,47 @@ TEST_CASE("consistent_hash: the arc search finds what a search of the whole ring
     }
 }
 
+TEST_CASE("consistent_hash: the per-arc owner table picks what the ring picks", "[models][balancers]") {
+    // Most picks read one owner byte for their key's arc; it must agree with the owner of the
+    // first ring point at or after the key, with every backend up and with one down (walk on
+    // clockwise). Also rings too big for the byte table (500 backends, 256 backends).
+    for (const auto& [n, vnodes] :
+         {std::pair<std::size_t, unsigned>{1, 1}, {2, 1}, {2, 160}, {3, 2}, {10, 160}, {256, 2}, {500, 160}}) {
+        INFO("backends " << n << ", points each " << vnodes);
+        const s2sim::models::ConsistentHash b(n, vnodes);
+        const auto ring = b.ring();
+        const auto owners = b.owners();
+        std::vector<std::uint64_t> probes = {0, 1, UINT64_MAX, UINT64_MAX - 1, std::uint64_t{1} << 63};
+        for (const std::uint64_t p : ring) {
+            probes.push_back(p);
+            probes.push_back(p - 1);
+            probes.push_back(p + 1);
+        }
+        for (unsigned bits = 1; bits <= 20; ++bits) {
+            for (std::uint64_t a = 0; a < 8; ++a) {
+                probes.push_back(a << (64 - bits));
+                probes.push_back((a << (64 - bits)) - 1);
+            }
+        }
+        RandomStream rng(8, "owner probes");
+        for (int i = 0; i < 100000; ++i) probes.push_back(rng.next_u64());
+        for (const bool one_down : {false, true}) {
+            std::vector<ServerView> servers(n);
+            if (one_down && n > 1) servers[n / 2].healthy = false;
+            const auto by_ring = [&](std::uint64_t h) {
+                auto j = static_cast<std::size_t>(std::lower_bound(ring.begin(), ring.end(), h) - ring.begin());
+                for (;; ++j) {
+                    if (j == ring.size()) j = 0;
+                    if (servers[owners[j]].healthy) return owners[j];
+                }
+            };
+            std::size_t mismatches = 0;
+            for (const std::uint64_t h : probes) mismatches += b.pick_hashed(h, servers) != by_ring(h) ? 1 : 0;
+            CHECK(mismatches == 0);
+        }
+    }
+}
+
 TEST_CASE("maglev: the factory checks the table size", "[models][balancers][errors]") {
     auto o = options_for("maglev");
     o.maglev_table_size = 65536;
