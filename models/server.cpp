@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <string_view>
 
 #include "sim/error.hpp"
@@ -23,6 +24,17 @@ bool finishes_later(const auto& a, const auto& b) {
 // branch and several instructions; the counts are far below 2^63, so the value is the same.
 double as_double(std::size_t count) {
     return static_cast<double>(static_cast<std::int64_t>(count));
+}
+
+// Time::from_seconds() of a service time: the same product and rounding, with its range tests
+// only when the nanoseconds are not in [0, 2^62) (negative, -0, huge or NaN): for those the
+// bits of the double, read as unsigned, are below 2^62's, so one compare tells them apart.
+Time service_time(double s) {
+    const double ns = s * 1e9;
+    if (std::bit_cast<std::uint64_t>(ns) < std::bit_cast<std::uint64_t>(0x1p62)) [[likely]] {
+        return Time::from_ns(static_cast<std::int64_t>(ns + 0.5));
+    }
+    return Time::from_seconds(s);
 }
 
 }  // namespace
@@ -68,13 +80,13 @@ inline void Server::record_state() {
     if (queued != 0.0 || queue_.value() != 0.0) queue_.update(now, queued);
 }
 
-inline void Server::record_busy_cores() {
-    busy_cores_.update_mean_only(sim_.now(), as_double(core_count_ - idle_count_));
+inline void Server::record_busy_cores(Time now) {
+    busy_cores_.update_mean_only(now, as_double(core_count_ - idle_count_));
 }
 
 inline void Server::record_fcfs_state() {
     const Time now = sim_.now();
-    busy_cores_.update_mean_only(now, as_double(core_count_ - idle_count_));
+    record_busy_cores(now);
     // A queue that stays empty adds exactly nothing to its time average: skip the update.
     if (queued_ != 0 || queue_.value() != 0.0) queue_.update(now, as_double(queued_));
 }
@@ -83,9 +95,12 @@ bool Server::submit(double work_s, std::uint64_t token, int priority_class, Time
     // The usual case inline and small: a core is idle (so no PS, whose idle_count_ is 0) and
     // the server is up (a failed one keeps its cores idle). An idle core means that no job
     // waits, and the queue's average held 0 already: only the busy cores change.
+    // The statistics first: after the event is scheduled (stores the compiler cannot tell
+    // from this server's fields) only the event's id is still to store.
     if (idle_count_ != 0 && up_) [[likely]] {
-        start_fcfs(work_s, token);
-        record_busy_cores();
+        const Time now = sim_.now();
+        busy_cores_.update_mean_only(now, as_double(core_count_ - idle_count_ + 1));
+        start_fcfs(now, work_s, token);
         return true;
     }
     return submit_to_busy(work_s, token, priority_class, deadline);
@@ -125,21 +140,25 @@ bool Server::submit_to_busy(double work_s, std::uint64_t token, int priority_cla
     return true;
 }
 
-inline void Server::start_fcfs(double work_s, std::uint64_t token) {
+inline void Server::start_fcfs(Time now, double work_s, std::uint64_t token) {
     const std::uint32_t core = idle_cores_[--idle_count_];
+    // Field by field: an aggregate is built on the stack 8 bytes at a time and copied with
+    // 16-byte loads, which wait for those stores (no store forwarding). Before the event is
+    // scheduled, so that token, time and work need no register across it.
+    Running& running = running_[core];
+    running.token = token;
+    running.started = now;
+    running.work_s = work_s;
     // Dividing by 1.0 (the usual speed) is exact: skipping it leaves the time the same and
     // takes a long-latency divsd off the path to the event's key.
     const double service_s = unit_speed_ ? work_s : work_s / config_.speed;
-    const EventId done =
-        sim_.schedule_in(Time::from_seconds(service_s), [this, core, token] { finish_fcfs(core, token); });
-    // Field by field: an aggregate is built on the stack 8 bytes at a time and copied with
-    // 16-byte loads, which wait for those stores (no store forwarding).
-    Running& running = running_[core];
-    running.token = token;
-    running.started = sim_.now();
-    running.work_s = work_s;
-    running.done = done;
-    running.busy = true;
+    running.done = sim_.schedule_in(service_time(service_s), [this, core, token] { finish_fcfs(core, token); });
+}
+
+std::vector<bool> Server::idle_mask() const {
+    std::vector<bool> idle(core_count_, false);
+    for (std::uint32_t i = 0; i < idle_count_; ++i) idle[idle_cores_[i]] = true;
+    return idle;
 }
 
 inline bool Server::pop_waiting(Waiting& out) {
@@ -159,8 +178,11 @@ inline bool Server::pop_waiting(Waiting& out) {
 }
 
 void Server::finish_fcfs(std::uint32_t core, std::uint64_t token) {
-    running_[core].busy = false;
-    idle_cores_[idle_count_++] = core;
+    // The count from a register: the store to the stack could be to idle_count_ itself as far
+    // as the compiler knows, which would reload it for the busy cores.
+    const std::uint32_t idle = idle_count_;
+    idle_cores_[idle] = core;
+    idle_count_ = idle + 1;
     ++completed_;
     if (queued_ != 0) [[unlikely]] {
         start_waiting(token);
@@ -168,7 +190,7 @@ void Server::finish_fcfs(std::uint32_t core, std::uint64_t token) {
     }
     // The usual case: no job waits, none did (the queue's average held 0), and the core
     // stays idle. Small enough to need no saved registers, and the listener's call is last.
-    record_busy_cores();
+    busy_cores_.update_mean_only(sim_.now(), as_double(core_count_ - (idle + 1)));
     listener_.job_finished(*this, token);  // it may submit to this server again
 }
 
@@ -181,7 +203,7 @@ void Server::start_waiting(std::uint64_t token) {
             shed = true;
             continue;
         }
-        start_fcfs(next.work_s, next.token);
+        start_fcfs(now, next.work_s, next.token);
         break;
     }
     record_fcfs_state();
@@ -241,14 +263,13 @@ void Server::fail() {
     if (!up_) return;
     up_ = false;
     std::vector<std::uint64_t> dropped;
-    for (std::uint32_t core = 0; running_ && core < core_count_; ++core) {
-        if (Running& running = running_[core]; running.busy) {
-            sim_.cancel(running.done);
-            dropped.push_back(running.token);
-            running.busy = false;
-        }
-    }
     if (running_) {
+        const std::vector<bool> idle = idle_mask();
+        for (std::uint32_t core = 0; core < core_count_; ++core) {
+            if (idle[core]) continue;
+            sim_.cancel(running_[core].done);
+            dropped.push_back(running_[core].token);
+        }
         idle_count_ = 0;
         for (std::uint32_t c = core_count_; c-- > 0;) idle_cores_[idle_count_++] = c;
     }
@@ -277,11 +298,14 @@ bool Server::cancel(std::uint64_t token) {
         return true;
     }
     for (std::uint32_t core = 0; core < core_count_; ++core) {
-        if (!running_[core].busy || running_[core].token != token) continue;
+        // An idle core keeps its last job's token: ask the idle stack only on a match.
+        if (running_[core].token != token ||
+            std::find(idle_cores_.get(), idle_cores_.get() + idle_count_, core) != idle_cores_.get() + idle_count_) {
+            continue;
+        }
         sim_.cancel(running_[core].done);
-        running_[core].busy = false;
         idle_cores_[idle_count_++] = core;
-        if (Waiting next{}; pop_waiting(next)) start_fcfs(next.work_s, next.token);
+        if (Waiting next{}; pop_waiting(next)) start_fcfs(sim_.now(), next.work_s, next.token);
         record_state();
         return true;
     }
@@ -319,9 +343,10 @@ void Server::set_speed(double speed) {
     const Time now = sim_.now();
     const double old_speed = config_.speed;
     config_.speed = speed;
+    const std::vector<bool> idle = idle_mask();
     for (std::uint32_t core = 0; core < core_count_; ++core) {
+        if (idle[core]) continue;
         Running& running = running_[core];
-        if (!running.busy) continue;
         // Work left, in core-seconds, at the old speed; the rest runs at the new one.
         running.work_s = std::max(0.0, running.work_s - (now - running.started).seconds() * old_speed);
         running.started = now;

@@ -108,14 +108,14 @@ private:
         std::uint64_t seq;
         Time deadline;  ///< shed when still waiting after it
     };
-    /// A core's job. Written and cleared by stores alone (no optional, whose assignment and
-    /// reset read its flag first): the completion does not wait for this line to arrive.
+    /// A core's job, written by stores alone when it starts. A core in the idle stack has no
+    /// job (its fields are stale): the completion neither reads nor writes this line, and only
+    /// the rare paths that visit cores (fail, cancel, set_speed) ask the stack.
     struct Running {
         std::uint64_t token;
         Time started;
         double work_s;
         EventId done;
-        bool busy = false;  ///< false: the core is idle and the other fields mean nothing
     };
     struct PsJob {
         double finish_v;  ///< virtual time at which its work is done
@@ -125,7 +125,10 @@ private:
 
     /// submit() when no core is idle or the server is down (out of the usual path).
     [[gnu::noinline]] bool submit_to_busy(double work_s, std::uint64_t token, int priority_class, Time deadline);
-    void start_fcfs(double work_s, std::uint64_t token);
+    /// Starts job `token` at `now` on an idle core (no statistics recorded).
+    void start_fcfs(Time now, double work_s, std::uint64_t token);
+    /// Per core, whether it is in the idle stack (for the rare paths that visit cores).
+    [[nodiscard]] std::vector<bool> idle_mask() const;
     /// The job `token` on `core` is done (the token comes with the event: no read of running_).
     void finish_fcfs(std::uint32_t core, std::uint64_t token);
     /// finish_fcfs() when jobs wait: starts the first one on the freed core (shedding those
@@ -142,7 +145,7 @@ private:
     /// record_state() for FCFS and priority (not PS): no test of the discipline.
     void record_fcfs_state();
     /// record_fcfs_state() when no job waits and none did since the last record.
-    void record_busy_cores();
+    void record_busy_cores(Time now);
 
     // Layout: what every submit and completion of FCFS and priority reads or writes fills the
     // first two cache lines of the (64-byte aligned) object: up to the busy cores' average,

@@ -17,7 +17,7 @@ constexpr std::size_t kCachedTables = 4;
 }  // namespace
 
 Maglev::Maglev(std::size_t backend_count, std::uint32_t table_size)
-    : count_(backend_count), size_(table_size) {
+    : count_(backend_count), size_(table_size), health_(backend_count, 1) {
     offset_.reserve(backend_count);
     skip_.reserve(backend_count);
     for (std::size_t i = 0; i < backend_count; ++i) {
@@ -75,20 +75,24 @@ std::span<const ServerIndex> Maglev::table(std::span<const ServerView> servers) 
 }
 
 const Maglev::Table& Maglev::find(std::span<const ServerView> servers) {
-    for (std::size_t k = 0; k < cache_.size(); ++k) {
-        if (!built_for(cache_[k], servers)) continue;
+    std::size_t k = 0;
+    while (k < cache_.size() && !built_for(cache_[k], servers)) ++k;
+    if (k < cache_.size()) {
         // Move it to the front, keeping the others in recency order.
         std::rotate(cache_.begin(), cache_.begin() + static_cast<std::ptrdiff_t>(k),
                     cache_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
-        return cache_[0];
+    } else {
+        Table fresh;
+        fresh.health.resize(count_);
+        for (std::size_t i = 0; i < count_; ++i) fresh.health[i] = servers[i].healthy ? 1 : 0;
+        build(fresh);
+        if (cache_.size() == kCachedTables) cache_.pop_back();
+        cache_.insert(cache_.begin(), std::move(fresh));
     }
-    Table fresh;
-    fresh.health.resize(count_);
-    for (std::size_t i = 0; i < count_; ++i) fresh.health[i] = servers[i].healthy ? 1 : 0;
-    build(fresh);
-    if (cache_.size() == kCachedTables) cache_.pop_back();
-    cache_.insert(cache_.begin(), std::move(fresh));
-    return cache_[0];
+    // The front table may be another one, or have moved: point the usual pick at it again.
+    const Table& front = cache_[0];
+    current8_ = !front.narrow8.empty() && front.health == health_ ? front.narrow8.data() : nullptr;
+    return front;
 }
 
 namespace {
@@ -108,11 +112,16 @@ bool Maglev::built_for(const Table& t, std::span<const ServerView> servers) cons
 
 ServerIndex Maglev::pick(const PickContext& ctx, std::span<const ServerView> servers) {
     const std::uint64_t slot = balancing::mix64(ctx.key ^ kKeySalt) % size_;
-    // The usual pick: the most recent table still fits the health set, in 8 bits.
-    if (!cache_.empty() && !cache_[0].narrow8.empty() && built_for(cache_[0], servers)) [[likely]] {
-        return cache_[0].narrow8[slot];
-    }
+    // The usual pick: the most recent table fits the health set as told, in 8 bits.
+    if (current8_ != nullptr) [[likely]] return current8_[slot];
     return pick_found(slot, servers);
+}
+
+void Maglev::on_view_changed(ServerIndex server, const ServerView& view) {
+    const char healthy = view.healthy ? 1 : 0;
+    if (health_[server] == healthy) return;
+    health_[server] = healthy;
+    current8_ = nullptr;  // the next pick finds (or builds) the table for the new set
 }
 
 ServerIndex Maglev::pick_found(std::uint64_t slot, std::span<const ServerView> servers) {

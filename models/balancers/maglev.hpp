@@ -24,7 +24,10 @@ public:
     /// For `backend_count` >= 1 backends and a prime `table_size` >= backend_count.
     Maglev(std::size_t backend_count, std::uint32_t table_size);
     [[nodiscard]] ServerIndex pick(const PickContext& ctx, std::span<const ServerView> servers) override;
-    /// No feedback: the picks read the health flags at pick time.
+    /// Keeps the health flags as told (the service calls this after every health change):
+    /// a pick then knows whether its newest table still fits without comparing the views.
+    void on_view_changed(ServerIndex server, const ServerView& view) override;
+    /// No feedback but health changes, which are always told.
     [[nodiscard]] BalancerHooks hooks() const override { return {false, false, false}; }
 
     /// The lookup table for the health set of `servers` (M entries, each a
@@ -55,9 +58,15 @@ private:
 
     std::size_t count_;
     std::uint32_t size_;
+    /// The newest table's 8-bit entries when it was built for health_, else null: the usual
+    /// pick reads this (by size_, on pick()'s cache line) and one entry. Set by find(),
+    /// cleared by a change of health_.
+    const std::uint8_t* current8_ = nullptr;
     std::vector<std::uint32_t> offset_;  // per backend, in [0, M)
     std::vector<std::uint32_t> skip_;    // per backend, in [1, M)
     std::vector<Table> cache_;           // most recently used first
+    /// The health flags as told by on_view_changed() (all healthy at first, as the views).
+    std::vector<char> health_;
 };
 
 }  // namespace s2sim::models

@@ -361,6 +361,38 @@ TEST_CASE("maglev: even table, about 1/n of keys move when a backend goes", "[mo
     CHECK(assign_keys(b, rng, servers, keys) == before);
 }
 
+TEST_CASE("maglev: picks follow the health flags as told, one change at a time", "[models][balancers]") {
+    // The usual pick reads the newest table without comparing the views: it relies on
+    // on_view_changed() after each health change (as a service calls it). Told one change at a
+    // time, with flapping back to cached sets and rounds with none healthy, it must pick as a
+    // new balancer given the same views does.
+    constexpr std::size_t n = 5;
+    constexpr std::uint32_t m = 251;
+    s2sim::models::Maglev told(n, m);
+    RandomStream rng(3, "maglev-told");
+    std::vector<ServerView> servers(n);
+    std::size_t differ = 0;
+    std::size_t none_healthy = 0;
+    for (int round = 0; round < 400; ++round) {
+        const auto i = static_cast<ServerIndex>(rng.uniform_index(n));
+        servers[i].healthy = !servers[i].healthy;
+        told.on_view_changed(i, servers[i]);
+        servers[i].in_flight = static_cast<std::uint32_t>(rng.uniform_index(9));  // not told: not read
+        s2sim::models::Maglev fresh(n, m);
+        bool any = false;
+        for (const auto& s : servers) any = any || s.healthy;
+        none_healthy += any ? 0 : 1;
+        for (std::uint64_t key = 0; key < 40; ++key) {
+            const ServerIndex got = told.pick(PickContext{key, 0, Time::zero(), rng}, servers);
+            differ += got != fresh.pick(PickContext{key, 0, Time::zero(), rng}, servers) ? 1 : 0;
+            if (!any) CHECK(got == n);
+            if (any) CHECK((got < n && servers[got].healthy));
+        }
+    }
+    CHECK(differ == 0);
+    CHECK(none_healthy > 0);
+}
+
 TEST_CASE("maglev: picks read the table in 8, 16 or 32 bits alike", "[models][balancers]") {
     // pick() reads an 8-bit copy of the table under 256 backends and a 16-bit copy under
     // 65,536; each must hold the table's entries, for every health set cached.
