@@ -164,6 +164,41 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
 }
 
 FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+    // The usual message, every test first and nothing changed before them: known nodes, a size
+    // that is finite and >= 0 (a test of its bits; -0 goes the long way), no links to sync, a route
+    // in the direct table of at most six links, no jitter, a queue for its latency class with room,
+    // and a free slot. Anything else is send_general()'s, as a tail call: the growth of a queue or
+    // of the slots, the route's making and the rare cases no longer make this path save registers
+    // and keep a stack frame (the timer's arming, inline, still needs five).
+    const std::size_t nodes = topology_.node_count();
+    if (from >= nodes || to >= nodes ||
+        std::bit_cast<std::uint64_t>(bytes) >= std::bit_cast<std::uint64_t>(infinity) ||
+        topology_links_ < topology_.directed_link_count()) [[unlikely]] {
+        return send_general(from, to, bytes);
+    }
+    const CompactRoute* route = topology_.find_made_compact_route(from, to);
+    if (route == nullptr || jittered_ || route->link_count > Hops::inline_capacity) [[unlikely]] {
+        return send_general(from, to, bytes);
+    }
+    const std::uint32_t latency_class = route->latency_class;
+    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
+    if (queue == nullptr || queue->pending.full() || free_.empty()) [[unlikely]] return send_general(from, to, bytes);
+    // The queue first: written after the message's slot, its size and ends would be read again.
+    const std::uint32_t f = free_.back();
+    Flow& flow = flows_[f];
+    const FlowId id{f, flow.generation};
+    const Time entry = sim_.now() + route->latency;
+    queue->pending.push_back(Pending{entry, f, id.generation});
+    const bool first = queue->pending.size() == 1;
+    free_.pop_back();
+    new_message(f, bytes, false);
+    flow.hops.assign_links(*route);
+    ++in_flight_;
+    if (first) sim_.set_timer(queue->timer, entry);
+    return Sent{id, &flow.callback};
+}
+
+FlowNetwork::Sent FlowNetwork::send_general(NodeId from, NodeId to, double bytes) {
     check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.

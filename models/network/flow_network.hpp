@@ -456,6 +456,9 @@ private:
     /// send() but the callback: the message's callback is left empty (a free slot's is): send() and
     /// send_bounded() make it in the slot afterwards, rather than moving it through here.
     Sent send_impl(NodeId from, NodeId to, double bytes);
+    /// send_impl() of any message: the usual path's tests again, the route made or found through
+    /// the hash index, and the rare cases (out of line: the usual send keeps no frame).
+    [[gnu::noinline]] Sent send_general(NodeId from, NodeId to, double bytes);
     /// Throws s2sim::Error on an unknown node or a size that is not finite and >= 0.
     void check_send(NodeId from, NodeId to, double bytes) const;
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
