@@ -181,7 +181,7 @@ FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
         return send_general(from, to, bytes);
     }
     const std::uint32_t latency_class = route->latency_class;
-    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
+    LatencyQueue* queue = latency_class < queue_of_class_.size() ? queue_of_class_[latency_class] : nullptr;
     if (queue == nullptr || queue->pending.full() || free_.empty()) [[unlikely]] return send_general(from, to, bytes);
     // The queue first: written after the message's slot, its size and ends would be read again.
     const std::uint32_t f = free_.back();
@@ -206,11 +206,8 @@ FlowNetwork::Sent FlowNetwork::send_general(NodeId from, NodeId to, double bytes
     if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
     const std::uint32_t latency_class = route->latency_class;
-    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
-    if (queue == nullptr) [[unlikely]] {
-        queue = latency_queue(latency_class);
-        if (queue == nullptr) return send_rare(route, bytes, nullptr);
-    }
+    LatencyQueue* queue = latency_queue(latency_class);
+    if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, nullptr);
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
     flow.hops.assign_links(*route);
@@ -301,14 +298,21 @@ Time FlowNetwork::draw_jitter(const Route& route) {
     return Time::from_seconds(extra);
 }
 
-[[gnu::cold]] FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {
+[[gnu::cold]] FlowNetwork::LatencyQueue* FlowNetwork::find_or_add_latency_queue(std::uint32_t latency_class) {
+    LatencyQueue** slot = nullptr;
+    if (latency_class < queue_of_class_.size()) {
+        slot = &queue_of_class_[latency_class];
+    } else {
+        const std::size_t i = latency_class - queue_of_class_.size();
+        if (i >= queue_of_far_class_.size()) queue_of_far_class_.resize(i + 1, nullptr);
+        slot = &queue_of_far_class_[i];
+    }
+    if (*slot != nullptr) return *slot;
     if (latency_queues_.size() == max_latency_queues) return nullptr;
-    if (latency_class >= queue_of_class_.size()) queue_of_class_.resize(latency_class + 1, none);
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());
-    queue_of_class_[latency_class] = q;
-    LatencyQueue& queue = latency_queues_.emplace_back();
-    if (latency_class < queue_cache_.size()) queue_cache_[latency_class] = &queue;
+    LatencyQueue& queue = latency_queues_.emplace_back();  // reserved: the pointer stays valid
     queue.timer = sim_.add_timer([this, q] { on_queue_front_due(q); });
+    *slot = &queue;
     return &queue;
 }
 
