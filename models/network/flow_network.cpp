@@ -321,7 +321,18 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
     LatencyQueue& queue = latency_queues_[q];
     const Pending front = queue.pending.front();
     queue.pending.pop_front();
-    if (!queue.pending.empty()) sim_.set_timer(queue.timer, queue.pending.front().entry);
+    // The usual queue is empty now: the timer's arming (whose calls would make this function
+    // save registers) is out of line, as a tail call.
+    if (!queue.pending.empty()) return rearm_and_enter(queue, front);
+    enter_after_latency(front);
+}
+
+void FlowNetwork::rearm_and_enter(LatencyQueue& queue, Pending front) {
+    sim_.set_timer(queue.timer, queue.pending.front().entry);
+    enter_after_latency(front);
+}
+
+inline void FlowNetwork::enter_after_latency(Pending front) {
     const Flow& flow = flows_[front.flow];
     if (stale_pending_ > 0 && (flow.generation != front.generation || flow.phase != Phase::latency)) {
         --stale_pending_;  // failed by fail_link while queued

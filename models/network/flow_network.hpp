@@ -519,6 +519,10 @@ private:
     LatencyQueue* find_or_add_latency_queue(std::uint32_t latency_class);
     /// The timer of latency_queues_[q]: starts the bandwidth phase of its front message.
     void on_queue_front_due(std::uint32_t q);
+    /// on_queue_front_due() when messages are left behind `front`: arms the timer for the next.
+    [[gnu::noinline]] void rearm_and_enter(LatencyQueue& queue, Pending front);
+    /// The end of a queued message's latency phase, unless it failed meanwhile.
+    void enter_after_latency(Pending front);
     void on_completion();
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
     /// the links' rate sums, otherwise it marks the links for reallocate().
