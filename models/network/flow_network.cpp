@@ -164,6 +164,41 @@ inline void FlowNetwork::check_send(NodeId from, NodeId to, double bytes) const 
 }
 
 FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
+    // The usual message, every test first and nothing changed before them: known nodes, a size
+    // that is finite and >= 0 (a test of its bits; -0 goes the long way), no links to sync, a route
+    // in the direct table of at most six links, no jitter, a queue for its latency class with room,
+    // and a free slot. Anything else is send_general()'s, as a tail call: the growth of a queue or
+    // of the slots, the route's making and the rare cases no longer make this path save registers
+    // and keep a stack frame (the timer's arming, inline, still needs five).
+    const std::size_t nodes = topology_.node_count();
+    if (from >= nodes || to >= nodes ||
+        std::bit_cast<std::uint64_t>(bytes) >= std::bit_cast<std::uint64_t>(infinity) ||
+        topology_links_ < topology_.directed_link_count()) [[unlikely]] {
+        return send_general(from, to, bytes);
+    }
+    const CompactRoute* route = topology_.find_made_compact_route(from, to);
+    if (route == nullptr || jittered_ || route->link_count > Hops::inline_capacity) [[unlikely]] {
+        return send_general(from, to, bytes);
+    }
+    const std::uint32_t latency_class = route->latency_class;
+    LatencyQueue* queue = latency_class < queue_of_class_.size() ? queue_of_class_[latency_class] : nullptr;
+    if (queue == nullptr || queue->pending.full() || free_.empty()) [[unlikely]] return send_general(from, to, bytes);
+    // The queue first: written after the message's slot, its size and ends would be read again.
+    const std::uint32_t f = free_.back();
+    Flow& flow = flows_[f];
+    const FlowId id{f, flow.generation};
+    const Time entry = sim_.now() + route->latency;
+    queue->pending.push_back(Pending{entry, f, id.generation});
+    const bool first = queue->pending.size() == 1;
+    free_.pop_back();
+    new_message(f, bytes, false);
+    flow.hops.assign_links(*route);
+    ++in_flight_;
+    if (first) sim_.set_timer(queue->timer, entry);
+    return Sent{id, &flow.callback};
+}
+
+FlowNetwork::Sent FlowNetwork::send_general(NodeId from, NodeId to, double bytes) {
     check_send(from, to, bytes);
     sync_links();
     // One cache line with everything below needs of the route.
@@ -171,11 +206,8 @@ FlowNetwork::Sent FlowNetwork::send_impl(NodeId from, NodeId to, double bytes) {
     if (route == nullptr || jittered_) [[unlikely]] return send_rare(route, bytes, nullptr);
     // The usual message: send_rare() for a route, without jitter or bound, and a queue for its latency.
     const std::uint32_t latency_class = route->latency_class;
-    LatencyQueue* queue = latency_class < queue_cache_.size() ? queue_cache_[latency_class] : nullptr;
-    if (queue == nullptr) [[unlikely]] {
-        queue = latency_queue(latency_class);
-        if (queue == nullptr) return send_rare(route, bytes, nullptr);
-    }
+    LatencyQueue* queue = latency_queue(latency_class);
+    if (queue == nullptr) [[unlikely]] return send_rare(route, bytes, nullptr);
     const std::uint32_t f = allocate_flow();
     Flow& flow = new_message(f, bytes, false);
     flow.hops.assign_links(*route);
@@ -266,14 +298,21 @@ Time FlowNetwork::draw_jitter(const Route& route) {
     return Time::from_seconds(extra);
 }
 
-[[gnu::cold]] FlowNetwork::LatencyQueue* FlowNetwork::add_latency_queue(std::uint32_t latency_class) {
+[[gnu::cold]] FlowNetwork::LatencyQueue* FlowNetwork::find_or_add_latency_queue(std::uint32_t latency_class) {
+    LatencyQueue** slot = nullptr;
+    if (latency_class < queue_of_class_.size()) {
+        slot = &queue_of_class_[latency_class];
+    } else {
+        const std::size_t i = latency_class - queue_of_class_.size();
+        if (i >= queue_of_far_class_.size()) queue_of_far_class_.resize(i + 1, nullptr);
+        slot = &queue_of_far_class_[i];
+    }
+    if (*slot != nullptr) return *slot;
     if (latency_queues_.size() == max_latency_queues) return nullptr;
-    if (latency_class >= queue_of_class_.size()) queue_of_class_.resize(latency_class + 1, none);
     const auto q = static_cast<std::uint32_t>(latency_queues_.size());
-    queue_of_class_[latency_class] = q;
-    LatencyQueue& queue = latency_queues_.emplace_back();
-    if (latency_class < queue_cache_.size()) queue_cache_[latency_class] = &queue;
+    LatencyQueue& queue = latency_queues_.emplace_back();  // reserved: the pointer stays valid
     queue.timer = sim_.add_timer([this, q] { on_queue_front_due(q); });
+    *slot = &queue;
     return &queue;
 }
 
@@ -282,7 +321,18 @@ void FlowNetwork::on_queue_front_due(std::uint32_t q) {
     LatencyQueue& queue = latency_queues_[q];
     const Pending front = queue.pending.front();
     queue.pending.pop_front();
-    if (!queue.pending.empty()) sim_.set_timer(queue.timer, queue.pending.front().entry);
+    // The usual queue is empty now: the timer's arming (whose calls would make this function
+    // save registers) is out of line, as a tail call.
+    if (!queue.pending.empty()) return rearm_and_enter(queue, front);
+    enter_after_latency(front);
+}
+
+void FlowNetwork::rearm_and_enter(LatencyQueue& queue, Pending front) {
+    sim_.set_timer(queue.timer, queue.pending.front().entry);
+    enter_after_latency(front);
+}
+
+inline void FlowNetwork::enter_after_latency(Pending front) {
     const Flow& flow = flows_[front.flow];
     if (stale_pending_ > 0 && (flow.generation != front.generation || flow.phase != Phase::latency)) {
         --stale_pending_;  // failed by fail_link while queued

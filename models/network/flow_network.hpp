@@ -456,6 +456,9 @@ private:
     /// send() but the callback: the message's callback is left empty (a free slot's is): send() and
     /// send_bounded() make it in the slot afterwards, rather than moving it through here.
     Sent send_impl(NodeId from, NodeId to, double bytes);
+    /// send_impl() of any message: the usual path's tests again, the route made or found through
+    /// the hash index, and the rare cases (out of line: the usual send keeps no frame).
+    [[gnu::noinline]] Sent send_general(NodeId from, NodeId to, double bytes);
     /// Throws s2sim::Error on an unknown node or a size that is not finite and >= 0.
     void check_send(NodeId from, NodeId to, double bytes) const;
     /// send_impl() of a message with no route, jitter, a bound, or a latency class past
@@ -507,14 +510,19 @@ private:
     }
     /// The queue of a latency class, made on first use; nullptr past max_latency_queues.
     LatencyQueue* latency_queue(std::uint32_t latency_class) {
-        if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != UINT32_MAX) {
-            return &latency_queues_[queue_of_class_[latency_class]];
+        if (latency_class < queue_of_class_.size() && queue_of_class_[latency_class] != nullptr) {
+            return queue_of_class_[latency_class];
         }
-        return add_latency_queue(latency_class);
+        return find_or_add_latency_queue(latency_class);
     }
-    LatencyQueue* add_latency_queue(std::uint32_t latency_class);
+    /// latency_queue() of a class without a queue yet, or from queue_of_class_.size() on.
+    LatencyQueue* find_or_add_latency_queue(std::uint32_t latency_class);
     /// The timer of latency_queues_[q]: starts the bandwidth phase of its front message.
     void on_queue_front_due(std::uint32_t q);
+    /// on_queue_front_due() when messages are left behind `front`: arms the timer for the next.
+    [[gnu::noinline]] void rearm_and_enter(LatencyQueue& queue, Pending front);
+    /// The end of a queued message's latency phase, unless it failed meanwhile.
+    void enter_after_latency(Pending front);
     void on_completion();
     /// Takes a message off its links; with `others_keep_their_rates` it also updates
     /// the links' rate sums, otherwise it marks the links for reallocate().
@@ -650,7 +658,7 @@ private:
     std::vector<DirectedLinkId> free_bound_links_;
     std::vector<Completion> completion_heap_;
     std::vector<LatencyQueue> latency_queues_;      // reserved: never reallocates
-    std::vector<std::uint32_t> queue_of_class_;      // by latency class; none = events
+    std::vector<LatencyQueue*> queue_of_far_class_;  // queue_of_class_ from its size on (null: none)
     std::size_t stale_pending_ = 0;                  // queued entries of failed messages
     Simulation::TimerId completion_timer_;  // armed for completion_time_
     Time completion_time_;
@@ -686,10 +694,10 @@ private:
     /// changed) for any other component.
     bool reallocate_at_most_one();
     bool small_component_shortcut_ = true;  // reallocate_at_most_one() is tried (tests compare without it)
-    // queue_of_class_ of the first classes as pointers into latency_queues_ (null: no queue yet),
-    // for send(): one load and test, without the vector's size and the index's scaling. Last: it
-    // keeps the other members' places.
-    std::array<LatencyQueue*, 32> queue_cache_{};
+    // The queue of each latency class below 32 (null: none yet, or events past max_latency_queues),
+    // a fixed array for send(): one load and test, without a vector's size and data. The rare
+    // classes past it are in queue_of_far_class_. Last: it keeps the other members' places.
+    std::array<LatencyQueue*, 32> queue_of_class_{};
     friend struct FlowNetworkTestAccess;
 };
 

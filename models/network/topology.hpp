@@ -229,6 +229,14 @@ public:
         }
         return add_route(from, to);
     }
+    /// find_compact_route() of a route already in the direct table, with no call; nullptr
+    /// otherwise (no table, the route not made yet, or none): the caller takes its slower path.
+    [[nodiscard]] const CompactRoute* find_made_compact_route(NodeId from, NodeId to) const {
+        const CompactRoute* table = route_table_.data();
+        if (table == nullptr) return nullptr;
+        const CompactRoute* c = table + (std::size_t{from} * node_count_ + to);
+        return c->route != nullptr ? c : nullptr;
+    }
     /// Up to this many nodes, routes are found in a table of a CompactRoute per (from, to)
     /// pair (one load per lookup); above it, through a hash index of the pairs asked for.
     static constexpr std::size_t max_direct_nodes = 256;

@@ -131,6 +131,29 @@ TEST_CASE("flow network: a zero-byte message takes exactly the path latency", "[
     CHECK(log.ok[0] == 1);
 }
 
+TEST_CASE("flow network: bursts through a latency queue as it grows arrive in send order", "[models][network]") {
+    // Two bursts of 100 messages at one instant over one route: the first makes the route,
+    // the queue and the slots and grows the queue (send's long way), the second reuses them
+    // all (its short way). Every message, -0 bytes included, takes exactly the latency.
+    OneLink n;
+    Simulation sim;
+    FlowNetwork net(sim, n.topo);
+    Log log;
+    for (const double t : {0.5, 1.0}) {
+        for (int k = 0; k < 100; ++k) send_at(sim, net, log, t, n.a, n.b, k % 7 == 3 ? -0.0 : 0.0);
+    }
+    sim.run();
+    REQUIRE(log.order.size() == 200);
+    for (std::size_t i = 0; i < 200; ++i) {
+        INFO("message " << i);
+        CHECK(log.order[i] == i);
+        CHECK(log.ok[i] == 1);
+        CHECK(log.when[i] == at(i < 100 ? 0.5 : 1.0) + Time::from_ns(10'000'000));
+    }
+    CHECK(net.flows_in_flight() == 0);
+    CHECK(net.delivered() == 200);
+}
+
 TEST_CASE("flow network: a message to oneself arrives at once", "[models][network]") {
     OneLink n;
     Simulation sim;
