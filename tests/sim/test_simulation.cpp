@@ -365,8 +365,8 @@ namespace {
 // one) that set and clear each other at random, beside plain events that do the same: as
 // timers, or as the cancellable events they stand for. Both must run the same sequence.
 struct TimerChurn {
-    static constexpr int timers = 11;
-    explicit TimerChurn(QueueKind kind, bool use_timers) : sim(kind), as_timers(use_timers) {
+    explicit TimerChurn(QueueKind kind, bool use_timers, int timer_count = 11, std::uint64_t seed = 5)
+        : sim(kind), as_timers(use_timers), timers(timer_count), ids(timer_count), events(timer_count), gen(seed) {
         for (int t = 0; t < timers; ++t) {
             if (as_timers) ids[t] = sim.add_timer([this, t] { fire(t); });
         }
@@ -409,9 +409,10 @@ struct TimerChurn {
     }
     Simulation sim;
     bool as_timers;
-    std::array<Simulation::TimerId, timers> ids{};
-    std::array<s2sim::EventId, timers> events{};
-    std::mt19937_64 gen{5};
+    int timers;
+    std::vector<Simulation::TimerId> ids;
+    std::vector<s2sim::EventId> events;
+    std::mt19937_64 gen;
     std::vector<std::pair<std::int64_t, int>> log;
 };
 }  // namespace
@@ -429,6 +430,27 @@ TEMPLATE_TEST_CASE("simulation: many timers run in the order of the events they 
     CHECK(first_difference == by_timers.end());
     CHECK(with_timers.sim.events_processed() == with_events.sim.events_processed());
     CHECK(with_timers.sim.now() == with_events.sim.now());
+}
+
+// Few timers (the shop has 4: one group of keys, or part of one), set earlier, later, to the
+// same time, cleared, re-armed from their own runs and from events, in random orders: every
+// run must come in the order of the events they stand for.
+TEMPLATE_TEST_CASE("simulation: a few timers set and cleared in any order run as the events they stand for", "[sim]",
+                   s2sim::BinaryHeap, s2sim::QuaternaryHeap) {
+    for (const int count : {1, 2, 3, 4, 5, 8}) {
+        for (const std::uint64_t seed : {1, 2, 3}) {
+            TimerChurn with_timers(kind_of<TestType>(), true, count, seed);
+            TimerChurn with_events(kind_of<TestType>(), false, count, seed);
+            const auto by_timers = with_timers.run();
+            const auto by_events = with_events.run();
+            INFO(count << " timers, seed " << seed);
+            REQUIRE(by_timers.size() == by_events.size());
+            const auto first_difference = std::mismatch(by_timers.begin(), by_timers.end(), by_events.begin()).first;
+            INFO("the runs differ from run " << first_difference - by_timers.begin());
+            CHECK(first_difference == by_timers.end());
+            CHECK(with_timers.sim.events_processed() == with_events.sim.events_processed());
+        }
+    }
 }
 
 TEMPLATE_TEST_CASE("simulation: advance_if_next moves the clock only when nothing would run first", "[sim]",
