@@ -17,7 +17,7 @@ namespace s2sim::models::system {
 /// checks' fields follow.
 struct alignas(64) Host {
     std::unique_ptr<Server> server;
-    NodeId node = no_node;  ///< HostModel::node, or no_node
+    NodeId node = no_node;  ///< HostModel::node; no_node without one or without a network
     std::uint32_t site = 0;
     std::optional<std::uint32_t> threads;
     std::uint32_t active = 0;  ///< ops holding a thread
