@@ -68,3 +68,41 @@ TEST_CASE("calls: responses go back to the caller's node; an async call's never 
     CHECK(bytes(ac, Direction::a_to_b) >= 100 * n);
     CHECK(bytes(ac, Direction::b_to_a) == 0);  // c's 3000-byte responses go nowhere
 }
+
+TEST_CASE("calls: nodes without a network are ignored: every message arrives at once", "[models][calls]") {
+    // Hosts and a workload that name nodes, in a model without a topology: the call engine has
+    // no network to send through, so requests and responses arrive at once and a request takes
+    // exactly a's work and then b's (c's async call is not waited for).
+    SystemModel m;
+    m.duration_s = 5;
+    m.seed = 3;
+    const char* names[] = {"a", "b", "c"};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        HostModel h;
+        h.server.name = names[i];
+        h.server.cores = 4;
+        h.node = NodeId{i + 1};
+        m.hosts.push_back(h);
+        ServiceModel s;
+        s.name = names[i];
+        s.servers = {i};
+        OpModel op;
+        op.name = "op";
+        op.work = make_constant(1 * ms);
+        op.request_bytes = make_constant(100);
+        op.response_bytes = make_constant(1000);
+        s.ops.push_back(op);
+        m.services.push_back(std::move(s));
+    }
+    m.services[0].ops[0].steps = {{CallModel{1, 0}}};
+    m.services[0].ops[0].async_calls = {CallModel{2, 0}};
+    m.workloads.push_back(testing::one_op_workload("users", 0, ConstantArrivals{10.0}));
+    m.workloads[0].from = NodeId{0};
+    const RunResults r = testing::run(std::move(m));
+    REQUIRE(r.requests.size() == 1);
+    REQUIRE(r.requests[0].count >= 45);
+    CHECK(r.requests[0].errors == 0);
+    CHECK(r.requests[0].latency.min() == Approx(2 * ms).epsilon(1e-9));
+    CHECK(r.requests[0].latency.max() == Approx(2 * ms).epsilon(1e-9));
+    CHECK(r.links.empty());
+}
