@@ -65,6 +65,9 @@ struct alignas(64) OpState {
     std::uint32_t async_count = 0;
     int priority = 0;        ///< model->priority
     bool replicate = false;  ///< model->replicate is set
+    /// No replication, async calls, steps or work after: once its work is done the call answers
+    /// (CallEngine::work_done() tests this instead of the four, one branch for the usual leaf).
+    bool leaf = false;
     const OpModel* model = nullptr;  ///< the op (the model is fixed during a run)
     /// Measurements' row of this op (set by CallEngine::prepare()): an answer records its
     /// latency through it, without the two lookups of Measurements::op().
@@ -83,6 +86,7 @@ struct alignas(64) OpState {
           async_count(static_cast<std::uint32_t>(op.async_calls.size())),
           priority(op.priority),
           replicate(op.replicate.has_value()),
+          leaf(!replicate && async_count == 0 && step_count == 0 && work_after == nullptr),
           model(&op) {}
 };
 
@@ -131,6 +135,7 @@ struct alignas(64) Call {
     NodeId reply_to = no_node;
 };
 static_assert(sizeof(Call) == 128);
+static_assert(sizeof(OpState) == 128);
 static_assert(offsetof(Call, parent) == 48, "new_call() resets the last 80 bytes");
 
 }  // namespace s2sim::models::system

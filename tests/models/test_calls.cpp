@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "models/network/topology.hpp"
+#include "models/replication.hpp"
 #include "models/system.hpp"
+#include "models/system/call.hpp"
 #include "tests/models/fixtures.hpp"
 
 namespace {
@@ -105,4 +107,26 @@ TEST_CASE("calls: nodes without a network are ignored: every message arrives at 
     CHECK(r.requests[0].latency.min() == Approx(2 * ms).epsilon(1e-9));
     CHECK(r.requests[0].latency.max() == Approx(2 * ms).epsilon(1e-9));
     CHECK(r.links.empty());
+}
+
+TEST_CASE("calls: an op is a leaf without replication, async calls, steps or work after", "[models][calls]") {
+    // CallEngine::work_done() answers a leaf op at once: each of the four must make it no leaf.
+    const auto leaf = [](const OpModel& op) { return system::OpState(RandomStream(1, "op"), 0, 0, op).leaf; };
+    OpModel op;
+    op.work = make_constant(1 * ms);
+    CHECK(leaf(op));
+    OpModel with_steps = op;
+    with_steps.steps = {{CallModel{1, 0}}};
+    CHECK_FALSE(leaf(with_steps));
+    OpModel with_async = op;
+    with_async.async_calls = {CallModel{1, 0}};
+    CHECK_FALSE(leaf(with_async));
+    OpModel with_work_after = op;
+    with_work_after.work_after = make_constant(1 * ms);
+    CHECK_FALSE(leaf(with_work_after));
+    OpModel with_replication = op;
+    with_replication.replicate = ReplicationModel{};
+    CHECK_FALSE(leaf(with_replication));
+    OpModel no_work;  // no work at all is still a leaf
+    CHECK(leaf(no_work));
 }
