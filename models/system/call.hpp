@@ -42,7 +42,11 @@ struct StepCall {
     bool required = true;              ///< model->required
     bool hedge = false;                ///< model->hedge is set
     bool has_timeout = false;          ///< model->timeout_s is set
+    /// !(probability < 1): launched without a draw. A byte test instead of a double's compare
+    /// with a constant on every launch.
+    bool certain = true;
 };
+static_assert(sizeof(StepCall) == 64);
 
 /// One op of a service at run time (ServicePools): its random stream, the sizes of its
 /// messages when no draw is needed (a constant, or no size: 0 bytes), so that sending one

@@ -365,7 +365,7 @@ inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, st
 
 inline void CallEngine::launch_step_call(std::uint32_t parent, const StepCall& c) {
     // The parent waits: it is running its steps. Only the step table's copy of the fields is read.
-    if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
+    if (!c.certain && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
     if (c.callee->budget) c.callee->budget->record_call(sim_.now());
     if (c.hedge) [[unlikely]] {
         launch_hedged(parent, *c.model);

@@ -1,6 +1,7 @@
 // Where the call engine sends a call's response (Call::reply_to, set when the call is sent).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <memory>
 
 #include "models/network/topology.hpp"
@@ -129,4 +130,37 @@ TEST_CASE("calls: an op is a leaf without replication, async calls, steps or wor
     CHECK_FALSE(leaf(with_replication));
     OpModel no_work;  // no work at all is still a leaf
     CHECK(leaf(no_work));
+}
+
+TEST_CASE("calls: a step call is launched with its probability", "[models][calls]") {
+    // a's one step calls b with probability 0.25, c with 1 and d with 0: b runs for about a
+    // quarter of the requests (a draw each), c for all, d for none.
+    SystemModel m;
+    m.duration_s = 50;
+    m.seed = 5;
+    const char* names[] = {"a", "b", "c", "d"};
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        HostModel h;
+        h.server.name = names[i];
+        h.server.cores = 4;
+        m.hosts.push_back(h);
+        ServiceModel s;
+        s.name = names[i];
+        s.servers = {i};
+        OpModel op;
+        op.name = "op";
+        op.work = make_constant(1 * ms);
+        s.ops.push_back(op);
+        m.services.push_back(std::move(s));
+    }
+    m.services[0].ops[0].steps = {{CallModel{1, 0, 0.25, true}, CallModel{2, 0, 1.0, true}, CallModel{3, 0, 0.0, true}}};
+    m.workloads.push_back(testing::one_op_workload("users", 0, ConstantArrivals{40.0}));
+    const RunResults r = testing::run(std::move(m));
+    REQUIRE(r.ops.size() == 4);
+    const double n = static_cast<double>(r.ops[0].count);
+    REQUIRE(n >= 1900);
+    CHECK(static_cast<double>(r.ops[1].count) == Approx(0.25 * n).margin(4 * std::sqrt(n * 0.25 * 0.75)));
+    CHECK(r.ops[1].count < r.ops[0].count);
+    CHECK(r.ops[2].count == r.ops[0].count);
+    CHECK(r.ops[3].count == 0);
 }
