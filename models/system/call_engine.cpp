@@ -487,7 +487,9 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
 inline void CallEngine::free_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (!plain_ || host.pending_head < host.pending.size()) [[unlikely]] admit_waiting(host);
+    // Calls wait when the ring is not empty: it is emptied whenever its head reaches its end
+    // (Host::next_waiting() and every other removal), a test of two pointers, not the head too.
+    if (!plain_ || !host.pending.empty()) [[unlikely]] admit_waiting(host);
 }
 
 void CallEngine::admit_waiting(Host& host) {
