@@ -42,7 +42,11 @@ struct StepCall {
     bool required = true;              ///< model->required
     bool hedge = false;                ///< model->hedge is set
     bool has_timeout = false;          ///< model->timeout_s is set
+    /// !(probability < 1): launched without a draw. A byte test instead of a double's compare
+    /// with a constant on every launch.
+    bool certain = true;
 };
+static_assert(sizeof(StepCall) == 64);
 
 /// One op of a service at run time (ServicePools): its random stream, the sizes of its
 /// messages when no draw is needed (a constant, or no size: 0 bytes), so that sending one
@@ -65,6 +69,9 @@ struct alignas(64) OpState {
     std::uint32_t async_count = 0;
     int priority = 0;        ///< model->priority
     bool replicate = false;  ///< model->replicate is set
+    /// No replication, async calls, steps or work after: once its work is done the call answers
+    /// (CallEngine::work_done() tests this instead of the four, one branch for the usual leaf).
+    bool leaf = false;
     const OpModel* model = nullptr;  ///< the op (the model is fixed during a run)
     /// Measurements' row of this op (set by CallEngine::prepare()): an answer records its
     /// latency through it, without the two lookups of Measurements::op().
@@ -83,6 +90,7 @@ struct alignas(64) OpState {
           async_count(static_cast<std::uint32_t>(op.async_calls.size())),
           priority(op.priority),
           replicate(op.replicate.has_value()),
+          leaf(!replicate && async_count == 0 && step_count == 0 && work_after == nullptr),
           model(&op) {}
 };
 
@@ -131,6 +139,7 @@ struct alignas(64) Call {
     NodeId reply_to = no_node;
 };
 static_assert(sizeof(Call) == 128);
+static_assert(sizeof(OpState) == 128);
 static_assert(offsetof(Call, parent) == 48, "new_call() resets the last 80 bytes");
 
 }  // namespace s2sim::models::system

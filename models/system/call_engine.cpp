@@ -111,7 +111,8 @@ void CallEngine::fail_unsent(std::uint32_t id, bool over_limit) {
 
 template <bool request>
 inline void CallEngine::deliver(NodeId from, NodeId to, double bytes, std::uint32_t id) {
-    if (network_ == nullptr || from == no_node || to == no_node) [[unlikely]] {
+    // Without a network every node is no_node (Hosts, WorkloadSources): two tests, not three.
+    if (from == no_node || to == no_node) [[unlikely]] {
         deliver_at_once(id, request);
         return;
     }
@@ -292,6 +293,10 @@ void CallEngine::after_work_consistent(std::uint32_t id) {
 
 inline void CallEngine::work_done(std::uint32_t id) {
     const OpState& op = *calls_[id].op_state;
+    if (op.leaf) {
+        respond(id);  // what begin_calls() comes to, without its tests (respond() sets the state)
+        return;
+    }
     if (op.replicate && calls_[id].failure == Failure::none) {
         replicator_.start_replication(id);
         return;
@@ -360,7 +365,7 @@ inline void CallEngine::send_child(std::uint32_t child, std::uint32_t parent, st
 
 inline void CallEngine::launch_step_call(std::uint32_t parent, const StepCall& c) {
     // The parent waits: it is running its steps. Only the step table's copy of the fields is read.
-    if (c.probability < 1.0 && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
+    if (!c.certain && calls_[parent].op_state->rng.uniform01() >= c.probability) return;
     if (c.callee->budget) c.callee->budget->record_call(sim_.now());
     if (c.hedge) [[unlikely]] {
         launch_hedged(parent, *c.model);
@@ -482,7 +487,9 @@ void CallEngine::finish_attempts(std::uint32_t parent, const CallModel* via, Fai
 inline void CallEngine::free_thread(Host& host) {
     --host.active;
     services_.refresh_views(host);
-    if (!plain_ || host.pending_head < host.pending.size()) [[unlikely]] admit_waiting(host);
+    // Calls wait when the ring is not empty: it is emptied whenever its head reaches its end
+    // (Host::next_waiting() and every other removal), a test of two pointers, not the head too.
+    if (!plain_ || !host.pending.empty()) [[unlikely]] admit_waiting(host);
 }
 
 void CallEngine::admit_waiting(Host& host) {

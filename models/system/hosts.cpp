@@ -10,7 +10,9 @@ Hosts::Hosts(Context& context, JobListener& listener) {
     for (const HostModel& h : context.model.hosts) {
         Host host;
         host.server = std::make_unique<Server>(context.sim, h.server, listener);
-        host.node = h.node.value_or(no_node);
+        // Without a network no message travels: no_node then, so that a send tests its two
+        // ends only, not the network too (CallEngine::deliver()).
+        host.node = context.network != nullptr ? h.node.value_or(no_node) : no_node;
         host.threads = h.threads;
         host.site = h.site;
         hosts_.push_back(std::move(host));

@@ -17,14 +17,16 @@ namespace s2sim::models::system {
 /// checks' fields follow.
 struct alignas(64) Host {
     std::unique_ptr<Server> server;
-    NodeId node = no_node;  ///< HostModel::node, or no_node
+    NodeId node = no_node;  ///< HostModel::node; no_node without one or without a network
     std::uint32_t site = 0;
     std::optional<std::uint32_t> threads;
     std::uint32_t active = 0;  ///< ops holding a thread
     /// load_views is not empty: tested on every change of `active` without reading the vector
     /// (on the next line).
     bool reads_load = false;
-    std::vector<std::uint32_t> pending;  ///< calls waiting for a thread (FIFO ring)
+    /// Calls waiting for a thread (FIFO ring from pending_head); emptied whenever the head
+    /// reaches its end, so that "calls wait" is !pending.empty().
+    std::vector<std::uint32_t> pending;
     std::size_t pending_head = 0;
     std::uint32_t epoch = 0;  ///< bumped at each failure and recovery (health checks)
     /// (service, backend index) of every service this host serves (health checks).

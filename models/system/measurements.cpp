@@ -68,6 +68,7 @@ Measurements::Measurements(Context& context, const Hosts& hosts, Replicator& rep
 }
 
 void Measurements::start_measuring() {
+    counted_from_ = context_.measure_from;
     if (context_.window.ns() > 0) {
         window_start_ = context_.sim.now();
         if (window_start_ + context_.window < context_.end) {
@@ -133,9 +134,21 @@ void Measurements::close_window() {
 }
 
 void Measurements::record_pending_ops() {
-    // Their counters' cache lines fetched together first, then the values recorded in order.
-    for (std::uint32_t i = 0; i < pending_op_count_; ++i) pending_ops_[i].histogram->prefetch(pending_ops_[i].latency_s);
-    for (std::uint32_t i = 0; i < pending_op_count_; ++i) pending_ops_[i].histogram->record(pending_ops_[i].latency_s);
+    // Their counters found (and their cache lines fetched) together first, then the values
+    // recorded in order. Latencies are durations: >= 0 and finite, as record_at() needs.
+    const std::uint32_t n = pending_op_count_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        pending_ops_[i].counter = pending_ops_[i].histogram->counter_for(pending_ops_[i].latency_s);
+    }
+    std::uint32_t i = 0;
+    for (; i < n; ++i) {
+        const PendingOp& p = pending_ops_[i];
+        if (p.counter == nullptr) [[unlikely]] break;
+        p.histogram->record_at(p.latency_s, p.counter);
+    }
+    // A value outside its histogram's counters grows them, which may move them: the rest of the
+    // batch is recorded the long way.
+    for (; i < n; ++i) pending_ops_[i].histogram->record(pending_ops_[i].latency_s);
     pending_op_count_ = 0;
 }
 

@@ -21,6 +21,7 @@ StepCall step_call(const CallModel& c) {
     entry.required = c.required;
     entry.hedge = c.hedge.has_value();
     entry.has_timeout = c.timeout_s.has_value();
+    entry.certain = !(c.probability < 1.0);
     return entry;
 }
 

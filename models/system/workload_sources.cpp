@@ -28,7 +28,9 @@ std::vector<double> cumulative(std::size_t n, Weight weight) {
 
 WorkloadSources::WorkloadSources(Context& context, CallEngine& engine) : context_(context), engine_(engine) {
     for (const WorkloadModel& w : context.model.workloads) {
-        Workload workload{&w, w.from.value_or(no_node), RandomStream(context.model.seed, "workload/" + w.name),
+        // no_node without a network, as a host's node (Hosts).
+        const NodeId from = context.network != nullptr ? w.from.value_or(no_node) : no_node;
+        Workload workload{&w, from, RandomStream(context.model.seed, "workload/" + w.name),
                           GuidedCdf(cumulative(w.weights.size(), [&](std::size_t i) { return w.weights[i]; })), {},
                           nullptr, nullptr, {}, 1, false};
         std::visit(

@@ -17,7 +17,7 @@ class CallEngine;
 /// the request keys.
 struct Workload {
     const WorkloadModel* model = nullptr;
-    NodeId from = no_node;  ///< WorkloadModel::from, or no_node
+    NodeId from = no_node;  ///< WorkloadModel::from; no_node without one or without a network
     RandomStream rng;
     GuidedCdf mix;   ///< the workload's ops, by weight
     GuidedCdf keys;  ///< Zipf key ids; empty = uniform 64-bit keys

@@ -62,12 +62,26 @@ public:
         }
     }
 
-    /// Hints the processor to fetch the counter record(value) would increment (nothing when
-    /// it is outside the counters held): a caller recording a batch of values prefetches them
-    /// all first, so that their cache misses overlap.
-    void prefetch(double value) const {
+    /// The counter record(value) would increment, with a hint to the processor to fetch it;
+    /// null when `value` is outside the counters held. A caller recording a batch of values
+    /// takes all their counters first, so that their cache misses overlap, then records each
+    /// with record_at(). Valid until the window grows (record() of a value outside it, or
+    /// merge()), which may move the counters.
+    [[nodiscard]] std::uint32_t* counter_for(double value) {
         const auto i = static_cast<std::uint64_t>(position(value) - first_);
-        if (i < counts_.size()) __builtin_prefetch(counts_.data() + i, 1);
+        if (i >= counts_.size()) return nullptr;
+        std::uint32_t* counter = counts_.data() + i;
+        __builtin_prefetch(counter, 1);
+        return counter;
+    }
+    /// record(value) of a `value` known to be >= 0 and finite (a duration), whose counter_for()
+    /// is `counter`, not null: the same figures without the bucket's computation and the check.
+    void record_at(double value, std::uint32_t* counter) {
+        ++count_;
+        sum_ += value;
+        if (value < min_) min_ = value;
+        if (value > max_) max_ = value;
+        if (++*counter == 0) [[unlikely]] carry(first_ + (counter - counts_.data()), 1);
     }
 
     /// The index of the bucket record(value) counts in when 2^min_exponent <= value <

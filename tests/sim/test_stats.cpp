@@ -720,3 +720,49 @@ TEST_CASE("log histogram: from_state refuses states record() cannot reach", "[si
                           "a histogram of no values has sum 1 (expected 0)");
     }
 }
+
+TEST_CASE("log histogram: record_at a counter_for gives record()'s histogram", "[sim][stats]") {
+    // A batch as Measurements records op latencies: every counter taken first, then the values
+    // recorded at them in order; a value outside the counters held (null) is recorded by
+    // record(), and the batch's later values too, since the counters may have moved.
+    RandomStream rng(7, "record_at");
+    LogHistogram plain, batched;
+    for (int batch = 0; batch < 200; ++batch) {
+        std::vector<double> values;
+        for (int i = 0; i < 40; ++i) {
+            // Mostly near earlier values, now and then far from them (growth, underflow, overflow).
+            const double u = rng.uniform01();
+            values.push_back(u < 0.02   ? 0.0
+                             : u < 0.03 ? 0x1p30
+                             : u < 0.1  ? std::ldexp(1.0 + u, static_cast<int>(rng.uniform01() * 60.0) - 40)
+                                        : 0.001 * (1.0 + u));
+        }
+        for (const double v : values) plain.record(v);
+        std::vector<std::uint32_t*> counters;
+        for (const double v : values) counters.push_back(batched.counter_for(v));
+        std::size_t i = 0;
+        for (; i < values.size() && counters[i] != nullptr; ++i) batched.record_at(values[i], counters[i]);
+        for (; i < values.size(); ++i) batched.record(values[i]);
+        REQUIRE(batched.count() == plain.count());
+        REQUIRE(batched.sum() == plain.sum());
+        REQUIRE(batched.min() == plain.min());
+        REQUIRE(batched.max() == plain.max());
+        REQUIRE(batched.underflow() == plain.underflow());
+        REQUIRE(batched.overflow() == plain.overflow());
+        REQUIRE(batched.buckets() == plain.buckets());
+    }
+    CHECK(plain.count() == 8000);
+
+    SECTION("a counter at its wrap carries") {
+        constexpr std::uint64_t near = (std::uint64_t{1} << 32) - 1;
+        const std::size_t one = LogHistogram::bucket_index(1.0);
+        const std::vector<LogHistogram::Bucket> state{{one, near}};
+        LogHistogram h = LogHistogram::from_state(state, 0, 0, near, static_cast<double>(near), 1.0, 1.0);
+        std::uint32_t* counter = h.counter_for(1.0);
+        REQUIRE(counter != nullptr);
+        h.record_at(1.0, counter);
+        CHECK(h.buckets() == std::vector<LogHistogram::Bucket>{{one, near + 1}});
+        CHECK(h.count() == near + 1);
+        CHECK(h.counter_for(0x1p-50) == nullptr);  // underflow: no counter
+    }
+}
