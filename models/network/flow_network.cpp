@@ -444,7 +444,9 @@ inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empt
     if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
     const Flow& flow = flows_[f];
     double r = infinity;
-    bool shared = false;  // some link of the path already carries messages
+    // The links' list sizes or-ed: not 0 when some link of the path already carries messages
+    // (one `or` per link, not a test, a set and an `or`).
+    std::uint32_t listed = 0;
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         const double spare = l.capacity - l.rate_sum;
@@ -452,11 +454,13 @@ inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empt
         // in one test (an infinite capacity gives an infinite or NaN spare, neither above
         // an infinite tolerance).
         if (!(spare > saturation_tolerance * l.capacity)) return 0.0;
-        r = std::min(r, spare);
-        shared |= !l.flows.empty();
+        // std::min(r, spare) but for the operands' order, which lets minsd write r in place:
+        // equal only when both are the same positive number (spare > 0 here, never NaN).
+        r = std::min(spare, r);
+        listed |= static_cast<std::uint32_t>(l.flows.size());
     }
-    path_empty = !shared;
-    if (!shared) return r;  // the usual case: nobody else to check
+    path_empty = listed == 0;
+    if (listed == 0) return r;  // the usual case: nobody else to check
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         if (l.capacity - l.rate_sum > r * (1 + saturation_tolerance)) continue;
@@ -506,10 +510,12 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     // link's rate sum is exactly 0 (the last message to leave sets it so), so settling
     // it at `entry` adds nothing, and settling it at `done` adds 0 + rate = rate times
     // the same duration on every link: computed once per message, not per link.
+    // Added on every link, 0 too (rather than a test per link): a byte count is never -0 (it
+    // starts at +0 and sums products), so adding +0 leaves it as it is.
     const double carried = done > entry ? rate * (done - entry).seconds() : 0.0;
     for (const Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];  // on nobody's path: no group's either
-        if (done > entry) l.bytes += carried;
+        l.bytes += carried;
         l.last = done;  // l.last <= entry: links are settled up to now at the latest
     }
     // The message's rate, finish and bytes left are not written: its slot is freed below, and
