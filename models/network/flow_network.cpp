@@ -379,13 +379,16 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
             l.rate_sum = alone_rate;
         }
     } else if (alone_rate > 0.0) {
+        // settle() and touch() with the group test once (the loop's stores would reload it per link).
+        const bool grouped = live_groups_ > 0;
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
             l.flows.push_back(f);
-            settle(l, now);
+            settle_plain(l, now);
+            if (grouped && l.group != none) settle_group_bytes(l, now);
             l.rate_sum += alone_rate;
-            touch(hop.link);
+            if (grouped && l.group != none) push_headroom(l.group, hop.link);
         }
     } else {
         seeds_.clear();
@@ -441,7 +444,14 @@ bool FlowNetwork::enter_group(std::uint32_t f) {
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
 inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
-    if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
+    if (live_groups_ > 0) {
+        // Through a local: the caller's flag, whose address would escape into the call, then
+        // stays in a register on the usual path.
+        bool empty = false;
+        const double r = rate_if_nobody_moves_grouped(f, empty);
+        path_empty = empty;
+        return r;
+    }
     const Flow& flow = flows_[f];
     double r = infinity;
     // The links' list sizes or-ed: not 0 when some link of the path already carries messages
