@@ -108,6 +108,8 @@ std::uint32_t FlowNetwork::allocate_flow() {
     }
     flows_.emplace_back();
     flow_cold_.emplace_back();
+    // free_ holds each slot at most once: with room for all of them, release() never grows it.
+    if (free_.capacity() < flows_.size()) free_.reserve(flows_.capacity());
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
@@ -669,7 +671,9 @@ void FlowNetwork::on_completion() {
     notify();
 }
 
-inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
+// Inlined (on_completion() and finish_one() are its callers): GCC's budget left it out of line
+// once release() lost its growth code.
+[[gnu::always_inline]] inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
     MessageCallback& callback = flows_[f].callback;
     const MessageCallback::Runner run = callback.take();
     release(f);  // the capture stays in the free slot until `run` moves it out, before any send
@@ -974,25 +978,31 @@ inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
 
 inline void FlowNetwork::release(std::uint32_t f) {
     Flow& flow = flows_[f];
-    if (flow.bound_link != none) [[unlikely]] {
-        free_bound_links_.push_back(flow.bound_link);  // the message has left it
-        flow.bound_link = none;
-    }
+    if (flow.bound_link != none) [[unlikely]] release_bound_link(flow);
     flow.phase = Phase::free;
     ++flow.generation;
+    // Room for every slot (allocate_flow()): without the growth code, the callers keep fewer
+    // values on the stack.
+    if (free_.size() == free_.capacity()) __builtin_unreachable();
     free_.push_back(f);
+}
+
+void FlowNetwork::release_bound_link(Flow& flow) {
+    free_bound_links_.push_back(flow.bound_link);  // the message has left it
+    flow.bound_link = none;
 }
 
 // finish() and notify() of one message, when no other waits to be notified (every entry):
 // its callback runs at once, without the list, as notify() would run it.
 inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
-    if (notifying_ || !to_notify_.empty()) [[unlikely]] {
-        finish(f, ok);
-        notify();
-        return;
-    }
+    if (notifying_ || !to_notify_.empty()) [[unlikely]] return finish_and_notify(f, ok);
     count_finished(f, ok);
     notify_alone(f, ok);
+}
+
+void FlowNetwork::finish_and_notify(std::uint32_t f, bool ok) {
+    finish(f, ok);
+    notify();
 }
 
 // Runs the callbacks of finished messages once the network state is
