@@ -108,6 +108,8 @@ std::uint32_t FlowNetwork::allocate_flow() {
     }
     flows_.emplace_back();
     flow_cold_.emplace_back();
+    // free_ holds each slot at most once: with room for all of them, release() never grows it.
+    if (free_.capacity() < flows_.size()) free_.reserve(flows_.capacity());
     return static_cast<std::uint32_t>(flows_.size() - 1);
 }
 
@@ -379,13 +381,16 @@ void FlowNetwork::on_latency_done(std::uint32_t f) {
             l.rate_sum = alone_rate;
         }
     } else if (alone_rate > 0.0) {
+        // settle() and touch() with the group test once (the loop's stores would reload it per link).
+        const bool grouped = live_groups_ > 0;
         for (Hop& hop : flow.hops) {
             LinkState& l = links_[hop.link];
             hop.slot = static_cast<std::uint32_t>(l.flows.size());
             l.flows.push_back(f);
-            settle(l, now);
+            settle_plain(l, now);
+            if (grouped && l.group != none) settle_group_bytes(l, now);
             l.rate_sum += alone_rate;
-            touch(hop.link);
+            if (grouped && l.group != none) push_headroom(l.group, hop.link);
         }
     } else {
         seeds_.clear();
@@ -441,10 +446,19 @@ bool FlowNetwork::enter_group(std::uint32_t f) {
 // that bottlenecks another message is on its path (those have no spare
 // capacity). Returns r, or 0 when the full computation is needed.
 inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empty) const {
-    if (live_groups_ > 0) return rate_if_nobody_moves_grouped(f, path_empty);
+    if (live_groups_ > 0) {
+        // Through a local: the caller's flag, whose address would escape into the call, then
+        // stays in a register on the usual path.
+        bool empty = false;
+        const double r = rate_if_nobody_moves_grouped(f, empty);
+        path_empty = empty;
+        return r;
+    }
     const Flow& flow = flows_[f];
     double r = infinity;
-    bool shared = false;  // some link of the path already carries messages
+    // The links' list sizes or-ed: not 0 when some link of the path already carries messages
+    // (one `or` per link, not a test, a set and an `or`).
+    std::uint32_t listed = 0;
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         const double spare = l.capacity - l.rate_sum;
@@ -452,11 +466,13 @@ inline double FlowNetwork::rate_if_nobody_moves(std::uint32_t f, bool& path_empt
         // in one test (an infinite capacity gives an infinite or NaN spare, neither above
         // an infinite tolerance).
         if (!(spare > saturation_tolerance * l.capacity)) return 0.0;
-        r = std::min(r, spare);
-        shared |= !l.flows.empty();
+        // std::min(r, spare) but for the operands' order, which lets minsd write r in place:
+        // equal only when both are the same positive number (spare > 0 here, never NaN).
+        r = std::min(spare, r);
+        listed |= static_cast<std::uint32_t>(l.flows.size());
     }
-    path_empty = !shared;
-    if (!shared) return r;  // the usual case: nobody else to check
+    path_empty = listed == 0;
+    if (listed == 0) return r;  // the usual case: nobody else to check
     for (const Hop& hop : flow.hops) {
         const LinkState& l = links_[hop.link];
         if (l.capacity - l.rate_sum > r * (1 + saturation_tolerance)) continue;
@@ -506,10 +522,12 @@ inline bool FlowNetwork::deliver_in_place(std::uint32_t f, double rate, Time don
     // link's rate sum is exactly 0 (the last message to leave sets it so), so settling
     // it at `entry` adds nothing, and settling it at `done` adds 0 + rate = rate times
     // the same duration on every link: computed once per message, not per link.
+    // Added on every link, 0 too (rather than a test per link): a byte count is never -0 (it
+    // starts at +0 and sums products), so adding +0 leaves it as it is.
     const double carried = done > entry ? rate * (done - entry).seconds() : 0.0;
     for (const Hop& hop : flow.hops) {
         LinkState& l = links_[hop.link];  // on nobody's path: no group's either
-        if (done > entry) l.bytes += carried;
+        l.bytes += carried;
         l.last = done;  // l.last <= entry: links are settled up to now at the latest
     }
     // The message's rate, finish and bytes left are not written: its slot is freed below, and
@@ -653,7 +671,9 @@ void FlowNetwork::on_completion() {
     notify();
 }
 
-inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
+// Inlined (on_completion() and finish_one() are its callers): GCC's budget left it out of line
+// once release() lost its growth code.
+[[gnu::always_inline]] inline void FlowNetwork::notify_alone(std::uint32_t f, bool ok) {
     MessageCallback& callback = flows_[f].callback;
     const MessageCallback::Runner run = callback.take();
     release(f);  // the capture stays in the free slot until `run` moves it out, before any send
@@ -958,25 +978,31 @@ inline void FlowNetwork::count_finished(std::uint32_t f, bool ok) {
 
 inline void FlowNetwork::release(std::uint32_t f) {
     Flow& flow = flows_[f];
-    if (flow.bound_link != none) [[unlikely]] {
-        free_bound_links_.push_back(flow.bound_link);  // the message has left it
-        flow.bound_link = none;
-    }
+    if (flow.bound_link != none) [[unlikely]] release_bound_link(flow);
     flow.phase = Phase::free;
     ++flow.generation;
+    // Room for every slot (allocate_flow()): without the growth code, the callers keep fewer
+    // values on the stack.
+    if (free_.size() == free_.capacity()) __builtin_unreachable();
     free_.push_back(f);
+}
+
+void FlowNetwork::release_bound_link(Flow& flow) {
+    free_bound_links_.push_back(flow.bound_link);  // the message has left it
+    flow.bound_link = none;
 }
 
 // finish() and notify() of one message, when no other waits to be notified (every entry):
 // its callback runs at once, without the list, as notify() would run it.
 inline void FlowNetwork::finish_one(std::uint32_t f, bool ok) {
-    if (notifying_ || !to_notify_.empty()) [[unlikely]] {
-        finish(f, ok);
-        notify();
-        return;
-    }
+    if (notifying_ || !to_notify_.empty()) [[unlikely]] return finish_and_notify(f, ok);
     count_finished(f, ok);
     notify_alone(f, ok);
+}
+
+void FlowNetwork::finish_and_notify(std::uint32_t f, bool ok) {
+    finish(f, ok);
+    notify();
 }
 
 // Runs the callbacks of finished messages once the network state is

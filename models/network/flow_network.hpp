@@ -553,8 +553,12 @@ private:
     void count_finished(std::uint32_t f, bool ok);
     /// Frees a finished message's slot (its callback moved out first).
     void release(std::uint32_t f);
+    /// release() of a message with a private link (send_bounded): gives the link back.
+    [[gnu::noinline, gnu::cold]] void release_bound_link(Flow& flow);
     /// finish() then notify() for a single message (see the definition).
     void finish_one(std::uint32_t f, bool ok);
+    /// finish_one() while others wait to be notified: finish() and notify().
+    [[gnu::noinline, gnu::cold]] void finish_and_notify(std::uint32_t f, bool ok);
     void notify();
     /// notify() for one message when none other is listed: runs its callback (and those it
     /// lists) without the list's loop.
