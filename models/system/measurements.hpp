@@ -57,7 +57,8 @@ public:
             if (call.failure == Failure::timeout) ++s.timeouts;
             s.retries += call.retries;
             const double latency = (now - call.sent).seconds();
-            (call.failure == Failure::none ? s.latency : s.error_latency).record(latency);
+            // A duration (now >= sent, both integer times): record_duration() needs no check.
+            (call.failure == Failure::none ? s.latency : s.error_latency).record_duration(latency);
             if (context_.window.ns() > 0) record_window(stat, call, latency);
         }
     }
@@ -72,7 +73,7 @@ public:
 private:
     void record_window(std::uint32_t stat, const Call& call, double latency_s) {
         if (call.failure == Failure::none) {
-            window_latency_[stat].record(latency_s);
+            window_latency_[stat].record_duration(latency_s);
         } else {
             ++window_errors_[stat];
         }

@@ -1,5 +1,6 @@
 #pragma once
 #include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -48,6 +49,12 @@ public:
     /// O(1); allocates only when `value` falls outside the buckets already held.
     void record(double value) {
         if (!(value >= 0.0 && value <= std::numeric_limits<double>::max())) reject(value);
+        record_duration(value);
+    }
+    /// record(value) of a `value` known to be >= 0 and finite (a duration: a difference of
+    /// integer times, later minus earlier), without the check.
+    void record_duration(double value) {
+        assert(value >= 0.0 && value <= std::numeric_limits<double>::max());
         ++count_;
         sum_ += value;
         if (value < min_) min_ = value;
