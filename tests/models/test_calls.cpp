@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 
 #include "models/network/topology.hpp"
@@ -15,6 +16,33 @@ using namespace s2sim;
 using namespace s2sim::models;
 
 constexpr double ms = 1e-3;
+
+// Services a, b and c on hosts a, b and c (at `nodes`), one op each of 1 ms of work,
+// 100-byte requests and `response_bytes(i)`-byte responses; a calls b in its step and fires c
+// asynchronously.
+template <class ResponseBytes>
+void add_a_calling_b_and_c(SystemModel& m, const NodeId (&nodes)[3], ResponseBytes response_bytes) {
+    const char* names[] = {"a", "b", "c"};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        HostModel h;
+        h.server.name = names[i];
+        h.server.cores = 4;
+        h.node = nodes[i];
+        m.hosts.push_back(h);
+        ServiceModel s;
+        s.name = names[i];
+        s.servers = {i};
+        OpModel op;
+        op.name = "op";
+        op.work = make_constant(1 * ms);
+        op.request_bytes = make_constant(100);
+        op.response_bytes = make_constant(response_bytes(i));
+        s.ops.push_back(op);
+        m.services.push_back(std::move(s));
+    }
+    m.services[0].ops[0].steps = {{CallModel{1, 0}}};
+    m.services[0].ops[0].async_calls = {CallModel{2, 0}};
+}
 
 }  // namespace
 
@@ -35,27 +63,7 @@ TEST_CASE("calls: responses go back to the caller's node; an async call's never 
     const LinkId ab = topology->add_link(na, nb, 1e9, 0.1 * ms);
     const LinkId ac = topology->add_link(na, nc, 1e9, 0.1 * ms);
     m.topology = std::move(topology);
-    const NodeId nodes[] = {na, nb, nc};
-    const char* names[] = {"a", "b", "c"};
-    for (std::uint32_t i = 0; i < 3; ++i) {
-        HostModel h;
-        h.server.name = names[i];
-        h.server.cores = 4;
-        h.node = nodes[i];
-        m.hosts.push_back(h);
-        ServiceModel s;
-        s.name = names[i];
-        s.servers = {i};
-        OpModel op;
-        op.name = "op";
-        op.work = make_constant(1 * ms);
-        op.request_bytes = make_constant(100);
-        op.response_bytes = make_constant(1000.0 * (i + 1));
-        s.ops.push_back(op);
-        m.services.push_back(std::move(s));
-    }
-    m.services[0].ops[0].steps = {{CallModel{1, 0}}};
-    m.services[0].ops[0].async_calls = {CallModel{2, 0}};
+    add_a_calling_b_and_c(m, {na, nb, nc}, [](std::uint32_t i) { return 1000.0 * (i + 1); });
     m.workloads.push_back(testing::one_op_workload("users", 0, ConstantArrivals{10.0}));
     m.workloads[0].from = users;
     const RunResults r = testing::run(std::move(m));
@@ -79,26 +87,7 @@ TEST_CASE("calls: nodes without a network are ignored: every message arrives at 
     SystemModel m;
     m.duration_s = 5;
     m.seed = 3;
-    const char* names[] = {"a", "b", "c"};
-    for (std::uint32_t i = 0; i < 3; ++i) {
-        HostModel h;
-        h.server.name = names[i];
-        h.server.cores = 4;
-        h.node = NodeId{i + 1};
-        m.hosts.push_back(h);
-        ServiceModel s;
-        s.name = names[i];
-        s.servers = {i};
-        OpModel op;
-        op.name = "op";
-        op.work = make_constant(1 * ms);
-        op.request_bytes = make_constant(100);
-        op.response_bytes = make_constant(1000);
-        s.ops.push_back(op);
-        m.services.push_back(std::move(s));
-    }
-    m.services[0].ops[0].steps = {{CallModel{1, 0}}};
-    m.services[0].ops[0].async_calls = {CallModel{2, 0}};
+    add_a_calling_b_and_c(m, {NodeId{1}, NodeId{2}, NodeId{3}}, [](std::uint32_t) { return 1000.0; });
     m.workloads.push_back(testing::one_op_workload("users", 0, ConstantArrivals{10.0}));
     m.workloads[0].from = NodeId{0};
     const RunResults r = testing::run(std::move(m));
